@@ -1,0 +1,240 @@
+/**
+ * The composition root. `buildApp(config)` opens the platform (Db, Redis,
+ * Bus, telemetry), migrates and creates each selected system, mounts its
+ * routes and prepares its workers. `start()` starts workers and listens;
+ * `close()` shuts down in order: stop accepting and drain requests, stop
+ * workers (relays flush), close systems, flush traces, close pools.
+ */
+import { createMemoryBus } from './platform/bus/memory.js'
+import { createNatsBus } from './platform/bus/nats.js'
+import { createOutbox, createOutboxRelay, OUTBOX_MIGRATIONS } from './platform/bus/outbox.js'
+import type { Bus } from './platform/bus/port.js'
+import { type Config, ConfigError, systemSettings } from './platform/config.js'
+import { type MigrationSource, migrate } from './platform/db/migrate.js'
+import { openDb } from './platform/db/open.js'
+import type { Db } from './platform/db/port.js'
+import type { ReadinessCheck } from './platform/http/health.js'
+import { createHttpServer } from './platform/http/server.js'
+import type { TypedApp } from './platform/http/types.js'
+import { createRedis, type Redis, redactUrl } from './platform/redis/client.js'
+import {
+  type SystemContext,
+  type SystemDefinition,
+  type SystemInstance,
+  schemaOf,
+  type Worker,
+} from './platform/system.js'
+import { createLogger, type Logger } from './platform/telemetry/logger.js'
+import { createMetrics, type Metrics } from './platform/telemetry/metrics.js'
+import { createTracing, type Tracing } from './platform/telemetry/tracing.js'
+import { systems as registry } from './systems/index.js'
+
+// biome-ignore lint/suspicious/noExplicitAny: systems carry their own settings types
+type AnySystem = SystemDefinition<any>
+
+export interface AppOverrides {
+  /** Use these definitions instead of the registry (tests, fixtures). */
+  systems?: AnySystem[]
+  db?: Db
+  redis?: Redis | null
+  bus?: Bus
+  logger?: Logger
+}
+
+export interface App {
+  readonly config: Config
+  readonly http: TypedApp
+  readonly db: Db
+  readonly redis: Redis | undefined
+  readonly bus: Bus
+  readonly logger: Logger
+  readonly metrics: Metrics
+  readonly systems: readonly { definition: AnySystem; context: SystemContext; instance: SystemInstance }[]
+  /** Start workers, then listen (unless `listen: false`); resolves to the base URL. */
+  start(opts?: { listen?: boolean }): Promise<string>
+  /** Graceful shutdown; safe to call twice. Owned resources (not overrides) are closed. */
+  close(): Promise<void>
+}
+
+/** Pick the systems `config.systems` names; an unknown name is a ConfigError listing the known ones. */
+export function selectSystems(config: Config, available: AnySystem[]): AnySystem[] {
+  if (config.systems.includes('all')) return available
+  const known = new Map(available.map((s) => [s.name, s]))
+  return config.systems.map((name) => {
+    const s = known.get(name)
+    if (!s)
+      throw new ConfigError(
+        `SYSTEMS names unknown system ${JSON.stringify(name)}; known: ${[...known.keys()].join(', ') || '(none)'}, all`,
+      )
+    return s
+  })
+}
+
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const selected = selectSystems(config, overrides.systems ?? registry)
+  // Validate every system's settings before opening anything: a bad value stops the boot cleanly.
+  const settings = new Map(selected.map((s) => [s.name, systemSettings(config, s.settings ?? {})]))
+
+  const logger = overrides.logger ?? createLogger(config.logLevel)
+  const metrics = createMetrics()
+  const tracing: Tracing = createTracing({
+    endpoint: config.otelEndpoint,
+    serviceName: config.otelServiceName,
+  })
+  const owned: (() => Promise<void>)[] = []
+  const fail = async (err: unknown): Promise<never> => {
+    for (const close of owned.reverse()) await close().catch(() => {})
+    throw err
+  }
+
+  let db: Db
+  let redis: Redis | undefined
+  let bus: Bus
+  try {
+    db = overrides.db ?? (await openDb(config, (err) => logger.warn({ err }, 'database connection error')))
+    if (!overrides.db) owned.push(() => db.close())
+    if (overrides.redis !== undefined) redis = overrides.redis ?? undefined
+    else if (config.redisUrl) {
+      const url = config.redisUrl
+      redis = await createRedis(url, {
+        keyPrefix: config.redisKeyPrefix,
+        onError: (err) => logger.warn({ err: err.message, redis: redactUrl(url) }, 'redis error'),
+      })
+      const r = redis
+      owned.push(async () => void (await r.quit().catch(() => r.disconnect())))
+    }
+    bus =
+      overrides.bus ??
+      (config.natsUrl
+        ? await createNatsBus({ url: config.natsUrl, prefix: config.busPrefix, logger })
+        : createMemoryBus({ onDead: (subject, err) => logger.error({ subject, err }, 'bus message dead') }))
+    if (!overrides.bus) owned.push(() => bus.close())
+  } catch (err) {
+    return fail(err)
+  }
+
+  let closing = false
+  const readiness: Record<string, ReadinessCheck> = { database: () => db.ping(), bus: () => bus.ping() }
+  if (redis) {
+    const r = redis
+    readiness.redis = async () => {
+      if ((await r.ping()) !== 'PONG') throw new Error('unexpected PING answer')
+    }
+  }
+
+  let http: TypedApp
+  const running: { definition: AnySystem; context: SystemContext; instance: SystemInstance }[] = []
+  const workers: Worker[] = []
+  let listenUrl: string | undefined
+  try {
+    http = await createHttpServer({
+      config,
+      logger,
+      metrics,
+      tracing,
+      readiness: () => readiness,
+      isClosing: () => closing,
+      systems: selected.map((s) => ({ name: s.name, description: s.description })),
+    })
+    owned.push(() => http.close())
+    for (const definition of selected) {
+      const schema = schemaOf(config.dbSchemaPrefix, definition.name)
+      const sysDb = db.withSchema(schema)
+      const sources: MigrationSource[] = []
+      if (definition.outbox) sources.push({ source: 'platform/outbox', dir: OUTBOX_MIGRATIONS })
+      if (definition.migrations) sources.push({ source: 'system', dir: definition.migrations })
+      if (sources.length > 0) {
+        const applied = await migrate(sysDb, sources)
+        if (applied.length > 0) logger.info({ system: definition.name, applied }, 'migrations applied')
+      }
+      const sysRedis = redis?.duplicate({ keyPrefix: `${config.redisKeyPrefix}${definition.name}:` })
+      if (sysRedis) owned.push(async () => void (await sysRedis.quit().catch(() => sysRedis.disconnect())))
+      const log = logger.child({ system: definition.name })
+      const context: SystemContext = {
+        name: definition.name,
+        config,
+        settings: settings.get(definition.name)!,
+        db: sysDb,
+        redis: sysRedis,
+        bus,
+        outbox: definition.outbox ? createOutbox(schema) : undefined,
+        log,
+        metrics,
+        tracing,
+        publicUrl: () => config.publicUrl ?? listenUrl ?? `http://${config.host}:${config.port}`,
+      }
+      const instance = await definition.create(context)
+      running.push({ definition, context, instance })
+      if (definition.outbox) workers.push(createOutboxRelay(sysDb, bus, log))
+      workers.push(...(instance.workers ?? []))
+      if (instance.ready) readiness[definition.name] = instance.ready
+      const prefix = definition.prefix ?? `/${definition.name}`
+      await http.register(
+        async (scope) => {
+          // Label every route of this system in metrics.
+          scope.addHook('onRoute', (route) => {
+            route.config = { ...(route.config as object), system: definition.name }
+            route.schema = { tags: [definition.name], ...route.schema }
+          })
+          await instance.routes(scope)
+        },
+        { prefix },
+      )
+    }
+    await http.ready()
+  } catch (err) {
+    for (const r of running.reverse()) await r.instance.close?.().catch(() => {})
+    return fail(err)
+  }
+
+  const started: Worker[] = []
+  let closePromise: Promise<void> | undefined
+
+  async function close(): Promise<void> {
+    closing = true
+    // 1. stop accepting; in-flight requests finish (Fastify waits for them).
+    await http.close()
+    // 2. workers in reverse start order: relays and flushers write what they buffered.
+    for (const w of [...started].reverse()) {
+      try {
+        await w.stop()
+      } catch (err) {
+        logger.error({ err, worker: w.name }, 'worker failed to stop cleanly')
+      }
+    }
+    // 3. systems release what they opened; then traces are flushed and pools closed.
+    for (const r of [...running].reverse())
+      await r.instance.close?.().catch((err) => logger.error({ err }, 'close failed'))
+    await tracing.shutdown().catch(() => {})
+    for (const closeOwned of owned.reverse())
+      await closeOwned().catch((err) => logger.warn({ err }, 'close failed'))
+  }
+
+  return {
+    config,
+    http,
+    db,
+    redis,
+    bus,
+    logger,
+    metrics,
+    systems: running,
+    async start(opts = {}) {
+      for (const w of workers) {
+        await w.start()
+        started.push(w)
+      }
+      if (opts.listen === false) return 'http://in-process'
+      const address = await http.listen({ port: config.port, host: config.host })
+      const port = (http.server.address() as { port: number }).port
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host
+      listenUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
+      logger.debug({ address }, 'listening')
+      return listenUrl
+    },
+    close: () => {
+      closePromise ??= close()
+      return closePromise
+    },
+  }
+}

@@ -1,0 +1,4 @@
+/** The process entry point: `npm start`. */
+import { serve } from './serve.js'
+
+await serve()

@@ -1,0 +1,61 @@
+/**
+ * Every error leaves as RFC 9457 problem+json: domain AppErrors, Fastify's
+ * own errors (validation, body too large, bad content type, bad URL),
+ * and anything unexpected (a 500 whose detail hides the internals; the
+ * error itself is logged with the request id).
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, PlatformErrors, PROBLEM_CONTENT_TYPE, toProblem } from '../errors.js'
+
+/** Map anything thrown in a request to an AppError. */
+export function toAppError(err: unknown, bodyLimit: number): AppError {
+  if (err instanceof AppError) return err
+  const e = err as FastifyError & { validation?: unknown[]; validationContext?: string }
+  if (e.validation) {
+    const errors = e.validation.map((v) => {
+      const item = v as { instancePath?: string; message?: string; params?: Record<string, unknown> }
+      const missing = item.params?.missingProperty
+      const path = `${e.validationContext ?? 'body'}${item.instancePath ?? ''}${missing ? `/${missing}` : ''}`
+      return { path, message: item.message ?? 'is invalid' }
+    })
+    const first = errors[0]
+    return PlatformErrors.validation(first ? `${first.path} ${first.message}` : 'Request is invalid', errors)
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return PlatformErrors.bodyTooLarge(bodyLimit)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return PlatformErrors.unsupportedMediaType(undefined)
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return PlatformErrors.invalidJson('Content-Type is application/json but the body is empty')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('INVALID_CONTENT_LENGTH', 400, 'Content-Length does not match the body')
+    case 'FST_ERR_BAD_URL':
+      return new AppError('INVALID_URL_ENCODING', 400, 'The request URL is not valid percent-encoded UTF-8')
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new AppError('BAD_REQUEST', 400, 'The request could not be routed')
+  }
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return PlatformErrors.invalidJson(`The body is not valid JSON: ${e.message}`)
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
+    return new AppError(e.code ?? 'BAD_REQUEST', e.statusCode, e.message)
+  return PlatformErrors.internal()
+}
+
+/** Send `err` as problem+json on `reply`. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: AppError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v)
+  return reply
+    .code(err.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(toProblem(err, request.url.split('?')[0], String(request.id)))
+}
+
+export function errorHandler(bodyLimit: number) {
+  return function handle(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+    const appErr = toAppError(err, bodyLimit)
+    if (appErr.status >= 500) request.log.error({ err }, 'request failed')
+    else request.log.debug({ err: appErr.message, code: appErr.code }, 'request rejected')
+    return sendProblem(request, reply, appErr)
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * 404 and 405. Fastify answers an unknown method on a known path with 404;
+ * HTTP says 405 with an `Allow` header. We keep a router of our own with
+ * every registered route, and on a miss ask it which methods would match.
+ */
+import type { FastifyInstance } from 'fastify'
+import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import { PlatformErrors } from '../errors.js'
+import { sendProblem } from './error-handler.js'
+
+const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+/** Methods that make a path "exist" (OPTIONS matches everything through the CORS preflight route). */
+const RESOURCE_METHODS = METHODS.filter((m) => m !== 'OPTIONS')
+
+export function installNotFound(app: FastifyInstance): void {
+  const router = FindMyWay({ ignoreTrailingSlash: false })
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    for (const m of methods) {
+      if (!METHODS.includes(m as HTTPMethod)) continue
+      try {
+        router.on(m as HTTPMethod, route.url, () => {})
+      } catch {
+        // Same route declared twice in our mirror (HEAD auto-routes): Fastify already validated it.
+      }
+    }
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    const allow = RESOURCE_METHODS.filter((m) => m !== request.method && router.find(m, path) !== null)
+    if (allow.length > 0)
+      return sendProblem(request, reply, PlatformErrors.methodNotAllowed(request.method, path, allow))
+    return sendProblem(request, reply, PlatformErrors.notFound(path))
+  })
+}

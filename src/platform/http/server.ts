@@ -1,0 +1,98 @@
+/**
+ * The Fastify factory every process uses: TypeBox schemas, request ids,
+ * limits, problem+json for every error (404, 405, 413, 415, 431,
+ * validation, bad JSON, invalid UTF-8), tracing and RED metrics, health,
+ * Prometheus `/metrics`, and OpenAPI. Systems register into it; `listen` is
+ * left to the caller so tests use `inject()`.
+ */
+import cors from '@fastify/cors'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify'
+import type { Config } from '../config.js'
+import { PROBLEM_CONTENT_TYPE, titleFor } from '../errors.js'
+import type { Logger } from '../telemetry/logger.js'
+import type { Metrics } from '../telemetry/metrics.js'
+import type { Tracing } from '../telemetry/tracing.js'
+import { errorHandler, sendProblem, toAppError } from './error-handler.js'
+import { healthRoutes, type ReadinessCheck } from './health.js'
+import { installJsonParser } from './json-parser.js'
+import { installNotFound } from './not-found.js'
+import { installOpenApi } from './openapi.js'
+import { genReqId, installRequestContext } from './request-context.js'
+import type { TypedApp } from './types.js'
+
+export interface HttpServerOptions {
+  config: Config
+  logger: Logger
+  metrics: Metrics
+  tracing: Tracing
+  /** Named readiness checks, read at each `/readyz` call. */
+  readiness: () => Record<string, ReadinessCheck>
+  isClosing: () => boolean
+  systems: { name: string; description: string }[]
+}
+
+/** Answer errors Node raises before Fastify sees a request (oversized head, garbage) as problem+json. */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const body = JSON.stringify({
+    type: `/problems/${status === 431 ? 'headers-too-large' : status === 408 ? 'request-timeout' : 'malformed-request'}`,
+    title: titleFor(status),
+    status,
+    detail:
+      status === 431
+        ? 'The request head exceeds the server limit'
+        : status === 408
+          ? 'The request was not received in time'
+          : 'The request is not valid HTTP',
+    code: status === 431 ? 'HEADERS_TOO_LARGE' : status === 408 ? 'REQUEST_TIMEOUT' : 'MALFORMED_REQUEST',
+  })
+  socket.end(
+    `HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
+
+export async function createHttpServer(opts: HttpServerOptions): Promise<TypedApp> {
+  const { config, logger, metrics, tracing } = opts
+  const app = Fastify({
+    loggerInstance: logger,
+    // Request lines are off: at info they would cost a third of the throughput.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId,
+    bodyLimit: config.bodyLimit,
+    requestTimeout: config.requestTimeoutMs,
+    http: { maxHeaderSize: config.maxHeaderSize },
+    clientErrorHandler,
+    routerOptions: { maxParamLength: 2048 },
+    return503OnClosing: true,
+    frameworkErrors: (err: FastifyError, request, reply) => {
+      sendProblem(request, reply, toAppError(err, config.bodyLimit))
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler(errorHandler(config.bodyLimit))
+  const base = app as unknown as FastifyInstance
+  installJsonParser(base)
+  installNotFound(base)
+  installRequestContext(base, tracing, config.metricsEnabled ? metrics : undefined)
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
+    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location'],
+    maxAge: 600,
+  })
+  await installOpenApi(base, opts.systems)
+  await app.register(healthRoutes(opts.readiness, opts.isClosing))
+  if (config.metricsEnabled)
+    app.get(
+      '/metrics',
+      { schema: { tags: ['platform'], summary: 'Prometheus metrics' } },
+      async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    )
+  return app as unknown as TypedApp
+}

@@ -1,0 +1,8 @@
+/**
+ * The registry: every system of Blueprints, in one list. Adding a system is
+ * a folder under `src/systems/` and one line here.
+ */
+import type { SystemDefinition } from '../platform/system.js'
+
+// biome-ignore lint/suspicious/noExplicitAny: each system has its own settings type
+export const systems: SystemDefinition<any>[] = []
