@@ -79,6 +79,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<TypedAp
   app.setErrorHandler(errorHandler(config.bodyLimit))
   const base = app as unknown as FastifyInstance
   installJsonParser(base)
+  // Only JSON by default: a text body sent to a JSON route is a 415, not a confusing validation error.
+  base.removeContentTypeParser('text/plain')
   installNotFound(base)
   installRequestContext(base, tracing, config.metricsEnabled ? metrics : undefined)
   await app.register(cors, {
