@@ -66,6 +66,17 @@ export interface SystemDefinition<S extends SettingsSpec = SettingsSpec> {
   /** Environment variables the system reads, validated at boot with the platform's. */
   readonly settings?: S
   create(ctx: SystemContext<S>): Promise<SystemInstance>
+  /**
+   * Commands of `npx blueprints <system> <command...>`, keyed by space-joined
+   * words (e.g. 'api-key create'). They run against the migrated schema without
+   * starting the HTTP server; output goes to `out`.
+   */
+  readonly commands?: Record<string, SystemCommand<S>>
+}
+
+export interface SystemCommand<S extends SettingsSpec = SettingsSpec> {
+  readonly summary: string
+  run(ctx: SystemContext<S>, args: string[], out: (line: string) => void): Promise<void>
 }
 
 /** Declare a system; the identity function that gives `create` its typed context. */
