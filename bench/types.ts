@@ -34,7 +34,7 @@ export interface CustomLoad {
   run(ctx: {
     durationMs: number
     server: StartedServer | undefined
-  }): Promise<{ ops: number; latenciesMs: number[] }>
+  }): Promise<{ ops: number; latenciesMs: number[]; errors?: number }>
 }
 
 export interface BenchSubject {
@@ -68,9 +68,17 @@ export interface SubjectResult {
   opsPerSec: number
   p50Ms: number
   p99Ms: number
+  /** Failed requests (connection errors, timeouts, unexpected statuses), summed over rounds. */
   errors: number
+  /** VmHWM of the server process after the rounds; undefined for in-process subjects. */
   peakRssMb: number | undefined
+  /** ops/s of each round, in order. */
   rounds: number[]
+  /** Responses by status code, summed over rounds (HTTP loads). */
+  statusCounts?: Record<string, number>
+  /** Median CPU use during rounds, in cores (1 = one full core): the server's and the load generator's. */
+  serverCpu?: number
+  loadCpu?: number
 }
 
 export interface ScenarioResult {
@@ -80,4 +88,8 @@ export interface ScenarioResult {
   /** system ops/s divided by each other subject's, medians of per-round ratios. */
   ratios: Record<string, number>
   goals: Record<string, number>
+  /** The per-round ratios behind each median. */
+  ratioRounds?: Record<string, number[]>
+  /** Caveats found while measuring (e.g. the load generator saturated its core). */
+  notes?: string[]
 }

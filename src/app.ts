@@ -193,7 +193,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   async function close(): Promise<void> {
     closing = true
     // 1. stop accepting; in-flight requests finish (Fastify waits for them).
-    await http.close()
+    // Node closes idle keep-alive sockets only at the moment close() is called; sockets whose
+    // last response finishes during the drain would hold the server open, so sweep them.
+    const sweep = setInterval(() => http.server.closeIdleConnections(), 100)
+    try {
+      await http.close()
+    } finally {
+      clearInterval(sweep)
+    }
+    logger.debug('http closed')
     // 2. workers in reverse start order: relays and flushers write what they buffered.
     for (const w of [...started].reverse()) {
       try {
@@ -205,6 +213,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // 3. systems release what they opened; then traces are flushed and pools closed.
     for (const r of [...running].reverse())
       await r.instance.close?.().catch((err) => logger.error({ err }, 'close failed'))
+    logger.debug('workers and systems stopped')
     await tracing.shutdown().catch(() => {})
     for (const closeOwned of owned.reverse())
       await closeOwned().catch((err) => logger.warn({ err }, 'close failed'))

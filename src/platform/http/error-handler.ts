@@ -8,7 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, PlatformErrors, PROBLEM_CONTENT_TYPE, toProblem } from '../errors.js'
 
 /** Map anything thrown in a request to an AppError. */
-export function toAppError(err: unknown, bodyLimit: number): AppError {
+export function toAppError(err: unknown, bodyLimit: number, contentType?: string): AppError {
   if (err instanceof AppError) return err
   const e = err as FastifyError & { validation?: unknown[]; validationContext?: string }
   if (e.validation) {
@@ -25,7 +25,7 @@ export function toAppError(err: unknown, bodyLimit: number): AppError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return PlatformErrors.bodyTooLarge(bodyLimit)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return PlatformErrors.unsupportedMediaType(undefined)
+      return PlatformErrors.unsupportedMediaType(contentType)
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return PlatformErrors.invalidJson('Content-Type is application/json but the body is empty')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -45,6 +45,8 @@ export function toAppError(err: unknown, bodyLimit: number): AppError {
 /** Send `err` as problem+json on `reply`. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: AppError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v)
+  // Errors raised before our onRequest hook (bad URL) still carry the id.
+  reply.header('x-request-id', request.id)
   return reply
     .code(err.status)
     .type(PROBLEM_CONTENT_TYPE)
@@ -53,7 +55,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
 
 export function errorHandler(bodyLimit: number) {
   return function handle(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-    const appErr = toAppError(err, bodyLimit)
+    const appErr = toAppError(err, bodyLimit, request.headers['content-type'])
     if (appErr.status >= 500) request.log.error({ err }, 'request failed')
     else request.log.debug({ err: appErr.message, code: appErr.code }, 'request rejected')
     return sendProblem(request, reply, appErr)
