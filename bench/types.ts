@@ -28,7 +28,10 @@ export interface HttpLoad {
   expectStatus?: number[]
 }
 
-/** A load the subject drives itself (library calls, WebSocket fan-out); returns ops done and latencies. */
+/**
+ * A load the subject drives itself (library calls, WebSocket fan-out); returns ops done and latencies.
+ * `ops` counts successful operations; failed ones go in the optional `errors`.
+ */
 export interface CustomLoad {
   kind: 'custom'
   run(ctx: {

@@ -14,6 +14,7 @@ import { type MigrationSource, migrate } from './platform/db/migrate.js'
 import { openDb } from './platform/db/open.js'
 import type { Db } from './platform/db/port.js'
 import type { ReadinessCheck } from './platform/http/health.js'
+import { indexPage } from './platform/http/index-page.js'
 import { createHttpServer } from './platform/http/server.js'
 import type { TypedApp } from './platform/http/types.js'
 import { createRedis, type Redis, redactUrl } from './platform/redis/client.js'
@@ -181,6 +182,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         { prefix },
       )
     }
+    await http.register(
+      indexPage(
+        selected.map((s) => ({ name: s.name, description: s.description, prefix: s.prefix ?? `/${s.name}` })),
+      ),
+    )
     await http.ready()
   } catch (err) {
     for (const r of running.reverse()) await r.instance.close?.().catch(() => {})

@@ -50,7 +50,7 @@ export function requestsFor(load: HttpLoad): autocannon.Request[] {
 export function countErrors(
   result: Pick<autocannon.Result, 'errors' | 'statusCodeStats'>,
   expect: readonly number[] | undefined,
-): { errors: number; statusCounts: Record<string, number> } {
+): { errors: number; unexpected: number; statusCounts: Record<string, number> } {
   const statusCounts: Record<string, number> = {}
   let unexpected = 0
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
@@ -59,7 +59,7 @@ export function countErrors(
     if (!isExpected(Number(code), expect)) unexpected += count
   }
   // autocannon's `errors` already includes timeouts.
-  return { errors: result.errors + unexpected, statusCounts }
+  return { errors: result.errors + unexpected, unexpected, statusCounts }
 }
 
 /** Run `load` against `baseUrl` for `durationSec` seconds. */
@@ -73,12 +73,13 @@ export async function runHttpLoad(baseUrl: string, load: HttpLoad, durationSec: 
     // A server that stops answering shows as errors within the round, not as a hung bench.
     timeout: 10,
   })
-  const { errors, statusCounts } = countErrors(result, load.expectStatus)
+  const { errors, unexpected, statusCounts } = countErrors(result, load.expectStatus)
   // requests.total counts completed responses; autocannon's `duration` is the measured wall time.
   const total = result.requests.total
   const durationSecActual = result.duration > 0 ? result.duration : durationSec
   return {
     total,
+    ok: total - unexpected,
     errors,
     durationSec: durationSecActual,
     opsPerSec: total / durationSecActual,

@@ -42,7 +42,8 @@ async function runCustom(
   // The driver may overrun the requested duration (a batch in flight); rate over the real time.
   const elapsedSec = (performance.now() - t0) / 1000
   return {
-    total: out.ops,
+    total: out.ops + (out.errors ?? 0),
+    ok: out.ops,
     errors: out.errors ?? 0,
     durationSec: elapsedSec,
     opsPerSec: elapsedSec > 0 ? out.ops / elapsedSec : 0,

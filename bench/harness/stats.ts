@@ -32,6 +32,8 @@ export function percentile(values: readonly number[], p: number): number {
 export interface RoundSample {
   /** Responses (or ops) completed, successful or not. */
   total: number
+  /** Responses (or ops) that succeeded. */
+  ok: number
   /** Requests that failed: connection errors, timeouts, unexpected status codes. */
   errors: number
   /** Wall time the load actually ran, seconds. */

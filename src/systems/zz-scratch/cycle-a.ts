@@ -1,0 +1,2 @@
+import { y } from './cycle-b.js'
+export const x = () => y
