@@ -12,7 +12,16 @@
  */
 
 /** Dependency types that are packages or Node built-ins (not files of this repo). */
-const EXTERNAL = ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown']
+const EXTERNAL = [
+  'core',
+  'npm',
+  'npm-dev',
+  'npm-optional',
+  'npm-peer',
+  'npm-bundled',
+  'npm-no-pkg',
+  'npm-unknown',
+]
 
 /** Files that only run in tests and may use devDependencies. */
 const TEST_ONLY = ['\\.test\\.ts$', '\\.contract\\.ts$', '^src/platform/testing/']
@@ -22,7 +31,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'Import cycles make load order fragile and hide layering mistakes. Break the cycle with a port.',
+      comment:
+        'Import cycles make load order fragile and hide layering mistakes. Break the cycle with a port.',
       from: {},
       to: { circular: true },
     },
@@ -54,6 +64,7 @@ module.exports = {
       to: {
         pathNot: ['^src/platform/', '^src/$1/'],
         dependencyTypesNot: EXTERNAL,
+        couldNotResolve: false, // reported once, by no-unresolvable
       },
     },
     {
@@ -68,7 +79,8 @@ module.exports = {
     {
       name: 'no-undeclared-package',
       severity: 'error',
-      comment: 'This package is not in package.json (it only works because something else installs it). Add it.',
+      comment:
+        'This package is not in package.json (it only works because something else installs it). Add it.',
       from: { path: '^src/' },
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },

@@ -7,6 +7,7 @@
  * scenarios still run, and the caller decides the exit code.
  */
 import type { BenchScenario, BenchSubject, BenchSuite, ScenarioResult, StartedServer } from '../types.js'
+import { UsageError } from './args.js'
 import { runLoad } from './load.js'
 import { peakRssMb } from './proc.js'
 import { median, medianRatio, type RoundSample, roundRatios, sum } from './stats.js'
@@ -35,7 +36,7 @@ export function selectScenarios(suite: BenchSuite, name: string | undefined): Be
   if (name === undefined) return suite.scenarios
   const found = suite.scenarios.filter((s) => s.name === name)
   if (found.length === 0)
-    throw new Error(
+    throw new UsageError(
       `unknown scenario ${JSON.stringify(name)} for ${suite.system}; available: ${suite.scenarios.map((s) => s.name).join(', ')}`,
     )
   return found

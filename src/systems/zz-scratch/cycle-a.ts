@@ -1,2 +1,0 @@
-import { y } from './cycle-b.js'
-export const x = () => y
