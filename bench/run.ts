@@ -83,7 +83,8 @@ async function main(argv: readonly string[]): Promise<number> {
         `Command: \`${command}\`\n`,
     )
 
-  if (args.cpuProf) err(`bench: CPU profiles in ${path.relative(process.cwd(), profileDir)}/ (one per server pid)`)
+  if (args.cpuProf)
+    err(`bench: CPU profiles in ${path.relative(process.cwd(), profileDir)}/ (one per server pid)`)
   if (!args.smoke && results.length > 0) {
     const file = writeResults(
       suite.system,

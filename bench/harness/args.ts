@@ -33,7 +33,13 @@ export const SMOKE = { rounds: 1, durationSec: 1, warmupSec: 0 } as const
 /** A median of fewer rounds is one round's luck; the README quotes nothing measured with less. */
 export const MIN_ROUNDS = 3
 
-function num(name: string, value: string | undefined, fallback: number, ok: (n: number) => boolean, want: string) {
+function num(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  ok: (n: number) => boolean,
+  want: string,
+) {
   if (value === undefined) return fallback
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n) || !ok(n))
@@ -55,11 +61,31 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
   if (!system) throw new UsageError('name the system to benchmark (e.g. platform)')
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`)
   const smoke = values.smoke ?? false
-  const rounds = num('rounds', values.rounds, DEFAULTS.rounds, (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1')
+  const rounds = num(
+    'rounds',
+    values.rounds,
+    DEFAULTS.rounds,
+    (n) => Number.isInteger(n) && n >= 1,
+    'a whole number ≥ 1',
+  )
   if (!smoke && rounds < MIN_ROUNDS)
-    throw new UsageError(`--rounds must be at least ${MIN_ROUNDS} (medians of fewer are noise); use --smoke for a quick check`)
-  const durationSec = num('duration', values.duration, DEFAULTS.durationSec, (n) => n > 0 && n <= 3600, 'seconds in (0, 3600]')
-  const warmupSec = num('warmup', values.warmup, DEFAULTS.warmupSec, (n) => n >= 0 && n <= 3600, 'seconds in [0, 3600]')
+    throw new UsageError(
+      `--rounds must be at least ${MIN_ROUNDS} (medians of fewer are noise); use --smoke for a quick check`,
+    )
+  const durationSec = num(
+    'duration',
+    values.duration,
+    DEFAULTS.durationSec,
+    (n) => n > 0 && n <= 3600,
+    'seconds in (0, 3600]',
+  )
+  const warmupSec = num(
+    'warmup',
+    values.warmup,
+    DEFAULTS.warmupSec,
+    (n) => n >= 0 && n <= 3600,
+    'seconds in [0, 3600]',
+  )
   return {
     system,
     scenario,

@@ -63,7 +63,11 @@ export function countErrors(
 }
 
 /** Run `load` against `baseUrl` for `durationSec` seconds. */
-export async function runHttpLoad(baseUrl: string, load: HttpLoad, durationSec: number): Promise<RoundSample> {
+export async function runHttpLoad(
+  baseUrl: string,
+  load: HttpLoad,
+  durationSec: number,
+): Promise<RoundSample> {
   const result = await autocannon({
     url: baseUrl,
     connections: load.connections ?? DEFAULT_CONNECTIONS,

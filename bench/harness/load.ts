@@ -27,7 +27,8 @@ function runHttp(
   durationSec: number,
 ): Promise<RoundSample> {
   if (subject.load.kind !== 'http') throw new Error('unreachable')
-  if (!server) throw new Error(`subject ${subject.name} has an HTTP load but no start(): nothing to send it to`)
+  if (!server)
+    throw new Error(`subject ${subject.name} has an HTTP load but no start(): nothing to send it to`)
   return runHttpLoad(server.url, subject.load, durationSec)
 }
 

@@ -142,7 +142,9 @@ async function runScenario(
       for (const [i, s] of subjects.entries()) {
         const sample = await runLoad(s, servers[i], opts.durationSec)
         samples[i]!.push(sample)
-        parts.push(`${s.name} ${fmt(sample.opsPerSec)} ops/s${sample.errors ? ` (${sample.errors} errors)` : ''}`)
+        parts.push(
+          `${s.name} ${fmt(sample.opsPerSec)} ops/s${sample.errors ? ` (${sample.errors} errors)` : ''}`,
+        )
       }
       log(`round ${round}/${opts.rounds}: ${parts.join(', ')}`)
     }
@@ -214,7 +216,11 @@ export function summarize(
  * client was the bottleneck: that row measures autocannon, and a ratio
  * against it understates the gap. Say so next to the table.
  */
-export function saturationNote(name: string, serverCpu: number | undefined, loadCpu: number | undefined): string[] {
+export function saturationNote(
+  name: string,
+  serverCpu: number | undefined,
+  loadCpu: number | undefined,
+): string[] {
   if (loadCpu === undefined || serverCpu === undefined) return []
   if (loadCpu >= 0.9 && serverCpu < 0.85)
     return [

@@ -34,7 +34,9 @@ export function availableSuites(): string[] {
 export async function loadSuite(system: string): Promise<BenchSuite> {
   const file = BUILT_IN[system] ?? systemSuites()[system]
   if (!file)
-    throw new UsageError(`no benchmark for ${JSON.stringify(system)}; available: ${availableSuites().join(', ')}`)
+    throw new UsageError(
+      `no benchmark for ${JSON.stringify(system)}; available: ${availableSuites().join(', ')}`,
+    )
   const mod = (await import(pathToFileURL(path.join(REPO_ROOT, file)).href)) as { default?: BenchSuite }
   const suite = mod.default
   if (!suite || !Array.isArray(suite.scenarios))

@@ -44,17 +44,7 @@ function row(cells: string[]): string {
 /** The table of one scenario; `unit` is the throughput column's label (req/s for HTTP, ops/s otherwise). */
 export function formatScenarioTable(result: ScenarioResult, unit = 'req/s'): string {
   const system = result.subjects.find((s) => s.role === 'system')
-  const header = [
-    'subject',
-    'role',
-    unit,
-    'p50',
-    'p99',
-    'errors',
-    'peak RSS',
-    'ratio vs system',
-    'goal met?',
-  ]
+  const header = ['subject', 'role', unit, 'p50', 'p99', 'errors', 'peak RSS', 'ratio vs system', 'goal met?']
   const align = ['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---']
   const lines = [row(header), row(align)]
   for (const s of result.subjects) {

@@ -24,8 +24,18 @@ const suite: BenchSuite = {
         'GET /fixture/ping -> 200 {"ok":true} (response schema): the full platform at its defaults ' +
         '(LOG_LEVEL=info, request ids, metrics, trace context, PGlite) vs the same route on bare Fastify 5.',
       subjects: [
-        { name: 'blueprints', role: 'system', start: platform, load: { kind: 'http', path: '/fixture/ping' } },
-        { name: 'bare fastify', role: 'baseline', start: bare, load: { kind: 'http', path: '/fixture/ping' } },
+        {
+          name: 'blueprints',
+          role: 'system',
+          start: platform,
+          load: { kind: 'http', path: '/fixture/ping' },
+        },
+        {
+          name: 'bare fastify',
+          role: 'baseline',
+          start: bare,
+          load: { kind: 'http', path: '/fixture/ping' },
+        },
       ],
       goals: { 'bare fastify': 0.85 },
     },
