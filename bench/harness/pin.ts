@@ -6,7 +6,7 @@
  * core, nothing is pinned and the results say so.
  */
 import { execFileSync } from 'node:child_process'
-import { availableParallelism } from 'node:os'
+import { cpus } from 'node:os'
 
 export const SERVER_CORE = 0
 export const LOAD_CORE = 1
@@ -31,7 +31,7 @@ export function taskset(): string | null {
 
 /** Whether pinning is possible here: taskset exists and there are two cores to split. */
 export function canPin(): boolean {
-  return taskset() !== null && availableParallelism() >= 2
+  return taskset() !== null && cpus().length >= 2
 }
 
 /**

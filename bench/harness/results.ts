@@ -5,7 +5,7 @@
  * scenario's entry and keeps the others, each with the run it came from.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, totalmem } from 'node:os'
+import { cpus, totalmem } from 'node:os'
 import path from 'node:path'
 import type { ScenarioResult } from '../types.js'
 import { REPO_ROOT } from './child.js'
@@ -38,7 +38,8 @@ export interface ResultsFile {
 export function machineInfo(pinned: boolean): MachineInfo {
   return {
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    cores: availableParallelism(),
+    // cpus(), not availableParallelism(): the latter reflects this process's affinity (one core once pinned).
+    cores: cpus().length,
     memoryMb: Math.round(totalmem() / 1024 / 1024),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
