@@ -85,7 +85,9 @@ ensure_installed() {
       apt_install postgresql
     fi
     ;;
-  redis) command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server ;;
+  redis)
+    if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then apt_install redis-server; fi
+    ;;
   nats) [[ -x $NATS_BIN ]] || apt_install nats-server ;;
   esac
 }

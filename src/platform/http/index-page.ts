@@ -5,14 +5,14 @@
  */
 import type { TypedApp } from './types.js'
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 export function indexPage(systems: { name: string; description: string; prefix: string }[]) {
   const rows = systems
     .map(
       (s) =>
-        `<li><strong>${escape(s.name)}</strong> — ${escape(s.description)} ` +
+        `<li><strong>${escapeHtml(s.name)}</strong> — ${escapeHtml(s.description)} ` +
         `(<a href="/docs#/${encodeURIComponent(s.name)}">API</a>)</li>`,
     )
     .join('\n')
