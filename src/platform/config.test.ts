@@ -106,7 +106,7 @@ describe('system settings', () => {
   })
 })
 
-describe('a wrong value stops the real process with one line', () => {
+describe('a wrong value stops the real process with one line', { timeout: 120_000 }, () => {
   it.each([
     [
       { PORT: 'abc' },

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { startServer } from './testing/process.js'
 
-describe('graceful shutdown', () => {
+// Real processes start PGlite (seconds each) and may share 2 cores with other test files.
+describe('graceful shutdown', { timeout: 120_000 }, () => {
   it('finishes in-flight slow requests after SIGTERM and exits 0', async () => {
     const server = await startServer({ env: { LOG_LEVEL: 'info' } })
     const inFlight = Array.from({ length: 5 }, () => fetch(`${server.url}/fixture/slow?ms=1500`))

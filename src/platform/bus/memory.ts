@@ -76,12 +76,12 @@ class Group {
   private deliver(member: Member, env: Envelope, deliveryCount: number): void {
     member.inFlight++
     let settled = false
+    let freed = false
+    /** Decide the message's fate once: acknowledged, or offered again after a backoff. */
     const settle = (redeliver: boolean, err?: unknown) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
-      member.releases.delete(release)
-      member.inFlight--
       if (redeliver) {
         if (this.maxDeliver > 0 && deliveryCount >= this.maxDeliver) this.onDead(env, err)
         else {
@@ -89,6 +89,14 @@ class Group {
           setTimeout(() => this.push(env, deliveryCount), backoff).unref()
         }
       }
+    }
+    // The member's slot is held until its handler returns (or it closes), not just until the ack
+    // wait: a hung handler must not let the member take more work than `concurrency`.
+    const free = () => {
+      if (freed) return
+      freed = true
+      member.releases.delete(release)
+      member.inFlight--
       this.pump()
     }
     // Ack wait: a handler still running after it is treated as a dead consumer (redelivered).
@@ -96,13 +104,22 @@ class Group {
     timer.unref()
     const msg: BusMessage = { ...env, deliveryCount }
     queueMicrotask(() => {
-      if (member.closed) return settle(true)
+      if (member.closed) return release()
       member.handler(msg).then(
-        () => settle(false),
-        (err) => settle(true, err),
+        () => {
+          settle(false)
+          free()
+        },
+        (err) => {
+          settle(true, err)
+          free()
+        },
       )
     })
-    const release = () => settle(true)
+    const release = () => {
+      settle(true)
+      free()
+    }
     member.releases.add(release)
   }
 }

@@ -103,7 +103,8 @@ export function createOutboxRelay(db: Db, bus: Bus, log: Logger, opts: RelayOpti
     })
   }
 
-  async function drain(): Promise<void> {
+  /** Relay until the outbox is empty; `all` keeps going even when stopped (flush, final drain). */
+  async function drain(all = false): Promise<void> {
     do {
       again = false
       try {
@@ -111,7 +112,7 @@ export function createOutboxRelay(db: Db, bus: Bus, log: Logger, opts: RelayOpti
         do {
           n = await relayBatch()
           if (n > 0) opts.onRelayed?.(n)
-        } while (n === batchSize && !stopped)
+        } while (n === batchSize && (all || !stopped))
         if (Date.now() - lastPrune > 60_000) {
           lastPrune = Date.now()
           await db.query(
@@ -120,7 +121,7 @@ export function createOutboxRelay(db: Db, bus: Bus, log: Logger, opts: RelayOpti
           )
         }
       } catch (err) {
-        if (!stopped) log.warn({ err }, 'outbox relay round failed')
+        if (all || !stopped) log.warn({ err }, 'outbox relay round failed')
       }
     } while (again && !stopped)
   }
@@ -152,17 +153,12 @@ export function createOutboxRelay(db: Db, bus: Bus, log: Logger, opts: RelayOpti
       clearInterval(timer)
       await unlisten?.()
       await running
-      stopped = false
-      try {
-        await drain()
-      } finally {
-        stopped = true
-      }
+      await drain(true)
     },
     /** Relay everything pending now (tests, shutdown). */
     async flush() {
       await running
-      await drain()
+      await drain(true)
     },
   }
 }
