@@ -101,8 +101,11 @@ export const PlatformErrors = {
   internal: () => new AppError('INTERNAL', 500, 'An unexpected error occurred; it has been logged'),
 } as const
 
+/** What a problem document is rendered from: an AppError, or a plain object on hot paths (no stack capture). */
+export type ProblemSource = Pick<AppError, 'code' | 'status' | 'message' | 'type' | 'extensions' | 'headers'>
+
 /** Render an AppError as an RFC 9457 problem document. */
-export function toProblem(err: AppError, instance?: string, requestId?: string): ProblemDetails {
+export function toProblem(err: ProblemSource, instance?: string, requestId?: string): ProblemDetails {
   return {
     ...err.extensions,
     type: err.type ?? `/problems/${err.code.toLowerCase().replaceAll('_', '-')}`,

@@ -5,7 +5,7 @@
  * error itself is logged with the request id).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { AppError, PlatformErrors, PROBLEM_CONTENT_TYPE, toProblem } from '../errors.js'
+import { AppError, PlatformErrors, PROBLEM_CONTENT_TYPE, type ProblemSource, toProblem } from '../errors.js'
 
 /** Map anything thrown in a request to an AppError. */
 export function toAppError(err: unknown, bodyLimit: number, contentType?: string): AppError {
@@ -43,7 +43,7 @@ export function toAppError(err: unknown, bodyLimit: number, contentType?: string
 }
 
 /** Send `err` as problem+json on `reply`. */
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: AppError): FastifyReply {
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: ProblemSource): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v)
   // Errors raised before our onRequest hook (bad URL) still carry the id.
   reply.header('x-request-id', request.id)

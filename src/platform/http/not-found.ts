@@ -30,6 +30,14 @@ export function installNotFound(app: FastifyInstance): void {
     const allow = RESOURCE_METHODS.filter((m) => m !== request.method && router.find(m, path) !== null)
     if (allow.length > 0)
       return sendProblem(request, reply, PlatformErrors.methodNotAllowed(request.method, path, allow))
-    return sendProblem(request, reply, PlatformErrors.notFound(path))
+    // A plain object, not an AppError: a scan of unknown paths should not pay for a stack trace each.
+    return sendProblem(request, reply, {
+      code: 'NOT_FOUND',
+      status: 404,
+      message: `No route matches ${path}`,
+      type: undefined,
+      extensions: {},
+      headers: {},
+    })
   })
 }

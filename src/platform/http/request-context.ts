@@ -1,10 +1,14 @@
 /**
  * Per-request observability: the request id (an incoming `x-request-id` is
- * honoured when it is sane, and echoed back), a server span continuing the
- * caller's W3C trace, and one histogram observation for RED metrics.
- * Nothing here logs at `info`: that would cost a third of the throughput.
+ * honoured when it is sane, and echoed back), trace context, and one
+ * histogram observation for RED metrics. Nothing here logs at `info`.
+ *
+ * Cost matters here, since it runs on every request. When spans are not
+ * exported and the caller sent no `traceparent`, there is no trace to
+ * continue or record, so no span is started and no async context is
+ * entered (together ~10% of a trivial route's throughput on Node 20).
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import {
   context,
@@ -20,12 +24,16 @@ import type { Metrics } from '../telemetry/metrics.js'
 import type { Tracing } from '../telemetry/tracing.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
+// A random per-process prefix and a counter: unique across processes, without a UUID per request.
+const ID_PREFIX = randomBytes(6).toString('hex')
+let idCounter = 0
 
-/** Fastify's `genReqId`: honour a sane `x-request-id`, else a fresh UUID. */
+/** Fastify's `genReqId`: honour a sane `x-request-id`, else a fresh process-unique id. */
 export function genReqId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id']
   if (typeof incoming === 'string' && REQUEST_ID.test(incoming)) return incoming
-  return randomUUID()
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER
+  return `${ID_PREFIX}-${idCounter.toString(36)}`
 }
 
 declare module 'fastify' {
@@ -48,9 +56,10 @@ export function installRequestContext(
   tracing: Tracing,
   metrics: Metrics | undefined,
 ): void {
-  const { tracer } = tracing
+  const { tracer, exporting } = tracing
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    if (!exporting && request.headers.traceparent === undefined) return done()
     const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter)
     const span = tracer.startSpan(
       `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
@@ -69,12 +78,10 @@ export function installRequestContext(
     const route = request.routeOptions.url ?? 'unmatched'
     const status = reply.statusCode
     metrics?.httpDuration.observe(
-      {
-        system: request.routeOptions.config?.system ?? 'platform',
-        route,
-        method: request.method,
-        status_code: status,
-      },
+      request.routeOptions.config?.system ?? 'platform',
+      route,
+      request.method,
+      status,
       reply.elapsedTime / 1000,
     )
     const span = request.span

@@ -5,14 +5,15 @@
  * Prometheus `/metrics`, and OpenAPI. Systems register into it; `listen` is
  * left to the caller so tests use `inject()`.
  */
-import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify'
 import type { Config } from '../config.js'
 import { PROBLEM_CONTENT_TYPE, titleFor } from '../errors.js'
+import { lazyChildLogger } from '../telemetry/lazy-logger.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { Metrics } from '../telemetry/metrics.js'
 import type { Tracing } from '../telemetry/tracing.js'
+import { installCors } from './cors.js'
 import { errorHandler, sendProblem, toAppError } from './error-handler.js'
 import { healthRoutes, type ReadinessCheck } from './health.js'
 import { installJsonParser } from './json-parser.js'
@@ -65,6 +66,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<TypedAp
     // Request lines are off: at info they would cost a third of the throughput.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId,
+    childLoggerFactory: (logger, bindings, childOpts) => lazyChildLogger(logger, bindings, childOpts),
     bodyLimit: config.bodyLimit,
     requestTimeout: config.requestTimeoutMs,
     http: { maxHeaderSize: config.maxHeaderSize },
@@ -83,11 +85,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<TypedAp
   base.removeContentTypeParser('text/plain')
   installNotFound(base)
   installRequestContext(base, tracing, config.metricsEnabled ? metrics : undefined)
-  await app.register(cors, {
-    origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
-    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location'],
-    maxAge: 600,
-  })
+  installCors(base, config.corsOrigins)
   await installOpenApi(base, opts.systems)
   await app.register(healthRoutes(opts.readiness, opts.isClosing))
   if (config.metricsEnabled)

@@ -2,15 +2,17 @@
  * Prometheus metrics. One registry per app (tests build several apps in one
  * process). RED metrics per route and system come from one histogram:
  * its `_count` is the rate, `status_code` gives the errors, buckets give
- * the duration.
+ * the duration. Systems add their own metrics to `registry` with prom-client.
  */
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { RouteHistogram } from './route-histogram.js'
 
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
 
 export interface Metrics {
   readonly registry: Registry
-  readonly httpDuration: Histogram<'system' | 'route' | 'method' | 'status_code'>
+  /** `http_request_duration_seconds{system, route, method, status_code}` */
+  readonly httpDuration: RouteHistogram
 }
 
 /** Latency buckets in seconds, from 0.5 ms (a cached redirect) to 10 s. */
@@ -21,12 +23,11 @@ export const LATENCY_BUCKETS = [
 export function createMetrics(): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by system, route, method and status code',
-    labelNames: ['system', 'route', 'method', 'status_code'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  })
+  const httpDuration = new RouteHistogram(
+    'http_request_duration_seconds',
+    'HTTP request duration by system, route, method and status code',
+    LATENCY_BUCKETS,
+    registry,
+  )
   return { registry, httpDuration }
 }
