@@ -24,7 +24,7 @@ const EXTERNAL = [
 ]
 
 /** Files that only run in tests and may use devDependencies. */
-const TEST_ONLY = ['\\.test\\.ts$', '\\.contract\\.ts$', '^src/platform/testing/']
+const TEST_ONLY = ['\\.test\\.ts$', '\\.contract\\.ts$', '^src/platform/testing/', '^src/systems/[^/]+/bench\\.ts$']
 
 module.exports = {
   forbidden: [
@@ -60,11 +60,22 @@ module.exports = {
       comment:
         'A system imports src/platform, its own folder and packages only. Systems talk to each other ' +
         'the way separate services would: over their public API or through events on the Bus.',
-      from: { path: '^src/(systems/[^/]+|gateway)/' },
+      from: { path: '^src/(systems/[^/]+|gateway)/', pathNot: '/bench\\.ts$' },
       to: {
         pathNot: ['^src/platform/', '^src/$1/'],
         dependencyTypesNot: EXTERNAL,
         couldNotResolve: false, // reported once, by no-unresolvable
+      },
+    },
+    {
+      name: 'system-bench-imports-harness-platform-and-itself',
+      severity: 'error',
+      comment: "A system's bench.ts may also use the benchmark harness (bench/), and nothing of other systems.",
+      from: { path: '^src/(systems/[^/]+)/bench\\.ts$' },
+      to: {
+        pathNot: ['^src/platform/', '^src/$1/', '^bench/'],
+        dependencyTypesNot: EXTERNAL,
+        couldNotResolve: false,
       },
     },
     {

@@ -1,5 +1,9 @@
 /** Build a whole app for a test on a backend, with unique schema / key / subject prefixes. */
 import { type App, buildApp } from '../../app.js'
+
+/** Re-exported so system tests reach the composition root through the platform only. */
+export { type App, buildApp } from '../../app.js'
+
 import { loadConfig, testLogLevel } from '../config.js'
 import type { SystemDefinition } from '../system.js'
 import { createLogger } from '../telemetry/logger.js'
