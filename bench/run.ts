@@ -52,7 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
     `bench ${suite.system}${args.scenario ? ` ${args.scenario}` : ''}: ` +
       (args.smoke
         ? 'smoke (1 round of 1 s, no warm-up; timings mean nothing)'
-        : `${args.rounds} rounds of ${args.durationSec} s, warm-up ${args.warmupSec} s`) +
+        : `${args.rounds} rounds of ${args.durationSec} s per subject in ${args.sliceSec} s slices, warm-up ${args.warmupSec} s`) +
       ` | ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}` +
       ` | ${pinned ? `servers on core 0, load on core ${LOAD_CORE}` : 'not pinned (no taskset or a single core)'}`,
   )
@@ -64,6 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
     rounds: args.rounds,
     durationSec: args.durationSec,
     warmupSec: args.warmupSec,
+    sliceSec: args.sliceSec,
     scenario: args.scenario,
     log: err,
   })
@@ -79,16 +80,25 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       `\n${out.join('\n\n')}\n\n` +
         `${machine.cpuModel}, ${machine.cores} cores${pinned ? ' (server pinned to core 0, load to core 1)' : ''}, ` +
-        `Node ${machine.node}, ${args.rounds} round(s) of ${args.durationSec} s, ${date.slice(0, 10)}. ` +
+        `Node ${machine.node}, ${args.rounds} round(s) of ${args.durationSec} s per subject ` +
+        `(alternating every ${args.sliceSec} s), ${date.slice(0, 10)}. ` +
         `Command: \`${command}\`\n`,
     )
 
   if (args.cpuProf)
     err(`bench: CPU profiles in ${path.relative(process.cwd(), profileDir)}/ (one per server pid)`)
-  if (!args.smoke && results.length > 0) {
+  // Profiled servers run slower: their numbers are not results.
+  if (!args.smoke && !args.cpuProf && results.length > 0) {
     const file = writeResults(
       suite.system,
-      { date, rounds: args.rounds, durationSec: args.durationSec, warmupSec: args.warmupSec, machine },
+      {
+        date,
+        rounds: args.rounds,
+        durationSec: args.durationSec,
+        sliceSec: args.sliceSec,
+        warmupSec: args.warmupSec,
+        machine,
+      },
       results,
       suite.scenarios.map((s) => s.name),
     )

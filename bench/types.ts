@@ -82,6 +82,8 @@ export interface SubjectResult {
   /** Median CPU use during rounds, in cores (1 = one full core): the server's and the load generator's. */
   serverCpu?: number
   loadCpu?: number
+  /** Median over rounds of ops/s divided by the server's CPU use: work per CPU-second. */
+  opsPerCpuSec?: number
 }
 
 export interface ScenarioResult {
@@ -93,6 +95,8 @@ export interface ScenarioResult {
   goals: Record<string, number>
   /** The per-round ratios behind each median. */
   ratioRounds?: Record<string, number[]>
+  /** Like `ratios`, on ops per server CPU-second: robust to other processes taking the server's core. */
+  cpuRatios?: Record<string, number>
   /** Caveats found while measuring (e.g. the load generator saturated its core). */
   notes?: string[]
 }

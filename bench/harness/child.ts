@@ -51,23 +51,34 @@ export interface ChildServer extends StartedServer {
 }
 
 const live = new Set<ChildProcess>()
-let exitHookInstalled = false
 
-/** Whatever happens to the harness (error, Ctrl-C), no server is left running on the machine. */
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on('exit', () => {
-    for (const c of live) c.kill('SIGKILL')
-  })
-  for (const [sig, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)
-    process.once(sig, () => {
-      for (const c of live) c.kill('SIGKILL')
-      process.exit(code)
-    })
+const onSignal = (signal: NodeJS.Signals) => {
+  for (const c of live) c.kill('SIGKILL')
+  process.exit(signal === 'SIGINT' ? 130 : 143)
+}
+const onExit = () => {
+  for (const c of live) c.kill('SIGKILL')
+}
+
+/**
+ * Whatever happens to the harness (error, Ctrl-C), no server is left running
+ * on the machine. The hooks exist only while a child does, so a process that
+ * embeds the harness (the test runner) keeps its own signal handling after.
+ */
+function track(child: ChildProcess): void {
+  if (live.size === 0) {
+    process.on('exit', onExit)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  }
+  live.add(child)
+}
+
+function untrack(child: ChildProcess): void {
+  if (!live.delete(child) || live.size > 0) return
+  process.off('exit', onExit)
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
 }
 
 /** The last `max` characters of everything the child printed, so a failed start explains itself. */
@@ -83,7 +94,6 @@ function tailBuffer(max = 16_384) {
 }
 
 export async function startChild(opts: ChildOptions): Promise<ChildServer> {
-  installExitHook()
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/tmp',
@@ -93,7 +103,7 @@ export async function startChild(opts: ChildOptions): Promise<ChildServer> {
   const nodeArgs = [...settings.nodeArgs, '--import', 'tsx', opts.entry]
   const { command, args } = pinnedCommand(settings.pin ? SERVER_CORE : undefined, process.execPath, nodeArgs)
   const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  live.add(child)
+  track(child)
   const tail = tailBuffer()
   let url: string | undefined
   // Keep draining both pipes for the child's whole life: a full pipe would block its logger.
@@ -104,12 +114,12 @@ export async function startChild(opts: ChildOptions): Promise<ChildServer> {
   createInterface({ input: child.stderr! }).on('line', (line) => tail.add(line))
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
-      live.delete(child)
+      untrack(child)
       for (const dir of opts.cleanup ?? []) rmSync(dir, { recursive: true, force: true })
       resolve(signal ? `signal ${signal}` : `code ${code}`)
     })
     child.once('error', (err) => {
-      live.delete(child)
+      untrack(child)
       resolve(`spawn error: ${err.message}`)
     })
   })

@@ -5,10 +5,15 @@
  * In-process (not the autocannon CLI, not worker threads) so the whole load
  * generator is this one process pinned to its own core, and its CPU use can
  * be measured to tell "the server is slow" from "the client is".
+ *
+ * Latencies are recorded from autocannon's per-response event rather than
+ * taken from its histogram: the histogram has 1 ms resolution (a fast
+ * route's p50 reads "1 ms" or "2 ms"), and slices of one round must be
+ * merged into exact percentiles.
  */
 import autocannon from 'autocannon'
 import type { HttpLoad } from '../types.js'
-import type { RoundSample } from './stats.js'
+import type { Slice } from './stats.js'
 
 export const DEFAULT_CONNECTIONS = 50
 export const DEFAULT_PIPELINING = 1
@@ -62,33 +67,56 @@ export function countErrors(
   return { errors: result.errors + unexpected, unexpected, statusCounts }
 }
 
-/** Run `load` against `baseUrl` for `durationSec` seconds. */
-export async function runHttpLoad(
+/** A growable array of float latencies: a slice can hold a few hundred thousand. */
+class LatencyRecorder {
+  private buf = new Float64Array(1 << 16)
+  private n = 0
+  add(ms: number): void {
+    if (this.n === this.buf.length) {
+      const next = new Float64Array(this.buf.length * 2)
+      next.set(this.buf)
+      this.buf = next
+    }
+    this.buf[this.n++] = ms
+  }
+  values(): Float64Array {
+    return this.buf.subarray(0, this.n)
+  }
+}
+
+/** Run `load` against `baseUrl` for `durationSec` seconds; CPU figures are filled in by the caller. */
+export function runHttpLoad(
   baseUrl: string,
   load: HttpLoad,
   durationSec: number,
-): Promise<RoundSample> {
-  const result = await autocannon({
-    url: baseUrl,
-    connections: load.connections ?? DEFAULT_CONNECTIONS,
-    pipelining: load.pipelining ?? DEFAULT_PIPELINING,
-    duration: durationSec,
-    requests: requestsFor(load),
-    // A server that stops answering shows as errors within the round, not as a hung bench.
-    timeout: 10,
+): Promise<Omit<Slice, 'loadCpuSec' | 'wallSec'>> {
+  const latencies = new LatencyRecorder()
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: baseUrl,
+        connections: load.connections ?? DEFAULT_CONNECTIONS,
+        pipelining: load.pipelining ?? DEFAULT_PIPELINING,
+        duration: durationSec,
+        requests: requestsFor(load),
+        // A server that stops answering shows as errors within the round, not as a hung bench.
+        timeout: 10,
+      },
+      (err, result) => {
+        if (err) return reject(err)
+        const { errors, unexpected, statusCounts } = countErrors(result, load.expectStatus)
+        // requests.total counts completed responses; autocannon's `duration` is the measured wall time.
+        const total = result.requests.total
+        resolve({
+          total,
+          ok: total - unexpected,
+          errors,
+          durationSec: result.duration > 0 ? result.duration : durationSec,
+          latenciesMs: latencies.values(),
+          statusCounts,
+        })
+      },
+    )
+    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.add(responseTime))
   })
-  const { errors, unexpected, statusCounts } = countErrors(result, load.expectStatus)
-  // requests.total counts completed responses; autocannon's `duration` is the measured wall time.
-  const total = result.requests.total
-  const durationSecActual = result.duration > 0 ? result.duration : durationSec
-  return {
-    total,
-    ok: total - unexpected,
-    errors,
-    durationSec: durationSecActual,
-    opsPerSec: total / durationSecActual,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    statusCounts,
-  }
 }

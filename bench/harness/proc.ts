@@ -65,20 +65,23 @@ export function parseStatCpuSeconds(stat: string): number | undefined {
 }
 
 /**
- * Measure the CPU a run costs the server and this (load-generating)
- * process, as a fraction of one core. A load generator near 1.0 while the
+ * Measure the CPU a stretch of load costs the server and this
+ * (load-generating) process. A load generator near a full core while the
  * server is well under it means the client, not the server, was measured.
  */
-export function startCpuMeter(serverPid: number | undefined): () => { serverCpu?: number; loadCpu: number } {
+export function startCpuMeter(
+  serverPid: number | undefined,
+): () => { serverCpuSec?: number; loadCpuSec: number; wallSec: number } {
   const t0 = process.hrtime.bigint()
   const self0 = process.cpuUsage()
   const srv0 = serverPid === undefined ? undefined : cpuSeconds(serverPid)
   return () => {
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9
+    const wallSec = Number(process.hrtime.bigint() - t0) / 1e9
     const self = process.cpuUsage(self0)
-    const loadCpu = (self.user + self.system) / 1e6 / wall
+    const loadCpuSec = (self.user + self.system) / 1e6
     const srv1 = serverPid === undefined ? undefined : cpuSeconds(serverPid)
-    const serverCpu = srv0 !== undefined && srv1 !== undefined ? (srv1 - srv0) / wall : undefined
-    return serverCpu === undefined ? { loadCpu } : { serverCpu, loadCpu }
+    return srv0 !== undefined && srv1 !== undefined
+      ? { serverCpuSec: srv1 - srv0, loadCpuSec, wallSec }
+      : { loadCpuSec, wallSec }
   }
 }

@@ -24,6 +24,7 @@ export interface RunInfo {
   date: string
   rounds: number
   durationSec: number
+  sliceSec: number
   warmupSec: number
   machine: MachineInfo
 }

@@ -2,7 +2,10 @@
  * The measuring procedure, independent of the CLI: for each scenario, start
  * every subject, prepare, warm up, then run the rounds interleaved
  * (A B A B ...) so that a slow spell of the machine hits every subject in
- * the same round, and the per-round ratio cancels it. Failures to start, or
+ * the same round, and the per-round ratio cancels it. Within a round the
+ * subjects alternate in short slices: on a shared machine a burst of work
+ * from another process lasts seconds, and a 10 s run of A followed by a
+ * 10 s run of B would see different bursts. Failures to start, or
  * a subject whose every request failed, are collected, not thrown: the other
  * scenarios still run, and the caller decides the exit code.
  */
@@ -10,13 +13,27 @@ import type { BenchScenario, BenchSubject, BenchSuite, ScenarioResult, StartedSe
 import { UsageError } from './args.js'
 import { runLoad } from './load.js'
 import { peakRssMb } from './proc.js'
-import { median, medianRatio, type RoundSample, roundRatios, sum } from './stats.js'
+import {
+  combineSlices,
+  median,
+  medianRatio,
+  perServerCpu,
+  type RoundSample,
+  roundRatios,
+  type Slice,
+  sum,
+} from './stats.js'
 
 export interface RunOptions {
   /** Measured rounds per subject. */
   rounds: number
-  /** Seconds per measured run. */
+  /** Seconds of load per subject per round. */
   durationSec: number
+  /**
+   * A round gives each subject its duration in slices of about this many
+   * seconds, alternating subjects slice by slice (default: one slice).
+   */
+  sliceSec?: number
   /** Seconds of warm-up per subject before the rounds (0: none). */
   warmupSec: number
   /** Run only this scenario. */
@@ -128,19 +145,28 @@ async function runScenario(
     }
   })
   if (started.some((r) => r.status === 'rejected')) return undefined
+  for (const [i, s] of subjects.entries()) {
+    const server = servers[i]
+    if (server) log(`${s.name}: ${server.url} (pid ${server.pid})`)
+  }
 
   const samples: RoundSample[][] = subjects.map(() => [])
   try {
     for (const [i, s] of subjects.entries()) await s.prepare?.(servers[i])
     if (opts.warmupSec > 0)
       for (const [i, s] of subjects.entries()) {
-        const w = await runLoad(s, servers[i], opts.warmupSec)
+        const w = combineSlices([await runLoad(s, servers[i], opts.warmupSec)])
         log(`warm-up ${s.name}: ${fmt(w.opsPerSec)} ops/s`)
       }
+    const sliceCount = Math.max(1, Math.round(opts.durationSec / (opts.sliceSec ?? opts.durationSec)))
+    const sliceSec = opts.durationSec / sliceCount
     for (let round = 1; round <= opts.rounds; round++) {
+      const slices: Slice[][] = subjects.map(() => [])
+      for (let k = 0; k < sliceCount; k++)
+        for (const [i, s] of subjects.entries()) slices[i]!.push(await runLoad(s, servers[i], sliceSec))
       const parts: string[] = []
       for (const [i, s] of subjects.entries()) {
-        const sample = await runLoad(s, servers[i], opts.durationSec)
+        const sample = combineSlices(slices[i]!)
         samples[i]!.push(sample)
         parts.push(
           `${s.name} ${fmt(sample.opsPerSec)} ops/s${sample.errors ? ` (${sample.errors} errors)` : ''}`,
@@ -176,6 +202,7 @@ export function summarize(
         statusCounts[code] = (statusCounts[code] ?? 0) + n
     const serverCpu = median(xs.map((x) => x.serverCpu ?? Number.NaN))
     const loadCpu = median(xs.map((x) => x.loadCpu ?? Number.NaN))
+    const opsPerCpuSec = median(xs.map((x) => perServerCpu(x) ?? Number.NaN))
     return {
       name: s.name,
       role: s.role,
@@ -188,18 +215,22 @@ export function summarize(
       ...(Object.keys(statusCounts).length > 0 ? { statusCounts } : {}),
       ...(Number.isFinite(serverCpu) ? { serverCpu } : {}),
       ...(Number.isFinite(loadCpu) ? { loadCpu } : {}),
+      ...(Number.isFinite(opsPerCpuSec) ? { opsPerCpuSec } : {}),
     }
   })
   const sys = scenario.subjects.findIndex((s) => s.role === 'system')
   const ratios: Record<string, number> = {}
   const ratioRounds: Record<string, number[]> = {}
+  const cpuRatios: Record<string, number> = {}
   if (sys >= 0)
     scenario.subjects.forEach((s, i) => {
       if (i === sys) return
       ratios[s.name] = medianRatio(samples[sys] ?? [], samples[i] ?? [])
       ratioRounds[s.name] = roundRatios(samples[sys] ?? [], samples[i] ?? [])
+      const c = medianRatio(samples[sys] ?? [], samples[i] ?? [], perServerCpu)
+      if (Number.isFinite(c)) cpuRatios[s.name] = c
     })
-  const notes = subjects.flatMap((s) => saturationNote(s.name, s.serverCpu, s.loadCpu))
+  const notes = subjects.flatMap((s) => cpuNotes(s.name, s.serverCpu, s.loadCpu))
   return {
     scenario: scenario.name,
     description: scenario.description,
@@ -207,27 +238,30 @@ export function summarize(
     ratios,
     goals: { ...scenario.goals },
     ratioRounds,
+    ...(Object.keys(cpuRatios).length > 0 ? { cpuRatios } : {}),
     ...(notes.length > 0 ? { notes } : {}),
   }
 }
 
 /**
- * When the load generator is near a full core and the server is not, the
- * client was the bottleneck: that row measures autocannon, and a ratio
- * against it understates the gap. Say so next to the table.
+ * What the CPU figures say about a row. The server should be the limit: it
+ * uses its whole core. If the load generator is near a full core while the
+ * server is not, the client was the bottleneck (that row measures
+ * autocannon, and a ratio against it understates the gap). If neither is
+ * near a full core, something else took the server's core: the machine was
+ * busy, absolute numbers are low, and the per-CPU ratio is the better guide.
  */
-export function saturationNote(
-  name: string,
-  serverCpu: number | undefined,
-  loadCpu: number | undefined,
-): string[] {
-  if (loadCpu === undefined || serverCpu === undefined) return []
-  if (loadCpu >= 0.9 && serverCpu < 0.85)
+export function cpuNotes(name: string, serverCpu: number | undefined, loadCpu: number | undefined): string[] {
+  if (loadCpu === undefined || serverCpu === undefined || serverCpu >= 0.85) return []
+  if (loadCpu >= 0.9)
     return [
       `${name}: the load generator used ${pct(loadCpu)} of a core while the server used ${pct(serverCpu)}; ` +
         'the client may be the bottleneck for this row',
     ]
-  return []
+  return [
+    `${name}: the server got ${pct(serverCpu)} of its core and the load generator ${pct(loadCpu)} of its own; ` +
+      'other processes were competing for the CPU, so its req/s are low: compare the per-CPU ratio',
+  ]
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`

@@ -80,6 +80,17 @@ export function formatCpuLine(subjects: readonly SubjectResult[]): string | unde
   return parts.length > 0 ? `CPU during rounds (cores, median): ${parts.join('; ')}` : undefined
 }
 
+/** Work per server CPU-second and its ratio: the cross-check when the machine was busy. */
+export function formatPerCpuLine(result: ScenarioResult): string | undefined {
+  const subjects = result.subjects.filter((s) => s.opsPerCpuSec !== undefined)
+  if (subjects.length === 0) return undefined
+  const values = subjects.map((s) => `${s.name} ${formatCount(s.opsPerCpuSec!)}`).join(', ')
+  const ratios = Object.entries(result.cpuRatios ?? {})
+    .map(([name, r]) => `${formatRatio(r)} vs ${name}`)
+    .join(', ')
+  return `Per server CPU-second (median): ${values}${ratios ? `; ratio ${ratios}` : ''}`
+}
+
 /** Heading, table, ratio spread, CPU line and notes of one scenario, as printed and as README-ready text. */
 export function formatScenario(result: ScenarioResult, unit = 'req/s'): string {
   const out = [`### ${result.scenario}`, '', result.description, '', formatScenarioTable(result, unit), '']
@@ -87,6 +98,8 @@ export function formatScenario(result: ScenarioResult, unit = 'req/s'): string {
     if (rs.length > 1) out.push(`Per-round ratios vs ${name}: ${rs.map((r) => r.toFixed(3)).join(', ')}`)
   const cpu = formatCpuLine(result.subjects)
   if (cpu) out.push(cpu)
+  const perCpu = formatPerCpuLine(result)
+  if (perCpu) out.push(perCpu)
   for (const note of result.notes ?? []) out.push(`Note: ${note}`)
   return out.join('\n').trimEnd()
 }
