@@ -24,7 +24,12 @@ const EXTERNAL = [
 ]
 
 /** Files that only run in tests and may use devDependencies. */
-const TEST_ONLY = ['\\.test\\.ts$', '\\.contract\\.ts$', '^src/platform/testing/', '^src/systems/[^/]+/bench\\.ts$']
+const TEST_ONLY = [
+  '\\.test\\.ts$',
+  '\\.contract\\.ts$',
+  '^src/platform/testing/',
+  '^src/systems/[^/]+/bench\\.ts$',
+]
 
 module.exports = {
   forbidden: [
@@ -70,7 +75,8 @@ module.exports = {
     {
       name: 'system-bench-imports-harness-platform-and-itself',
       severity: 'error',
-      comment: "A system's bench.ts may also use the benchmark harness (bench/), and nothing of other systems.",
+      comment:
+        "A system's bench.ts may also use the benchmark harness (bench/), and nothing of other systems.",
       from: { path: '^src/(systems/[^/]+)/bench\\.ts$' },
       to: {
         pathNot: ['^src/platform/', '^src/$1/', '^bench/'],

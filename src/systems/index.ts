@@ -3,6 +3,7 @@
  * a folder under `src/systems/` and one line here.
  */
 import type { SystemDefinition } from '../platform/system.js'
+import urlShortener from './url-shortener/index.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: each system has its own settings type
-export const systems: SystemDefinition<any>[] = []
+export const systems: SystemDefinition<any>[] = [urlShortener]

@@ -21,6 +21,11 @@ type Client = pg.PoolClient & { [SCHEMA]?: string }
 
 export interface PgOptions {
   max?: number
+  /**
+   * How long a query may wait for a connection, queued behind others or connecting (default 10 s).
+   * Past it the query fails, so a saturated pool sheds load instead of queueing without bound.
+   */
+  acquireTimeoutMs?: number
   /** Statement timeout in ms applied to every connection (0: none). */
   statementTimeoutMs?: number
   onError?: (err: Error) => void
@@ -38,7 +43,7 @@ export async function openPg(url: string, schema = 'public', opts: PgOptions = {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   })

@@ -37,7 +37,8 @@ export async function testDb(backend: BackendName, schema = `t_${uniqueId()}`): 
     pglite ??= openPglite(undefined)
     root = await pglite
   } else {
-    pgPool ??= openPg(testServiceUrls().databaseUrl, 'public', { max: 8 })
+    // Tests fire thousands of concurrent requests at one pool on a busy 2-core machine: let them queue.
+    pgPool ??= openPg(testServiceUrls().databaseUrl, 'public', { max: 8, acquireTimeoutMs: 120_000 })
     root = await pgPool
   }
   await root.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)

@@ -1,0 +1,28 @@
+/**
+ * The `X-Api-Key` check of every `/rest/v3` route, as Shlink does it: no
+ * key is `missing-authentication`, an unknown, disabled or expired key is
+ * `invalid-api-key`, both 401. CORS preflights never reach it (the
+ * platform's CORS plugin answers OPTIONS before any route hook runs).
+ */
+import type { FastifyRequest } from 'fastify'
+import type { ApiKeys } from './api-keys.js'
+import { ShlinkErrors } from './shlink-errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id of the API key that authenticated this request (management routes). */
+    apiKeyId?: number
+  }
+}
+
+export function apiKeyHook(keys: ApiKeys) {
+  return async function checkApiKey(request: FastifyRequest): Promise<void> {
+    const header = request.headers['x-api-key']
+    const key = Array.isArray(header) ? header[0] : header
+    if (!key) throw ShlinkErrors.missingAuthentication()
+    if (key.length > 200) throw ShlinkErrors.invalidApiKey()
+    const row = await keys.verify(key)
+    if (!row) throw ShlinkErrors.invalidApiKey()
+    request.apiKeyId = row.id
+  }
+}

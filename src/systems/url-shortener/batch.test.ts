@@ -1,0 +1,54 @@
+/** POST /rest/v3/short-urls/batch: per-item results, one bad item does not sink the others. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { backends } from '../../platform/testing/backends.js'
+import { shortenerApp, type TestClient } from './testing.js'
+
+describe.each(backends())('batch create (%s)', (backend) => {
+  let c: TestClient
+  beforeAll(async () => {
+    c = await shortenerApp(backend)
+    await c.api('POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/x', customSlug: 'already' })
+  })
+  afterAll(() => c.close())
+
+  it('answers each item in order', async () => {
+    const res = await c.api('POST', '/rest/v3/short-urls/batch', {
+      shortUrls: [
+        { longUrl: 'https://example.com/1', tags: ['t'] },
+        { longUrl: 'javascript:alert(1)' },
+        { longUrl: 'https://example.com/2', customSlug: 'already' },
+        { longUrl: 'https://example.com/3', customSlug: 'fresh-one' },
+        { longUrl: 'https://example.com/4', customSlug: 'fresh-one' },
+        { longUrl: 'https://example.com/5', maxVisits: -3 },
+        'not an object',
+        { longUrl: 'https://example.com/x', findIfExists: true },
+      ],
+    })
+    expect(res.statusCode).toBe(200)
+    const r = res.json().results
+    expect(r).toHaveLength(8)
+    expect(r[0]).toMatchObject({ ok: true, shortUrl: { longUrl: 'https://example.com/1', tags: ['t'] } })
+    expect(r[1]).toMatchObject({
+      ok: false,
+      error: { type: 'https://shlink.io/api/error/invalid-url', status: 400 },
+    })
+    expect(r[2]).toMatchObject({ ok: false, error: { type: 'https://shlink.io/api/error/non-unique-slug' } })
+    expect(r[3]).toMatchObject({ ok: true, shortUrl: { shortCode: 'fresh-one' } })
+    expect(r[4]).toMatchObject({ ok: false, error: { type: 'https://shlink.io/api/error/non-unique-slug' } })
+    expect(r[5]).toMatchObject({ ok: false, error: { invalidElements: ['maxVisits'] } })
+    expect(r[6]).toMatchObject({ ok: false, error: { type: 'https://shlink.io/api/error/invalid-data' } })
+    expect(r[7]).toMatchObject({ ok: true, shortUrl: { shortCode: 'already' } })
+    // The created ones redirect.
+    expect((await c.get(`/${r[0].shortUrl.shortCode}`)).statusCode).toBe(302)
+    expect((await c.get('/fresh-one')).headers.location).toBe('https://example.com/3')
+  })
+
+  it('refuses more than 1,000 items, and an empty batch', async () => {
+    const many = await c.api('POST', '/rest/v3/short-urls/batch', {
+      shortUrls: Array.from({ length: 1001 }, () => ({ longUrl: 'https://example.com' })),
+    })
+    expect(many.statusCode).toBe(400)
+    expect(many.json().type).toBe('https://shlink.io/api/error/invalid-data')
+    expect((await c.api('POST', '/rest/v3/short-urls/batch', { shortUrls: [] })).statusCode).toBe(400)
+  })
+})

@@ -1,0 +1,151 @@
+/**
+ * The public routes: `/{shortCode}` redirects, `/{shortCode}/track` (a
+ * tracking pixel), `/{shortCode}/qr-code`. No API key. The redirect handler
+ * is not `async`: on a cached code the whole request completes without a
+ * promise, and an unknown code is answered without throwing (a scan of
+ * random codes must not pay for stack traces).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { TypedApp } from '../../platform/http/types.js'
+import { renderQr } from './qr.js'
+import type { Outcome, Redirector, VisitInfo } from './redirect.js'
+import { QrQuery, ShortCodeParams } from './schemas.js'
+
+export interface RedirectRouteDeps {
+  redirector: Redirector
+  baseUrl: () => string
+  status: 301 | 302 | 307 | 308
+  cacheLifetimeSec: number
+  /** Where unknown/expired/exhausted codes go instead of a 404 (Shlink's invalidShortUrlRedirect). */
+  fallback: string | undefined
+}
+
+const TAGS = ['URL Shortener']
+
+/** A 1x1 transparent GIF. */
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64')
+
+const NOT_FOUND_HTML =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>' +
+  '<body><h1>Not found</h1><p>This short URL does not exist, has expired, or is no longer available.</p></body></html>'
+
+function visitInfo(request: FastifyRequest, base: string): VisitInfo {
+  const url = request.url
+  const q = url.indexOf('?')
+  return {
+    query: q < 0 ? '' : url.slice(q + 1),
+    referer: request.headers.referer,
+    userAgent: request.headers['user-agent'],
+    visitedUrl: base + url,
+  }
+}
+
+export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
+  const cacheControl =
+    d.status === 301 || d.status === 308 ? `private,max-age=${d.cacheLifetimeSec}` : undefined
+
+  function notFound(request: FastifyRequest, reply: FastifyReply, code: string): FastifyReply {
+    if (d.fallback) return reply.redirect(d.fallback, 302)
+    if (request.headers.accept?.includes('text/html'))
+      return reply.code(404).type('text/html; charset=utf-8').send(NOT_FOUND_HTML)
+    return reply
+      .code(404)
+      .type('application/problem+json')
+      .send({
+        type: 'https://shlink.io/api/error/short-url-not-found',
+        title: 'Short URL not found',
+        detail: `No URL found with short code "${code}"`,
+        status: 404,
+        shortCode: code,
+        code: 'INVALID_SHORTCODE',
+      })
+  }
+
+  /** The lookup failed (database unreachable and the code not cached): 503, retry soon. */
+  function unavailable(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+    request.log.warn({ err }, 'short code lookup failed')
+    return reply.code(503).header('retry-after', '5').type('application/problem+json').send({
+      type: '/problems/dependency-unavailable',
+      title: 'Service Unavailable',
+      detail: 'The short URL cannot be looked up right now; try again shortly',
+      status: 503,
+      code: 'DEPENDENCY_UNAVAILABLE',
+    })
+  }
+
+  function answer(request: FastifyRequest, reply: FastifyReply, code: string, out: Outcome): FastifyReply {
+    if (!out.found) return notFound(request, reply, code)
+    if (cacheControl) reply.header('cache-control', cacheControl)
+    return reply.redirect(out.location, d.status)
+  }
+
+  app.get(
+    '/:shortCode',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Short URL: records the visit and redirects to the long URL',
+        description:
+          'Unknown, not-yet-valid, expired and visit-exhausted codes answer 404 (or redirect to the configured fallback). ' +
+          'With forwardQuery, the query string is merged into the long URL.',
+        params: ShortCodeParams,
+      },
+    },
+    (request, reply) => {
+      const code = request.params.shortCode
+      const out = d.redirector.visit(code, visitInfo(request, d.baseUrl()))
+      if (out instanceof Promise)
+        return out.then(
+          (o) => answer(request, reply, code, o),
+          (err) => unavailable(request, reply, err),
+        )
+      answer(request, reply, code, out)
+    },
+  )
+
+  app.get(
+    '/:shortCode/track',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Tracking pixel: records a visit and answers a 1x1 transparent GIF',
+        params: ShortCodeParams,
+      },
+    },
+    async (request, reply) => {
+      // The pixel is always served (an e-mail must not show a broken image); only valid codes record a visit.
+      try {
+        await d.redirector.visit(request.params.shortCode, visitInfo(request, d.baseUrl()), true)
+      } catch (err) {
+        request.log.warn({ err }, 'tracking pixel lookup failed')
+      }
+      return reply.type('image/gif').header('cache-control', 'no-store').send(PIXEL)
+    },
+  )
+
+  app.get(
+    '/:shortCode/qr-code',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'QR code of the short URL (PNG or SVG)',
+        params: ShortCodeParams,
+        querystring: QrQuery,
+      },
+    },
+    async (request, reply) => {
+      const code = request.params.shortCode
+      if (!(await d.redirector.exists(code))) return notFound(request, reply, code)
+      const q = request.query
+      const qr = await renderQr(`${d.baseUrl()}/${code}`, {
+        size: q.size ?? 300,
+        format: q.format ?? 'png',
+        margin: q.margin ?? 0,
+        errorCorrection: q.errorCorrection ?? 'L',
+        color: q.color ?? '000000',
+        bgColor: q.bgColor ?? 'ffffff',
+      })
+      return reply.type(qr.type).header('cache-control', 'public,max-age=3600').send(qr.body)
+    },
+  )
+}

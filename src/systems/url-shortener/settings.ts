@@ -1,0 +1,87 @@
+/**
+ * The URL shortener's environment variables (validated at boot with the
+ * platform's). Names follow Shlink's where Shlink has one, with our prefix;
+ * INITIAL_API_KEY keeps Shlink's exact name so Shlink deployments carry over.
+ */
+import { bool, int, list, oneOf, optional, str, url } from '../../platform/settings.js'
+
+export const settings = {
+  INITIAL_API_KEY: optional(
+    str({ maxLength: 200, doc: 'an API key created at start if it does not exist yet (as in Shlink)' }),
+  ),
+  URL_SHORTENER_REDIRECT_STATUS: oneOf(['301', '302', '307', '308'] as const, {
+    default: '302',
+    doc: 'status of short URL redirects (Shlink: REDIRECT_STATUS_CODE)',
+  }),
+  URL_SHORTENER_REDIRECT_CACHE_LIFETIME: int({
+    default: 30,
+    min: 0,
+    max: 31_536_000,
+    doc: 'max-age in seconds sent with 301/308 redirects (Shlink: REDIRECT_CACHE_LIFETIME)',
+  }),
+  URL_SHORTENER_INVALID_CODE_REDIRECT: optional(
+    url(['http', 'https'], {
+      doc: 'where unknown, expired or exhausted codes redirect instead of a 404 (Shlink: DEFAULT_INVALID_SHORT_URL_REDIRECT)',
+    }),
+  ),
+  URL_SHORTENER_DEFAULT_CODE_LENGTH: int({
+    default: 5,
+    min: 4,
+    max: 16,
+    doc: 'length of generated short codes when the request gives none',
+  }),
+  URL_SHORTENER_ALLOW_PRIVATE_TARGETS: bool({
+    default: false,
+    doc: 'allow long URLs on private, loopback and link-local addresses',
+  }),
+  URL_SHORTENER_OWN_HOSTS: list({
+    default: [],
+    doc: 'extra host names that are this shortener (long URLs on them are refused as loops)',
+  }),
+  URL_SHORTENER_LRU_MAX: int({
+    default: 100_000,
+    min: 0,
+    max: 10_000_000,
+    doc: 'codes kept in each process memory (0 disables the in-process cache)',
+  }),
+  URL_SHORTENER_LRU_TTL_MS: int({
+    default: 60_000,
+    min: 1,
+    max: 86_400_000,
+    doc: 'how long a cached code lives in process memory (invalidations arrive sooner over the Bus)',
+  }),
+  URL_SHORTENER_NEGATIVE_TTL_MS: int({
+    default: 10_000,
+    min: 1,
+    max: 3_600_000,
+    doc: 'how long an unknown code is remembered as unknown',
+  }),
+  URL_SHORTENER_REDIS_TTL_MS: int({
+    default: 3_600_000,
+    min: 1_000,
+    max: 604_800_000,
+    doc: 'how long a code lives in the Redis cache',
+  }),
+  URL_SHORTENER_TRACK_VISITS: bool({
+    default: true,
+    doc: 'record visits (Shlink: DISABLE_TRACKING inverted)',
+  }),
+  URL_SHORTENER_VISITS_FLUSH_MS: int({
+    default: 500,
+    min: 10,
+    max: 60_000,
+    doc: 'how often buffered visits are written (the most a crash can lose)',
+  }),
+  URL_SHORTENER_VISITS_BATCH: int({
+    default: 2_000,
+    min: 1,
+    max: 100_000,
+    doc: 'buffered visits that trigger a flush before the interval',
+  }),
+  URL_SHORTENER_VISITS_BUFFER_MAX: int({
+    default: 200_000,
+    min: 100,
+    max: 10_000_000,
+    doc: 'visits held in memory while the database is unreachable; beyond it visits are dropped and counted',
+  }),
+} as const

@@ -1,0 +1,139 @@
+/**
+ * Visits are recorded without slowing redirects: the redirect pushes a
+ * small record into this buffer (no I/O, no parsing), and a Worker writes
+ * the buffer in one transaction every URL_SHORTENER_VISITS_FLUSH_MS (or as
+ * soon as URL_SHORTENER_VISITS_BATCH visits are waiting). Bot detection runs
+ * here too, off the request path, with its verdicts cached per user agent.
+ *
+ * What can be lost:
+ * - graceful shutdown: nothing. The platform stops accepting requests and
+ *   drains them first, then stops workers; `stop()` writes what is left.
+ * - a crash (SIGKILL, OOM): the visits of the last flush interval (default
+ *   500 ms) and of a flush in flight. Links with maxVisits lose no count:
+ *   they are counted in PostgreSQL on the redirect itself.
+ * - the database unreachable: visits wait in memory (retried every interval)
+ *   up to URL_SHORTENER_VISITS_BUFFER_MAX, beyond which new ones are dropped
+ *   and counted in `url_shortener_visits_dropped_total`.
+ */
+import { isbot } from 'isbot'
+import type { Worker } from '../../platform/system.js'
+import type { Logger } from '../../platform/telemetry/logger.js'
+import type { VisitRecord, VisitStore, VisitsSummary } from './ports.js'
+
+export interface VisitBufferOptions {
+  flushMs: number
+  batch: number
+  max: number
+  log: Logger
+  onFlushed?: (count: number) => void
+  onDropped?: (count: number) => void
+}
+
+const BOT_CACHE_MAX = 10_000
+
+export class VisitBuffer implements Worker {
+  readonly name = 'url-shortener:visits-flusher'
+  private buffer: VisitRecord[] = []
+  /** User agents of orphan visits (unknown codes), counted only. */
+  private orphanAgents: (string | null)[] = []
+  private orphanOverflow = 0
+  private timer: NodeJS.Timeout | undefined
+  private flushing: Promise<void> | undefined
+  private readonly botVerdicts = new Map<string, boolean>()
+
+  constructor(
+    private readonly store: VisitStore,
+    private readonly opts: VisitBufferOptions,
+  ) {}
+
+  record(visit: VisitRecord): void {
+    if (this.buffer.length >= this.opts.max) {
+      this.opts.onDropped?.(1)
+      return
+    }
+    this.buffer.push(visit)
+    if (this.buffer.length === this.opts.batch) void this.flush()
+  }
+
+  recordOrphan(userAgent: string | null): void {
+    if (this.orphanAgents.length < this.opts.max) this.orphanAgents.push(userAgent)
+    else this.orphanOverflow++
+  }
+
+  get pending(): number {
+    return this.buffer.length
+  }
+
+  async start(): Promise<void> {
+    this.timer = setInterval(() => void this.flush(), this.opts.flushMs)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.flushing
+    // Write everything left; a failing database gets a few tries before we give up and say so.
+    for (let attempt = 1; this.hasWork() && attempt <= 3; attempt++) {
+      await this.flush()
+      if (this.hasWork()) await new Promise((r) => setTimeout(r, 200 * attempt))
+    }
+    if (this.hasWork())
+      this.opts.log.error({ lost: this.buffer.length }, 'visits could not be written before shutdown')
+  }
+
+  /**
+   * Write what is buffered now: when it resolves, every visit recorded before the call is written.
+   * A flush already in progress carries only what was buffered when it began, so wait for it first.
+   */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing
+    if (!this.hasWork()) return
+    this.flushing = this.write().finally(() => {
+      this.flushing = undefined
+    })
+    return this.flushing
+  }
+
+  private hasWork(): boolean {
+    return this.buffer.length > 0 || this.orphanAgents.length > 0 || this.orphanOverflow > 0
+  }
+
+  private async write(): Promise<void> {
+    if (!this.hasWork()) return
+    const visits = this.buffer
+    const agents = this.orphanAgents
+    const overflow = this.orphanOverflow
+    this.buffer = []
+    this.orphanAgents = []
+    this.orphanOverflow = 0
+    for (const v of visits) v.potentialBot = this.isBot(v.userAgent)
+    const orphans: VisitsSummary = { total: agents.length + overflow, bots: 0 }
+    for (const ua of agents) if (this.isBot(ua)) orphans.bots++
+    try {
+      await this.store.writeBatch(visits, orphans)
+      this.opts.onFlushed?.(visits.length)
+    } catch (err) {
+      // Put them back in front of anything that arrived meanwhile, within the cap.
+      const room = Math.max(0, this.opts.max - this.buffer.length)
+      const kept = visits.slice(0, room)
+      if (kept.length < visits.length) this.opts.onDropped?.(visits.length - kept.length)
+      this.buffer = kept.concat(this.buffer)
+      this.orphanAgents = agents.concat(this.orphanAgents).slice(0, this.opts.max)
+      this.orphanOverflow += overflow
+      this.opts.log.warn({ err, pending: this.buffer.length }, 'writing visits failed; will retry')
+    }
+  }
+
+  /** Shlink's `potentialBot`: crawlers, HTTP libraries and headless browsers by user agent. */
+  private isBot(userAgent: string | null): boolean {
+    if (!userAgent) return false
+    let verdict = this.botVerdicts.get(userAgent)
+    if (verdict === undefined) {
+      verdict = isbot(userAgent)
+      if (this.botVerdicts.size >= BOT_CACHE_MAX) this.botVerdicts.clear()
+      this.botVerdicts.set(userAgent, verdict)
+    }
+    return verdict
+  }
+}
