@@ -1,6 +1,6 @@
 /**
  * Forward-only migrations, one schema per system. Every pending file is
- * applied in one transaction holding a PostgreSQL advisory lock, so any
+ * applied in one transaction run under a PostgreSQL advisory lock, so any
  * number of processes may start at the same moment: the first applies,
  * the others wait and then find nothing to do. Each applied file's SHA-256
  * is recorded; a file edited after it was applied stops the boot.
@@ -63,8 +63,7 @@ export const MIGRATION_LOCK_KEY = 0x62_70_6d_67 // "bpmg"
 export async function migrate(db: Db, sources: MigrationSource[]): Promise<string[]> {
   const migrations = (await Promise.all(sources.map(readMigrations))).flat()
   const schema = quoteIdent(db.schema)
-  return db.tx(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY])
+  return db.exclusive(MIGRATION_LOCK_KEY, async (tx) => {
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
     await tx.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
       source text NOT NULL,

@@ -122,6 +122,40 @@ function view(shared: Shared, schema: string): Db {
         client.release(broken)
       }
     },
+    async exclusive(key, fn) {
+      const client = await checkout(shared, schema)
+      let broken: Error | undefined
+      try {
+        await client.query('SELECT pg_catalog.pg_advisory_lock($1::bigint)', [key])
+        try {
+          await client.query('BEGIN')
+          const tx: Queryable = {
+            query: async <R>(text: string, params?: readonly unknown[]) =>
+              toResult<R>(await client.query(text, params as unknown[] | undefined)),
+            exec: async (sql) => {
+              await client.query(sql)
+            },
+          }
+          try {
+            const out = await fn(tx)
+            await client.query('COMMIT')
+            return out
+          } catch (err) {
+            await client.query('ROLLBACK').catch((e) => {
+              broken = e as Error
+            })
+            throw err
+          }
+        } finally {
+          await client.query('SELECT pg_catalog.pg_advisory_unlock($1::bigint)', [key]).catch((e) => {
+            // A connection that cannot unlock must not go back to the pool holding the lock.
+            broken = e as Error
+          })
+        }
+      } finally {
+        client.release(broken)
+      }
+    },
     listen: (channel, fn) => shared.listener.listen(channel, fn),
     withSchema: (s) => view(shared, s),
     ping: async () => {

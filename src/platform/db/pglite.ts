@@ -82,6 +82,8 @@ function view(shared: Shared, schema: string): Db {
           throw err
         }
       }),
+    // One connection, and every transaction already runs alone under the mutex.
+    exclusive: (_key, fn) => db.tx(fn),
     async listen(channel, fn): Promise<Unlisten> {
       assertIdent('channel', channel)
       // LISTEN runs under the mutex so it never lands inside someone's open transaction.

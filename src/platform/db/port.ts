@@ -30,6 +30,15 @@ export interface Db extends Queryable {
    */
   tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   /**
+   * Like `tx`, while holding the session advisory lock `key`, taken *before* the
+   * transaction begins. Taking the lock inside the transaction is not enough for
+   * DDL: a backend that waited on the lock may still trust catalog entries it
+   * cached before the holder committed (we saw `CREATE SCHEMA IF NOT EXISTS`
+   * fail with a duplicate key that way); a transaction that begins after the
+   * lock is granted processes those invalidations first.
+   */
+  exclusive<T>(key: number, fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
    * Subscribe to NOTIFY on `channel`. A notification is a wake-up, not a
    * delivery guarantee: one sent while the listening connection is being
    * re-established is lost, so listeners also poll.
