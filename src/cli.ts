@@ -24,9 +24,11 @@ function usage(): string {
     '  migrate                  apply pending migrations, then exit',
     '  systems                  list the registered systems',
   ]
-  for (const s of systems)
-    for (const [name, cmd] of Object.entries(s.commands ?? {}))
-      lines.push(`  ${`${s.name} ${name}`.padEnd(24)} ${cmd.summary}`)
+  const commands = systems.flatMap((s) =>
+    Object.entries(s.commands ?? {}).map(([name, cmd]) => [`${s.name} ${name}`, cmd.summary] as const),
+  )
+  const width = Math.max(24, ...commands.map(([name]) => name.length + 1))
+  for (const [name, summary] of commands) lines.push(`  ${name.padEnd(width)} ${summary}`)
   lines.push('  help                     this text')
   return lines.join('\n')
 }
