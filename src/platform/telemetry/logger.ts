@@ -4,12 +4,13 @@
  * per request costs 35-40% of throughput; request lines are at `debug`.
  */
 import { trace } from '@opentelemetry/api'
-import { type Logger, pino } from 'pino'
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino'
 
 export type { Logger } from 'pino'
 
-export function createLogger(level: string, name = 'blueprints'): Logger {
-  return pino({
+/** The process logger; `destination` defaults to stdout (tests pass a capture stream). */
+export function createLogger(level: string, name = 'blueprints', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     base: { pid: process.pid },
@@ -23,5 +24,6 @@ export function createLogger(level: string, name = 'blueprints'): Logger {
       paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       censor: '***',
     },
-  })
+  } satisfies LoggerOptions
+  return destination ? pino(options, destination) : pino(options)
 }
