@@ -104,6 +104,11 @@ export const PlatformErrors = {
 /** What a problem document is rendered from: an AppError, or a plain object on hot paths (no stack capture). */
 export type ProblemSource = Pick<AppError, 'code' | 'status' | 'message' | 'type' | 'extensions' | 'headers'>
 
+/** A problem source without an Error behind it: for hot or pre-request paths where a stack trace is waste. */
+export function plainProblem(code: string, status: number, message: string): ProblemSource {
+  return { code, status, message, type: undefined, extensions: {}, headers: {} }
+}
+
 /** Render an AppError as an RFC 9457 problem document. */
 export function toProblem(err: ProblemSource, instance?: string, requestId?: string): ProblemDetails {
   return {

@@ -7,10 +7,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { testServicesEnabled, testServiceUrls } from './config.js'
-import { eventually } from './db/db.contract.js'
 import { openPg } from './db/pg.js'
+import { createRedis } from './redis/client.js'
 import { backendEnv, uniqueId } from './testing/backends.js'
 import { startServer } from './testing/process.js'
+import { waitFor } from './testing/wait.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON
 const getJson = async (url: string): Promise<any> => (await fetch(url)).json()
@@ -77,29 +78,36 @@ describe.runIf(testServicesEnabled())(
           },
         )
       let redis = startRedis()
-      await eventually(async () => {
-        const { createRedis } = await import('./redis/client.js')
-        return createRedis(`redis://127.0.0.1:${port}`).then(
+      const accepts = () =>
+        createRedis(`redis://127.0.0.1:${port}`).then(
           async (r) => {
             await r.quit()
             return true
           },
           () => false,
         )
-      }, 10_000)
+      await waitFor('the test redis-server to accept connections', accepts, 10_000)
       const server = await startServer({
         env: { ...backendEnv('services'), REDIS_URL: `redis://127.0.0.1:${port}` },
       })
       try {
         redis.kill('SIGKILL')
-        await eventually(async () => (await fetch(`${server.url}/readyz`)).status === 503, 10_000)
+        await waitFor(
+          'readiness to report Redis down',
+          async () => (await fetch(`${server.url}/readyz`)).status === 503,
+          10_000,
+        )
         const body = await getJson(`${server.url}/readyz`)
         expect(body.dependencies).toEqual(['redis'])
         expect(body.checks.database).toEqual({ status: 'ok' })
         // Liveness is not affected by a dependency outage.
         expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
         redis = startRedis()
-        await eventually(async () => (await fetch(`${server.url}/readyz`)).status === 200, 15_000)
+        await waitFor(
+          'readiness to recover',
+          async () => (await fetch(`${server.url}/readyz`)).status === 200,
+          15_000,
+        )
       } finally {
         server.kill('SIGTERM')
         await server.exited

@@ -20,24 +20,9 @@ export interface BusProcesses {
   close(): Promise<void>
 }
 
-/** Poll `check` every 20 ms until it returns true; fail after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-}
+import { settle, waitFor } from '../testing/wait.js'
 
-/** Let a bounded time pass, so that a later assertion can show nothing more arrived. */
-export function settle(ms = 300): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}
+export { settle, waitFor }
 
 /** A handler that records what it receives (after an optional delay per message). */
 export function recorder<T = unknown>(delayMs = 0) {

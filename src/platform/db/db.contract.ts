@@ -3,17 +3,8 @@
  * Run by db.test.ts against each backend.
  */
 import { describe, expect, it } from 'vitest'
+import { settle, waitFor } from '../testing/wait.js'
 import type { Db } from './port.js'
-
-/** Poll `check` until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`)
-}
 
 export function dbContract(name: string, makeDb: () => Promise<Db>): void {
   describe(`Db contract: ${name}`, () => {
@@ -127,7 +118,7 @@ export function dbContract(name: string, makeDb: () => Promise<Db>): void {
       const got: string[] = []
       const unlisten = await db.listen(channel, (p) => got.push(p))
       await db.query('SELECT pg_notify($1, $2)', [channel, 'one'])
-      await eventually(() => got.length === 1)
+      await waitFor('the first notification', () => got.length === 1)
       await expect(
         db.tx(async (tx) => {
           await tx.query('SELECT pg_notify($1, $2)', [channel, 'rolled-back'])
@@ -137,11 +128,11 @@ export function dbContract(name: string, makeDb: () => Promise<Db>): void {
       await db.tx(async (tx) => {
         await tx.query('SELECT pg_notify($1, $2)', [channel, 'committed'])
       })
-      await eventually(() => got.length === 2)
+      await waitFor('the committed notification', () => got.length === 2)
       expect(got).toEqual(['one', 'committed'])
       await unlisten()
       await db.query('SELECT pg_notify($1, $2)', [channel, 'after'])
-      await new Promise((r) => setTimeout(r, 200))
+      await settle(200)
       expect(got).toEqual(['one', 'committed'])
     })
 

@@ -74,6 +74,38 @@ function toResult<R>(res: pg.QueryResult): QueryResult<R> {
   return { rows: res.rows as R[], rowCount: res.rowCount ?? res.rows.length }
 }
 
+/** Set when a connection must be destroyed rather than returned to the pool. */
+interface ClientState {
+  broken?: Error
+}
+
+/** Run `fn` between BEGIN and COMMIT on `client`; roll back and rethrow when it fails. */
+async function transaction<T>(
+  client: Client,
+  fn: (tx: Queryable) => Promise<T>,
+  state: ClientState,
+): Promise<T> {
+  const tx: Queryable = {
+    query: async <R>(text: string, params?: readonly unknown[]) =>
+      toResult<R>(await client.query(text, params as unknown[] | undefined)),
+    exec: async (sql) => {
+      await client.query(sql)
+    },
+  }
+  try {
+    await client.query('BEGIN')
+    const out = await fn(tx)
+    await client.query('COMMIT')
+    return out
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackErr) => {
+      // The connection is unusable; destroy it rather than return it to the pool.
+      state.broken = rollbackErr as Error
+    })
+    throw err
+  }
+}
+
 function view(shared: Shared, schema: string): Db {
   assertIdent('schema', schema)
   const db: Db = {
@@ -97,63 +129,28 @@ function view(shared: Shared, schema: string): Db {
     },
     async tx(fn) {
       const client = await checkout(shared, schema)
-      let broken: Error | undefined
+      const state: ClientState = {}
       try {
-        await client.query('BEGIN')
-        const tx: Queryable = {
-          query: async <R>(text: string, params?: readonly unknown[]) =>
-            toResult<R>(await client.query(text, params as unknown[] | undefined)),
-          exec: async (sql) => {
-            await client.query(sql)
-          },
-        }
-        const out = await fn(tx)
-        await client.query('COMMIT')
-        return out
-      } catch (err) {
-        try {
-          await client.query('ROLLBACK')
-        } catch (rollbackErr) {
-          // The connection is unusable; destroy it rather than return it to the pool.
-          broken = rollbackErr as Error
-        }
-        throw err
+        return await transaction(client, fn, state)
       } finally {
-        client.release(broken)
+        client.release(state.broken)
       }
     },
     async exclusive(key, fn) {
       const client = await checkout(shared, schema)
-      let broken: Error | undefined
+      const state: ClientState = {}
       try {
         await client.query('SELECT pg_catalog.pg_advisory_lock($1::bigint)', [key])
         try {
-          await client.query('BEGIN')
-          const tx: Queryable = {
-            query: async <R>(text: string, params?: readonly unknown[]) =>
-              toResult<R>(await client.query(text, params as unknown[] | undefined)),
-            exec: async (sql) => {
-              await client.query(sql)
-            },
-          }
-          try {
-            const out = await fn(tx)
-            await client.query('COMMIT')
-            return out
-          } catch (err) {
-            await client.query('ROLLBACK').catch((e) => {
-              broken = e as Error
-            })
-            throw err
-          }
+          return await transaction(client, fn, state)
         } finally {
           await client.query('SELECT pg_catalog.pg_advisory_unlock($1::bigint)', [key]).catch((e) => {
             // A connection that cannot unlock must not go back to the pool holding the lock.
-            broken = e as Error
+            state.broken = e as Error
           })
         }
       } finally {
-        client.release(broken)
+        client.release(state.broken)
       }
     },
     listen: (channel, fn) => shared.listener.listen(channel, fn),

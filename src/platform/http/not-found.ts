@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
-import { PlatformErrors } from '../errors.js'
+import { PlatformErrors, plainProblem } from '../errors.js'
 import { sendProblem } from './error-handler.js'
 
 const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
@@ -31,13 +31,6 @@ export function installNotFound(app: FastifyInstance): void {
     if (allow.length > 0)
       return sendProblem(request, reply, PlatformErrors.methodNotAllowed(request.method, path, allow))
     // A plain object, not an AppError: a scan of unknown paths should not pay for a stack trace each.
-    return sendProblem(request, reply, {
-      code: 'NOT_FOUND',
-      status: 404,
-      message: `No route matches ${path}`,
-      type: undefined,
-      extensions: {},
-      headers: {},
-    })
+    return sendProblem(request, reply, plainProblem('NOT_FOUND', 404, `No route matches ${path}`))
   })
 }

@@ -8,7 +8,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify'
 import type { Config } from '../config.js'
-import { PROBLEM_CONTENT_TYPE, titleFor } from '../errors.js'
+import { PROBLEM_CONTENT_TYPE, type ProblemSource, plainProblem, toProblem } from '../errors.js'
 import { lazyChildLogger } from '../telemetry/lazy-logger.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { Metrics } from '../telemetry/metrics.js'
@@ -34,27 +34,22 @@ export interface HttpServerOptions {
 }
 
 /** Answer errors Node raises before Fastify sees a request (oversized head, garbage) as problem+json. */
+/** The errors Node raises on a socket before a request exists, as problem sources. */
+const SOCKET_ERRORS: Record<string, ProblemSource> = {
+  HPE_HEADER_OVERFLOW: plainProblem('HEADERS_TOO_LARGE', 431, 'The request head exceeds the server limit'),
+  ERR_HTTP_REQUEST_TIMEOUT: plainProblem('REQUEST_TIMEOUT', 408, 'The request was not received in time'),
+}
+const MALFORMED = plainProblem('MALFORMED_REQUEST', 400, 'The request is not valid HTTP')
+
 function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
   if (!socket.writable) {
     socket.destroy()
     return
   }
-  const status =
-    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-  const body = JSON.stringify({
-    type: `/problems/${status === 431 ? 'headers-too-large' : status === 408 ? 'request-timeout' : 'malformed-request'}`,
-    title: titleFor(status),
-    status,
-    detail:
-      status === 431
-        ? 'The request head exceeds the server limit'
-        : status === 408
-          ? 'The request was not received in time'
-          : 'The request is not valid HTTP',
-    code: status === 431 ? 'HEADERS_TOO_LARGE' : status === 408 ? 'REQUEST_TIMEOUT' : 'MALFORMED_REQUEST',
-  })
+  const problem = toProblem((err.code && SOCKET_ERRORS[err.code]) || MALFORMED)
+  const body = JSON.stringify(problem)
   socket.end(
-    `HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+    `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   )
 }
