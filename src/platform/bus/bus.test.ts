@@ -1,7 +1,7 @@
-import { createServer, type Server, Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { testServiceUrls } from '../config.js'
 import { backends, uniqueId } from '../testing/backends.js'
+import { startTcpProxy } from '../testing/tcp-proxy.js'
 import { type BusProcesses, busContract, dropNatsStream, recorder, settle, waitFor } from './bus.contract.js'
 import { createMemoryBus } from './memory.js'
 import { createNatsBus, type NatsBusOptions } from './nats.js'
@@ -76,7 +76,7 @@ function natsOnly(): void {
     }, 15_000)
 
     it('redelivers the job of a process whose connection died, after the ack wait', async () => {
-      const proxy = await startProxy(new URL(testServiceUrls().natsUrl))
+      const proxy = await natsProxy()
       const procs = natsProcesses()
       const url = `nats://127.0.0.1:${proxy.port}`
       const doomed = await createNatsBus({ url, prefix: procs.prefix, streamMaxAgeMs: 600_000 })
@@ -107,7 +107,7 @@ function natsOnly(): void {
     }, 15_000)
 
     it('fails publishes at once while NATS is gone, and recovers when it returns', async () => {
-      const proxy = await startProxy(new URL(testServiceUrls().natsUrl))
+      const proxy = await natsProxy()
       const procs = natsProcesses()
       const url = `nats://127.0.0.1:${proxy.port}`
       const bus = await createNatsBus({
@@ -159,40 +159,8 @@ function natsOnly(): void {
   })
 }
 
-/** A TCP proxy to NATS that can be taken down and brought back on the same port. */
-async function startProxy(target: URL) {
-  let server: Server | undefined
-  const sockets = new Set<Socket>()
-  let port = 0
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server = createServer((client) => {
-        const upstream = new Socket()
-        upstream.connect(Number(target.port || 4222), target.hostname)
-        for (const s of [client, upstream]) {
-          sockets.add(s)
-          s.on('close', () => sockets.delete(s))
-          s.on('error', () => s.destroy())
-        }
-        client.pipe(upstream).pipe(client)
-        client.on('close', () => upstream.destroy())
-        upstream.on('close', () => client.destroy())
-      })
-      server.once('error', reject)
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as { port: number }).port
-        resolve()
-      })
-    })
-  await listen()
-  return {
-    get port() {
-      return port
-    },
-    start: listen,
-    async stop() {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((r) => (server?.listening ? server.close(() => r()) : r()))
-    },
-  }
+/** A TCP proxy to the test NATS server. */
+function natsProxy() {
+  const target = new URL(testServiceUrls().natsUrl)
+  return startTcpProxy(target.hostname, Number(target.port || 4222))
 }

@@ -1,0 +1,232 @@
+/**
+ * ShouldRateLimit: one request, many descriptors, one answer. The protocol
+ * adapters (gRPC, JSON over HTTP) validate and normalise a request into a
+ * `RateLimitRequest` and render the `RateLimitResponse`; this file decides.
+ *
+ * As in envoyproxy/ratelimit (service/ratelimit.go):
+ * - each descriptor is matched to its rule; an Envoy limit override on the
+ *   descriptor replaces the configured numbers;
+ * - a matched rule named in another matched rule's `replaces` is skipped;
+ * - `unlimited` is OK with limitRemaining 2^32-1; `requests_per_unit: 0`
+ *   blocks everything; no rule is OK without a current limit;
+ * - the overall code is OVER_LIMIT if any descriptor is, except that a rule
+ *   in `shadow_mode` (or the whole service in RATE_LIMITER_SHADOW_MODE)
+ *   answers OK and counts `shadow_limited`.
+ * Unlike it, a denied request consumes nothing (over-limit traffic does not
+ * push the reset further away), and every algorithm of the library can be chosen.
+ */
+import { createHash } from 'node:crypto'
+import type { RateLimitResult } from '../../platform/rate-limit/index.js'
+import { MAX_KEY_LENGTH } from '../../platform/rate-limit/validate.js'
+import type { RateLimiterConfig, Rule, Unit } from './config.js'
+import { UNIT_SECONDS } from './config.js'
+import type { Decision, LimiterPool, LimitSpec } from './limiters.js'
+import { type Entry, match } from './matcher.js'
+import type { RateLimiterMetrics } from './metrics.js'
+
+export type Code = 'OK' | 'OVER_LIMIT'
+
+export interface RequestDescriptor {
+  readonly entries: readonly Entry[]
+  /** Envoy's per-descriptor limit override. */
+  readonly limit?: { readonly requestsPerUnit: number; readonly unit: Unit }
+  /** Per-descriptor hits, overriding the request's. */
+  readonly hitsAddend?: number
+}
+
+export interface RateLimitRequest {
+  readonly domain: string
+  readonly descriptors: readonly RequestDescriptor[]
+  /** Hits this request adds (0 or absent: 1). */
+  readonly hitsAddend: number
+}
+
+export interface DescriptorStatus {
+  code: Code
+  currentLimit?: { requestsPerUnit: number; unit: Unit; name?: string }
+  limitRemaining: number
+  /** Allowed: until the limit is whole again; over the limit: until a request of this cost would pass. */
+  durationUntilResetMs: number
+  /** Extras for our own clients (JSON, console, plugin); not in Envoy's proto. */
+  rule?: string
+  limit?: number
+  periodMs?: number
+  shadow?: boolean
+}
+
+export interface RateLimitResponse {
+  overallCode: Code
+  statuses: DescriptorStatus[]
+}
+
+export const UINT32_MAX = 4_294_967_295
+/** Envoy's own cap on hits_addend; more is a client bug. */
+export const MAX_HITS = 1_000_000_000
+
+const enc = (s: string) => encodeURIComponent(s)
+
+/** The state key of a descriptor: its domain and entries (hashed when too long for the store). */
+export function stateKey(domain: string, entries: readonly Entry[]): string {
+  let k = enc(domain)
+  for (const e of entries) k += `|${enc(e.key)}=${enc(e.value)}`
+  return k.length <= MAX_KEY_LENGTH
+    ? k
+    : `${enc(domain)}|#${createHash('sha256').update(k).digest('base64url')}`
+}
+
+interface Planned {
+  rule: Rule | undefined
+  spec: LimitSpec | undefined
+  statsId: string
+}
+
+export class RateLimitEngine {
+  constructor(
+    private readonly pool: LimiterPool,
+    private readonly metrics: RateLimiterMetrics,
+    private readonly config: () => RateLimiterConfig,
+    private readonly globalShadow = false,
+  ) {}
+
+  /** Decide a whole request. */
+  async shouldRateLimit(req: RateLimitRequest): Promise<RateLimitResponse> {
+    const config = this.config() // one config for the whole request, even if a reload lands meanwhile
+    const plans = req.descriptors.map((d) => this.plan(config, req.domain, d))
+    const replaced = new Set<string>()
+    for (const p of plans) if (p.rule) for (const n of p.rule.replaces) replaced.add(n)
+    const statuses = await Promise.all(
+      req.descriptors.map((d, i) => {
+        const p = plans[i]!
+        if (p.rule?.name !== undefined && replaced.has(p.rule.name))
+          return { code: 'OK' as Code, limitRemaining: 0, durationUntilResetMs: 0 }
+        return this.decide(req, d, p)
+      }),
+    )
+    let overallCode: Code = 'OK'
+    for (const s of statuses) if (s.code === 'OVER_LIMIT') overallCode = 'OVER_LIMIT'
+    return { overallCode, statuses }
+  }
+
+  private plan(config: RateLimiterConfig, domain: string, d: RequestDescriptor): Planned {
+    const m = match(config, domain, d.entries)
+    if (m.kind !== 'rule') {
+      this.metrics.noMatch(m.kind === 'unknown_domain' ? '' : domain, m.kind)
+      if (!d.limit || m.kind === 'unknown_domain') return { rule: undefined, spec: undefined, statsId: '' }
+    }
+    const rule = m.kind === 'rule' ? m.rule : undefined
+    const statsId = rule ? this.statsId(rule, d.entries) : `${domain}._override`
+    if (d.limit) {
+      // Envoy's override: the numbers come from the request, the algorithm and failure mode from the rule.
+      const spec: LimitSpec = {
+        algorithm: rule?.algorithm ?? 'fixed-window',
+        requestsPerUnit: d.limit.requestsPerUnit,
+        periodMs: UNIT_SECONDS[d.limit.unit] * 1000,
+        burst: undefined,
+        failureMode: rule?.failureMode ?? 'insurance',
+      }
+      const overridden: Rule = {
+        ...(rule ?? this.overrideRule(domain)),
+        unlimited: false,
+        requestsPerUnit: spec.requestsPerUnit,
+        unit: d.limit.unit,
+        unitMultiplier: 1,
+        periodMs: spec.periodMs,
+        algorithm: spec.algorithm,
+        burst: undefined,
+        shadowMode: false, // as in Envoy: an override is never in shadow mode
+      }
+      return { rule: overridden, spec, statsId }
+    }
+    return { rule, spec: rule, statsId }
+  }
+
+  private overrideRule(domain: string): Rule {
+    return {
+      id: `${domain}._override`,
+      domain,
+      unlimited: false,
+      requestsPerUnit: 0,
+      unit: 'SECOND',
+      unitMultiplier: 1,
+      periodMs: 1000,
+      algorithm: 'fixed-window',
+      burst: undefined,
+      name: undefined,
+      replaces: [],
+      shadowMode: false,
+      failureMode: 'insurance',
+      detailedMetric: false,
+    }
+  }
+
+  private statsId(rule: Rule, entries: readonly Entry[]): string {
+    if (!rule.detailedMetric) return rule.id
+    const last = entries[entries.length - 1]
+    return last && !rule.id.endsWith(`_${last.value}`) ? `${rule.id}_${last.value}` : rule.id
+  }
+
+  private async decide(req: RateLimitRequest, d: RequestDescriptor, p: Planned): Promise<DescriptorStatus> {
+    const { rule, spec } = p
+    if (!rule || !spec) return { code: 'OK', limitRemaining: 0, durationUntilResetMs: 0 }
+    const stats = this.metrics.rule(p.statsId, rule.domain)
+    if (rule.unlimited) {
+      stats.count('unlimited', 'store', false)
+      return { code: 'OK', limitRemaining: UINT32_MAX, durationUntilResetMs: 0, rule: rule.id }
+    }
+    const started = performance.now()
+    const hits = d.hitsAddend || req.hitsAddend || 1
+    const capacity = spec.burst ?? spec.requestsPerUnit
+    let decision: Decision
+    if (hits > capacity) {
+      // Could never fit (this includes requests_per_unit: 0): over the limit without touching a store.
+      decision = {
+        result: { allowed: false, remaining: 0, limit: capacity, resetMs: 0, retryAfterMs: spec.periodMs },
+        source: 'store',
+        storeError: false,
+      }
+    } else {
+      decision = await this.pool.consume(spec, stateKey(req.domain, d.entries), hits)
+    }
+    stats.latency.observe((performance.now() - started) / 1000)
+    const shadow = !decision.result.allowed && (rule.shadowMode || this.globalShadow)
+    stats.count(
+      decision.result.allowed ? 'allowed' : shadow ? 'shadow_limited' : 'limited',
+      decision.source,
+      decision.storeError,
+    )
+    return this.status(rule, decision.result, shadow)
+  }
+
+  private status(rule: Rule, r: RateLimitResult, shadow: boolean): DescriptorStatus {
+    const s: DescriptorStatus = {
+      code: r.allowed || shadow ? 'OK' : 'OVER_LIMIT',
+      currentLimit: { requestsPerUnit: rule.requestsPerUnit, unit: rule.unit },
+      limitRemaining: r.remaining,
+      durationUntilResetMs: r.allowed ? r.resetMs : r.retryAfterMs,
+      rule: rule.id,
+      limit: r.limit,
+      periodMs: rule.periodMs,
+    }
+    if (rule.name !== undefined) s.currentLimit!.name = rule.name
+    if (shadow) s.shadow = true
+    return s
+  }
+
+  /** The rule a descriptor of `domain` falls under and its current state (admin), consuming nothing. */
+  async inspect(domain: string, entries: readonly Entry[]) {
+    const m = match(this.config(), domain, entries)
+    if (m.kind !== 'rule') return { match: m.kind }
+    const rule = m.rule
+    if (rule.unlimited || rule.requestsPerUnit === 0) return { match: 'rule' as const, rule }
+    const key = stateKey(domain, entries)
+    return { match: 'rule' as const, rule, key, state: await this.pool.peek(rule, key) }
+  }
+
+  /** Forget the state of one descriptor (admin). Returns false when it matches no limited rule. */
+  async reset(domain: string, entries: readonly Entry[]): Promise<boolean> {
+    const m = match(this.config(), domain, entries)
+    if (m.kind !== 'rule' || m.rule.unlimited || m.rule.requestsPerUnit === 0) return false
+    await this.pool.reset(m.rule, stateKey(domain, entries))
+    return true
+  }
+}
