@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts'],
+    // web/: the console's component tests (happy-dom, per file) and its end-to-end test in Chromium.
+    include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts', 'web/**/*.test.{ts,tsx}'],
     // One PGlite per worker is shared by the test files it runs (it takes seconds to start),
     // so files are not isolated from each other's module state; each isolates by schema/prefix.
     pool: 'forks',

@@ -1,0 +1,34 @@
+/** Throughput and latency of one system over the last minutes, from the console's metrics history. */
+import { TimeChart } from '../charts/time-chart'
+import type { RedPoint } from '../live/metrics-history'
+import { formatRate, formatSeconds } from '../ui/format'
+
+/** Two charts: requests and 5xx per second, and p99 latency. */
+export function RedCharts({ points }: { points: readonly RedPoint[] }) {
+  const times = points.map((p) => p.t)
+  return (
+    <div className="chart-grid">
+      <div className="card">
+        <TimeChart
+          title="Throughput per second"
+          times={times}
+          series={[
+            { label: 'requests', values: points.map((p) => p.rps) },
+            { label: '5xx', values: points.map((p) => p.errorsPerSecond) },
+          ]}
+          format={(v) => formatRate(v)}
+          empty="collecting: the first figures arrive after two polls"
+        />
+      </div>
+      <div className="card">
+        <TimeChart
+          title="Latency, p99"
+          times={times}
+          series={[{ label: 'p99', values: points.map((p) => p.p99) }]}
+          format={(v) => formatSeconds(v)}
+          empty="collecting: the first figures arrive after two polls"
+        />
+      </div>
+    </div>
+  )
+}
