@@ -5,7 +5,7 @@
  * their Lua twins (Redis).
  */
 import type { Redis } from 'ioredis'
-import { createMemoryStore } from './store.memory.js'
+import { createMemoryStore, type MemoryState } from './store.memory.js'
 import { createRedisStore } from './store.redis.js'
 import {
   type AlgorithmName,
@@ -36,8 +36,11 @@ export interface RateLimiterOptions {
   periodMs: number
   /** Bucket capacity (token-bucket, leaky-bucket, gcra); default `limit`. */
   burst?: number
-  /** `'memory'` (this process only) or a Redis client shared by every process. */
-  store: 'memory' | { redis: Redis; namespace?: string }
+  /**
+   * `'memory'` (this process only), `{ memory }` (this process, with a state shared by limiters of the
+   * same algorithm and period: see createMemoryState), or a Redis client shared by every process.
+   */
+  store: 'memory' | { memory: MemoryState } | { redis: Redis; namespace?: string }
   /** Memory store only: the clock in ms (Redis uses the server's). */
   clock?: () => number
   /** Memory store only: the most keys kept at once (default 100 000). */
@@ -48,9 +51,13 @@ export interface RateLimiterOptions {
 export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const limits = validateLimits(opts)
   let store: RateLimitStore
-  if (opts.store === 'memory') {
-    store = createMemoryStore(opts.algorithm, limits, { clock: opts.clock, maxKeys: opts.maxKeys })
-  } else if (opts.store && typeof opts.store === 'object' && opts.store.redis) {
+  if (
+    opts.store === 'memory' ||
+    (typeof opts.store === 'object' && 'memory' in opts.store && opts.store.memory)
+  ) {
+    const state = opts.store === 'memory' ? undefined : opts.store.memory
+    store = createMemoryStore(opts.algorithm, limits, { clock: opts.clock, maxKeys: opts.maxKeys, state })
+  } else if (opts.store && typeof opts.store === 'object' && 'redis' in opts.store && opts.store.redis) {
     if (opts.clock || opts.maxKeys !== undefined)
       throw new RateLimitInputError(
         'RATE_LIMIT_INVALID_CONFIG',

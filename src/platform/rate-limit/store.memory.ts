@@ -27,6 +27,23 @@ export interface MemoryStoreOptions {
   clock?: () => number
   /** The most keys kept at once; default 100 000. */
   maxKeys?: number
+  /** State to share with other limiters of the same algorithm and period (see createMemoryState). */
+  state?: MemoryState
+}
+
+/**
+ * The keys of a memory store, shareable between limiters of one algorithm and
+ * period whose limits differ: a service that reloads its configuration keeps
+ * counting a key where it was when only the limit changed (as the Redis store
+ * does with a shared namespace). Opaque to callers.
+ */
+export interface MemoryState {
+  readonly __memoryState: true
+}
+
+/** A fresh, empty state for `store: { memory }`. */
+export function createMemoryState(): MemoryState {
+  return new Map<string, Entry>() as unknown as MemoryState
 }
 
 interface Entry {
@@ -52,7 +69,7 @@ export function createMemoryStore(
   const alg = algorithms[algorithm]
   const clock = opts.clock ?? Date.now
   const maxKeys = opts.maxKeys ?? 100_000
-  const entries = new Map<string, Entry>()
+  const entries = (opts.state as unknown as Map<string, Entry> | undefined) ?? new Map<string, Entry>()
 
   function sweep(now: number): void {
     let checked = 0

@@ -126,7 +126,13 @@ export function parseConfig(text: string, file = 'config', opts: ParseOptions = 
   list.forEach((doc, i) => {
     const where = list.length > 1 ? `${file} (document ${i + 1})` : file
     if (doc.errors.length > 0) throw new ConfigLoadError(`${where}: ${doc.errors[0]!.message.split('\n')[0]}`)
-    const root: unknown = doc.toJS()
+    let root: unknown
+    try {
+      root = doc.toJS({ maxAliasCount: 100 })
+    } catch (err) {
+      // Unresolved aliases, alias bombs: the YAML library throws plain errors for these.
+      throw new ConfigLoadError(`${where}: ${(err as Error).message.split('\n')[0]}`)
+    }
     if (root === null || root === undefined) return // an empty document (e.g. a trailing ---)
     const builder = new Builder(where, opts, rules)
     const domain = builder.domain(root)

@@ -6,7 +6,7 @@
  * kept across config reloads, so an unchanged rule keeps its counts. On
  * Redis the state of a key lives under `<algorithm>:<periodMs>` whatever the
  * limit, so even a changed limit carries the count over (as Envoy's service
- * does); in memory a changed limit starts fresh.
+ * does); the memory store shares its state the same way (createMemoryState).
  *
  * With Redis, a failed call marks the store down (StoreHealth) and the rule's
  * `failure_mode` decides until Redis answers again:
@@ -16,7 +16,13 @@
  */
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import { createRateLimiter, type RateLimiter, type RateLimitResult } from '../../platform/rate-limit/index.js'
+import {
+  createMemoryState,
+  createRateLimiter,
+  type MemoryState,
+  type RateLimiter,
+  type RateLimitResult,
+} from '../../platform/rate-limit/index.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { Rule } from './config.js'
 import { StoreHealth } from './store-health.js'
@@ -57,6 +63,8 @@ export class LimiterPool {
   private readonly primary: LRUCache<string, RateLimiter>
   private readonly insurance: LRUCache<string, RateLimiter>
   readonly health: StoreHealth | undefined
+  /** Memory state per `<algorithm>:<periodMs>`, shared by limiters whose limits differ (kept across reloads). */
+  private readonly states = new Map<string, MemoryState>()
 
   constructor(private readonly opts: LimiterPoolOptions) {
     const max = opts.max ?? 10_000
@@ -88,10 +96,20 @@ export class LimiterPool {
             ...base,
             store: { redis: this.opts.redis, namespace: `${spec.algorithm}:${spec.periodMs}` },
           })
-        : createRateLimiter({ ...base, store: 'memory', maxKeys: 1_000_000 })
+        : createRateLimiter({ ...base, store: { memory: this.stateFor(spec) }, maxKeys: 1_000_000 })
       this.primary.set(k, l)
     }
     return l
+  }
+
+  private stateFor(spec: LimitSpec): MemoryState {
+    const k = `${spec.algorithm}:${spec.periodMs}`
+    let s = this.states.get(k)
+    if (!s) {
+      s = createMemoryState()
+      this.states.set(k, s)
+    }
+    return s
   }
 
   private insuranceFor(spec: LimitSpec): RateLimiter {

@@ -1,0 +1,184 @@
+/** The YAML configuration: Envoy's format read strictly, our additions, and clear errors. */
+import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ConfigLoadError, parseConfig } from './config.js'
+
+const load = (yaml: string) => parseConfig(yaml, 'test.yaml')
+const refused = (yaml: string) => {
+  try {
+    load(yaml)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigLoadError)
+    return (err as Error).message
+  }
+  throw new Error('the config was accepted')
+}
+
+describe('config', () => {
+  it('loads the bundled example with every algorithm', () => {
+    const c = parseConfig(readFileSync(new URL('./example.yaml', import.meta.url), 'utf8'))
+    expect([...c.domains.keys()]).toEqual(['demo'])
+    const algorithms = new Set(c.rules.map((r) => r.algorithm))
+    expect(algorithms.size).toBe(6)
+    const internal = c.rules.find((r) => r.id === 'demo.api_key_internal')!
+    expect(internal.unlimited).toBe(true)
+    expect(c.rules.find((r) => r.id === 'demo.plan_free')!.shadowMode).toBe(true)
+  })
+
+  it("reads Envoy's format: units, multipliers, names, replaces, defaults", () => {
+    const c = load(`
+domain: mongo_cps
+descriptors:
+  - key: database
+    value: users
+    rate_limit: { unit: second, requests_per_unit: 500, name: users }
+  - key: database
+    value: default
+    rate_limit: { unit: MINUTE, unit_multiplier: 5, requests_per_unit: 50, replaces: [{ name: users }] }
+    descriptors:
+      - key: client
+        rate_limit: { unit: day, requests_per_unit: 1 }
+---
+domain: other
+descriptors: []
+`)
+    expect([...c.domains.keys()]).toEqual(['mongo_cps', 'other'])
+    const users = c.rules.find((r) => r.id === 'mongo_cps.database_users')!
+    expect(users).toMatchObject({
+      unit: 'SECOND',
+      periodMs: 1000,
+      algorithm: 'fixed-window',
+      name: 'users',
+      failureMode: 'insurance',
+    })
+    const def = c.rules.find((r) => r.id === 'mongo_cps.database_default')!
+    expect(def).toMatchObject({ unit: 'MINUTE', unitMultiplier: 5, periodMs: 300_000, replaces: ['users'] })
+    expect(c.rules.find((r) => r.id === 'mongo_cps.database_default.client')!.periodMs).toBe(86_400_000)
+  })
+
+  it('takes algorithm and burst beside rate_limit or inside it, in either spelling', () => {
+    const c = load(`
+domain: d
+descriptors:
+  - key: a
+    algorithm: token-bucket
+    burst: 30
+    failure_mode: closed
+    rate_limit: { unit: second, requests_per_unit: 10 }
+  - key: b
+    rate_limit: { unit: second, requests_per_unit: 10, algorithm: GCRA }
+`)
+    expect(c.rules[0]).toMatchObject({ algorithm: 'token-bucket', burst: 30, failureMode: 'closed' })
+    expect(c.rules[1]).toMatchObject({ algorithm: 'gcra', burst: undefined })
+  })
+
+  it.each([
+    ['an unknown key', 'domain: d\ndescriptors:\n  - key: a\n    rate_limt: {}', "unknown key 'rate_limt'"],
+    ['an empty domain', 'domain: ""\ndescriptors: []', 'empty domain'],
+    ['a descriptor without key', 'domain: d\ndescriptors:\n  - value: x', 'descriptor has empty key'],
+    [
+      'an unknown unit',
+      'domain: d\ndescriptors:\n  - key: a\n    rate_limit: { unit: fortnight, requests_per_unit: 1 }',
+      "invalid rate limit unit 'fortnight'",
+    ],
+    [
+      'a unit on an unlimited limit',
+      'domain: d\ndescriptors:\n  - key: a\n    rate_limit: { unit: second, unlimited: true }',
+      'should not specify rate limit unit when unlimited',
+    ],
+    [
+      'a duplicate descriptor',
+      'domain: d\ndescriptors:\n  - key: a\n  - key: a',
+      "duplicate descriptor composite key 'd.a'",
+    ],
+    ['a duplicate domain', 'domain: d\n---\ndomain: d', "duplicate domain 'd'"],
+    [
+      'a negative limit',
+      'domain: d\ndescriptors:\n  - key: a\n    rate_limit: { unit: second, requests_per_unit: -1 }',
+      'requests_per_unit must be an integer',
+    ],
+    [
+      'a fractional limit',
+      'domain: d\ndescriptors:\n  - key: a\n    rate_limit: { unit: second, requests_per_unit: 1.5 }',
+      'requests_per_unit must be an integer',
+    ],
+    [
+      'an unknown algorithm',
+      'domain: d\ndescriptors:\n  - key: a\n    rate_limit: { unit: second, requests_per_unit: 1, algorithm: magic }',
+      "unknown algorithm 'magic'",
+    ],
+    [
+      'a burst on a window algorithm',
+      'domain: d\ndescriptors:\n  - key: a\n    burst: 5\n    rate_limit: { unit: second, requests_per_unit: 1 }',
+      'burst applies to token_bucket',
+    ],
+    [
+      'two different algorithms',
+      'domain: d\ndescriptors:\n  - key: a\n    algorithm: gcra\n    rate_limit: { unit: second, requests_per_unit: 1, algorithm: token_bucket }',
+      'algorithm is given twice',
+    ],
+    [
+      'a log too large',
+      'domain: d\ndescriptors:\n  - key: a\n    rate_limit: { unit: second, requests_per_unit: 20000, algorithm: sliding_window_log }',
+      'sliding-window-log keeps an entry',
+    ],
+    [
+      'a bad failure mode',
+      'domain: d\ndescriptors:\n  - key: a\n    failure_mode: maybe\n    rate_limit: { unit: second, requests_per_unit: 1 }',
+      'failure_mode must be one of',
+    ],
+    [
+      'replacing itself',
+      'domain: d\ndescriptors:\n  - key: a\n    rate_limit: { unit: second, requests_per_unit: 1, name: x, replaces: [{ name: x }] }',
+      'replaces should not contain name of same descriptor',
+    ],
+    ['broken YAML', 'domain: d\ndescriptors: [', 'test.yaml'],
+    ['a list at the top', '- domain: d', 'expected a mapping'],
+    ['a duplicate YAML key', 'domain: d\ndomain: e', 'test.yaml'],
+  ])('refuses %s, naming the place', (_what, yaml, message) => {
+    expect(refused(yaml)).toContain(message)
+  })
+
+  it('names the document of a multi-domain file', () => {
+    expect(refused('domain: a\n---\ndomain: b\ndescriptors:\n  - key: ""')).toMatch(
+      /^test\.yaml \(document 2\): /,
+    )
+  })
+
+  it('never fails with anything but a ConfigLoadError, whatever the text', () => {
+    const yamlish = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          domain: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+          descriptors: fc.array(
+            fc.record({
+              key: fc.oneof(fc.string(), fc.integer()),
+              value: fc.option(fc.string()),
+              rate_limit: fc.option(
+                fc.record({
+                  unit: fc.oneof(fc.constantFrom('second', 'minute', 'hour', 'week'), fc.string()),
+                  requests_per_unit: fc.oneof(fc.integer(), fc.double(), fc.string()),
+                  algorithm: fc.option(fc.constantFrom('gcra', 'token_bucket', 'nope')),
+                  burst: fc.option(fc.integer()),
+                }),
+              ),
+            }),
+          ),
+        })
+        .map((v) => JSON.stringify(v)),
+    )
+    fc.assert(
+      fc.property(yamlish, (text) => {
+        try {
+          load(text)
+        } catch (err) {
+          if (!(err instanceof ConfigLoadError)) throw err
+        }
+      }),
+      { numRuns: 500 },
+    )
+  })
+})
