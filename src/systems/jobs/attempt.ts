@@ -1,0 +1,112 @@
+/**
+ * One attempt of one job in this process: runs the handler under the
+ * attempt's timeout and AbortSignal, then hands the outcome to the worker.
+ * An attempt settles once: completed, failed, timed out, lost (the lease was
+ * taken back) or handed back (shutdown); whatever the handler does after
+ * that is ignored.
+ */
+import { JOB_RESULT_LIMIT } from './limits.js'
+import type { FetchedJob, TaskContext, TaskDefinition } from './types.js'
+
+export type Outcome =
+  | { kind: 'completed'; result: string | null }
+  | { kind: 'failed'; error: string; stack: string | null }
+  | { kind: 'lost' }
+  | { kind: 'released' }
+
+/** The part of the worker an attempt reports to. */
+export interface AttemptHost {
+  settled(attempt: Attempt, outcome: Outcome): void
+  progress(job: FetchedJob, value: unknown): Promise<void>
+}
+
+function encodeResult(value: unknown): string | null {
+  if (value === undefined) return null
+  try {
+    const text = JSON.stringify(value)
+    if (text === undefined) return null
+    return text.length > JOB_RESULT_LIMIT ? JSON.stringify({ truncated: true, bytes: text.length }) : text
+  } catch {
+    return null
+  }
+}
+
+function describe(err: unknown): { error: string; stack: string | null } {
+  if (err instanceof Error)
+    return {
+      error: `${err.name}: ${err.message}`.slice(0, 10_000),
+      stack: err.stack?.slice(0, 20_000) ?? null,
+    }
+  return { error: String(err).slice(0, 10_000), stack: null }
+}
+
+export class Attempt implements TaskContext {
+  private readonly controller = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+  private done = false
+
+  constructor(
+    readonly job: FetchedJob,
+    private readonly host: AttemptHost,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  get isSettled(): boolean {
+    return this.done
+  }
+
+  progress(value: unknown): Promise<void> {
+    return this.host.progress(this.job, value)
+  }
+
+  /** Run the handler (or fail at once when this process has none for the task). */
+  run(def: TaskDefinition | undefined, timeoutMs: number): void {
+    if (!def) {
+      this.settle({ kind: 'failed', error: `UnknownTask: no handler for task ${this.job.task}`, stack: null })
+      return
+    }
+    this.timer = setTimeout(this.onTimeout, timeoutMs, timeoutMs)
+    let pending: Promise<unknown>
+    try {
+      pending = Promise.resolve(def.handler(this.job.payload, this))
+    } catch (err) {
+      pending = Promise.reject(err)
+    }
+    pending.then(this.onResult, this.onError)
+  }
+
+  /** The lease was taken back: stop the handler, write nothing. */
+  lose(): void {
+    if (this.settle({ kind: 'lost' })) this.controller.abort(new Error('the lease on this job was lost'))
+  }
+
+  /** Shutdown: stop the handler and hand the job back. */
+  release(): void {
+    if (this.settle({ kind: 'released' })) this.controller.abort(new Error('the worker is shutting down'))
+  }
+
+  private readonly onResult = (value: unknown): void => {
+    this.settle({ kind: 'completed', result: encodeResult(value) })
+  }
+
+  private readonly onError = (err: unknown): void => {
+    this.settle({ kind: 'failed', ...describe(err) })
+  }
+
+  private readonly onTimeout = (ms: number): void => {
+    const err = new Error(`the attempt timed out after ${ms} ms`)
+    err.name = 'TimeoutError'
+    if (this.settle({ kind: 'failed', ...describe(err) })) this.controller.abort(err)
+  }
+
+  private settle(outcome: Outcome): boolean {
+    if (this.done) return false
+    this.done = true
+    if (this.timer) clearTimeout(this.timer)
+    this.host.settled(this, outcome)
+    return true
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Enqueueing: `addJob(db, queue, spec)` and `addJobs(db, queue, specs)`.
+ * Both take any Queryable, so a caller passes its own transaction and the
+ * job exists exactly when the business write that caused it commits (the
+ * NOTIFY that wakes workers is delivered at that commit too).
+ *
+ * A single job goes through the SQL function `add_job()` (the same code path
+ * SQL callers in other languages use); a batch without keys or dependencies
+ * is one multi-row INSERT, the fast path.
+ */
+import type { Queryable } from '../../platform/db/port.js'
+import { quoteIdent } from '../../platform/db/port.js'
+import { mapDbError } from './errors.js'
+import type { AddedJob, JobSpec, JobState, StoredState } from './types.js'
+import { checkSpec, encodePayload } from './validate.js'
+
+export interface EnqueueOptions {
+  /** The job queue's schema (default `jobs`); needed when `db` is another system's transaction. */
+  schema?: string
+  /** Largest payload in bytes (default 256 KiB; the system passes JOBS_MAX_PAYLOAD_BYTES). */
+  maxPayloadBytes?: number
+}
+
+const DEFAULT_LIMIT = 262_144
+
+/** The state a client sees for a stored state and run time. */
+export function reportedState(state: StoredState, runAt: Date | null, now = Date.now()): JobState {
+  if (state === 'blocked') return 'scheduled'
+  if (state === 'waiting' && runAt && runAt.getTime() > now) return 'scheduled'
+  return state
+}
+
+function rawSchema(db: Queryable, opts: EnqueueOptions): string {
+  return opts.schema ?? (db as { schema?: string }).schema ?? 'jobs'
+}
+
+function schemaOf(db: Queryable, opts: EnqueueOptions): string {
+  return quoteIdent(rawSchema(db, opts))
+}
+
+/** The NOTIFY channel workers of the schema listen on (add_job() uses the same name). */
+export function channelOf(db: Queryable, opts: EnqueueOptions = {}): string {
+  return `${rawSchema(db, opts)}_jobs`
+}
+
+const addSql = new Map<string, string>()
+function addJobSql(schema: string): string {
+  let sql = addSql.get(schema)
+  if (!sql) {
+    sql =
+      `SELECT id::text AS id, state, deduplicated FROM ${schema}.add_job(` +
+      '$1, $2, $3::jsonb, $4::timestamptz, $5, $6, $7, $8, $9, $10, $11::bigint[], $12, $13)'
+    addSql.set(schema, sql)
+  }
+  return sql
+}
+
+/** Enqueue one job on `db` (a Db or the caller's transaction). Throws a 4xx AppError on bad input. */
+export async function addJob(
+  db: Queryable,
+  queue: string,
+  spec: JobSpec,
+  opts: EnqueueOptions = {},
+): Promise<AddedJob> {
+  checkSpec(spec)
+  const payload = encodePayload(spec.payload, opts.maxPayloadBytes ?? DEFAULT_LIMIT)
+  const runAt = spec.runAt ?? null
+  try {
+    const { rows } = await db.query<{ id: string; state: StoredState; deduplicated: boolean }>(
+      addJobSql(schemaOf(db, opts)),
+      [
+        queue,
+        spec.task,
+        payload,
+        runAt,
+        spec.priority ?? 0,
+        spec.maxAttempts ?? 25,
+        spec.key ?? null,
+        spec.keyMode ?? 'replace',
+        spec.groupKey ?? null,
+        spec.timeoutMs ?? null,
+        spec.dependsOn && spec.dependsOn.length > 0 ? spec.dependsOn : null,
+        spec.onParentFailure ?? 'fail',
+        spec.traceparent ?? null,
+      ],
+    )
+    const row = rows[0]!
+    return { id: row.id, state: reportedState(row.state, runAt), deduplicated: row.deduplicated }
+  } catch (err) {
+    return mapDbError(err, queue)
+  }
+}
+
+/**
+ * Enqueue many jobs of one queue. Without keys or dependencies they are one
+ * INSERT; otherwise each goes through `add_job()`. Pass a transaction to make
+ * the batch all-or-nothing (a Db runs the fast path in one statement anyway).
+ */
+export async function addJobs(
+  db: Queryable,
+  queue: string,
+  specs: readonly JobSpec[],
+  opts: EnqueueOptions = {},
+): Promise<AddedJob[]> {
+  if (specs.length === 0) return []
+  const simple = specs.every(
+    (s) => s.key === undefined && (s.dependsOn === undefined || s.dependsOn.length === 0),
+  )
+  if (!simple) {
+    const out: AddedJob[] = []
+    for (const spec of specs) out.push(await addJob(db, queue, spec, opts))
+    return out
+  }
+  const limit = opts.maxPayloadBytes ?? DEFAULT_LIMIT
+  const n = specs.length
+  const tasks = new Array<string>(n)
+  const payloads = new Array<string>(n)
+  const priorities = new Array<number>(n)
+  const runAts = new Array<Date | null>(n)
+  const maxAttempts = new Array<number>(n)
+  const groups = new Array<string | null>(n)
+  const timeouts = new Array<number | null>(n)
+  const traces = new Array<string | null>(n)
+  const now = Date.now()
+  for (let i = 0; i < n; i++) {
+    const s = specs[i]!
+    checkSpec(s, now)
+    tasks[i] = s.task
+    payloads[i] = encodePayload(s.payload, limit)
+    priorities[i] = s.priority ?? 0
+    runAts[i] = s.runAt ?? null
+    maxAttempts[i] = s.maxAttempts ?? 25
+    groups[i] = s.groupKey ?? null
+    timeouts[i] = s.timeoutMs ?? null
+    traces[i] = s.traceparent ?? null
+  }
+  const schema = schemaOf(db, opts)
+  try {
+    // One statement: the rows and the wake-up commit together (NOTIFY is sent at commit).
+    const { rows } = await db.query<{ id: string }>(
+      `WITH ins AS (
+         INSERT INTO ${schema}.jobs (queue, task, payload, priority, run_at, max_attempts, group_key, timeout_ms, traceparent)
+         SELECT $1, t, p, pr, coalesce(ra, now()), ma, g, tm, tp
+           FROM unnest($2::text[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::int[], $9::text[])
+             AS u(t, p, pr, ra, ma, g, tm, tp)
+         RETURNING id
+       )
+       -- Evaluated once per statement: one wake-up for the batch.
+       SELECT id::text AS id FROM ins, (SELECT pg_notify($10, $1)) AS wake`,
+      [
+        queue,
+        tasks,
+        payloads,
+        priorities,
+        runAts,
+        maxAttempts,
+        groups,
+        timeouts,
+        traces,
+        channelOf(db, opts),
+      ],
+    )
+    return rows.map((r, i) => ({
+      id: r.id,
+      state: reportedState('waiting', runAts[i] ?? null, now),
+      deduplicated: false,
+    }))
+  } catch (err) {
+    return mapDbError(err, queue)
+  }
+}

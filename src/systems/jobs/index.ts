@@ -1,0 +1,135 @@
+/**
+ * Background jobs: a PostgreSQL job queue and cron scheduler. This file only
+ * wires the parts: stores -> service -> routes; worker, scheduler and
+ * maintenance as the system's workers. Read README.md first.
+ *
+ * The default export runs the built-in tasks (http, noop, sleep, fail). An
+ * application registers its own handlers with `createJobsSystem({ tasks })`.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Db } from '../../platform/db/port.js'
+import { defineSystem, type SystemDefinition, type Worker } from '../../platform/system.js'
+import { jobRoutes } from './jobs.routes.js'
+import { JobsStore } from './jobs.store.js'
+import { Maintenance } from './maintenance.js'
+import { JobMetrics } from './metrics.js'
+import { queueRoutes } from './queues.routes.js'
+import { QueuesStore } from './queues.store.js'
+import { RateLimits } from './rate-limits.js'
+import { CronScheduler } from './scheduler.js'
+import { scheduleRoutes } from './schedules.routes.js'
+import { SchedulesStore } from './schedules.store.js'
+import { JobsService } from './service.js'
+import { settings } from './settings.js'
+import { builtinTasks } from './tasks.js'
+import type { TaskDefinition } from './types.js'
+import { JobWorker } from './worker.js'
+
+export { addJob, addJobs } from './enqueue.js'
+export type { JobSpec, TaskContext, TaskDefinition } from './types.js'
+
+export interface JobsSystemOptions {
+  /** Task handlers by name, added to (and able to replace) the built-in ones. */
+  tasks?: Record<string, TaskDefinition>
+  /** Worker options for tests: heartbeat period (0: none), sweep period. */
+  heartbeatMs?: number
+  sweepMs?: number
+}
+
+/** The installation's signing secret: JOBS_SIGNING_SECRET, else one generated once and stored. */
+async function signingSecret(db: Db, configured: string | undefined): Promise<string> {
+  if (configured) return configured
+  await db.query('INSERT INTO signing_key (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [
+    randomBytes(32).toString('base64url'),
+  ])
+  const { rows } = await db.query<{ secret: string }>('SELECT secret FROM signing_key WHERE id = 1')
+  return rows[0]!.secret
+}
+
+/** The jobs system with extra task handlers. */
+export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition<typeof settings> {
+  return defineSystem({
+    name: 'jobs',
+    description:
+      'PostgreSQL job queue and cron scheduler: retries, priorities, DAGs, rate limits, HTTP targets',
+    migrations: new URL('./sql/', import.meta.url),
+    settings,
+
+    async create(ctx) {
+      const s = ctx.settings
+      const db = ctx.db
+      // SQL callers of add_job() meet the same payload limit as the API.
+      await db.query('UPDATE limits SET max_payload_bytes = $1 WHERE id = 1 AND max_payload_bytes <> $1', [
+        s.JOBS_MAX_PAYLOAD_BYTES,
+      ])
+      const secret = await signingSecret(db, s.JOBS_SIGNING_SECRET)
+      const tasks = new Map<string, TaskDefinition>(
+        builtinTasks({
+          policy: { allowed: new Set(s.JOBS_ALLOWED_TARGETS.map((t) => t.toLowerCase())) },
+          secret: () => secret,
+          defaultTimeoutMs: s.JOBS_HTTP_TIMEOUT_MS,
+        }),
+      )
+      for (const [name, def] of Object.entries(opts.tasks ?? {})) tasks.set(name, def)
+
+      const metrics = new JobMetrics(ctx.metrics.registry, db)
+      const jobs = new JobsStore(db)
+      const queues = new QueuesStore(db)
+      const schedules = new SchedulesStore(db)
+      const service = new JobsService(db, tasks, s.JOBS_MAX_PAYLOAD_BYTES)
+
+      const workers: Worker[] = [
+        new Maintenance({
+          db,
+          log: ctx.log,
+          metrics,
+          leaseMs: s.JOBS_LEASE_MS,
+          retentionMs: s.JOBS_RETENTION_MS,
+          deadRetentionMs: s.JOBS_DEAD_RETENTION_MS,
+          sweepMs: opts.sweepMs,
+        }),
+      ]
+      if (s.JOBS_SCHEDULER)
+        workers.push(
+          new CronScheduler({
+            db,
+            log: ctx.log,
+            graceMs: s.JOBS_CRON_GRACE_MS,
+            maxCatchUp: s.JOBS_CRON_MAX_CATCH_UP,
+          }),
+        )
+      if (s.JOBS_WORKER)
+        workers.push(
+          new JobWorker({
+            db,
+            tasks,
+            log: ctx.log,
+            metrics,
+            tracing: ctx.tracing,
+            limits: new RateLimits(ctx.redis),
+            concurrency: s.JOBS_CONCURRENCY,
+            queueConcurrency: s.JOBS_QUEUE_CONCURRENCY,
+            fetchBatch: s.JOBS_FETCH_BATCH,
+            leaseMs: s.JOBS_LEASE_MS,
+            pollMs: s.JOBS_POLL_MS,
+            defaultTimeoutMs: s.JOBS_DEFAULT_TIMEOUT_MS,
+            backoff: { baseMs: s.JOBS_BACKOFF_BASE_MS, maxMs: s.JOBS_BACKOFF_MAX_MS },
+            shutdownGraceMs: s.JOBS_SHUTDOWN_GRACE_MS,
+            heartbeatMs: opts.heartbeatMs,
+          }),
+        )
+
+      return {
+        routes(app) {
+          jobRoutes(app, { service, jobs })
+          queueRoutes(app, { queues, jobs, service })
+          scheduleRoutes(app, { schedules, service })
+        },
+        // Started in this order, stopped in reverse: the worker stops (hands back) first.
+        workers,
+      }
+    },
+  })
+}
+
+export default createJobsSystem()

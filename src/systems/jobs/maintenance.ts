@@ -1,0 +1,117 @@
+/**
+ * Housekeeping every process runs (safe in any number of processes, SKIP
+ * LOCKED throughout):
+ * - the stalled-job sweep: an active job whose lease expired belonged to a
+ *   worker that died or hung; it becomes `failed` (retried at once) or
+ *   `dead` (no attempt left), and the stall is counted and recorded as the
+ *   attempt's error;
+ * - pruning: completed and cancelled jobs after JOBS_RETENTION_MS, dead ones
+ *   after JOBS_DEAD_RETENTION_MS, Idempotency-Keys after 24 hours.
+ */
+import type { Db } from '../../platform/db/port.js'
+import type { Worker } from '../../platform/system.js'
+import type { Logger } from '../../platform/telemetry/logger.js'
+import type { JobMetrics } from './metrics.js'
+import { propagateFailure } from './worker.store.js'
+
+export interface MaintenanceOptions {
+  db: Db
+  log: Logger
+  metrics: JobMetrics
+  leaseMs: number
+  retentionMs: number
+  deadRetentionMs: number
+  /** Sweep period (default leaseMs / 2, between 50 ms and 5 s). */
+  sweepMs?: number
+  pruneMs?: number
+}
+
+const SWEEP = `
+WITH stalled AS (
+  SELECT id, locked_by FROM jobs
+   WHERE state = 'active' AND locked_until < now()
+   ORDER BY locked_until LIMIT 1000
+   FOR UPDATE SKIP LOCKED
+), upd AS (
+  UPDATE jobs j
+     SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'failed' END,
+         stalls = j.stalls + 1, run_at = now(), locked_by = NULL, locked_until = NULL,
+         last_error = 'StalledError: the lease expired; worker ' || coalesce(s.locked_by, '?') ||
+                      ' stopped renewing it (process died or hung)',
+         finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END
+    FROM stalled s
+   WHERE j.id = s.id
+  RETURNING j.id, j.attempts, j.state, j.has_children, j.queue, j.started_at, s.locked_by AS worker, j.last_error
+), errs AS (
+  INSERT INTO job_errors (job_id, attempt, worker, error, started_at)
+  SELECT id, attempts, worker, last_error, started_at FROM upd
+)
+SELECT id::text AS id, state, has_children,
+       (SELECT count(pg_notify($1, q)) FROM (SELECT DISTINCT queue AS q FROM upd) w) AS woken
+  FROM upd`
+
+export class Maintenance implements Worker {
+  readonly name = 'jobs:maintenance'
+  private sweepTimer: NodeJS.Timeout | undefined
+  private pruneTimer: NodeJS.Timeout | undefined
+  private busy: Promise<unknown> | undefined
+  private readonly channel: string
+
+  constructor(private readonly o: MaintenanceOptions) {
+    this.channel = `${o.db.schema}_jobs`
+  }
+
+  async start(): Promise<void> {
+    const sweepMs = this.o.sweepMs ?? Math.min(Math.max(Math.floor(this.o.leaseMs / 2), 50), 5_000)
+    this.sweepTimer = setInterval(() => this.guard(() => this.sweep()), sweepMs)
+    this.sweepTimer.unref()
+    this.pruneTimer = setInterval(() => this.guard(() => this.prune()), this.o.pruneMs ?? 10_000)
+    this.pruneTimer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweepTimer)
+    clearInterval(this.pruneTimer)
+    await this.busy
+  }
+
+  private guard(fn: () => Promise<unknown>): void {
+    if (this.busy) return
+    this.busy = fn()
+      .catch((err) => this.o.log.warn({ err }, 'jobs maintenance failed; retrying'))
+      .finally(() => {
+        this.busy = undefined
+      })
+  }
+
+  /** Give back jobs whose lease expired; returns how many. */
+  async sweep(): Promise<number> {
+    return this.o.db.tx(async (tx) => {
+      const { rows } = await tx.query<{ id: string; state: string; has_children: boolean }>(SWEEP, [
+        this.channel,
+      ])
+      const dead = rows.filter((r) => r.state === 'dead' && r.has_children).map((r) => r.id)
+      if (dead.length > 0) await propagateFailure(tx, dead, this.channel)
+      this.o.metrics.stalls += rows.length
+      return rows.length
+    })
+  }
+
+  /** Delete finished jobs past their retention; returns how many. */
+  async prune(): Promise<number> {
+    const { rowCount: a } = await this.o.db.query(
+      `DELETE FROM jobs WHERE id IN (
+         SELECT id FROM jobs WHERE state IN ('completed', 'cancelled')
+            AND finished_at < now() - $1 * interval '1 millisecond' LIMIT 10000)`,
+      [this.o.retentionMs],
+    )
+    const { rowCount: b } = await this.o.db.query(
+      `DELETE FROM jobs WHERE id IN (
+         SELECT id FROM jobs WHERE state = 'dead'
+            AND finished_at < now() - $1 * interval '1 millisecond' LIMIT 10000)`,
+      [this.o.deadRetentionMs],
+    )
+    await this.o.db.query("DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'")
+    return a + b
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The queues a worker serves, with their settings (paused, concurrency,
+ * rate limits) re-read from the `queues` table on every poll, and the
+ * worker's bookkeeping per queue: running jobs, the fetch in flight, and
+ * the wake-up generation that tells "drained" from "work arrived meanwhile".
+ */
+import type { Db } from '../../platform/db/port.js'
+import type { QueueLimits } from './rate-limits.js'
+
+export class QueueSlot implements QueueLimits {
+  paused = false
+  concurrency: number
+  rateLimit: number | null = null
+  ratePeriodMs: number | null = null
+  groupRateLimit: number | null = null
+  groupRatePeriodMs: number | null = null
+  running = 0
+  fetching: Promise<void> | undefined
+  /** Incremented by every wake-up (NOTIFY, poll). */
+  wakes = 1
+  /** The wake-up generation at which a fetch found the queue drained. */
+  emptyAt = 0
+  limitedUntil = 0
+
+  constructor(
+    readonly name: string,
+    defaultConcurrency: number,
+  ) {
+    this.concurrency = defaultConcurrency
+  }
+}
+
+interface QueueRow {
+  name: string
+  paused: boolean
+  concurrency: number | null
+  rate_limit: number | null
+  rate_period_ms: number | null
+  group_rate_limit: number | null
+  group_rate_period_ms: number | null
+}
+
+export class QueueSlots {
+  private readonly slots = new Map<string, QueueSlot>()
+
+  constructor(
+    private readonly db: Db,
+    private readonly defaultConcurrency: number,
+    private readonly only?: readonly string[],
+  ) {}
+
+  get(name: string): QueueSlot | undefined {
+    return this.slots.get(name)
+  }
+
+  all(): IterableIterator<QueueSlot> {
+    return this.slots.values()
+  }
+
+  /** Re-read queue settings; new queues appear, removed ones stop being fetched. */
+  async refresh(): Promise<void> {
+    const { rows } = await this.db.query<QueueRow>(
+      'SELECT name, paused, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms FROM queues',
+    )
+    const seen = new Set<string>()
+    for (const r of rows) {
+      if (this.only && !this.only.includes(r.name)) continue
+      seen.add(r.name)
+      let s = this.slots.get(r.name)
+      if (!s) {
+        s = new QueueSlot(r.name, this.defaultConcurrency)
+        this.slots.set(r.name, s)
+      }
+      s.paused = r.paused
+      s.concurrency = r.concurrency ?? this.defaultConcurrency
+      s.rateLimit = r.rate_limit
+      s.ratePeriodMs = r.rate_period_ms
+      s.groupRateLimit = r.group_rate_limit
+      s.groupRatePeriodMs = r.group_rate_period_ms
+    }
+    for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name)
+  }
+
+  /** Resolves when no fetch is in flight. */
+  async fetchesDone(): Promise<void> {
+    await Promise.allSettled([...this.slots.values()].map((s) => s.fetching))
+  }
+}

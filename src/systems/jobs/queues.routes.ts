@@ -1,0 +1,137 @@
+/** `/jobs/queues`: list with counts, create or update, pause and resume; `/jobs/tasks`, `/jobs/counts`. */
+import { Type } from '@sinclair/typebox'
+import type { TypedApp } from '../../platform/http/types.js'
+import { JobsErrors } from './errors.js'
+import { emptyCounts, type JobsStore } from './jobs.store.js'
+import type { QueuesStore } from './queues.store.js'
+import { Counts, Name, Queue, QueueBody } from './schemas.js'
+import type { JobsService } from './service.js'
+import { STATES } from './types.js'
+
+export interface QueueRouteDeps {
+  queues: QueuesStore
+  jobs: JobsStore
+  service: JobsService
+}
+
+const TAGS = ['queues']
+
+export function queueRoutes(api: TypedApp, d: QueueRouteDeps): void {
+  api.get(
+    '/queues',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Queues with their settings and job counts per state',
+        response: { 200: Type.Object({ queues: Type.Array(Queue) }) },
+      },
+    },
+    async () => {
+      const [queues, counts] = await Promise.all([d.queues.list(), d.jobs.counts()])
+      return { queues: queues.map((q) => ({ ...q, counts: counts.get(q.name) ?? emptyCounts() })) }
+    },
+  )
+
+  api.get(
+    '/queues/:queue',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'One queue with its job counts',
+        params: Type.Object({ queue: Name }),
+        response: { 200: Queue },
+      },
+    },
+    async (req) => {
+      const q = await d.queues.get(req.params.queue)
+      if (!q) throw JobsErrors.unknownQueue(req.params.queue)
+      const counts = await d.jobs.counts(q.name)
+      return { ...q, counts: counts.get(q.name) ?? emptyCounts() }
+    },
+  )
+
+  api.put(
+    '/queues/:queue',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Create a queue, or change its concurrency and rate limits',
+        description:
+          'rateLimit per ratePeriodMs caps jobs started in the whole queue; groupRateLimit per groupRatePeriodMs caps each groupKey. Omitted fields are null (defaults, no limit).',
+        params: Type.Object({ queue: Name }),
+        body: QueueBody,
+        response: { 200: Queue, 201: Queue },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body
+      if ((b.rateLimit == null) !== (b.ratePeriodMs == null))
+        throw JobsErrors.invalid('rateLimit and ratePeriodMs go together')
+      if ((b.groupRateLimit == null) !== (b.groupRatePeriodMs == null))
+        throw JobsErrors.invalid('groupRateLimit and groupRatePeriodMs go together')
+      const { queue, created } = await d.queues.upsert(req.params.queue, {
+        concurrency: b.concurrency ?? null,
+        rateLimit: b.rateLimit ?? null,
+        ratePeriodMs: b.ratePeriodMs ?? null,
+        groupRateLimit: b.groupRateLimit ?? null,
+        groupRatePeriodMs: b.groupRatePeriodMs ?? null,
+      })
+      const counts = await d.jobs.counts(queue.name)
+      return reply
+        .code(created ? 201 : 200)
+        .send({ ...queue, counts: counts.get(queue.name) ?? emptyCounts() })
+    },
+  )
+
+  for (const action of ['pause', 'resume'] as const)
+    api.post(
+      `/queues/:queue/${action}`,
+      {
+        schema: {
+          tags: TAGS,
+          summary:
+            action === 'pause' ? 'Pause a queue: workers take no new job from it' : 'Resume a paused queue',
+          params: Type.Object({ queue: Name }),
+          response: { 200: Type.Object({ name: Type.String(), paused: Type.Boolean() }) },
+        },
+      },
+      async (req) => {
+        const q = await d.queues.setPaused(req.params.queue, action === 'pause')
+        if (!q) throw JobsErrors.unknownQueue(req.params.queue)
+        return { name: q.name, paused: q.paused }
+      },
+    )
+
+  api.get(
+    '/counts',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Job counts per queue and state, and totals',
+        response: { 200: Type.Object({ total: Counts, queues: Type.Record(Type.String(), Counts) }) },
+      },
+    },
+    async () => {
+      const counts = await d.jobs.counts()
+      const total = emptyCounts()
+      for (const c of counts.values()) for (const s of STATES) total[s] += c[s]
+      return { total, queues: Object.fromEntries(counts) }
+    },
+  )
+
+  api.get(
+    '/tasks',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Task types this process can run',
+        response: {
+          200: Type.Object({
+            tasks: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })),
+          }),
+        },
+      },
+    },
+    async () => ({ tasks: d.service.taskList() }),
+  )
+}

@@ -1,0 +1,80 @@
+/** Queues: their settings (concurrency, rate limits), pause and resume. */
+import type { Db } from '../../platform/db/port.js'
+
+export interface QueueSettings {
+  concurrency: number | null
+  rateLimit: number | null
+  ratePeriodMs: number | null
+  groupRateLimit: number | null
+  groupRatePeriodMs: number | null
+}
+
+export interface QueueView extends QueueSettings {
+  name: string
+  paused: boolean
+  createdAt: string
+}
+
+interface Row {
+  name: string
+  paused: boolean
+  concurrency: number | null
+  rate_limit: number | null
+  rate_period_ms: number | null
+  group_rate_limit: number | null
+  group_rate_period_ms: number | null
+  created_at: Date
+}
+
+function toView(r: Row): QueueView {
+  return {
+    name: r.name,
+    paused: r.paused,
+    concurrency: r.concurrency,
+    rateLimit: r.rate_limit,
+    ratePeriodMs: r.rate_period_ms,
+    groupRateLimit: r.group_rate_limit,
+    groupRatePeriodMs: r.group_rate_period_ms,
+    createdAt: r.created_at.toISOString(),
+  }
+}
+
+export class QueuesStore {
+  constructor(private readonly db: Db) {}
+
+  async list(): Promise<QueueView[]> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM queues ORDER BY name')
+    return rows.map(toView)
+  }
+
+  async get(name: string): Promise<QueueView | undefined> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM queues WHERE name = $1', [name])
+    return rows[0] && toView(rows[0])
+  }
+
+  /** Create or update a queue; returns it and whether it was created. */
+  async upsert(name: string, s: QueueSettings): Promise<{ queue: QueueView; created: boolean }> {
+    const { rows } = await this.db.query<Row & { created: boolean }>(
+      `INSERT INTO queues AS q (name, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (name) DO UPDATE SET concurrency = EXCLUDED.concurrency, rate_limit = EXCLUDED.rate_limit,
+         rate_period_ms = EXCLUDED.rate_period_ms, group_rate_limit = EXCLUDED.group_rate_limit,
+         group_rate_period_ms = EXCLUDED.group_rate_period_ms
+       RETURNING q.*, (q.xmax = 0) AS created`,
+      [name, s.concurrency, s.rateLimit, s.ratePeriodMs, s.groupRateLimit, s.groupRatePeriodMs],
+    )
+    // Workers re-read queue settings when woken.
+    await this.db.query('SELECT pg_notify($1, $2)', [`${this.db.schema}_jobs`, name])
+    return { queue: toView(rows[0]!), created: rows[0]!.created }
+  }
+
+  /** Pause or resume; returns the queue, or undefined when it does not exist. */
+  async setPaused(name: string, paused: boolean): Promise<QueueView | undefined> {
+    const { rows } = await this.db.query<Row>('UPDATE queues SET paused = $2 WHERE name = $1 RETURNING *', [
+      name,
+      paused,
+    ])
+    if (rows[0]) await this.db.query('SELECT pg_notify($1, $2)', [`${this.db.schema}_jobs`, name])
+    return rows[0] && toView(rows[0])
+  }
+}

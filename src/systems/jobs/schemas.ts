@@ -1,0 +1,177 @@
+/** TypeBox schemas of the REST API (they are the OpenAPI document too). */
+import { Type } from '@sinclair/typebox'
+import { STATES } from './types.js'
+
+export const Name = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$',
+  description: 'a queue or schedule name',
+})
+export const JobId = Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'a job id (decimal)' })
+export const State = Type.Union(
+  STATES.map((s) => Type.Literal(s)),
+  {
+    description:
+      'waiting, scheduled (delayed or waiting for dependencies), active, completed, failed (retry due), dead, cancelled',
+  },
+)
+
+const jobFields = {
+  task: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description: 'a registered task name (GET /jobs/tasks)',
+  }),
+  payload: Type.Optional(Type.Unknown({ description: 'any JSON, at most JOBS_MAX_PAYLOAD_BYTES' })),
+  priority: Type.Optional(
+    Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'higher runs first' }),
+  ),
+  runAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'not before this time (at most a day past, a year ahead)',
+    }),
+  ),
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  key: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'dedupe / debounce key' })),
+  keyMode: Type.Optional(Type.Union([Type.Literal('replace'), Type.Literal('keep')])),
+  groupKey: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'rate-limit group (tenant)' }),
+  ),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  dependsOn: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
+  onParentFailure: Type.Optional(Type.Union([Type.Literal('fail'), Type.Literal('release')])),
+}
+
+export const EnqueueBody = Type.Object(jobFields, { additionalProperties: false })
+export const BatchBody = Type.Object(
+  {
+    jobs: Type.Array(
+      Type.Object(
+        {
+          ...jobFields,
+          ref: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 100, description: 'a name other items use in dependsOn' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 1000 },
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const Added = Type.Object({ id: Type.String(), state: State, deduplicated: Type.Boolean() })
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+export const Attempt = Type.Object({
+  attempt: Type.Integer(),
+  worker: Nullable(Type.String()),
+  error: Type.String(),
+  stack: Nullable(Type.String()),
+  startedAt: Nullable(Type.String()),
+  finishedAt: Type.String(),
+})
+
+export const Job = Type.Object({
+  id: Type.String(),
+  queue: Type.String(),
+  task: Type.String(),
+  payload: Type.Unknown(),
+  state: State,
+  priority: Type.Integer(),
+  runAt: Type.String(),
+  attemptsMade: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  key: Nullable(Type.String()),
+  groupKey: Nullable(Type.String()),
+  timeoutMs: Nullable(Type.Integer()),
+  progress: Type.Unknown(),
+  result: Type.Unknown(),
+  lastError: Nullable(Type.String()),
+  stalls: Type.Integer(),
+  dependsOn: Type.Array(Type.String()),
+  pendingDependencies: Type.Integer(),
+  onParentFailure: Type.String(),
+  schedule: Nullable(Type.String()),
+  tick: Nullable(Type.String()),
+  traceparent: Nullable(Type.String()),
+  lockedBy: Nullable(Type.String()),
+  lockedUntil: Nullable(Type.String()),
+  createdAt: Type.String(),
+  startedAt: Nullable(Type.String()),
+  finishedAt: Nullable(Type.String()),
+  attempts: Type.Optional(
+    Type.Array(Attempt, { description: 'failed attempts, oldest first, with error and stack' }),
+  ),
+})
+
+export const Counts = Type.Object(Object.fromEntries(STATES.map((s) => [s, Type.Integer()])))
+
+const queueSettings = {
+  concurrency: Nullable(Type.Integer({ minimum: 1, maximum: 1000 })),
+  rateLimit: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  ratePeriodMs: Nullable(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  groupRateLimit: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  groupRatePeriodMs: Nullable(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+}
+
+export const QueueBody = Type.Partial(Type.Object(queueSettings), { additionalProperties: false })
+export const Queue = Type.Object({
+  name: Type.String(),
+  paused: Type.Boolean(),
+  ...queueSettings,
+  createdAt: Type.String(),
+  counts: Counts,
+})
+
+export const ScheduleBody = Type.Object(
+  {
+    queue: Type.Optional(Name),
+    task: Type.String({ minLength: 1, maxLength: 100 }),
+    payload: Type.Optional(Type.Unknown()),
+    cron: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: '5 fields, or 6 with seconds first, or @hourly/@daily/...',
+    }),
+    tz: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, default UTC' }),
+    ),
+    catchUp: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('latest'), Type.Literal('none')])),
+    priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+
+export const Schedule = Type.Object({
+  name: Type.String(),
+  queue: Type.String(),
+  task: Type.String(),
+  payload: Type.Unknown(),
+  cron: Type.String(),
+  tz: Type.String(),
+  catchUp: Type.String(),
+  priority: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  enabled: Type.Boolean(),
+  nextTick: Type.String(),
+  lastTick: Nullable(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+})
+
+export const RedriveBody = Type.Object(
+  {
+    ids: Type.Optional(Type.Array(JobId, { minItems: 1, maxItems: 10_000 })),
+    queue: Type.Optional(Name),
+    task: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    all: Type.Optional(
+      Type.Boolean({ description: 'redrive every dead and cancelled job (needed when no filter is given)' }),
+    ),
+  },
+  { additionalProperties: false },
+)

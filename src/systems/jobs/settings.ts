@@ -1,0 +1,112 @@
+/** The job queue's environment variables (validated at boot with the platform's). */
+import { bool, int, list, optional, str } from '../../platform/settings.js'
+
+export const settings = {
+  JOBS_WORKER: bool({
+    default: true,
+    doc: 'run a worker in this process (false: API and SQL enqueue only)',
+  }),
+  JOBS_CONCURRENCY: int({
+    default: 20,
+    min: 1,
+    max: 10_000,
+    doc: 'jobs one process runs at once, all queues together',
+  }),
+  JOBS_QUEUE_CONCURRENCY: int({
+    default: 10,
+    min: 1,
+    max: 1_000,
+    doc: 'jobs of one queue one process runs at once, unless the queue sets its own',
+  }),
+  JOBS_FETCH_BATCH: int({
+    default: 50,
+    min: 1,
+    max: 1_000,
+    doc: 'most jobs taken by one fetch (bounded by free slots)',
+  }),
+  JOBS_LEASE_MS: int({
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    doc: 'how long a fetched job stays locked without a heartbeat; a dead worker’s jobs are retaken after it',
+  }),
+  JOBS_POLL_MS: int({
+    default: 1_000,
+    min: 10,
+    max: 60_000,
+    doc: 'fallback poll interval (LISTEN/NOTIFY wakes workers at once; polling covers a lost notification and delayed jobs)',
+  }),
+  JOBS_DEFAULT_TIMEOUT_MS: int({
+    default: 300_000,
+    min: 1,
+    max: 86_400_000,
+    doc: 'per-attempt timeout when neither the job nor its task gives one',
+  }),
+  JOBS_BACKOFF_BASE_MS: int({
+    default: 1_000,
+    min: 0,
+    max: 86_400_000,
+    doc: 'retry delay base: attempt n waits a random time in [0, base x 2^(n-1)] (full jitter)',
+  }),
+  JOBS_BACKOFF_MAX_MS: int({
+    default: 3_600_000,
+    min: 0,
+    max: 604_800_000,
+    doc: 'retry delay ceiling',
+  }),
+  JOBS_MAX_PAYLOAD_BYTES: int({
+    default: 262_144,
+    min: 64,
+    max: 16_777_216,
+    doc: 'largest job payload (JSON text) accepted',
+  }),
+  JOBS_RETENTION_MS: int({
+    default: 86_400_000,
+    min: 0,
+    max: 31_536_000_000,
+    doc: 'how long completed and cancelled jobs are kept before pruning (0: pruned at the next sweep)',
+  }),
+  JOBS_DEAD_RETENTION_MS: int({
+    default: 604_800_000,
+    min: 0,
+    max: 31_536_000_000,
+    doc: 'how long dead jobs are kept for redrive before pruning',
+  }),
+  JOBS_SHUTDOWN_GRACE_MS: int({
+    default: 5_000,
+    min: 0,
+    max: 600_000,
+    doc: 'on shutdown, how long running jobs may finish before they are handed back',
+  }),
+  JOBS_SCHEDULER: bool({ default: true, doc: 'run the cron scheduler in this process' }),
+  JOBS_CRON_GRACE_MS: int({
+    default: 60_000,
+    min: 1_000,
+    max: 86_400_000,
+    doc: 'a cron tick later than this is missed (downtime) and follows the schedule’s catch-up policy',
+  }),
+  JOBS_CRON_MAX_CATCH_UP: int({
+    default: 100,
+    min: 1,
+    max: 10_000,
+    doc: 'most missed ticks one schedule enqueues with catch-up "all"',
+  }),
+  JOBS_ALLOWED_TARGETS: list({
+    default: [],
+    item: (v) => /^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(v),
+    itemDoc: 'host:port',
+    doc: 'HTTP task targets allowed although private or loopback, comma-separated host:port',
+  }),
+  JOBS_HTTP_TIMEOUT_MS: int({
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    doc: 'default timeout of an HTTP task request',
+  }),
+  JOBS_SIGNING_SECRET: optional(
+    str({
+      maxLength: 200,
+      doc: 'HMAC secret of the Blueprints-Signature header of HTTP tasks (default: generated once and stored)',
+    }),
+  ),
+} as const

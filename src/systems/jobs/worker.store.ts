@@ -1,0 +1,243 @@
+/**
+ * The worker's SQL: fetch with FOR UPDATE SKIP LOCKED, complete, fail,
+ * heartbeat, hand back. Every write after the fetch names the job's lease
+ * (a fencing token: +1 on every fetch, never reset), so a worker whose lease
+ * expired and whose job was taken again changes nothing: its completion
+ * matches no row and is refused.
+ */
+import type { Db, Queryable } from '../../platform/db/port.js'
+import type { FetchedJob, StoredState } from './types.js'
+
+interface FetchedRow {
+  id: string
+  task: string
+  payload: unknown
+  attempts: number
+  max_attempts: number
+  lease: string
+  timeout_ms: number | null
+  group_key: string | null
+  traceparent: string | null
+  has_children: boolean
+  started_at: Date
+  run_at: Date
+}
+
+/** A finished attempt waiting to be written. */
+export interface Completion {
+  id: string
+  lease: string
+  result: string | null
+}
+
+export interface Failure {
+  id: string
+  lease: string
+  attempt: number
+  worker: string
+  error: string
+  stack: string | null
+  startedAt: Date
+  /** Delay before the retry, when an attempt is left. */
+  retryInMs: number
+}
+
+const FETCH = `
+WITH next AS (
+  SELECT id FROM jobs
+   WHERE queue = $1 AND state IN ('waiting', 'failed') AND run_at <= now()
+   ORDER BY priority DESC, run_at, id
+   LIMIT $2
+   FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs j
+   SET state = 'active', attempts = j.attempts + 1, lease = j.lease + 1, locked_by = $3,
+       locked_until = now() + $4 * interval '1 millisecond', started_at = now()
+  FROM next
+ WHERE j.id = next.id
+RETURNING j.id::text AS id, j.task, j.payload, j.attempts, j.max_attempts, j.lease::text AS lease,
+          j.timeout_ms, j.group_key, j.traceparent, j.has_children, j.started_at, j.run_at`
+
+// Completing a parent unblocks its children in the same statement: a child
+// counts its parents not yet completed, and a child with two parents that
+// complete in one batch (or in two racing batches: the UPDATE re-reads the
+// row it waited for) is decremented twice, never once.
+const COMPLETE = `
+WITH done AS (
+  UPDATE jobs j
+     SET state = 'completed', result = u.r, finished_at = now(), locked_by = NULL, locked_until = NULL
+    FROM unnest($1::bigint[], $2::bigint[], $3::jsonb[]) AS u(id, lease, r)
+   WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active'
+  RETURNING j.id, j.has_children
+), kids AS (
+  SELECT d.child_id, count(*)::int AS n
+    FROM done JOIN job_deps d ON d.parent_id = done.id
+   WHERE done.has_children
+   GROUP BY d.child_id
+), unblocked AS (
+  UPDATE jobs c
+     SET pending_parents = c.pending_parents - kids.n,
+         state = CASE WHEN c.state = 'blocked' AND c.pending_parents - kids.n <= 0 THEN 'waiting' ELSE c.state END,
+         run_at = CASE WHEN c.state = 'blocked' AND c.pending_parents - kids.n <= 0
+                       THEN greatest(c.run_at, now()) ELSE c.run_at END
+    FROM kids
+   WHERE c.id = kids.child_id
+  RETURNING c.queue, c.state
+)
+SELECT done.id::text AS id,
+       (SELECT count(pg_notify($4, q)) FROM (SELECT DISTINCT queue AS q FROM unblocked WHERE state = 'waiting') w) AS woken
+  FROM done`
+
+const FAIL = `
+UPDATE jobs
+   SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END,
+       run_at = now() + $3 * interval '1 millisecond',
+       last_error = $4, locked_by = NULL, locked_until = NULL,
+       finished_at = CASE WHEN attempts >= max_attempts THEN now() END
+ WHERE id = $1 AND lease = $2 AND state = 'active'
+RETURNING state, has_children`
+
+const HEARTBEAT = `
+UPDATE jobs j SET locked_until = now() + $3 * interval '1 millisecond'
+  FROM unnest($1::bigint[], $2::bigint[]) AS u(id, lease)
+ WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active'
+RETURNING j.id::text AS id`
+
+// Handing back is not an attempt: the counter goes back down.
+const RELEASE = `
+UPDATE jobs j
+   SET state = 'waiting', attempts = greatest(j.attempts - 1, 0), locked_by = NULL, locked_until = NULL,
+       run_at = now() + $3 * interval '1 millisecond'
+  FROM unnest($1::bigint[], $2::bigint[]) AS u(id, lease)
+ WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active'
+RETURNING j.id::text AS id, (SELECT pg_notify($4, j.queue)) IS NULL AS woke`
+
+function toJob(queue: string, r: FetchedRow): FetchedJob {
+  return {
+    id: r.id,
+    queue,
+    task: r.task,
+    payload: r.payload,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    lease: r.lease,
+    timeoutMs: r.timeout_ms,
+    groupKey: r.group_key,
+    traceparent: r.traceparent,
+    hasChildren: r.has_children,
+    startedAt: r.started_at,
+    runAt: r.run_at,
+  }
+}
+
+/**
+ * What a dead or cancelled job does to its children, level by level inside
+ * the caller's transaction: children with on_parent_failure = 'fail' die too
+ * (and pass it on), 'release' children stop waiting for it.
+ */
+export async function propagateFailure(tx: Queryable, parents: string[], channel: string): Promise<void> {
+  let level = parents
+  for (let depth = 0; level.length > 0 && depth < 1000; depth++) {
+    const { rows } = await tx.query<{ id: string; state: StoredState; has_children: boolean }>(
+      `WITH kids AS (
+         SELECT d.child_id, count(*)::int AS n, min(d.parent_id) AS parent
+           FROM job_deps d WHERE d.parent_id = ANY ($1::bigint[]) GROUP BY d.child_id
+       ), changed AS (
+         UPDATE jobs c
+            SET pending_parents = c.pending_parents - kids.n,
+                state = CASE
+                  WHEN c.on_parent_failure = 'fail' THEN 'dead'
+                  WHEN c.pending_parents - kids.n <= 0 THEN 'waiting'
+                  ELSE c.state END,
+                last_error = CASE WHEN c.on_parent_failure = 'fail'
+                  THEN 'dependency ' || kids.parent || ' failed' ELSE c.last_error END,
+                finished_at = CASE WHEN c.on_parent_failure = 'fail' THEN now() ELSE c.finished_at END
+           FROM kids
+          WHERE c.id = kids.child_id AND c.state = 'blocked'
+         RETURNING c.id, c.state, c.has_children, c.queue
+       )
+       SELECT id::text AS id, state, has_children,
+              CASE WHEN state = 'waiting' THEN pg_notify($2, queue) END AS woke
+         FROM changed`,
+      [level, channel],
+    )
+    level = rows.filter((r) => r.state === 'dead' && r.has_children).map((r) => r.id)
+  }
+}
+
+/** The worker's queries on one schema. */
+export class WorkerStore {
+  readonly channel: string
+
+  constructor(private readonly db: Db) {
+    this.channel = `${db.schema}_jobs`
+  }
+
+  /** Take up to `n` runnable jobs of `queue`, highest priority first, leased for `leaseMs`. */
+  async fetch(queue: string, n: number, worker: string, leaseMs: number): Promise<FetchedJob[]> {
+    const { rows } = await this.db.query<FetchedRow>(FETCH, [queue, n, worker, leaseMs])
+    const out = new Array<FetchedJob>(rows.length)
+    for (let i = 0; i < rows.length; i++) out[i] = toJob(queue, rows[i]!)
+    return out
+  }
+
+  /** Mark attempts completed; returns the ids accepted (a lost lease is refused). */
+  async complete(batch: readonly Completion[]): Promise<Set<string>> {
+    const ids = new Array<string>(batch.length)
+    const leases = new Array<string>(batch.length)
+    const results = new Array<string | null>(batch.length)
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i]!
+      ids[i] = c.id
+      leases[i] = c.lease
+      results[i] = c.result
+    }
+    const { rows } = await this.db.query<{ id: string }>(COMPLETE, [ids, leases, results, this.channel])
+    const accepted = new Set<string>()
+    for (const r of rows) accepted.add(r.id)
+    return accepted
+  }
+
+  /** Record a failed attempt; returns the job's new state, or undefined when the lease was lost. */
+  async fail(f: Failure): Promise<StoredState | undefined> {
+    return this.db.tx(async (tx) => {
+      const { rows } = await tx.query<{ state: StoredState; has_children: boolean }>(FAIL, [
+        f.id,
+        f.lease,
+        f.retryInMs,
+        f.error,
+      ])
+      const row = rows[0]
+      if (!row) return undefined
+      await tx.query(
+        'INSERT INTO job_errors (job_id, attempt, worker, error, stack, started_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [f.id, f.attempt, f.worker, f.error, f.stack, f.startedAt],
+      )
+      if (row.state === 'dead' && row.has_children) await propagateFailure(tx, [f.id], this.channel)
+      return row.state
+    })
+  }
+
+  /** Extend the leases of running jobs; returns the ids still held. */
+  async heartbeat(ids: string[], leases: string[], leaseMs: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set()
+    const { rows } = await this.db.query<{ id: string }>(HEARTBEAT, [ids, leases, leaseMs])
+    return new Set(rows.map((r) => r.id))
+  }
+
+  /** Hand jobs back without counting the attempt (shutdown, rate limited), runnable after `delayMs`. */
+  async release(ids: string[], leases: string[], delayMs = 0): Promise<number> {
+    if (ids.length === 0) return 0
+    const { rowCount } = await this.db.query(RELEASE, [ids, leases, delayMs, this.channel])
+    return rowCount
+  }
+
+  /** Store a progress value for a running job (refused without the lease). */
+  async progress(id: string, lease: string, value: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      "UPDATE jobs SET progress = $3::jsonb WHERE id = $1 AND lease = $2 AND state = 'active'",
+      [id, lease, value],
+    )
+    return rowCount > 0
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * The worker: takes jobs from PostgreSQL and runs them, with a concurrency
+ * per process and per queue. It sleeps until a NOTIFY says a queue has work
+ * (add_job() sends one at commit), polls every JOBS_POLL_MS for delayed jobs
+ * and lost notifications, fetches as many jobs as it has free slots in one
+ * `FOR UPDATE SKIP LOCKED` statement, and holds each job under a lease it
+ * renews by heartbeat. Completions are batched (completer.ts).
+ *
+ * Stop: no new fetches; running jobs get JOBS_SHUTDOWN_GRACE_MS to finish;
+ * the rest are aborted and handed back (state waiting, the attempt not
+ * counted); every write is awaited. No job is left locked.
+ */
+
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Db, Unlisten } from '../../platform/db/port.js'
+import type { Worker } from '../../platform/system.js'
+import type { Logger } from '../../platform/telemetry/logger.js'
+import type { Tracing } from '../../platform/telemetry/tracing.js'
+import { Attempt, type AttemptHost, type Outcome } from './attempt.js'
+import { retryDelayMs } from './backoff.js'
+import { Completer } from './completer.js'
+import { withJobTrace } from './job-trace.js'
+import { PROGRESS_LIMIT } from './limits.js'
+import { type JobMetrics, sample } from './metrics.js'
+import { type QueueSlot, QueueSlots } from './queue-slots.js'
+import type { RateLimits } from './rate-limits.js'
+import type { Backoff, FetchedJob, TaskRegistry } from './types.js'
+import { WorkerStore } from './worker.store.js'
+
+export interface WorkerOptions {
+  db: Db
+  tasks: TaskRegistry
+  log: Logger
+  metrics: JobMetrics
+  tracing: Tracing
+  limits: RateLimits
+  concurrency: number
+  queueConcurrency: number
+  fetchBatch: number
+  leaseMs: number
+  pollMs: number
+  defaultTimeoutMs: number
+  backoff: Backoff
+  shutdownGraceMs: number
+  /** Heartbeat period; default leaseMs / 3. 0 turns heartbeats off (tests of lease expiry). */
+  heartbeatMs?: number
+  /** Only these queues (default: every queue). */
+  queues?: readonly string[]
+  id?: string
+}
+
+export class JobWorker implements Worker, AttemptHost {
+  readonly name = 'jobs:worker'
+  readonly id: string
+  private readonly store: WorkerStore
+  private readonly completer: Completer
+  private readonly slots: QueueSlots
+  /** Attempts this process holds a lease on: running, or settled with their write in flight. */
+  private readonly held = new Map<string, Attempt>()
+  private running = 0
+  private stopping = false
+  private started = false
+  private unlisten: Unlisten | undefined
+  private pollTimer: NodeJS.Timeout | undefined
+  private heartbeatTimer: NodeJS.Timeout | undefined
+  private readonly writes = new Set<Promise<unknown>>()
+  private idleWaiters: (() => void)[] = []
+
+  constructor(private readonly o: WorkerOptions) {
+    this.id = o.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+    this.store = new WorkerStore(o.db)
+    this.completer = new Completer(this.store)
+    this.slots = new QueueSlots(o.db, o.queueConcurrency, o.queues)
+  }
+
+  /** Jobs running in this process now. */
+  get activeCount(): number {
+    return this.running
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.slots.refresh()
+    this.unlisten = await this.o.db.listen(this.store.channel, this.onNotify)
+    this.pollTimer = setInterval(this.onPoll, this.o.pollMs)
+    this.pollTimer.unref()
+    const hb = this.o.heartbeatMs ?? Math.max(Math.floor(this.o.leaseMs / 3), 10)
+    if (hb > 0) {
+      this.heartbeatTimer = setInterval(this.onHeartbeat, hb)
+      this.heartbeatTimer.unref()
+    }
+    for (const q of this.slots.all()) this.pump(q)
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return
+    this.stopping = true
+    if (this.pollTimer) clearInterval(this.pollTimer)
+    await this.unlisten?.().catch(() => {})
+    // Fetches in flight finish first (what they bring back is handed back at once).
+    await this.slots.fetchesDone()
+    if (this.running > 0) {
+      const grace = new Promise<void>((r) => setTimeout(r, this.o.shutdownGraceMs).unref())
+      await Promise.race([grace, new Promise<void>((r) => this.idleWaiters.push(r))])
+    }
+    const leftover = [...this.held.values()].filter((a) => !a.isSettled)
+    for (const a of leftover) a.release()
+    await this.flushWrites()
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+  }
+
+  /** Wake a queue now (tests; the NOTIFY does this in production). */
+  wake(queue?: string): void {
+    for (const q of this.slots.all()) if (!queue || q.name === queue) this.poke(q)
+  }
+
+  private async flushWrites(): Promise<void> {
+    while (this.writes.size > 0 || this.completer.size > 0) {
+      await Promise.allSettled([...this.writes])
+      await this.completer.drain()
+    }
+  }
+
+  private readonly onNotify = (queue: string): void => {
+    const q = this.slots.get(queue)
+    if (q) this.poke(q)
+    else if (!this.o.queues) void this.slots.refresh().then(() => this.wake(queue), this.logError)
+  }
+
+  private readonly onPoll = (): void => {
+    this.slots.refresh().then(() => this.wake(), this.logError)
+  }
+
+  private readonly logError = (err: unknown): void => {
+    if (!this.stopping) this.o.log.warn({ err }, 'jobs worker: database call failed; retrying')
+  }
+
+  private poke(q: QueueSlot): void {
+    q.wakes++
+    this.pump(q)
+  }
+
+  /** Fetch for `q` if it may have work, has free slots, and no fetch is in flight. */
+  private pump(q: QueueSlot): void {
+    if (this.stopping || q.paused || q.fetching || q.wakes === q.emptyAt) return
+    if (q.limitedUntil > Date.now()) return
+    const free = Math.min(q.concurrency - q.running, this.o.concurrency - this.running, this.o.fetchBatch)
+    if (free <= 0) return
+    q.fetching = this.fetch(q, free)
+  }
+
+  private async fetch(q: QueueSlot, n: number): Promise<void> {
+    const gen = q.wakes
+    let got = 0
+    let want = n
+    try {
+      const queueLimiter = this.o.limits.queue(q.name, q)
+      if (queueLimiter) {
+        const peek = await queueLimiter.peek(q.name)
+        if (!peek.allowed) {
+          this.limitFor(q, peek.retryAfterMs)
+          return
+        }
+        want = Math.min(want, Math.max(peek.remaining + 1, 1))
+      }
+      const jobs = await this.store.fetch(q.name, want, this.id, this.o.leaseMs)
+      got = jobs.length
+      if (this.stopping) {
+        await this.store.release(
+          jobs.map((j) => j.id),
+          jobs.map((j) => j.lease),
+        )
+        return
+      }
+      for (const job of jobs) this.begin(q, job)
+    } catch (err) {
+      this.logError(err)
+      got = -1
+    } finally {
+      q.fetching = undefined
+      // Fewer jobs than asked: the queue is drained until the next wake-up (unless one came meanwhile).
+      if (got >= 0 && got < want) q.emptyAt = gen
+      if (got >= 0) this.pump(q)
+    }
+  }
+
+  private limitFor(q: QueueSlot, ms: number): void {
+    q.limitedUntil = Date.now() + ms
+    setTimeout(() => this.pump(q), ms + 1).unref()
+  }
+
+  private begin(q: QueueSlot, job: FetchedJob): void {
+    const attempt = new Attempt(job, this)
+    this.held.set(job.id, attempt)
+    q.running++
+    this.running++
+    sample(
+      this.o.metrics.queue(q.name).waits,
+      Math.max(0, job.startedAt.getTime() - job.runAt.getTime()) / 1000,
+    )
+    if (q.rateLimit || (q.groupRateLimit && job.groupKey)) void this.checkLimitsThenRun(q, attempt)
+    else this.runAttempt(attempt)
+  }
+
+  /** Take the job's units from the queue's and its group's budgets; over either, hand it back for later. */
+  private async checkLimitsThenRun(q: QueueSlot, attempt: Attempt): Promise<void> {
+    const job = attempt.job
+    try {
+      const queueLimiter = this.o.limits.queue(q.name, q)
+      let r = queueLimiter ? await queueLimiter.consume(q.name) : undefined
+      const queueDenied = r?.allowed === false
+      if (!queueDenied && job.groupKey) {
+        const group = this.o.limits.group(q.name, q)
+        r = group ? await group.consume(`${q.name}:${job.groupKey}`) : r
+      }
+      if (r && !r.allowed) {
+        // Runnable again when the budget allows; other groups' jobs come first meanwhile.
+        this.o.metrics.queue(q.name).rateLimited++
+        this.unhold(attempt, false)
+        this.track(this.store.release([job.id], [job.lease], Math.max(r.retryAfterMs, 1)))
+        if (queueDenied) this.limitFor(q, r.retryAfterMs)
+        return
+      }
+    } catch (err) {
+      this.logError(err)
+    }
+    this.runAttempt(attempt)
+  }
+
+  private runAttempt(attempt: Attempt): void {
+    const job = attempt.job
+    const def = this.o.tasks.get(job.task)
+    const timeoutMs = job.timeoutMs ?? def?.timeoutMs ?? this.o.defaultTimeoutMs
+    if (job.traceparent) void withJobTrace(this.o.tracing, job, async () => attempt.run(def, timeoutMs))
+    else attempt.run(def, timeoutMs)
+  }
+
+  /** AttemptHost: an attempt settled; free its slot and write the outcome. */
+  settled(attempt: Attempt, outcome: Outcome): void {
+    const job = attempt.job
+    const tally = this.o.metrics.queue(job.queue)
+    sample(tally.runs, (Date.now() - job.startedAt.getTime()) / 1000)
+    switch (outcome.kind) {
+      case 'completed':
+        this.unhold(attempt, true)
+        this.track(
+          this.completer.complete(job.id, job.lease, outcome.result).then((ok) => {
+            if (ok) tally.completed++
+            else tally.refused++
+          }),
+          attempt,
+        )
+        return
+      case 'failed': {
+        this.unhold(attempt, true)
+        const def = this.o.tasks.get(job.task)
+        const backoff = { ...this.o.backoff, ...def?.backoff }
+        this.track(
+          this.store
+            .fail({
+              id: job.id,
+              lease: job.lease,
+              attempt: job.attempts,
+              worker: this.id,
+              error: outcome.error,
+              stack: outcome.stack,
+              startedAt: job.startedAt,
+              retryInMs: retryDelayMs(job.attempts, backoff),
+            })
+            .then((state) => {
+              if (state === undefined) tally.refused++
+              else if (state === 'dead') {
+                tally.failed++
+                tally.dead++
+              } else tally.failed++
+            }),
+          attempt,
+        )
+        return
+      }
+      case 'lost':
+        this.unhold(attempt, true)
+        this.held.delete(job.id)
+        tally.refused++
+        return
+      case 'released':
+        this.unhold(attempt, true)
+        this.track(
+          this.store.release([job.id], [job.lease]).then((n) => {
+            tally.released += n
+          }),
+          attempt,
+        )
+        return
+    }
+  }
+
+  /** Free the attempt's slots (it keeps its lease until its write lands, when `keepLease`). */
+  private unhold(attempt: Attempt, keepLease: boolean): void {
+    const q = this.slots.get(attempt.job.queue)
+    if (q) q.running--
+    this.running--
+    if (!keepLease) this.held.delete(attempt.job.id)
+    if (this.running === 0 && this.idleWaiters.length > 0) {
+      for (const w of this.idleWaiters.splice(0)) w()
+    }
+    if (q) this.pump(q)
+  }
+
+  /** Keep a write's promise until it settles; shutdown waits for all of them. */
+  private track(p: Promise<unknown>, attempt?: Attempt): void {
+    const tracked = p
+      .catch((err) => {
+        // Not written: the lease expires and the sweeper gives the job back (at-least-once).
+        this.logError(err)
+      })
+      .finally(() => {
+        this.writes.delete(tracked)
+        if (attempt && this.held.get(attempt.job.id) === attempt) this.held.delete(attempt.job.id)
+      })
+    this.writes.add(tracked)
+  }
+
+  /** AttemptHost: store progress under the attempt's lease. */
+  async progress(job: FetchedJob, value: unknown): Promise<void> {
+    const text = JSON.stringify(value ?? null)
+    if (text.length > PROGRESS_LIMIT) throw new RangeError(`progress is over ${PROGRESS_LIMIT} bytes`)
+    await this.store.progress(job.id, job.lease, text)
+  }
+
+  private readonly onHeartbeat = (): void => {
+    if (this.held.size === 0) return
+    const ids: string[] = []
+    const leases: string[] = []
+    for (const a of this.held.values()) {
+      ids.push(a.job.id)
+      leases.push(a.job.lease)
+    }
+    this.store.heartbeat(ids, leases, this.o.leaseMs).then((kept) => {
+      for (const id of ids) {
+        const a = this.held.get(id)
+        // Gone from the database's active set while still running here: someone took it back.
+        if (a && !kept.has(id) && !a.isSettled) a.lose()
+      }
+    }, this.logError)
+  }
+}
