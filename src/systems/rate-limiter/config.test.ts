@@ -1,7 +1,10 @@
 /** The YAML configuration: Envoy's format read strictly, our additions, and clear errors. */
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { runToExit } from '../../platform/testing/process.js'
 import { ConfigLoadError, parseConfig } from './config.js'
 
 const load = (yaml: string) => parseConfig(yaml, 'test.yaml')
@@ -181,4 +184,23 @@ descriptors:
       { numRuns: 500 },
     )
   })
+})
+
+describe('a broken config file at boot', () => {
+  it('stops the process with one line naming the place, exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rl-boot-'))
+    const file = join(dir, 'bad.yaml')
+    writeFileSync(file, 'domain: x\ndescriptors:\n  - key: a\n    rate_limit: { unit: fortnight }\n')
+    const { code, stderr } = await runToExit('src/main.ts', {
+      PORT: '0',
+      SYSTEMS: 'rate-limiter',
+      DATA_DIR: join(dir, 'data'),
+      LOG_LEVEL: 'silent',
+      RATE_LIMITER_CONFIG: file,
+    })
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toEqual([
+      `blueprints: invalid configuration: ${file}: x.a: invalid rate limit unit 'fortnight' (one of second, minute, hour, day, month, year)`,
+    ])
+  }, 60_000)
 })

@@ -20,6 +20,7 @@
 import { parseAllDocuments } from 'yaml'
 import { ALGORITHMS, type AlgorithmName, BUCKET_ALGORITHMS } from '../../platform/rate-limit/index.js'
 import { validateLimits } from '../../platform/rate-limit/validate.js'
+import { ConfigError } from '../../platform/settings.js'
 
 /** The units of RateLimitResponse.RateLimit.Unit, with their length as Envoy's service counts it. */
 export const UNIT_SECONDS = {
@@ -74,7 +75,7 @@ export interface RateLimiterConfig {
 }
 
 /** A configuration that cannot be loaded; the message names the document and the place. */
-export class ConfigLoadError extends Error {
+export class ConfigLoadError extends ConfigError {
   override name = 'ConfigLoadError'
 }
 
