@@ -36,7 +36,10 @@ describe('Envoy RLS over gRPC', () => {
     t = await rateLimiterApp('embedded', YAML, { RATE_LIMITER_RESPONSE_HEADERS: 'true' })
     const { grpc: addr } = (await t.app.http.inject({ url: '/rate-limiter/stats' })).json()
     const Service = rlsService()
-    client = new Service(`127.0.0.1:${addr.port}`, grpc.credentials.createInsecure()) as typeof client
+    client = new Service(
+      `127.0.0.1:${addr.port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as typeof client
   })
   afterAll(async () => {
     client?.close()
