@@ -5,11 +5,14 @@
  * taken back) or handed back (shutdown); whatever the handler does after
  * that is ignored.
  */
+import type { Queryable } from '../../platform/db/port.js'
 import { JOB_RESULT_LIMIT } from './limits.js'
 import type { FetchedJob, TaskContext, TaskDefinition } from './types.js'
 
 export type Outcome =
   | { kind: 'completed'; result: string | null }
+  /** Completed by completeWith(), already written. */
+  | { kind: 'committed' }
   | { kind: 'failed'; error: string; stack: string | null }
   | { kind: 'lost' }
   | { kind: 'released' }
@@ -18,6 +21,16 @@ export type Outcome =
 export interface AttemptHost {
   settled(attempt: Attempt, outcome: Outcome): void
   progress(job: FetchedJob, value: unknown): Promise<void>
+  completeInTx<T>(
+    job: FetchedJob,
+    fn: (tx: Queryable) => Promise<T>,
+    encode: (value: unknown) => string | null,
+  ): Promise<T>
+}
+
+/** The job was taken back from this worker (its lease expired or it was cancelled). */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError'
 }
 
 function encodeResult(value: unknown): string | null {
@@ -44,6 +57,7 @@ export class Attempt implements TaskContext {
   private readonly controller = new AbortController()
   private timer: NodeJS.Timeout | undefined
   private done = false
+  private committed = false
 
   constructor(
     readonly job: FetchedJob,
@@ -60,6 +74,13 @@ export class Attempt implements TaskContext {
 
   progress(value: unknown): Promise<void> {
     return this.host.progress(this.job, value)
+  }
+
+  async completeWith<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    if (this.done) throw new LeaseLostError('this attempt is over (timed out, lost or handed back)')
+    const value = await this.host.completeInTx(this.job, fn, encodeResult)
+    this.committed = true
+    return value
   }
 
   /** Run the handler (or fail at once when this process has none for the task). */
@@ -89,11 +110,14 @@ export class Attempt implements TaskContext {
   }
 
   private readonly onResult = (value: unknown): void => {
-    this.settle({ kind: 'completed', result: encodeResult(value) })
+    this.settle(this.committed ? { kind: 'committed' } : { kind: 'completed', result: encodeResult(value) })
   }
 
   private readonly onError = (err: unknown): void => {
-    this.settle({ kind: 'failed', ...describe(err) })
+    // Completed in a transaction already: a later throw changes nothing.
+    if (this.committed) this.settle({ kind: 'committed' })
+    else if (err instanceof LeaseLostError) this.settle({ kind: 'lost' })
+    else this.settle({ kind: 'failed', ...describe(err) })
   }
 
   private readonly onTimeout = (ms: number): void => {

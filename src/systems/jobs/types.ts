@@ -1,4 +1,5 @@
 /** The job queue's vocabulary: job specs, stored rows, reported states, task handlers. */
+import type { Queryable } from '../../platform/db/port.js'
 
 /** States a client sees (the REST API, the console). */
 export const STATES = ['waiting', 'scheduled', 'active', 'completed', 'failed', 'dead', 'cancelled'] as const
@@ -62,6 +63,14 @@ export interface TaskContext {
   readonly signal: AbortSignal
   /** Record progress (any JSON, e.g. a percentage); readable at GET /jobs/jobs/{id}. */
   progress(value: unknown): Promise<void>
+  /**
+   * Exactly-once effects: run `fn` in a transaction that also completes the
+   * job under this attempt's lease. If the lease was lost (the job was taken
+   * back and given to another worker) the transaction rolls back and this
+   * throws a LeaseLostError: the effect and the completion commit together
+   * or not at all. What `fn` returns is stored as the job's result.
+   */
+  completeWith<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
 }
 
 export interface Backoff {

@@ -182,7 +182,7 @@ export class WorkerStore {
   }
 
   /** Mark attempts completed; returns the ids accepted (a lost lease is refused). */
-  async complete(batch: readonly Completion[]): Promise<Set<string>> {
+  async complete(batch: readonly Completion[], on: Queryable = this.db): Promise<Set<string>> {
     const ids = new Array<string>(batch.length)
     const leases = new Array<string>(batch.length)
     const results = new Array<string | null>(batch.length)
@@ -192,7 +192,7 @@ export class WorkerStore {
       leases[i] = c.lease
       results[i] = c.result
     }
-    const { rows } = await this.db.query<{ id: string }>(COMPLETE, [ids, leases, results, this.channel])
+    const { rows } = await on.query<{ id: string }>(COMPLETE, [ids, leases, results, this.channel])
     const accepted = new Set<string>()
     for (const r of rows) accepted.add(r.id)
     return accepted

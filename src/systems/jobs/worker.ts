@@ -13,11 +13,11 @@
 
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Db, Unlisten } from '../../platform/db/port.js'
+import type { Db, Queryable, Unlisten } from '../../platform/db/port.js'
 import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { Tracing } from '../../platform/telemetry/tracing.js'
-import { Attempt, type AttemptHost, type Outcome } from './attempt.js'
+import { Attempt, type AttemptHost, LeaseLostError, type Outcome } from './attempt.js'
 import { retryDelayMs } from './backoff.js'
 import { Completer } from './completer.js'
 import { withJobTrace } from './job-trace.js'
@@ -280,6 +280,9 @@ export class JobWorker implements Worker, AttemptHost {
         )
         return
       }
+      case 'committed':
+        this.unhold(attempt, false)
+        return
       case 'lost':
         this.unhold(attempt, true)
         this.held.delete(job.id)
@@ -321,6 +324,25 @@ export class JobWorker implements Worker, AttemptHost {
         if (attempt && this.held.get(attempt.job.id) === attempt) this.held.delete(attempt.job.id)
       })
     this.writes.add(tracked)
+  }
+
+  /** AttemptHost: the handler's transaction, which also completes the job under its lease. */
+  async completeInTx<T>(
+    job: FetchedJob,
+    fn: (tx: Queryable) => Promise<T>,
+    encode: (value: unknown) => string | null,
+  ): Promise<T> {
+    // A refusal is counted once, when the attempt settles as lost (attempt.ts).
+    return this.o.db.tx(async (tx) => {
+      const value = await fn(tx)
+      const accepted = await this.store.complete(
+        [{ id: job.id, lease: job.lease, result: encode(value) }],
+        tx,
+      )
+      if (!accepted.has(job.id)) throw new LeaseLostError(`job ${job.id} was taken back from this worker`)
+      this.o.metrics.queue(job.queue).completed++
+      return value
+    })
   }
 
   /** AttemptHost: store progress under the attempt's lease. */
