@@ -27,6 +27,8 @@ export interface TimeChartProps {
   /** Bars (counts per interval) instead of lines (rates); the value axis then ticks whole numbers. */
   bars?: boolean
   height?: number
+  /** Show this many seconds up to the newest time (a steady window as points arrive), not just the data's span. */
+  windowSeconds?: number
   /** Said when there is nothing to draw yet. */
   empty?: string
 }
@@ -63,12 +65,26 @@ function options(props: TimeChartProps, width: number): uPlot.Options {
     height: props.height ?? 200,
     cursor: { drag: { x: false, y: false } },
     legend: { show: true, live: true },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: {
+      x: {
+        time: true,
+        // With one or two points uPlot would stretch the axis over years; a fixed window reads as "recent".
+        range: (u, min) => {
+          // The newest time from the data itself: given one point, uPlot passes a max 1000 days later;
+          // given none, it passes null (and the axis would start in 1970). Then the axis ends now.
+          const xs = u.data[0]
+          const end = xs.length > 0 ? xs[xs.length - 1]! : Date.now() / 1000
+          if (props.windowSeconds) return [end - props.windowSeconds, end]
+          return Number.isFinite(min) && end - min >= 60 ? [min, end] : [end - 60, end]
+        },
+      },
+      y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+    },
     axes: [
       axis,
       {
         ...axis,
-        size: 64,
+        size: 80,
         incrs: props.bars ? WHOLE : undefined,
         values: (_u, splits) => splits.map((v) => props.format(v)),
       },
@@ -81,7 +97,8 @@ function options(props: TimeChartProps, width: number): uPlot.Options {
         fill: props.bars ? colors[i % colors.length] : undefined,
         width: props.bars ? 0 : 2,
         paths: bars,
-        points: { show: false },
+        // A lone point draws no line: show the dots until there are a few.
+        points: { show: (u: uPlot) => !props.bars && u.data[0].length < 4 },
         value: (_u: uPlot, v: number | null) => props.format(v),
       })),
     ],

@@ -1,7 +1,8 @@
 /** `/`: every running system as a card, and their throughput side by side. */
 import { alignSeries } from '../charts/align'
 import { TimeChart } from '../charts/time-chart'
-import { useLive } from '../live/live-data'
+import { POLL_MS, useLive } from '../live/live-data'
+import { HISTORY_POINTS } from '../live/metrics-history'
 import { ErrorBox } from '../ui/error-box'
 import { formatRate } from '../ui/format'
 import { SystemCard } from './system-card'
@@ -51,6 +52,7 @@ export function HomePage() {
             series={throughput.series}
             format={(v) => formatRate(v)}
             empty="collecting: the first figures arrive after two polls"
+            windowSeconds={(HISTORY_POINTS * POLL_MS) / 1000}
           />
         </section>
       )}

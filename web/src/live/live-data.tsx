@@ -78,7 +78,11 @@ export function LiveProvider({ children, pollMs = POLL_MS }: { children: ReactNo
         ])
         if (abort.signal.aborted) return
         const now = Date.now()
-        history.push(metrics.samples, now)
+        history.push(
+          metrics.samples,
+          now,
+          systemsRef.current.map((s) => s.name),
+        )
         setState({
           systems: systemsRef.current,
           readiness,

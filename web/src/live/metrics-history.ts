@@ -18,14 +18,16 @@ export class MetricsHistory {
   private prev: { at: number; counters: Map<string, SystemCounters> } | undefined
   private readonly points = new Map<string, RedPoint[]>()
 
-  /** Add the scrape taken at `atMs`. */
-  push(samples: readonly Sample[], atMs: number): void {
+  /** Add the scrape taken at `atMs`; systems in `known` without any request yet get a point of zeros. */
+  push(samples: readonly Sample[], atMs: number, known: readonly string[] = []): void {
     const counters = countersBySystem(samples)
     const prev = this.prev
     this.prev = { at: atMs, counters }
     if (!prev) return
     const seconds = (atMs - prev.at) / 1000
-    for (const [system, cur] of counters) {
+    const idle = { count: 0, errors: 0, buckets: new Map<number, number>() }
+    for (const system of new Set([...known, ...counters.keys()])) {
+      const cur = counters.get(system) ?? idle
       const list = this.points.get(system) ?? []
       list.push({ t: atMs / 1000, ...ratesBetween(prev.counters.get(system), cur, seconds) })
       if (list.length > HISTORY_POINTS) list.splice(0, list.length - HISTORY_POINTS)

@@ -16,7 +16,8 @@ export function ServerBanner() {
         <strong>
           {error.kind === 'network' ? 'The server is not answering.' : 'The server answered with an error.'}
         </strong>{' '}
-        {error.message}.{since} Retrying every few seconds.
+        {/[.?!]$/.test(error.message) ? error.message : `${error.message}.`}
+        {since} Retrying every few seconds.
       </div>
       <button type="button" onClick={retry}>
         Retry now

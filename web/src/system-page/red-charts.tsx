@@ -1,7 +1,11 @@
 /** Throughput and latency of one system over the last minutes, from the console's metrics history. */
 import { TimeChart } from '../charts/time-chart'
-import type { RedPoint } from '../live/metrics-history'
+import { POLL_MS } from '../live/live-data'
+import { HISTORY_POINTS, type RedPoint } from '../live/metrics-history'
 import { formatRate, formatSeconds } from '../ui/format'
+
+/** The span of the history the console keeps. */
+const WINDOW = (HISTORY_POINTS * POLL_MS) / 1000
 
 /** Two charts: requests and 5xx per second, and p99 latency. */
 export function RedCharts({ points }: { points: readonly RedPoint[] }) {
@@ -18,6 +22,7 @@ export function RedCharts({ points }: { points: readonly RedPoint[] }) {
           ]}
           format={(v) => formatRate(v)}
           empty="collecting: the first figures arrive after two polls"
+          windowSeconds={WINDOW}
         />
       </div>
       <div className="card">
@@ -27,6 +32,7 @@ export function RedCharts({ points }: { points: readonly RedPoint[] }) {
           series={[{ label: 'p99', values: points.map((p) => p.p99) }]}
           format={(v) => formatSeconds(v)}
           empty="collecting: the first figures arrive after two polls"
+          windowSeconds={WINDOW}
         />
       </div>
     </div>

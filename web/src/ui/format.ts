@@ -13,7 +13,7 @@ export function formatRate(v: number | null | undefined): string {
 export function formatSeconds(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—'
   if (v < 0.001) return `${Math.round(v * 1_000_000)} µs`
-  if (v < 1) return `${(v * 1000).toFixed(v < 0.01 ? 2 : 1)} ms`
+  if (v < 1) return `${(v * 1000).toFixed(v < 0.01 ? 2 : v < 0.1 ? 1 : 0)} ms`
   return `${v.toFixed(2)} s`
 }
 
