@@ -63,8 +63,8 @@ export class QueuesStore {
        RETURNING q.*, (q.xmax = 0) AS created`,
       [name, s.concurrency, s.rateLimit, s.ratePeriodMs, s.groupRateLimit, s.groupRatePeriodMs],
     )
-    // Workers re-read queue settings when woken.
-    await this.db.query('SELECT pg_notify($1, $2)', [`${this.db.schema}_jobs`, name])
+    // "!queue": workers re-read the queue's settings, then fetch.
+    await this.db.query('SELECT pg_notify($1, $2)', [`${this.db.schema}_jobs`, `!${name}`])
     return { queue: toView(rows[0]!), created: rows[0]!.created }
   }
 
@@ -74,7 +74,7 @@ export class QueuesStore {
       name,
       paused,
     ])
-    if (rows[0]) await this.db.query('SELECT pg_notify($1, $2)', [`${this.db.schema}_jobs`, name])
+    if (rows[0]) await this.db.query('SELECT pg_notify($1, $2)', [`${this.db.schema}_jobs`, `!${name}`])
     return rows[0] && toView(rows[0])
   }
 }

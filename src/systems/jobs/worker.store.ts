@@ -46,6 +46,8 @@ const FETCH = `
 WITH next AS (
   SELECT id FROM jobs
    WHERE queue = $1 AND state IN ('waiting', 'failed') AND run_at <= now()
+     -- Checked here, not only in the worker's copy: once a pause commits, no fetch takes a job.
+     AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND paused)
    ORDER BY priority DESC, run_at, id
    LIMIT $2
    FOR UPDATE SKIP LOCKED

@@ -123,10 +123,13 @@ export class JobWorker implements Worker, AttemptHost {
     }
   }
 
-  private readonly onNotify = (queue: string): void => {
+  /** A NOTIFY: `queue` has new work; `!queue`: its settings changed (created, paused, resumed). */
+  private readonly onNotify = (payload: string): void => {
+    const settings = payload.startsWith('!')
+    const queue = settings ? payload.slice(1) : payload
     const q = this.slots.get(queue)
-    if (q) this.poke(q)
-    else if (!this.o.queues) void this.slots.refresh().then(() => this.wake(queue), this.logError)
+    if (q && !settings) this.poke(q)
+    else void this.slots.refresh().then(() => this.wake(queue), this.logError)
   }
 
   private readonly onPoll = (): void => {

@@ -166,6 +166,8 @@ CREATE FUNCTION add_job(
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
 AS $$
+-- Parameters share names with columns (queue, key, state...): inside SQL, a bare name is the column.
+#variable_conflict use_column
 DECLARE
   v_limit int;
   v_pending int := 0;
