@@ -136,7 +136,7 @@ describe.each(backends())('jobs REST API (%s)', (backend) => {
 
   it('cancels, and redrives one, by filter, and all', async () => {
     await c.call('PUT', '/jobs/queues/redrive', {})
-    const dead = []
+    const dead: string[] = []
     for (let i = 0; i < 3; i++)
       dead.push((await enqueue({ task: 'fail', maxAttempts: 1 }, 'redrive')).json().id)
     for (const id of dead) await waitFor('dead', async () => (await c.job(id)).state === 'dead')
