@@ -9,7 +9,7 @@
  *   node --import tsx scripts/build-web.ts --force   # build anyway
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -62,6 +62,17 @@ function builtHash(): string | undefined {
   }
 }
 
+/** Rename `from` to `to`, copying when they are on different filesystems (node_modules linked elsewhere). */
+function moveDir(from: string, to: string): void {
+  try {
+    renameSync(from, to)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+    cpSync(from, to, { recursive: true, errorOnExist: true, force: false })
+    rmSync(from, { recursive: true, force: true })
+  }
+}
+
 /** Build web/dist unless its stamp matches the sources; resolves to what it did. */
 export async function buildWeb(opts: { force?: boolean } = {}): Promise<'fresh' | 'built'> {
   const hash = sourceHash()
@@ -77,7 +88,7 @@ export async function buildWeb(opts: { force?: boolean } = {}): Promise<'fresh' 
   writeFileSync(path.join(tmp, STAMP_FILE), `${hash}\n`)
   rmSync(DIST, { recursive: true, force: true })
   try {
-    renameSync(tmp, DIST)
+    moveDir(tmp, DIST)
   } catch (err) {
     // Another build finished first (two `npm` commands at once): keep its output if it is this one.
     rmSync(tmp, { recursive: true, force: true })
