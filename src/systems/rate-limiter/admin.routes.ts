@@ -17,7 +17,6 @@ import type { Entry } from './matcher.js'
 import type { RateLimiterMetrics } from './metrics.js'
 import type { RequestLimits } from './protocol.js'
 
-const TAGS = ['Rate limiter admin']
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain']
 
 export interface AdminDeps {
@@ -122,7 +121,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     '/config',
     {
       onRequest: guard,
-      schema: { tags: TAGS, summary: 'The configuration being served, its source and rules' },
+      schema: { summary: 'The configuration being served, its source and rules' },
     },
     async () => configView(d.source.current, d.source.lastError),
   )
@@ -132,7 +131,6 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     {
       onRequest: guard,
       schema: {
-        tags: TAGS,
         summary:
           'Replace the configuration on every process (YAML body); it wins over the file until deleted',
         consumes: YAML_TYPES,
@@ -156,7 +154,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
 
   app.delete(
     '/config/override',
-    { onRequest: guard, schema: { tags: TAGS, summary: 'Drop the admin override: back to the file' } },
+    { onRequest: guard, schema: { summary: 'Drop the admin override: back to the file' } },
     async (_req, reply) => {
       if (!(await d.source.deleteOverride()))
         throw new AppError('RATE_LIMITER_NO_OVERRIDE', 404, 'there is no admin override')
@@ -166,7 +164,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
 
   app.post(
     '/config/reload',
-    { onRequest: guard, schema: { tags: TAGS, summary: 'Check the file and the override now' } },
+    { onRequest: guard, schema: { summary: 'Check the file and the override now' } },
     async () => {
       await d.source.refresh()
       if (d.source.lastError) throw invalidConfig(d.source.lastError)
@@ -179,7 +177,6 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     {
       onRequest: guard,
       schema: {
-        tags: TAGS,
         summary: 'The rule and current state of one descriptor (consumes nothing)',
         querystring: StateQuery,
       },
@@ -198,7 +195,6 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     {
       onRequest: guard,
       schema: {
-        tags: TAGS,
         summary: 'Reset one descriptor: its next request sees a fresh limit',
         querystring: StateQuery,
       },
@@ -214,7 +210,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
   app.get(
     '/stats',
     {
-      schema: { tags: TAGS, summary: 'Decision counters per rule since start (the console computes rates)' },
+      schema: { summary: 'Decision counters per rule since start (the console computes rates)' },
     },
     async () => ({
       store: d.pool.shared ? (d.pool.health?.isUp ? 'redis' : 'fallback') : 'memory',

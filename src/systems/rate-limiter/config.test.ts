@@ -1,5 +1,5 @@
 /** The YAML configuration: Envoy's format read strictly, our additions, and clear errors. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -187,20 +187,26 @@ descriptors:
 })
 
 describe('a broken config file at boot', () => {
-  it('stops the process with one line naming the place, exit code 2', async () => {
+  it('stops the process before opening any database, with one line naming the place, exit code 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rl-boot-'))
     const file = join(dir, 'bad.yaml')
     writeFileSync(file, 'domain: x\ndescriptors:\n  - key: a\n    rate_limit: { unit: fortnight }\n')
-    const { code, stderr } = await runToExit('src/main.ts', {
-      PORT: '0',
-      SYSTEMS: 'rate-limiter',
-      DATA_DIR: join(dir, 'data'),
-      LOG_LEVEL: 'silent',
-      RATE_LIMITER_CONFIG: file,
-    })
+    const { code, stderr } = await runToExit(
+      'src/main.ts',
+      {
+        PORT: '0',
+        SYSTEMS: 'rate-limiter',
+        DATA_DIR: join(dir, 'data'),
+        LOG_LEVEL: 'silent',
+        RATE_LIMITER_CONFIG: file,
+      },
+      [],
+      120_000,
+    )
     expect(code).toBe(2)
+    expect(existsSync(join(dir, 'data'))).toBe(false) // no embedded database was opened
     expect(stderr.trim().split('\n')).toEqual([
       `blueprints: invalid configuration: ${file}: x.a: invalid rate limit unit 'fortnight' (one of second, minute, hour, day, month, year)`,
     ])
-  }, 60_000)
+  }, 150_000)
 })

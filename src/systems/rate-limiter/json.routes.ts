@@ -10,8 +10,6 @@ import type { TypedApp } from '../../platform/http/types.js'
 import type { RateLimitEngine } from './engine.js'
 import { parseRequest, RequestError, type RequestLimits, responseJson } from './protocol.js'
 
-const TAGS = ['Rate limiter']
-
 const Entry = Type.Object({ key: Type.String(), value: Type.String() })
 const Descriptor = Type.Object(
   {
@@ -63,7 +61,6 @@ export function jsonRoutes(app: TypedApp, engine: RateLimitEngine, limits: Reque
     '/json',
     {
       schema: {
-        tags: TAGS,
         summary: 'Decide a RateLimitRequest (Envoy RLS v3, JSON mapping)',
         body: RateLimitRequestSchema,
         response: { 200: RateLimitResponseSchema, 429: RateLimitResponseSchema },

@@ -2,14 +2,37 @@
  * The rate limiter's environment variables (validated at boot with the
  * platform's). Where envoyproxy/ratelimit has an equivalent, the doc names it.
  */
-import { bool, int, oneOf, optional, str } from '../../platform/settings.js'
+import { readFileSync } from 'node:fs'
+import { bool, ConfigError, int, oneOf, optional, type Setting, str } from '../../platform/settings.js'
+import { parseConfig } from './config.js'
+
+/**
+ * The config file's path, read and checked while the settings are: a broken file stops the process
+ * at once, before any database is opened. (The service parses it again with the defaults below;
+ * this check uses the most permissive default algorithm, so it never refuses what the service takes.)
+ */
+function configFile(doc: string): Setting<string | undefined> {
+  return {
+    doc,
+    parse(name, raw) {
+      if (raw === undefined || raw === '') return undefined
+      let text: string
+      try {
+        text = readFileSync(raw, 'utf8')
+      } catch (err) {
+        throw new ConfigError(
+          `${name}: cannot read ${raw}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        )
+      }
+      parseConfig(text, raw, { defaultAlgorithm: 'token-bucket' })
+      return raw
+    },
+  }
+}
 
 export const settings = {
-  RATE_LIMITER_CONFIG: optional(
-    str({
-      maxLength: 4096,
-      doc: 'YAML file of rate limit domains (envoyproxy/ratelimit format plus algorithm/burst/failure_mode); default: the bundled example.yaml',
-    }),
+  RATE_LIMITER_CONFIG: configFile(
+    'YAML file of rate limit domains (envoyproxy/ratelimit format plus algorithm/burst/failure_mode); default: the bundled example.yaml',
   ),
   RATE_LIMITER_CONFIG_POLL_MS: int({
     default: 1_000,

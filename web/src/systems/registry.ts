@@ -13,4 +13,5 @@ export interface SystemPageProps {
 
 export const systemPages: Record<string, LazyExoticComponent<ComponentType<SystemPageProps>>> = {
   'url-shortener': lazy(() => import('./url-shortener/page')),
+  'rate-limiter': lazy(() => import('./rate-limiter/page')),
 }

@@ -115,48 +115,51 @@ export function LiveRates() {
         empty="No decisions yet: fire some in the playground below."
       />
       {rules.length > 0 && (
-        <table>
-          <caption className="sr-only">Counters per rule since the server started</caption>
-          <thead>
-            <tr>
-              <th scope="col">rule</th>
-              <th scope="col" className="num">
-                allowed/s
-              </th>
-              <th scope="col" className="num">
-                limited/s
-              </th>
-              <th scope="col" className="num">
-                allowed
-              </th>
-              <th scope="col" className="num">
-                limited
-              </th>
-              <th scope="col" className="num">
-                shadow
-              </th>
-              <th scope="col" className="num">
-                store errors
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rules.map((r) => {
-              const now = history.points.get(r.id)?.at(-1)
-              return (
-                <tr key={r.id} data-rule={r.id}>
-                  <td>{r.id}</td>
-                  <td className="num">{formatRate(now?.allowed ?? 0)}</td>
-                  <td className="num">{formatRate(now?.limited ?? 0)}</td>
-                  <td className="num">{r.allowed.toLocaleString('en')}</td>
-                  <td className="num">{r.limited.toLocaleString('en')}</td>
-                  <td className="num">{r.shadowLimited.toLocaleString('en')}</td>
-                  <td className="num">{r.storeErrors.toLocaleString('en')}</td>
-                </tr>
-              )
-            })}
-          </tbody>
-        </table>
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+        <section className="table-wrap" aria-label="Counters per rule" tabIndex={0}>
+          <table>
+            <caption className="sr-only">Counters per rule since the server started</caption>
+            <thead>
+              <tr>
+                <th scope="col">rule</th>
+                <th scope="col" className="num">
+                  allowed/s
+                </th>
+                <th scope="col" className="num">
+                  limited/s
+                </th>
+                <th scope="col" className="num">
+                  allowed
+                </th>
+                <th scope="col" className="num">
+                  limited
+                </th>
+                <th scope="col" className="num">
+                  shadow
+                </th>
+                <th scope="col" className="num">
+                  store errors
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rules.map((r) => {
+                const now = history.points.get(r.id)?.at(-1)
+                return (
+                  <tr key={r.id} data-rule={r.id}>
+                    <td>{r.id}</td>
+                    <td className="num">{formatRate(now?.allowed ?? 0)}</td>
+                    <td className="num">{formatRate(now?.limited ?? 0)}</td>
+                    <td className="num">{r.allowed.toLocaleString('en')}</td>
+                    <td className="num">{r.limited.toLocaleString('en')}</td>
+                    <td className="num">{r.shadowLimited.toLocaleString('en')}</td>
+                    <td className="num">{r.storeErrors.toLocaleString('en')}</td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        </section>
       )}
     </section>
   )

@@ -12,7 +12,7 @@ import './rate-limiter.css'
 /** The page. */
 export default function RateLimiterPage(_props: SystemPageProps) {
   return (
-    <div className="stack">
+    <div className="stack rate-limiter-page">
       <Playground />
       <LiveRates />
     </div>

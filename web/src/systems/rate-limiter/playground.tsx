@@ -100,7 +100,7 @@ export function Playground() {
       <h2 id="playground-heading">Playground</h2>
       <p className="muted">
         Each request is one <code>POST /rate-limiter/json</code>, exactly as Envoy's decision arrives. The
-        demo configuration has one rule per algorithm (5 per 10 s) under the key <code>algorithm</code>.
+        demo configuration has one rule per algorithm (5 per minute) under the key <code>algorithm</code>.
       </p>
       <fieldset className="preset-row">
         <legend className="sr-only">Algorithm presets</legend>
