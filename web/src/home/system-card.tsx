@@ -33,7 +33,7 @@ export function SystemCard({ system }: { system: SystemInfo }) {
         <dl className="stats">
           <div>
             <dt>Requests</dt>
-            <dd>{formatRate(point?.rps)}/s</dd>
+            <dd>{point ? `${formatRate(point.rps)}/s` : '—'}</dd>
           </div>
           <div>
             <dt>Errors (5xx)</dt>

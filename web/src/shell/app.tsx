@@ -1,5 +1,5 @@
 /** The console: providers, the header, the server banner, and the page the path names. */
-import { useEffect } from 'react'
+import { useEffect, useRef } from 'react'
 import { HomePage } from '../home/home-page'
 import { LiveProvider } from '../live/live-data'
 import { Link, matchRoute, usePath } from '../router'
@@ -28,6 +28,14 @@ function Page() {
 /** The whole console. `pollMs` is shortened by tests. */
 export function App({ pollMs }: { pollMs?: number }) {
   const path = usePath()
+  // After a navigation, move focus to the new page's content, as a page load would reset it
+  // (a screen reader then reads the new page instead of staying on the link that was followed).
+  const first = useRef(true)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each change of `path`, by design
+  useEffect(() => {
+    if (first.current) first.current = false
+    else document.getElementById('main')?.focus()
+  }, [path])
   return (
     <ThemeProvider>
       <LiveProvider pollMs={pollMs}>

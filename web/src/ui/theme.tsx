@@ -4,7 +4,7 @@
  * set as `data-theme` on <html> (the stylesheet keys its colours on it) and
  * given to components that draw on canvas (charts), which cannot use CSS.
  */
-import { createContext, type ReactNode, useContext, useEffect, useState } from 'react'
+import { createContext, type ReactNode, useContext, useEffect, useLayoutEffect, useState } from 'react'
 import { readStored, writeStored } from './storage'
 
 export type ThemeMode = 'system' | 'light' | 'dark'
@@ -38,7 +38,8 @@ export function ThemeProvider({ children }: { children: ReactNode }) {
     return () => mq.removeEventListener('change', change)
   }, [])
   const theme = mode === 'system' ? system : mode
-  useEffect(() => {
+  // Before the browser paints: a dark-mode user never sees a light flash.
+  useLayoutEffect(() => {
     document.documentElement.dataset.theme = theme
   }, [theme])
   const setMode = (m: ThemeMode) => {
