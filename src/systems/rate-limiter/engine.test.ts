@@ -90,6 +90,18 @@ describe('engine', () => {
     expect(r.statuses.map((s) => s.code)).toEqual(['OK', 'OVER_LIMIT'])
   })
 
+  it('gives back what the admitting descriptors took when the request is refused as a whole', async () => {
+    // `user` (token bucket, burst 2) is shared here; `ip` x runs out after 3.
+    await engine.shouldRateLimit(req('d', [[['ip', 'x']]], 3))
+    for (let i = 0; i < 5; i++) {
+      const r = await engine.shouldRateLimit(req('d', [[['user', 'shared']], [['ip', 'x']]]))
+      expect(r.overallCode).toBe('OVER_LIMIT')
+      // The shared bucket admitted, then got its token back: still full.
+      expect(r.statuses[0]).toMatchObject({ code: 'OK', limitRemaining: 2 })
+    }
+    expect((await engine.inspect('d', [{ key: 'user', value: 'shared' }])).state).toMatchObject({ remaining: 2 })
+  })
+
   it('never limits unlimited; always limits requests_per_unit 0', async () => {
     for (let i = 0; i < 5; i++) {
       const r = await engine.shouldRateLimit(req('d', [[['vip', 'x']]]))

@@ -80,6 +80,21 @@ interface Planned {
   statsId: string
 }
 
+/** What an admitted descriptor took, so it can be given back if the request is refused as a whole. */
+interface Taken {
+  spec: LimitSpec
+  key: string
+  hits: number
+  source: Decision['source']
+}
+
+interface Decided {
+  status: DescriptorStatus
+  taken?: Taken
+}
+
+const NOT_LIMITED: Decided = { status: { code: 'OK', limitRemaining: 0, durationUntilResetMs: 0 } }
+
 export class RateLimitEngine {
   constructor(
     private readonly pool: LimiterPool,
@@ -94,17 +109,33 @@ export class RateLimitEngine {
     const plans = req.descriptors.map((d) => this.plan(config, req.domain, d))
     const replaced = new Set<string>()
     for (const p of plans) if (p.rule) for (const n of p.rule.replaces) replaced.add(n)
-    const statuses = await Promise.all(
+    const decided = await Promise.all(
       req.descriptors.map((d, i) => {
         const p = plans[i]!
         if (p.rule?.name !== undefined && replaced.has(p.rule.name))
-          return { code: 'OK' as Code, limitRemaining: 0, durationUntilResetMs: 0 }
+          return { status: { ...NOT_LIMITED.status } }
         return this.decide(req, d, p)
       }),
     )
     let overallCode: Code = 'OK'
-    for (const s of statuses) if (s.code === 'OVER_LIMIT') overallCode = 'OVER_LIMIT'
-    return { overallCode, statuses }
+    for (const d of decided) if (d.status.code === 'OVER_LIMIT') overallCode = 'OVER_LIMIT'
+    if (overallCode === 'OVER_LIMIT') await this.giveBack(decided)
+    return { overallCode, statuses: decided.map((d) => d.status) }
+  }
+
+  /**
+   * A refused request takes nothing: the descriptors that admitted it get their hits back.
+   * envoyproxy/ratelimit keeps them (its issue #1060: a user over their own limit drains a
+   * shared limit); here a tenant stopped by its own limit cannot eat the global one.
+   */
+  private async giveBack(decided: Decided[]): Promise<void> {
+    await Promise.all(
+      decided.map(async (d) => {
+        if (!d.taken) return
+        const r = await this.pool.refund(d.taken.spec, d.taken.key, d.taken.hits, d.taken.source)
+        if (r) d.status.limitRemaining = r.remaining
+      }),
+    )
   }
 
   private plan(config: RateLimiterConfig, domain: string, d: RequestDescriptor): Planned {
@@ -165,14 +196,15 @@ export class RateLimitEngine {
     return last && !rule.id.endsWith(`_${last.value}`) ? `${rule.id}_${last.value}` : rule.id
   }
 
-  private async decide(req: RateLimitRequest, d: RequestDescriptor, p: Planned): Promise<DescriptorStatus> {
+  private async decide(req: RateLimitRequest, d: RequestDescriptor, p: Planned): Promise<Decided> {
     const { rule, spec } = p
-    if (!rule || !spec) return { code: 'OK', limitRemaining: 0, durationUntilResetMs: 0 }
+    if (!rule || !spec) return { status: { ...NOT_LIMITED.status } }
     const stats = this.metrics.rule(p.statsId, rule.domain)
     if (rule.unlimited) {
       stats.count('unlimited', 'store', false)
-      return { code: 'OK', limitRemaining: UINT32_MAX, durationUntilResetMs: 0, rule: rule.id }
+      return { status: { code: 'OK', limitRemaining: UINT32_MAX, durationUntilResetMs: 0, rule: rule.id } }
     }
+    const key = stateKey(req.domain, d.entries)
     const started = performance.now()
     const hits = d.hitsAddend || req.hitsAddend || 1
     const capacity = spec.burst ?? spec.requestsPerUnit
@@ -185,7 +217,7 @@ export class RateLimitEngine {
         storeError: false,
       }
     } else {
-      decision = await this.pool.consume(spec, stateKey(req.domain, d.entries), hits)
+      decision = await this.pool.consume(spec, key, hits)
     }
     stats.latency.observe((performance.now() - started) / 1000)
     const shadow = !decision.result.allowed && (rule.shadowMode || this.globalShadow)
@@ -194,7 +226,10 @@ export class RateLimitEngine {
       decision.source,
       decision.storeError,
     )
-    return this.status(rule, decision.result, shadow)
+    const status = this.status(rule, decision.result, shadow)
+    const consumed =
+      decision.result.allowed && (decision.source === 'store' || decision.source === 'insurance')
+    return consumed ? { status, taken: { spec, key, hits, source: decision.source } } : { status }
   }
 
   private status(rule: Rule, r: RateLimitResult, shadow: boolean): DescriptorStatus {

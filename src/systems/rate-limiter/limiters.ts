@@ -166,6 +166,22 @@ export class LimiterPool {
     }
   }
 
+  /** Give back `cost` taken by a decision from `source`; undefined when there is nothing to give back or the store failed. */
+  async refund(
+    spec: LimitSpec,
+    key: string,
+    cost: number,
+    source: DecisionSource,
+  ): Promise<RateLimitResult | undefined> {
+    try {
+      if (source === 'store') return await this.limiter(spec).refund(key, cost)
+      if (source === 'insurance') return await this.insuranceFor(spec).refund(key, cost)
+    } catch (err) {
+      this.health?.failed(err)
+    }
+    return undefined
+  }
+
   /** What `consume(key, 1)` would decide now, from the primary store (errors propagate). */
   peek(spec: LimitSpec, key: string): Promise<RateLimitResult> {
     return this.limiter(spec).peek(key, 1)
