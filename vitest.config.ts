@@ -2,8 +2,6 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    // web/: the console's component tests (happy-dom, per file) and its end-to-end test in Chromium.
-    include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts', 'web/**/*.test.{ts,tsx}'],
     // One PGlite per worker is shared by the test files it runs (it takes seconds to start),
     // so files are not isolated from each other's module state; each isolates by schema/prefix.
     pool: 'forks',
@@ -13,5 +11,27 @@ export default defineConfig({
     teardownTimeout: 20_000,
     env: { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          // web/e2e: the console's end-to-end test, which drives Chromium from Node.
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts', 'web/e2e/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The console's component tests run in happy-dom, each file in a fresh module graph (testing
+          // library's `screen` binds to the document of the first file that loads it). The forks pool is
+          // shared and unisolated (see above), so these run in the threads pool, isolated by default.
+          name: 'web',
+          include: ['web/src/**/*.test.{ts,tsx}'],
+          environment: 'happy-dom',
+          pool: 'threads',
+        },
+      },
+    ],
   },
 })
