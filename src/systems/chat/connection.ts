@@ -1,0 +1,253 @@
+/**
+ * One client connection, whatever its transport: its room subscriptions,
+ * the handoff from replay (PostgreSQL) to live (the feed), and its bounded
+ * send buffer.
+ *
+ * Replay/live handoff: a subscription attaches to the room's feed first and
+ * learns the feed's head H; live events after H are buffered while the
+ * connection replays (after, H] from PostgreSQL, page by page, waiting for
+ * the transport to drain between pages. Then the buffer is flushed, skipping
+ * offsets already sent, and the subscription goes live. Each offset is sent
+ * once, in order.
+ *
+ * Backpressure: when the transport holds more than `sendBufferBytes`, the
+ * connection stops sending room events, drops its subscriptions and sends one
+ * `resync` frame naming the last offset it sent per room; the client
+ * resubscribes from its own last offset and nothing is lost. The room never
+ * waits for a slow reader.
+ */
+
+import { ChatError } from './errors.js'
+import type { EphemeralFrame, Fanout, FeedListener } from './fanout.js'
+import type { MessageStore } from './messages.store.js'
+import { errorFrame, type RoomEvent } from './protocol.js'
+
+/** What a connection writes frames to: a WebSocket, an SSE stream, or a long-poll queue. */
+export interface Transport {
+  readonly kind: 'ws' | 'sse' | 'poll'
+  /** Queue one serialised frame. */
+  send(text: string): void
+  /** Bytes queued and not yet written to the network (or taken by a poll). */
+  buffered(): number
+  /** Resolves once the queue is below half the limit (or the connection closed). */
+  drained(lowWater: number): Promise<void>
+  close(code: number, reason: string): void
+}
+
+export interface ConnectionHooks {
+  fanout: Fanout
+  messages: MessageStore
+  sendBufferBytes: number
+  replayPage: number
+  onResync(): void
+  onClose(conn: Connection): void
+}
+
+let nextId = 0
+
+/** A subscription of one connection to one room. */
+class RoomSubscription implements FeedListener {
+  state: 'replaying' | 'live' | 'closed' = 'replaying'
+  /** The next offset this subscription will send. */
+  next: number
+  /** Live events that arrived during the replay. */
+  held: { event: RoomEvent; text: string }[] = []
+
+  constructor(
+    readonly conn: Connection,
+    readonly room: number,
+    after: number,
+  ) {
+    this.next = after + 1
+  }
+
+  get user(): string {
+    return this.conn.user
+  }
+
+  onEvent(event: RoomEvent, text: string): void {
+    if (this.state === 'closed') return
+    if (this.state === 'replaying') {
+      this.held.push({ event, text })
+      // A replay far behind a busy room: let the client resume later rather than hold without bound.
+      if (this.held.length > 10_000) this.conn.overflow()
+      return
+    }
+    this.emit(event, text)
+  }
+
+  /** Send `event` if it is the next offset; earlier offsets were sent already. */
+  emit(event: RoomEvent, text: string): void {
+    if (event.offset < this.next) return
+    if (event.offset > this.next) {
+      // Cannot happen with a gap-free feed; if it does, the client re-reads from PostgreSQL.
+      this.conn.overflow()
+      return
+    }
+    this.next = event.offset + 1
+    this.conn.sendEvent(text)
+    // A member who left (or was removed) stops receiving the room after seeing that event.
+    if (event.type === 'update' && event.kind === 'leave' && event.user === this.conn.user)
+      this.conn.unsubscribe(this.room, 'left')
+  }
+
+  onEphemeral(frame: EphemeralFrame, text: string): void {
+    if (this.state === 'closed') return
+    if (frame.type === 'room-deleted') {
+      this.conn.unsubscribe(this.room, 'deleted')
+      return
+    }
+    if (frame.type === 'typing' && frame.user === this.conn.user) return
+    this.conn.sendControl(text)
+  }
+}
+
+export class Connection {
+  readonly id: string
+  readonly subs = new Map<number, RoomSubscription>()
+  /** Users whose presence this connection watches. */
+  watching = new Set<string>()
+  status: 'online' | 'away' = 'online'
+  closed = false
+  /** Last typing frame published per room (throttle). */
+  readonly typingAt = new Map<number, number>()
+
+  constructor(
+    readonly user: string,
+    readonly transport: Transport,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.id = `${transport.kind}-${++nextId}`
+  }
+
+  /** Send a control frame (replies, errors, presence): small, always sent until the hard limit. */
+  sendControl(text: string): void {
+    if (this.closed) return
+    if (this.transport.buffered() > this.hooks.sendBufferBytes * 4) {
+      // A client that reads nothing at all: close rather than hold its frames forever.
+      this.close(1008, 'send buffer overflow')
+      return
+    }
+    this.transport.send(text)
+  }
+
+  /** Send a frame object. */
+  sendFrame(frame: Record<string, unknown>): void {
+    this.sendControl(JSON.stringify(frame))
+  }
+
+  sendError(err: unknown, id?: string, room?: number): void {
+    this.sendFrame(errorFrame(err, id, room))
+  }
+
+  /** Send a room event, unless the buffer is over its bound: then resync instead. */
+  sendEvent(text: string): void {
+    if (this.closed) return
+    if (this.transport.buffered() > this.hooks.sendBufferBytes) {
+      this.overflow()
+      return
+    }
+    this.transport.send(text)
+  }
+
+  /** The buffer overflowed: drop every subscription and tell the client where to resume. */
+  overflow(): void {
+    if (this.closed || this.subs.size === 0) return
+    const rooms: Record<string, number> = {}
+    for (const [room, sub] of this.subs) {
+      rooms[room] = sub.next - 1
+      this.detach(sub)
+    }
+    this.subs.clear()
+    this.hooks.onResync()
+    this.transport.send(JSON.stringify({ v: 1, type: 'resync', rooms }))
+  }
+
+  /**
+   * Subscribe to `room` from `after` (undefined: from the head, live only).
+   * Replies `subscribed` once attached; the replay then runs in the background.
+   */
+  async subscribe(room: number, after: number | undefined, id: string | undefined): Promise<void> {
+    const old = this.subs.get(room)
+    if (old) this.unsubscribe(room)
+    const sub = new RoomSubscription(this, room, 0)
+    this.subs.set(room, sub)
+    let head: number
+    try {
+      head = await this.hooks.fanout.attach(room, sub)
+    } catch (err) {
+      this.subs.delete(room)
+      throw err
+    }
+    if (this.subs.get(room) !== sub || this.closed) {
+      this.hooks.fanout.detach(room, sub)
+      return
+    }
+    if (after !== undefined && after > head) {
+      this.subs.delete(room)
+      this.hooks.fanout.detach(room, sub)
+      throw ChatError.futureOffset(room, after, head)
+    }
+    const from = after ?? head
+    sub.next = from + 1
+    this.sendFrame({ v: 1, type: 'subscribed', ...(id !== undefined && { id }), room, after: from, head })
+    void this.replay(sub, head)
+  }
+
+  /** Send (sub.next - 1, head] from PostgreSQL, then the held live events, then go live. */
+  private async replay(sub: RoomSubscription, head: number): Promise<void> {
+    const lowWater = this.hooks.sendBufferBytes / 2
+    try {
+      while (sub.state === 'replaying' && sub.next <= head) {
+        if (this.transport.buffered() > lowWater) await this.transport.drained(lowWater)
+        if (sub.state !== 'replaying') return
+        const events = await this.hooks.messages.replay(sub.room, sub.next - 1, head, this.hooks.replayPage)
+        if (sub.state !== 'replaying') return
+        if (events.length === 0) break
+        for (const e of events) sub.emit(e, JSON.stringify(e))
+      }
+      if (sub.state !== 'replaying') return
+      const held = sub.held
+      sub.held = []
+      sub.state = 'live'
+      for (const h of held) {
+        if (sub.state !== 'live') return
+        sub.emit(h.event, h.text)
+      }
+    } catch (err) {
+      if (sub.state === 'closed') return
+      this.unsubscribe(sub.room)
+      this.sendError(err, undefined, sub.room)
+    }
+  }
+
+  /** Stop a room subscription; `reason` is told to the client when the server ended it. */
+  unsubscribe(room: number, reason?: string): boolean {
+    const sub = this.subs.get(room)
+    if (!sub) return false
+    this.subs.delete(room)
+    this.detach(sub)
+    if (reason) this.sendFrame({ v: 1, type: 'unsubscribed', room, reason })
+    return true
+  }
+
+  private detach(sub: RoomSubscription): void {
+    sub.state = 'closed'
+    sub.held = []
+    this.hooks.fanout.detach(sub.room, sub)
+  }
+
+  /** The transport is gone (or we close it): release everything. */
+  release(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const sub of this.subs.values()) this.detach(sub)
+    this.subs.clear()
+    this.hooks.onClose(this)
+  }
+
+  close(code: number, reason: string): void {
+    this.transport.close(code, reason)
+    this.release()
+  }
+}

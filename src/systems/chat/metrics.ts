@@ -1,0 +1,66 @@
+/** The chat system's Prometheus metrics, read from plain counters at scrape time (nothing hashed per frame). */
+import type { Registry } from '../../platform/telemetry/metrics.js'
+import { Counter, Gauge } from '../../platform/telemetry/metrics.js'
+import type { Fanout } from './fanout.js'
+import type { FrameHandler } from './frames.js'
+import type { Hub } from './hub.js'
+import type { Presence } from './presence.js'
+
+/** Register the chat metrics on `registry`. */
+export function chatMetrics(
+  registry: Registry,
+  hub: Hub,
+  frames: FrameHandler,
+  fanout: Fanout,
+  presence: Presence,
+): void {
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(read())
+      },
+    })
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read())
+      },
+    })
+  gauge('chat_connections', 'Open chat connections on this node (all transports)', () => hub.all.size)
+  gauge('chat_online_users', 'Users with a connection on this node', () => presence.localUsers)
+  gauge('chat_rooms_live', 'Rooms with listeners on this node', () => fanout.roomCount)
+  counter('chat_connections_opened_total', 'Chat connections opened on this node', () => hub.opened)
+  counter('chat_frames_total', 'Client frames received', () => frames.counters.frames)
+  counter(
+    'chat_frame_errors_total',
+    'Client frames answered with an error frame',
+    () => frames.counters.errors,
+  )
+  counter(
+    'chat_rate_limited_total',
+    'Writes refused by the per-connection rate limit',
+    () => frames.counters.rateLimited,
+  )
+  counter(
+    'chat_resyncs_total',
+    'Slow consumers whose send buffer overflowed and were told to resync from their offset',
+    () => hub.resyncs,
+  )
+  counter(
+    'chat_gap_fills_total',
+    'Room event gaps filled from PostgreSQL (out-of-order bus delivery)',
+    () => fanout.stats.gapFills,
+  )
+  counter(
+    'chat_sweep_fills_total',
+    'Room events the bus never delivered, found by the periodic sweep',
+    () => fanout.stats.sweepFills,
+  )
+}

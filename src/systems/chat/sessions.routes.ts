@@ -1,0 +1,141 @@
+/** The HTTP transports of the chat protocol: SSE + POST, and long polling + POST. */
+import { Type } from '@sinclair/typebox'
+import type { TypedApp } from '../../platform/http/types.js'
+import { ChatError } from './errors.js'
+import type { Hub } from './hub.js'
+import { PollTransport, type Session, type Sessions, SseTransport } from './sessions.js'
+
+export interface SessionDeps {
+  hub: Hub
+  sessions: Sessions
+  longPollMs: number
+}
+
+const SessionParams = Type.Object({ session: Type.String({ minLength: 1, maxLength: 64 }) })
+const HEARTBEAT_MS = 15_000
+
+/** The session `id`, if it belongs to `user`. */
+function sessionOf(sessions: Sessions, id: string, user: string): Session {
+  const s = sessions.get(id)
+  if (!s || s.conn.user !== user || s.conn.closed) throw ChatError.sessionNotFound()
+  return s
+}
+
+export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
+  const { hub, sessions } = deps
+
+  app.get(
+    '/sse',
+    {
+      schema: {
+        summary:
+          'Server-Sent Events transport: server frames as `data:` lines; the first, `hello`, names the session',
+      },
+    },
+    async (request, reply) => {
+      const user = request.chatUser!
+      const id = sessions.newId()
+      const transport = new SseTransport(reply.raw)
+      // Fails with 429 before anything is written when the user is over the connection limit.
+      hub.assertCanOpen(user)
+      reply.hijack()
+      const headers = reply.getHeaders()
+      reply.raw.writeHead(200, {
+        ...(headers as Record<string, string>),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      })
+      reply.raw.write(': chat v1\n\n')
+      const conn = hub.open(user, transport, { session: id })
+      sessions.add({ id, conn, sse: transport })
+      const heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), HEARTBEAT_MS)
+      heartbeat.unref()
+      request.raw.on('close', () => {
+        clearInterval(heartbeat)
+        sessions.remove(id)
+      })
+    },
+  )
+
+  app.post(
+    '/sessions',
+    {
+      schema: {
+        summary: 'Open a long-poll session; poll it for frames, POST frames to it',
+
+        response: { 201: Type.Object({ session: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const id = sessions.newId()
+      const transport = new PollTransport()
+      const conn = hub.open(request.chatUser!, transport, { session: id })
+      sessions.add({ id, conn, poll: transport })
+      return reply.code(201).send({ session: id })
+    },
+  )
+
+  app.get(
+    '/sessions/:session/poll',
+    {
+      schema: {
+        summary:
+          'Frames after `after` (acknowledging those up to it), waiting up to the long-poll time for one',
+        description: 'Answers `{"seq": N, "frames": [...]}`: pass `after=N` on the next poll.',
+
+        params: SessionParams,
+        querystring: Type.Object({
+          after: Type.Integer({ minimum: 0, default: 0 }),
+          waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 120_000 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const s = sessionOf(sessions, request.params.session, request.chatUser!)
+      if (!s.poll) throw ChatError.invalid('this session streams over SSE; it cannot be polled')
+      const signal = { aborted: false }
+      request.raw.on('close', () => {
+        signal.aborted = true
+      })
+      const wait = Math.min(request.query.waitMs ?? deps.longPollMs, deps.longPollMs)
+      const { frames, seq } = await s.poll.poll(request.query.after, wait, signal)
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(`{"seq":${seq},"frames":[${frames.join(',')}]}`)
+    },
+  )
+
+  app.post(
+    '/sessions/:session/frames',
+    {
+      schema: {
+        summary: 'Client frames (one object or an array); answers arrive on the stream or the next poll',
+
+        params: SessionParams,
+        body: Type.Union([
+          Type.Object({}, { additionalProperties: true }),
+          Type.Array(Type.Unknown(), { maxItems: 100 }),
+        ]),
+        response: { 202: Type.Object({ accepted: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const s = sessionOf(sessions, request.params.session, request.chatUser!)
+      const frames = Array.isArray(request.body) ? request.body : [request.body]
+      for (const f of frames) hub.frames.receiveObject(s.conn, f)
+      return reply.code(202).send({ accepted: frames.length })
+    },
+  )
+
+  app.delete(
+    '/sessions/:session',
+    { schema: { summary: 'Close a session', params: SessionParams } },
+    async (request, reply) => {
+      sessionOf(sessions, request.params.session, request.chatUser!)
+      sessions.remove(request.params.session)
+      return reply.code(204).send()
+    },
+  )
+}

@@ -1,0 +1,172 @@
+/**
+ * Sessions for the HTTP transports. A client behind a proxy that kills
+ * WebSockets opens a session and speaks the same frames:
+ * - SSE: `GET /chat/sse` streams server frames as `data:` lines; the first is
+ *   `hello` with the session id;
+ * - long polling: `POST /chat/sessions` opens a session, `GET
+ *   /chat/sessions/:id/poll?after=SEQ` returns the frames after SEQ (waiting
+ *   up to CHAT_LONG_POLL_MS when there are none). Frames stay queued until a
+ *   later poll's `after` acknowledges them, so a lost poll response loses nothing.
+ * Both take client frames on `POST /chat/sessions/:id/frames`.
+ * Sessions live in the node that opened them; on another node the id is
+ * unknown (404) and the client opens a new session and resubscribes from its
+ * offsets, which loses nothing.
+ */
+import { randomBytes } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import type { Connection, Transport } from './connection.js'
+
+/** An SSE response as a transport. */
+export class SseTransport implements Transport {
+  readonly kind = 'sse'
+  constructor(private readonly res: ServerResponse) {}
+  send(text: string): void {
+    if (!this.res.writableEnded) this.res.write(`data: ${text}\n\n`)
+  }
+  buffered(): number {
+    return this.res.writableLength
+  }
+  async drained(lowWater: number): Promise<void> {
+    while (!this.res.writableEnded && !this.res.destroyed && this.res.writableLength > lowWater)
+      await new Promise<void>((r) => {
+        const done = () => {
+          this.res.off('drain', done)
+          this.res.off('close', done)
+          r()
+        }
+        this.res.once('drain', done)
+        this.res.once('close', done)
+      })
+  }
+  close(): void {
+    if (!this.res.writableEnded) this.res.end()
+  }
+}
+
+interface Queued {
+  seq: number
+  text: string
+}
+
+/** A long-poll queue as a transport: frames wait for a poll and stay until acknowledged. */
+export class PollTransport implements Transport {
+  readonly kind = 'poll'
+  private queue: Queued[] = []
+  private bytes = 0
+  private seq = 0
+  private waiter: (() => void) | undefined
+  private drainWaiters: (() => void)[] = []
+  closed = false
+  lastSeen = Date.now()
+
+  send(text: string): void {
+    if (this.closed) return
+    this.queue.push({ seq: ++this.seq, text })
+    this.bytes += text.length
+    this.wake()
+  }
+  buffered(): number {
+    return this.bytes
+  }
+  async drained(lowWater: number): Promise<void> {
+    while (!this.closed && this.bytes > lowWater) await new Promise<void>((r) => this.drainWaiters.push(r))
+  }
+  close(): void {
+    this.closed = true
+    this.wake()
+    for (const r of this.drainWaiters.splice(0)) r()
+  }
+
+  /** Drop frames up to `after` (the client has them), then return the rest, waiting up to `waitMs` for one. */
+  async poll(
+    after: number,
+    waitMs: number,
+    signal: { aborted: boolean },
+  ): Promise<{ frames: string[]; seq: number }> {
+    this.lastSeen = Date.now()
+    this.ack(after)
+    if (this.queue.length === 0 && !this.closed && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          if (this.waiter === done) this.waiter = undefined
+          resolve()
+        }, waitMs)
+        const done = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        // One poll at a time: a newer poll replaces (and releases) an older one.
+        this.waiter?.()
+        this.waiter = done
+      })
+    }
+    this.lastSeen = Date.now()
+    if (signal.aborted) return { frames: [], seq: after }
+    const frames = this.queue.map((q) => q.text)
+    return { frames, seq: this.queue.at(-1)?.seq ?? Math.max(after, this.seq) }
+  }
+
+  private ack(after: number): void {
+    let i = 0
+    while (i < this.queue.length && this.queue[i]!.seq <= after) this.bytes -= this.queue[i++]!.text.length
+    if (i > 0) this.queue = this.queue.slice(i)
+    if (this.bytes <= 0) this.bytes = 0
+    for (const r of this.drainWaiters.splice(0)) r()
+  }
+
+  private wake(): void {
+    const w = this.waiter
+    this.waiter = undefined
+    w?.()
+  }
+}
+
+export interface Session {
+  id: string
+  conn: Connection
+  poll?: PollTransport
+  sse?: SseTransport
+}
+
+/** The sessions of this node, by id, with idle expiry for long-poll sessions. */
+export class Sessions {
+  private readonly byId = new Map<string, Session>()
+  private readonly timer: NodeJS.Timeout
+
+  constructor(private readonly idleMs: number) {
+    this.timer = setInterval(() => this.expire(), Math.min(idleMs, 5_000))
+    this.timer.unref()
+  }
+
+  /** A fresh unguessable id (it is not a credential: every call also carries the token). */
+  newId(): string {
+    return randomBytes(16).toString('base64url')
+  }
+
+  add(s: Session): void {
+    this.byId.set(s.id, s)
+  }
+
+  get(id: string): Session | undefined {
+    return this.byId.get(id)
+  }
+
+  remove(id: string): void {
+    const s = this.byId.get(id)
+    if (!s) return
+    this.byId.delete(id)
+    s.conn.close(1000, 'session closed')
+  }
+
+  private expire(): void {
+    const now = Date.now()
+    for (const s of this.byId.values())
+      if (s.poll && now - s.poll.lastSeen > this.idleMs) this.remove(s.id)
+      else if (s.conn.closed) this.byId.delete(s.id)
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+    for (const id of [...this.byId.keys()]) this.remove(id)
+  }
+}
