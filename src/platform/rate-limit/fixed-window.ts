@@ -4,7 +4,7 @@
  * zero in each new window. Two numbers per key. Cheap and exact within a
  * window, but a client can spend `limit` at the end of one window and `limit`
  * again at the start of the next: up to 2 x limit in a short instant.
- * Mirrored by lua/fixed-window-1.lua.
+ * Mirrored by lua/fixed-window/state.lib.lua (with the operations of lua/lib/).
  */
 import type { Algorithm } from './algorithm.js'
 import { floorDiv } from './arith.js'

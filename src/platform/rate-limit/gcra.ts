@@ -11,7 +11,7 @@
  * admits exactly what the token and leaky buckets admit. T is rarely a whole
  * number of ms, so the TAT is kept exactly as `tat + frac / limit` ms with
  * 0 <= frac < limit, rather than as a float that would drift.
- * Mirrored by lua/gcra-1.lua.
+ * Mirrored by lua/gcra/state.lib.lua (with the operations of lua/lib/).
  */
 import type { Algorithm } from './algorithm.js'
 import { ceilDiv, floorDiv } from './arith.js'

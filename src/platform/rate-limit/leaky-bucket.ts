@@ -8,7 +8,7 @@
  * so for the same limit, period and burst both admit exactly the same
  * requests; the property tests check both against one reference. The level is
  * counted in units of 1/periodMs, like the token bucket's tokens.
- * Mirrored by lua/leaky-bucket-1.lua.
+ * Mirrored by lua/leaky-bucket/state.lib.lua (with the operations of lua/lib/).
  */
 import type { Algorithm } from './algorithm.js'
 import { ceilDiv, floorDiv } from './arith.js'

@@ -1,6 +1,7 @@
 /**
  * The Lua scripts decide exactly like their TypeScript twins. Redis reads its
- * own clock, so this test runs a copy of each script whose `TIME` is replaced
+ * own clock, so this test runs a copy of each script (one per algorithm and
+ * operation) whose `TIME` is replaced
  * by a fake instant passed in ARGV (and whose expiries are stretched so real
  * time cannot drop a key mid-run), then drives both with the same random
  * schedules of consume/peek/refund and compares every result field.
@@ -10,21 +11,19 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { testServiceUrls } from '../config.js'
 import { createRedis } from '../redis/client.js'
-import { loadScripts } from '../redis/scripts.js'
 import { backends, uniqueId } from '../testing/backends.js'
 import { applyOp } from './algorithm.js'
 import { algorithms } from './algorithms.js'
+import { SCRIPTS } from './store.redis.js'
 import { ALGORITHMS, BUCKET_ALGORITHMS, type Op } from './types.js'
 import { validateLimits } from './validate.js'
 
-const SCRIPTS = loadScripts(new URL('./lua/', import.meta.url))
-
-/** The script with a fake clock (ARGV[6] s, ARGV[7] us) and expiries an hour longer. */
+/** The script with a fake clock (ARGV[5] s, ARGV[6] us) and expiries an hour longer. */
 function withFakeClock(source: string): string {
   const out = source
-    .replace("redis.call('TIME')", '{ ARGV[6], ARGV[7] }')
+    .replace("redis.call('TIME')", '{ ARGV[5], ARGV[6] }')
     .replace(/(PEXPIRE', KEYS\[\d\], |'PX', )reset/g, '$1reset + 3600000')
-  if (out === source || !out.includes('ARGV[6]'))
+  if (out === source || !out.includes('ARGV[5]'))
     throw new Error('the script no longer reads TIME as expected')
   return out
 }
@@ -34,8 +33,9 @@ describe.runIf(backends().includes('services'))('Lua scripts match the TypeScrip
     '%s',
     async (algorithm) => {
       const redis = await createRedis(testServiceUrls().redisUrl, { keyPrefix: `test:${uniqueId()}:` })
-      const script = SCRIPTS.get(algorithm)!
-      const source = withFakeClock(script.source)
+      const scripts = SCRIPTS.get(algorithm)!
+      const sources = new Map([...scripts].map(([op, sc]) => [op, withFakeClock(sc.source)]))
+      const numberOfKeys = scripts.get('consume')!.numberOfKeys
       const alg = algorithms[algorithm]
       try {
         await fc.assert(
@@ -63,7 +63,7 @@ describe.runIf(backends().includes('services'))('Lua scripts match the TypeScrip
             async (l, start, steps) => {
               const limits = validateLimits({ algorithm, ...l })
               const base = `parity:{${uniqueId()}}`
-              const keys = script.numberOfKeys === 2 ? [`${base}:log`, `${base}:sum`] : [base]
+              const keys = numberOfKeys === 2 ? [`${base}:log`, `${base}:sum`] : [base]
               let now = start
               let state: unknown
               for (const step of steps) {
@@ -72,10 +72,9 @@ describe.runIf(backends().includes('services'))('Lua scripts match the TypeScrip
                 const t = applyOp(alg, state, step.op, cost, now, limits)
                 if (t.changed) state = t.state
                 const r = (await redis.eval(
-                  source,
+                  sources.get(step.op)!,
                   keys.length,
                   ...keys,
-                  step.op,
                   cost,
                   limits.limit,
                   limits.periodMs,

@@ -10,7 +10,7 @@
  * Admits when estimate + cost <= limit, compared exactly in integers (both
  * sides multiplied by periodMs). It smooths the fixed window's boundary burst
  * to at most ~1.x limit in bursty traffic, and is exact for evenly spread traffic.
- * Mirrored by lua/sliding-window-counter-1.lua.
+ * Mirrored by lua/sliding-window-counter/state.lib.lua (with the operations of lua/lib/).
  */
 import type { Algorithm } from './algorithm.js'
 import { ceilDiv, floorDiv } from './arith.js'

@@ -5,7 +5,7 @@
  * with the traffic: one entry per distinct millisecond in which something was
  * admitted, up to min(limit, periodMs) entries per key. Entries of the same
  * millisecond are merged, so a burst costs one entry.
- * Mirrored by lua/sliding-window-log-2.lua.
+ * Mirrored by lua/sliding-window-log/state.lib.lua (with the operations of lua/lib/).
  */
 import type { Algorithm } from './algorithm.js'
 

@@ -7,7 +7,7 @@
  * Tokens are counted in units of 1/periodMs of a token, so that a refill of
  * `limit` tokens per `periodMs` is exactly `limit` units per millisecond and
  * everything stays an integer (no drift between the memory store and Lua).
- * Mirrored by lua/token-bucket-1.lua.
+ * Mirrored by lua/token-bucket/state.lib.lua (with the operations of lua/lib/).
  */
 import type { Algorithm } from './algorithm.js'
 import { ceilDiv, floorDiv } from './arith.js'

@@ -26,6 +26,20 @@ describe('loadScripts', () => {
     expect(s.sha).toMatch(/^[0-9a-f]{40}$/)
   })
 
+  it('pastes in the *.lib.lua files a script includes, and hashes the whole', async () => {
+    const dir = await scriptDir({
+      'add.lib.lua': 'local function add(a, b) return a + b end\n',
+      'sum-0.lua': '-- sum-0.lua: ARGV[1] + ARGV[2]\n--!include add.lib.lua\nreturn add(ARGV[1], ARGV[2])\n',
+    })
+    const scripts = loadScripts(dir)
+    expect([...scripts.keys()]).toEqual(['sum'])
+    expect(scripts.get('sum')!.source).toBe(
+      '-- sum-0.lua: ARGV[1] + ARGV[2]\nlocal function add(a, b) return a + b end\nreturn add(ARGV[1], ARGV[2])\n',
+    )
+    const bad = await scriptDir({ 'x-0.lua': '--!include y-0.lua\n', 'y-0.lua': 'return 1\n' })
+    expect(() => loadScripts(bad)).toThrow(/only \*\.lib\.lua files can be included/)
+  })
+
   it('refuses badly named scripts', async () => {
     const noKeys = await scriptDir({ 'incr.lua': INCR_BY })
     expect(() => loadScripts(noKeys)).toThrow(/must be named <op>-<nkeys>\.lua/)

@@ -48,12 +48,13 @@ describe.skipIf(!testServicesEnabled())('Redis outage', () => {
     const t = await rateLimiterApp('embedded', YAML) // only for its config file
     const file = t.file
     await t.close()
-    const redis = await createRedis(`redis://127.0.0.1:${proxy.port}`, { keyPrefix: `test:${id}:` })
+    const redis = await createRedis(`redis://127.0.0.1:${proxy.port}`)
     app = await buildApp(
       loadConfig({
         LOG_LEVEL: 'silent',
         PORT: '0',
         DB_SCHEMA_PREFIX: `t${id}_`,
+        REDIS_KEY_PREFIX: `test:${id}:`, // each run its own keys (the app derives the system's prefix from it)
         RATE_LIMITER_CONFIG: file,
         RATE_LIMITER_INSTANCES: '2',
         RATE_LIMITER_REDIS_TIMEOUT_MS: '200',

@@ -24,30 +24,14 @@ export interface DriveOptions {
 export interface DriveResult {
   /** Decisions made (admitted or not). */
   ops: number
-  latenciesMs: Float64Array
+  latenciesMs: number[]
   /** Calls that failed (store errors). */
   errors: number
 }
 
-/** A growable Float64Array: a memory-store slice records millions of latencies. */
-class Latencies {
-  private buf = new Float64Array(1 << 16)
-  n = 0
-  add(ms: number): void {
-    if (this.n === this.buf.length) {
-      const next = new Float64Array(this.buf.length * 2)
-      next.set(this.buf)
-      this.buf = next
-    }
-    this.buf[this.n++] = ms
-  }
-  values(): Float64Array {
-    return this.buf.subarray(0, this.n)
-  }
-}
-
 export async function drive(opts: DriveOptions): Promise<DriveResult> {
-  const latencies = new Latencies()
+  // A plain array of doubles: V8 stores it unboxed, and the harness takes number[] as is.
+  const latencies: number[] = []
   const end = performance.now() + opts.durationMs
   let ops = 0
   let errors = 0
@@ -63,11 +47,11 @@ export async function drive(opts: DriveOptions): Promise<DriveResult> {
         if (opts.isDecision?.(err)) ops++
         else errors++
       }
-      latencies.add(performance.now() - t0)
+      latencies.push(performance.now() - t0)
     }
   }
   await Promise.all(Array.from({ length: opts.concurrency }, loop))
-  return { ops, latenciesMs: latencies.values(), errors }
+  return { ops, latenciesMs: latencies, errors }
 }
 
 /** `n` distinct keys, built once: building strings in the loop would be measured too. */

@@ -11,7 +11,11 @@
  * - hot key: one key, 100 per 60 s, so nearly every decision is a denial.
  */
 import type { Redis } from 'ioredis'
-import { type AlgorithmName, createRateLimiter, type RateLimiter } from '../../../platform/rate-limit/index.js'
+import {
+  type AlgorithmName,
+  createRateLimiter,
+  type RateLimiter,
+} from '../../../platform/rate-limit/index.js'
 import { drive, keySpace, pickKey } from './drive.js'
 
 export const CONCURRENCY = 64
