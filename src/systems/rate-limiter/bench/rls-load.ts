@@ -80,6 +80,13 @@ export function grpcLoad(concurrency: number) {
     if (!server) throw new Error('the gRPC load needs the service started')
     const call = await clientFor(server.url)
     const before = fallbacks(await stats(server.url))
+    // Why calls failed, by kind: a count alone does not say whether to blame the service, Redis or the client.
+    const kinds = new Map<string, number>()
+    const failed = (err: unknown) => {
+      const kind = err === overLimit ? 'OVER_LIMIT' : `gRPC status ${(err as grpc.ServiceError).code}`
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
+      return false // counted as an error by drive()
+    }
     const out = await drive({
       concurrency,
       durationMs,
@@ -89,8 +96,15 @@ export function grpcLoad(concurrency: number) {
             err ? reject(err) : res?.overallCode === 'OK' ? resolve() : reject(overLimit),
           ),
         ),
+      isDecision: failed,
     })
     const fellBack = fallbacks(await stats(server.url)) - before
+    if (fellBack > 0)
+      kinds.set('store fallback (Redis slower than RATE_LIMITER_REDIS_TIMEOUT_MS, or down)', fellBack)
+    if (kinds.size > 0)
+      process.stderr.write(
+        `[rls] errors in one ${durationMs / 1000} s slice: ${[...kinds].map(([k, n]) => `${k} x${n}`).join(', ')}\n`,
+      )
     return {
       ops: Math.max(0, out.ops - fellBack),
       latenciesMs: out.latenciesMs,
