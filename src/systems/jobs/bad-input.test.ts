@@ -150,6 +150,18 @@ describe.each(backends())('jobs bad input (%s)', (backend) => {
     expectProblem(await c.call('DELETE', '/jobs/schedules/missing'), 404, 'JOBS_UNKNOWN_SCHEDULE')
   })
 
+  it('redrives one of several dead jobs sharing a key, never both (no 500 on the unique key)', async () => {
+    const parent = (await enqueue({ task: 'noop' })).json().id
+    await c.call('POST', `/jobs/jobs/${parent}/cancel`)
+    const a = (await enqueue({ task: 'noop', key: 'dup', dependsOn: [parent] })).json()
+    const b = (await enqueue({ task: 'noop', key: 'dup', dependsOn: [parent] })).json()
+    expect([a.state, b.state]).toEqual(['dead', 'dead'])
+    const res = await c.call('POST', '/jobs/redrive', { ids: [a.id, b.id] })
+    expect(res.statusCode).toBe(200)
+    expect(res.json().ids).toEqual([b.id])
+    expect((await c.call('POST', '/jobs/redrive', { ids: [a.id] })).json().redriven).toBe(0)
+  })
+
   it('never answers 5xx to random bodies at any write route', async () => {
     await fc.assert(
       fc.asyncProperty(jobBody, fc.constantFrom('default', 'missing'), async (body, queue) => {

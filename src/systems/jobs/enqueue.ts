@@ -8,7 +8,7 @@
  * SQL callers in other languages use); a batch without keys or dependencies
  * is one multi-row INSERT, the fast path.
  */
-import type { Queryable } from '../../platform/db/port.js'
+import type { Db, Queryable } from '../../platform/db/port.js'
 import { quoteIdent } from '../../platform/db/port.js'
 import { mapDbError } from './errors.js'
 import type { AddedJob, JobSpec, JobState, StoredState } from './types.js'
@@ -22,6 +22,65 @@ export interface EnqueueOptions {
 }
 
 const DEFAULT_LIMIT = 262_144
+
+/** A Db runs each statement in its own transaction; a transaction handle has no `tx`. */
+function isDb(db: Queryable): boolean {
+  return typeof (db as Partial<Db>).tx === 'function'
+}
+
+/** One wake-up per channel and queue in flight; requests meanwhile collapse into one more after it. */
+class Waker {
+  private busy = false
+  private again = false
+
+  constructor(
+    private readonly db: Db,
+    private readonly channel: string,
+    private readonly queue: string,
+  ) {}
+
+  wake(): void {
+    if (this.busy) {
+      this.again = true
+      return
+    }
+    this.busy = true
+    this.db.query('SELECT pg_notify($1, $2)', [this.channel, this.queue]).then(this.done, this.done)
+  }
+
+  private readonly done = (): void => {
+    this.busy = false
+    if (this.again) {
+      this.again = false
+      this.wake()
+    }
+  }
+}
+
+const wakers = new WeakMap<Db, Map<string, Waker>>()
+
+/**
+ * Wake the workers of `queue` after an enqueue that committed on its own.
+ * NOTIFY inside the enqueue would make every enqueue commit alone (the
+ * notifying transaction holds a database-wide lock until its commit is
+ * flushed); sent after the commit, one NOTIFY covers every job committed
+ * while the previous one was in flight. A lost wake-up costs one poll
+ * interval, never a job.
+ */
+export function wakeWorkers(db: Db, channel: string, queue: string): void {
+  let byQueue = wakers.get(db)
+  if (!byQueue) {
+    byQueue = new Map()
+    wakers.set(db, byQueue)
+  }
+  const key = `${channel} ${queue}`
+  let w = byQueue.get(key)
+  if (!w) {
+    w = new Waker(db, channel, queue)
+    byQueue.set(key, w)
+  }
+  w.wake()
+}
 
 /** The state a client sees for a stored state and run time. */
 export function reportedState(state: StoredState, runAt: Date | null, now = Date.now()): JobState {
@@ -49,7 +108,7 @@ function addJobSql(schema: string): string {
   if (!sql) {
     sql =
       `SELECT id::text AS id, state, deduplicated FROM ${schema}.add_job(` +
-      '$1, $2, $3::jsonb, $4::timestamptz, $5, $6, $7, $8, $9, $10, $11::bigint[], $12, $13)'
+      '$1, $2, $3::jsonb, $4::timestamptz, $5, $6, $7, $8, $9, $10, $11::bigint[], $12, $13, $14)'
     addSql.set(schema, sql)
   }
   return sql
@@ -65,6 +124,7 @@ export async function addJob(
   checkSpec(spec)
   const payload = encodePayload(spec.payload, opts.maxPayloadBytes ?? DEFAULT_LIMIT)
   const runAt = spec.runAt ?? null
+  const autocommit = isDb(db)
   try {
     const { rows } = await db.query<{ id: string; state: StoredState; deduplicated: boolean }>(
       addJobSql(schemaOf(db, opts)),
@@ -82,9 +142,11 @@ export async function addJob(
         spec.dependsOn && spec.dependsOn.length > 0 ? spec.dependsOn : null,
         spec.onParentFailure ?? 'fail',
         spec.traceparent ?? null,
+        !autocommit,
       ],
     )
     const row = rows[0]!
+    if (autocommit && row.state !== 'blocked') wakeWorkers(db as Db, channelOf(db, opts), queue)
     return { id: row.id, state: reportedState(row.state, runAt), deduplicated: row.deduplicated }
   } catch (err) {
     return mapDbError(err, queue)
@@ -135,8 +197,10 @@ export async function addJobs(
     traces[i] = s.traceparent ?? null
   }
   const schema = schemaOf(db, opts)
+  const autocommit = isDb(db)
   try {
-    // One statement: the rows and the wake-up commit together (NOTIFY is sent at commit).
+    // One statement. In the caller's transaction the NOTIFY goes with it (sent at its commit);
+    // on its own it is sent after the commit, coalesced (see wakeWorkers).
     const { rows } = await db.query<{ id: string }>(
       `WITH ins AS (
          INSERT INTO ${schema}.jobs (queue, task, payload, priority, run_at, max_attempts, group_key, timeout_ms, traceparent)
@@ -146,7 +210,7 @@ export async function addJobs(
          RETURNING id
        )
        -- Evaluated once per statement: one wake-up for the batch.
-       SELECT id::text AS id FROM ins, (SELECT pg_notify($10, $1)) AS wake`,
+       SELECT id::text AS id FROM ins, (SELECT CASE WHEN $11::boolean THEN pg_notify($10, $1) END) AS wake`,
       [
         queue,
         tasks,
@@ -158,8 +222,10 @@ export async function addJobs(
         timeouts,
         traces,
         channelOf(db, opts),
+        !autocommit,
       ],
     )
+    if (autocommit) wakeWorkers(db as Db, channelOf(db, opts), queue)
     return rows.map((r, i) => ({
       id: r.id,
       state: reportedState('waiting', runAts[i] ?? null, now),

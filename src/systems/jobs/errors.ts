@@ -63,6 +63,8 @@ export function mapDbError(err: unknown, queue?: string): never {
       if (size) throw JobsErrors.payloadTooLarge(Number(size[1]), Number(size[2]))
       throw JobsErrors.invalid(m)
     }
+    if (e.code === '23505' && /jobs_key/.test(e.constraint ?? ''))
+      throw new AppError('JOBS_KEY_CONFLICT', 409, 'A pending job with the same key exists')
     if (e.code === '23514') throw JobsErrors.invalid(`a value is out of range (${e.constraint ?? 'check'})`)
   }
   throw err

@@ -4,6 +4,7 @@
  */
 import type { Db, Queryable } from '../../platform/db/port.js'
 import { reportedState } from './enqueue.js'
+import { mapDbError } from './errors.js'
 import type { JobState, StoredState } from './types.js'
 import { propagateFailure } from './worker.store.js'
 
@@ -268,7 +269,12 @@ export class JobsStore {
 
   /** Put dead or cancelled jobs back in their queue with fresh attempts. Returns the ids redriven. */
   async redrive(f: RedriveFilter): Promise<string[]> {
-    return this.db.tx((tx) => redriveIn(tx, f, `${this.db.schema}_jobs`))
+    try {
+      return await this.db.tx((tx) => redriveIn(tx, f, `${this.db.schema}_jobs`))
+    } catch (err) {
+      // A job with the same key enqueued at this very moment: the redrive is refused, not half-done.
+      return mapDbError(err)
+    }
   }
 
   /** The stored state of a job, or undefined. */
@@ -293,16 +299,20 @@ async function redriveIn(tx: Queryable, f: RedriveFilter, channel: string): Prom
     params.push(f.task)
     where.push(`j.task = $${params.length}`)
   }
-  // A job whose key is now held by another pending job stays dead (redriving it would break dedupe).
+  // A job whose key is now held by another pending job stays dead (redriving it would break
+  // dedupe), and of several dead jobs sharing a key only the newest comes back.
   const { rows } = await tx.query<{ id: string; queue: string }>(
-    `WITH picked AS (
-       SELECT j.id FROM jobs j
+    `WITH cand AS (
+       SELECT j.id, j.queue, j.key FROM jobs j
         WHERE ${where.join(' AND ')}
           AND (j.key IS NULL OR NOT EXISTS (
                 SELECT 1 FROM jobs o WHERE o.queue = j.queue AND o.key = j.key
                    AND o.state IN ('waiting', 'blocked', 'failed')))
         ORDER BY j.id LIMIT 100000
         FOR UPDATE SKIP LOCKED
+     ), picked AS (
+       SELECT DISTINCT ON (queue, coalesce(key, id::text)) id FROM cand
+        ORDER BY queue, coalesce(key, id::text), id DESC
      )
      UPDATE jobs j
         SET state = CASE WHEN j.pending_parents > 0 THEN 'blocked' ELSE 'waiting' END,

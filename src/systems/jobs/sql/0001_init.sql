@@ -146,8 +146,12 @@ CREATE INDEX schedules_due ON schedules (next_tick) WHERE enabled;
 --   22023 invalid parameter (payload too large, bad priority/attempts, bad dependency),
 --   23503 unknown queue (the foreign key), P0002 unknown parent job.
 -- key_mode: 'replace' updates a pending job with the same key (debounce),
--- 'keep' leaves it as it is (dedupe). Returns the job id, its state, and whether
--- an existing job was matched by key.
+-- 'keep' leaves it as it is (dedupe). notify => false skips the NOTIFY: a
+-- transaction that notifies holds a database-wide lock from its commit until
+-- the commit is flushed, so notifying enqueues commit one at a time; addJob()
+-- outside a transaction passes false and wakes the workers itself, once for
+-- many jobs, after the commit (enqueue.ts). Returns the job id, its state, and
+-- whether an existing job was matched by key.
 CREATE FUNCTION add_job(
   queue text,
   task text,
@@ -161,7 +165,8 @@ CREATE FUNCTION add_job(
   timeout_ms int DEFAULT NULL,
   depends_on bigint[] DEFAULT NULL,
   on_parent_failure text DEFAULT 'fail',
-  traceparent text DEFAULT NULL
+  traceparent text DEFAULT NULL,
+  notify boolean DEFAULT true
 ) RETURNS TABLE (id bigint, state text, deduplicated boolean)
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
@@ -259,7 +264,7 @@ BEGIN
     UPDATE jobs p SET has_children = true WHERE p.id = ANY (depends_on) AND NOT p.has_children;
   END IF;
 
-  IF v_state = 'waiting' THEN
+  IF v_state = 'waiting' AND add_job.notify THEN
     PERFORM pg_notify(current_schema() || '_jobs', add_job.queue);
   END IF;
   RETURN QUERY SELECT v_id, v_state, v_existing;

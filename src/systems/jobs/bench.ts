@@ -1,0 +1,192 @@
+/**
+ * The job queue's benchmark (`npm run bench -- jobs`): Blueprints against
+ * graphile-worker 0.16 and pg-boss 10, in process, on the same PostgreSQL
+ * (DATABASE_URL or 127.0.0.1:5432/test), each in its own schema, each with a
+ * pool of 10 connections. Needs the local services (`scripts/services.sh up`).
+ *
+ * - drain-c1 / drain-c10 / drain-c100: workers of that concurrency drain
+ *   no-op jobs; whenever the queue runs low another block is enqueued in one
+ *   batch call. ops = jobs whose handler ran; latencies are those of the
+ *   block enqueues.
+ * - enqueue-single: 8 concurrent callers, one job per call.
+ * - enqueue-batch: 4 concurrent callers, 100 jobs per call.
+ * - pickup-latency: one job at a time into an idle queue; the latency is from
+ *   the enqueue call to the handler starting (LISTEN/NOTIFY for Blueprints
+ *   and graphile-worker; pg-boss polls, every 0.5 s at its minimum).
+ */
+import type { BenchSubject, BenchSuite, CustomLoad } from '../../../bench/types.js'
+import { BlueprintsSide, GraphileSide, PgBossSide, type QueueSide } from './bench.peers.js'
+
+type Side = 'blueprints' | 'graphile-worker' | 'pg-boss'
+const sides = new Map<Side, Promise<QueueSide>>()
+
+/** Each side is created once, on first use, and shared by every scenario. */
+function side(name: Side): Promise<QueueSide> {
+  let s = sides.get(name)
+  if (!s) {
+    s =
+      name === 'blueprints'
+        ? new BlueprintsSide().init()
+        : name === 'graphile-worker'
+          ? new GraphileSide().init()
+          : new PgBossSide().init()
+    sides.set(name, s)
+  }
+  return s
+}
+
+/** What each side's workers of one concurrency level still have queued, across slices. */
+const backlogs = new Map<string, { queued: number; ran: number; wake?: () => void }>()
+
+/**
+ * Keep the queue of level `c` fed in blocks: whenever fewer than `low` jobs
+ * are left, enqueue another block in one batch call. ops = handlers run
+ * during the slice. The batch enqueues share the database with the workers,
+ * as in production; they are the same for every side.
+ */
+function drain(name: Side, c: number, block: number): CustomLoad {
+  const low = Math.max(c * 2, block / 2)
+  return {
+    kind: 'custom',
+    async run({ durationMs }) {
+      const s = await side(name)
+      const key = `${name}:${c}`
+      let b = backlogs.get(key)
+      if (!b) {
+        const state: { queued: number; ran: number; wake?: () => void } = { queued: 0, ran: 0 }
+        b = state
+        backlogs.set(key, state)
+        await s.workers(c, () => {
+          state.ran++
+          if (state.queued - state.ran < low) state.wake?.()
+        })
+      }
+      const state = b
+      const ranBefore = state.ran
+      const latenciesMs: number[] = []
+      const end = Date.now() + durationMs
+      while (Date.now() < end) {
+        if (state.queued - state.ran < low) {
+          const t0 = performance.now()
+          await s.fill(c, block)
+          latenciesMs.push(performance.now() - t0)
+          state.queued += block
+          continue
+        }
+        await new Promise<void>((r) => {
+          state.wake = r
+          setTimeout(r, Math.max(0, end - Date.now())).unref()
+        })
+        state.wake = undefined
+      }
+      return { ops: state.ran - ranBefore, latenciesMs }
+    },
+  }
+}
+
+function enqueue(name: Side, callers: number, perCall: number): CustomLoad {
+  return {
+    kind: 'custom',
+    async run({ durationMs }) {
+      const s = await side(name)
+      const latenciesMs: number[] = []
+      let ops = 0
+      let errors = 0
+      const end = Date.now() + durationMs
+      await Promise.all(
+        Array.from({ length: callers }, async () => {
+          while (Date.now() < end) {
+            const t0 = performance.now()
+            try {
+              if (perCall === 1) await s.addOne()
+              else await s.addMany(perCall)
+              latenciesMs.push(performance.now() - t0)
+              ops += perCall
+            } catch {
+              errors++
+            }
+          }
+        }),
+      )
+      return { ops, latenciesMs, errors }
+    },
+  }
+}
+
+function pickup(name: Side): CustomLoad {
+  return {
+    kind: 'custom',
+    async run({ durationMs }) {
+      const s = await side(name)
+      let arrived: (() => void) | undefined
+      await s.workers(1, () => arrived?.())
+      const latenciesMs: number[] = []
+      const end = Date.now() + durationMs
+      while (Date.now() < end) {
+        // An idle queue: nothing in flight when the job is enqueued.
+        await new Promise((r) => setTimeout(r, 20))
+        const ran = new Promise<void>((r) => {
+          arrived = r
+        })
+        const t0 = performance.now()
+        await s.fill(1, 1)
+        await ran
+        latenciesMs.push(performance.now() - t0)
+      }
+      return { ops: latenciesMs.length, latenciesMs }
+    },
+  }
+}
+
+const subjects = (load: (s: Side) => CustomLoad): BenchSubject[] => [
+  { name: 'blueprints', role: 'system', load: load('blueprints') },
+  { name: 'graphile-worker', role: 'peer', load: load('graphile-worker') },
+  { name: 'pg-boss', role: 'peer', load: load('pg-boss') },
+]
+
+const suite: BenchSuite = {
+  system: 'jobs',
+  scenarios: [
+    ...(
+      [
+        [1, 200],
+        [10, 1_000],
+        [100, 5_000],
+      ] as const
+    ).map(([c, block]) => ({
+      name: `drain-c${c}`,
+      description:
+        `No-op jobs drained by workers of concurrency ${c} (Blueprints: JobWorker; graphile-worker: ` +
+        `run({ concurrency: ${c} }); pg-boss: work({ batchSize: ${c} })); the queue is fed blocks of ${block} ` +
+        'in one batch call whenever it runs low. ops = handlers run per second; latencies are the block enqueues. ' +
+        'All three in this process, on the same PostgreSQL, 10 connections each.',
+      subjects: subjects((s) => drain(s, c, block)),
+      goals: { 'graphile-worker': 1, 'pg-boss': 3 },
+    })),
+    {
+      name: 'enqueue-single',
+      description:
+        'One no-op job per call, 8 concurrent callers: addJob() (the add_job() SQL function) vs ' +
+        'graphile-worker addJob() vs pg-boss send().',
+      subjects: subjects((s) => enqueue(s, 8, 1)),
+      goals: { 'graphile-worker': 1 },
+    },
+    {
+      name: 'enqueue-batch',
+      description:
+        '100 no-op jobs per call, 4 concurrent callers: addJobs() (one INSERT) vs graphile-worker add_jobs() ' +
+        'vs pg-boss insert(). ops are jobs.',
+      subjects: subjects((s) => enqueue(s, 4, 100)),
+      goals: { 'graphile-worker': 1 },
+    },
+    {
+      name: 'pickup-latency',
+      description:
+        'One job at a time into an idle queue; latency from the enqueue call to the handler starting ' +
+        '(the claim is the p99: under 20 ms with LISTEN/NOTIFY). pg-boss polls (0.5 s at its minimum).',
+      subjects: subjects(pickup),
+    },
+  ],
+}
+
+export default suite
