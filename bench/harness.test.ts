@@ -467,7 +467,8 @@ describe('runner', () => {
 
 describe('platform suite smoke', () => {
   it('starts both servers, loads every scenario and stops them (timings not asserted)', {
-    timeout: 30_000,
+    // Two servers boot and every scenario runs briefly: ~20 s alone, longer on a loaded machine.
+    timeout: 120_000,
   }, async () => {
     // Not pinned: the test runner shares the machine with other test workers.
     configureChildren({ pin: false })
