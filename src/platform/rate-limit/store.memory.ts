@@ -6,8 +6,8 @@
  *
  * Memory stays bounded two ways:
  * - expiry: an entry is fresh again after its `resetMs`, so it is dropped then
- *   (lazily on access, and a couple of the least recently used entries are
- *   checked on every call, which sweeps idle keys without a timer);
+ *   (lazily on access, and a couple of entries are checked on every call by
+ *   a cursor that laps the map, which sweeps idle keys without a timer);
  * - `maxKeys`: beyond it the least recently used key is evicted. An evicted
  *   key that was still limited starts fresh (fails open), so size it above
  *   the number of keys active within one period.
@@ -71,17 +71,28 @@ export function createMemoryStore(
   const maxKeys = opts.maxKeys ?? 100_000
   const entries = (opts.state as unknown as Map<string, Entry> | undefined) ?? new Map<string, Entry>()
 
+  // A live iterator that walks the map a few entries per call and starts over at the end: every
+  // entry is checked once per lap. A fresh iterator per call would walk past the deleted slots
+  // that move-to-end leaves at the front of the table, over and over (it cost 95% of the
+  // throughput at 50 000 keys).
+  let cursor = entries.keys()
   function sweep(now: number): void {
-    let checked = 0
-    for (const [key, entry] of entries) {
-      if (checked++ === SWEEP_PER_CALL) break
-      if (entry.expiresAt <= now) entries.delete(key)
+    for (let i = 0; i < SWEEP_PER_CALL; i++) {
+      let next = cursor.next()
+      if (next.done) {
+        cursor = entries.keys()
+        next = cursor.next()
+        if (next.done) break
+      }
+      const entry = entries.get(next.value)
+      if (entry && entry.expiresAt <= now) entries.delete(next.value)
     }
     // Evict from the least recently used end until back under the bound.
-    for (const key of entries.keys()) {
-      if (entries.size <= maxKeys) break
-      entries.delete(key)
-    }
+    if (entries.size > maxKeys)
+      for (const key of entries.keys()) {
+        if (entries.size <= maxKeys) break
+        entries.delete(key)
+      }
   }
 
   function apply(key: string, op: Op, cost: number): RateLimitResult {
