@@ -41,6 +41,8 @@ export interface Scenario {
   durationMs?: number
   /** Keep every decision with its server-time bracket. */
   record: boolean
+  /** Pause after each decision of a loop (ms): bounds the work on a fast, idle machine. */
+  gapMs?: number
 }
 
 export interface Plan {
@@ -140,6 +142,7 @@ async function runScenario(redis: Redis, s: Scenario, startAt: number, errors: s
         const [before, after] = probe.last()
         report.decisions.push([r.allowed ? 1 : 0, r.remaining, r.resetMs, r.retryAfterMs, before, after])
       }
+      if (s.gapMs) await new Promise((resolve) => setTimeout(resolve, s.gapMs))
     }
   }
   await Promise.all(Array.from({ length: s.loops }, loop))

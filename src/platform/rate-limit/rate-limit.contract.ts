@@ -119,6 +119,10 @@ export function rateLimitContract(
       )
       expect(results.filter((r) => r.allowed)).toHaveLength(limit)
       expect(results.filter((r) => !r.allowed).every((r) => r.remaining === 0)).toBe(true)
+      // Each admission saw the state the previous one left (the Redis store decides a tick's
+      // decisions in one script call: they must still be one after the other).
+      const remaining = results.filter((r) => r.allowed).map((r) => r.remaining)
+      expect(remaining.sort((a, b) => a - b)).toEqual(Array.from({ length: limit }, (_, i) => i))
       // Costs too: 50 / 3 = 16 requests of 3 fit, and 2 units stay unused.
       const k3 = key()
       const costly = await Promise.all(

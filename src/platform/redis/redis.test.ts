@@ -60,7 +60,9 @@ describe.runIf(testServicesEnabled())('Redis (services)', () => {
       expect(await runScript(redis, script, ['n'], [3])).toBe(5) // cached -> EVALSHA
       expect(await raw.get(`${prefix}n`)).toBe('5')
       expect(await raw.exists('n')).toBe(0)
-      await expect(runScript(redis, script, [], [1])).rejects.toThrow('incr-by takes 1 keys, got 0')
+      await expect(runScript(redis, script, [], [1])).rejects.toThrow(
+        'incr-by takes 1 keys (per item), got 0',
+      )
     } finally {
       await raw.del(`${prefix}n`)
       await redis.quit()

@@ -59,15 +59,16 @@ export function loadScripts(dir: URL | string): Map<string, LuaScript> {
   return out
 }
 
-/** Run `script` with EVALSHA, falling back to EVAL on NOSCRIPT. Keys are prefixed by the client. */
+/** Run `script` with EVALSHA, falling back to EVAL on NOSCRIPT. Keys are prefixed by the client; `keys` may repeat the script's key group. */
 export async function runScript<T = unknown>(
   redis: Redis,
   script: LuaScript,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<T> {
-  if (keys.length !== script.numberOfKeys)
-    throw new Error(`${script.op} takes ${script.numberOfKeys} keys, got ${keys.length}`)
+  // A script may decide several items per call, its keys in groups of `numberOfKeys` (one per item).
+  if (keys.length === 0 ? script.numberOfKeys !== 0 : keys.length % script.numberOfKeys !== 0)
+    throw new Error(`${script.op} takes ${script.numberOfKeys} keys (per item), got ${keys.length}`)
   try {
     return (await redis.evalsha(script.sha, keys.length, ...keys, ...args)) as T
   } catch (err) {

@@ -1,7 +1,7 @@
 -- fixed-window/consume-1.lua: take `cost` units if they fit, atomically; otherwise say when they would. Mirrors applyOp over fixed-window.ts.
--- KEYS[1]  hash { w = window start (ms), n = units counted in that window }
--- ARGV[1]  cost, 1 to the capacity   ARGV[2] limit (units per window)   ARGV[3] periodMs (the window)
--- returns  { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
+-- KEYS     per decision: hash { w = window start (ms), n = units counted in that window }
+-- ARGV     limit (units per window), periodMs (the window), then one cost per decision
+-- returns  per decision, flattened: { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
 --!include ../lib/consume.lib.lua

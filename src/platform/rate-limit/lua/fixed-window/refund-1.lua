@@ -1,7 +1,7 @@
 -- fixed-window/refund-1.lua: give `cost` units back (never beyond a fresh state), atomically. Mirrors applyOp over fixed-window.ts.
--- KEYS[1]  hash { w = window start (ms), n = units counted in that window }
--- ARGV[1]  cost, 1 to the capacity   ARGV[2] limit (units per window)   ARGV[3] periodMs (the window)
--- returns  { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
+-- KEYS     per decision: hash { w = window start (ms), n = units counted in that window }
+-- ARGV     limit (units per window), periodMs (the window), then one cost per decision
+-- returns  per decision, flattened: { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
 --!include ../lib/refund.lib.lua

@@ -1,13 +1,14 @@
 -- fixed-window/state.lib.lua: the state functions of fixed-window.ts, over
--- KEYS[1] hash { w = window start (ms), n = units counted in that window }.
+-- key1 hash { w = window start (ms), n = units counted in that window }.
 -- The key expires when its window ends.
+local keys_per_decision = 1
 local capacity = limit
 
 local function load_state()
   -- The window of now, or the stored one if the clock went back into it.
   local start = floor_div(now, period) * period
   local count = 0
-  local stored = redis.call('HMGET', KEYS[1], 'w', 'n')
+  local stored = redis.call('HMGET', key1, 'w', 'n')
   if stored[1] and tonumber(stored[1]) >= start then
     start, count = tonumber(stored[1]), tonumber(stored[2])
     if now < start then now = start end
@@ -25,9 +26,9 @@ local function describe(s)
 end
 local function save(s, reset)
   if reset == 0 then
-    redis.call('DEL', KEYS[1])
+    redis.call('DEL', key1)
   else
-    redis.call('HSET', KEYS[1], 'w', s.start, 'n', s.count)
-    redis.call('PEXPIRE', KEYS[1], reset)
+    redis.call('HSET', key1, 'w', s.start, 'n', s.count)
+    redis.call('PEXPIRE', key1, reset)
   end
 end

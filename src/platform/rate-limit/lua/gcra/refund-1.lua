@@ -1,7 +1,7 @@
 -- gcra/refund-1.lua: give `cost` units back (never beyond a fresh state), atomically. Mirrors applyOp over gcra.ts.
--- KEYS[1]  hash { t = whole ms of the TAT, f = its fraction in 1/limit ms }
--- ARGV[1]  cost, 1 to the capacity   ARGV[2] limit (per periodMs: emission interval T = periodMs / limit)   ARGV[3] periodMs   ARGV[4] burst
--- returns  { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
+-- KEYS     per decision: hash { t = whole ms of the TAT, f = its fraction in 1/limit ms }
+-- ARGV     limit (per periodMs: emission interval T = periodMs / limit), periodMs, burst, then one cost per decision
+-- returns  per decision, flattened: { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
 --!include ../lib/refund.lib.lua

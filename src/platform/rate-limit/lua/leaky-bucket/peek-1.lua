@@ -1,7 +1,7 @@
 -- leaky-bucket/peek-1.lua: what consume would answer now, consuming nothing. Mirrors applyOp over leaky-bucket.ts.
--- KEYS[1]  hash { l = level x periodMs, t = when l was last brought up to date (ms) }
--- ARGV[1]  cost, 1 to the capacity   ARGV[2] limit (units leaked per periodMs)   ARGV[3] periodMs   ARGV[4] burst (bucket size)
--- returns  { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
+-- KEYS     per decision: hash { l = level x periodMs, t = when l was last brought up to date (ms) }
+-- ARGV     limit (units leaked per periodMs), periodMs, burst (bucket size), then one cost per decision
+-- returns  per decision, flattened: { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
 --!include ../lib/peek.lib.lua

@@ -1,11 +1,26 @@
--- consume.lib.lua: applyOp's consume (algorithm.ts) over the state functions of an algorithm:
--- admit and take when `cost` fits, else answer when it would. Only an admission writes.
-local state = load_state()
-if not admits(state, cost) then
-  local remaining, reset = describe(state)
-  return { 0, remaining, capacity, reset, retry_after(state, cost) }
+-- consume.lib.lua: applyOp's consume (algorithm.ts) over the state functions of an algorithm, for
+-- each decision of the call in order: admit and take when the cost fits, else say when it would.
+-- Only an admission writes.
+-- A call carries one or more decisions (KEYS in groups of keys_per_decision, one cost each in
+-- ARGV[4..]); decisions on the same key see each other in order. Returns 5 numbers per decision:
+-- allowed (1 or 0), remaining, capacity, resetMs, retryAfterMs.
+local out = {}
+local function put(i, allowed, remaining, reset, retry)
+  local j = i * 5
+  out[j + 1], out[j + 2], out[j + 3], out[j + 4], out[j + 5] = allowed, remaining, capacity, reset, retry
 end
-take(state, cost)
-local remaining, reset = describe(state)
-save(state, reset)
-return { 1, remaining, capacity, reset, 0 }
+for i = 0, #KEYS / keys_per_decision - 1 do
+  key1, key2 = KEYS[i * keys_per_decision + 1], KEYS[i * keys_per_decision + 2]
+  cost, now = tonumber(ARGV[4 + i]), clock
+  local state = load_state()
+  if admits(state, cost) then
+    take(state, cost)
+    local remaining, reset = describe(state)
+    save(state, reset)
+    put(i, 1, remaining, reset, 0)
+  else
+    local remaining, reset = describe(state)
+    put(i, 0, remaining, reset, retry_after(state, cost))
+  end
+end
+return out

@@ -1,7 +1,7 @@
 -- sliding-window-counter/peek-1.lua: what consume would answer now, consuming nothing. Mirrors applyOp over sliding-window-counter.ts.
--- KEYS[1]  hash { w = current window start (ms), p = units of the previous window, c = of the current }
--- ARGV[1]  cost, 1 to the capacity   ARGV[2] limit (units per sliding window)   ARGV[3] periodMs (the window)
--- returns  { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
+-- KEYS     per decision: hash { w = current window start (ms), p = units of the previous window, c = of the current }
+-- ARGV     limit (units per sliding window), periodMs (the window), then one cost per decision
+-- returns  per decision, flattened: { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
 --!include ../lib/peek.lib.lua

@@ -1,14 +1,15 @@
 -- sliding-window-counter/state.lib.lua: the state functions of sliding-window-counter.ts, over
--- KEYS[1] hash { w = current window start (ms), p = units of the previous window, c = of the current }.
+-- key1 hash { w = current window start (ms), p = units of the previous window, c = of the current }.
 -- Estimate of the last periodMs = p x (periodMs - elapsed) / periodMs + c, compared exactly after
 -- multiplying both sides by periodMs. The key expires when its counts weigh nothing any more.
+local keys_per_decision = 1
 local capacity = limit
 
 local function load_state()
   -- Roll the windows: the current count becomes the previous one.
   local start = floor_div(now, period) * period
   local prev, cur = 0, 0
-  local stored = redis.call('HMGET', KEYS[1], 'w', 'p', 'c')
+  local stored = redis.call('HMGET', key1, 'w', 'p', 'c')
   if stored[1] then
     local w = tonumber(stored[1])
     if w >= start then
@@ -38,9 +39,9 @@ local function describe(s)
 end
 local function save(s, reset)
   if reset == 0 then
-    redis.call('DEL', KEYS[1])
+    redis.call('DEL', key1)
   else
-    redis.call('HSET', KEYS[1], 'w', s.start, 'p', s.prev, 'c', s.cur)
-    redis.call('PEXPIRE', KEYS[1], reset)
+    redis.call('HSET', key1, 'w', s.start, 'p', s.prev, 'c', s.cur)
+    redis.call('PEXPIRE', key1, reset)
   end
 end

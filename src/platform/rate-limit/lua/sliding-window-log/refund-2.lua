@@ -1,7 +1,7 @@
 -- sliding-window-log/refund-2.lua: give `cost` units back (never beyond a fresh state), atomically. Mirrors applyOp over sliding-window-log.ts.
--- KEYS[1]  list of admissions, oldest first, "<ms>:<units>"   KEYS[2] their sum
--- ARGV[1]  cost, 1 to the capacity   ARGV[2] limit (units per sliding window)   ARGV[3] periodMs (the window)
--- returns  { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
+-- KEYS     per decision: a list of admissions, oldest first, "<ms>:<units>" and their sum
+-- ARGV     limit (units per sliding window), periodMs (the window), then one cost per decision
+-- returns  per decision, flattened: { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
 --!include ../lib/refund.lib.lua

@@ -1,12 +1,13 @@
 -- sliding-window-log/state.lib.lua: the state functions of sliding-window-log.ts, over
--- KEYS[1] list of admissions, oldest first, each "<ms>:<units>" (one entry per admitted millisecond)
--- KEYS[2] string: the sum of the units in KEYS[1]
+-- key1 list of admissions, oldest first, each "<ms>:<units>" (one entry per admitted millisecond)
+-- key2 string: the sum of the units in key1
 -- Entries leave the window at <ms> + periodMs. Writes trim the expired head on the way; both keys
 -- expire when the newest entry leaves the window.
+local keys_per_decision = 2
 local capacity = limit
 
 local function entry(i) -- the entry at index i as (ms, units), or nil
-  local e = redis.call('LINDEX', KEYS[1], i)
+  local e = redis.call('LINDEX', key1, i)
   if not e then return nil end
   local ms, units = string.match(e, '^(%d+):(%d+)$')
   return tonumber(ms), tonumber(units)
@@ -14,7 +15,7 @@ end
 
 local function load_state()
   -- Entries are appended at max(now, newest), so the log stays ordered.
-  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local used = tonumber(redis.call('GET', key2) or '0')
   local newest = entry(-1)
   if newest and now < newest then now = newest end
   local expired = 0 -- entries at the head that have left the window
@@ -39,16 +40,16 @@ local function retry_after(s, c)
   return retry
 end
 local function trim(s)
-  if s.expired > 0 then redis.call('LTRIM', KEYS[1], s.expired, -1) end
+  if s.expired > 0 then redis.call('LTRIM', key1, s.expired, -1) end
   s.expired = 0
 end
 local function take(s, c)
   trim(s)
   local ms, units = entry(-1)
   if ms == now then
-    redis.call('LSET', KEYS[1], -1, now .. ':' .. (units + c))
+    redis.call('LSET', key1, -1, now .. ':' .. (units + c))
   else
-    redis.call('RPUSH', KEYS[1], now .. ':' .. c)
+    redis.call('RPUSH', key1, now .. ':' .. c)
   end
   s.used = s.used + c
 end
@@ -62,9 +63,9 @@ local function give(s, c)
     local back = math.min(left, units)
     left, s.used = left - back, s.used - back
     if back == units then
-      redis.call('RPOP', KEYS[1])
+      redis.call('RPOP', key1)
     else
-      redis.call('LSET', KEYS[1], -1, ms .. ':' .. (units - back))
+      redis.call('LSET', key1, -1, ms .. ':' .. (units - back))
     end
   end
 end
@@ -76,9 +77,9 @@ local function describe(s)
 end
 local function save(s, reset)
   if reset == 0 then
-    redis.call('DEL', KEYS[1], KEYS[2])
+    redis.call('DEL', key1, key2)
   else
-    redis.call('SET', KEYS[2], s.used, 'PX', reset)
-    redis.call('PEXPIRE', KEYS[1], reset)
+    redis.call('SET', key2, s.used, 'PX', reset)
+    redis.call('PEXPIRE', key1, reset)
   end
 end

@@ -1,7 +1,7 @@
 -- token-bucket/consume-1.lua: take `cost` units if they fit, atomically; otherwise say when they would. Mirrors applyOp over token-bucket.ts.
--- KEYS[1]  hash { k = tokens x periodMs, t = when k was last brought up to date (ms) }
--- ARGV[1]  cost, 1 to the capacity   ARGV[2] limit (tokens refilled per periodMs)   ARGV[3] periodMs   ARGV[4] burst (capacity)
--- returns  { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
+-- KEYS     per decision: hash { k = tokens x periodMs, t = when k was last brought up to date (ms) }
+-- ARGV     limit (tokens refilled per periodMs), periodMs, burst (capacity), then one cost per decision
+-- returns  per decision, flattened: { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
 --!include ../lib/consume.lib.lua

@@ -1,14 +1,15 @@
 -- token-bucket/state.lib.lua: the state functions of token-bucket.ts, over
--- KEYS[1] hash { k = tokens x periodMs, t = when k was last brought up to date (ms) }.
+-- key1 hash { k = tokens x periodMs, t = when k was last brought up to date (ms) }.
 -- Tokens are counted in 1/periodMs of a token, so the refill is exactly `limit` units per ms.
 -- A missing key is a full bucket; the key expires when the bucket would be full again.
+local keys_per_decision = 1
 local capacity = burst
 local full = burst * period
 
 local function load_state()
   -- Refill for the time elapsed (capped at what fills an empty bucket).
   local tokens = full
-  local stored = redis.call('HMGET', KEYS[1], 'k', 't')
+  local stored = redis.call('HMGET', key1, 'k', 't')
   if stored[1] then
     local at = tonumber(stored[2])
     if now < at then now = at end
@@ -24,9 +25,9 @@ local function retry_after(s, c) return ceil_div(c * period - s.tokens, limit) e
 local function describe(s) return floor_div(s.tokens, period), ceil_div(full - s.tokens, limit) end
 local function save(s, reset)
   if reset == 0 then
-    redis.call('DEL', KEYS[1])
+    redis.call('DEL', key1)
   else
-    redis.call('HSET', KEYS[1], 'k', s.tokens, 't', now)
-    redis.call('PEXPIRE', KEYS[1], reset)
+    redis.call('HSET', key1, 'k', s.tokens, 't', now)
+    redis.call('PEXPIRE', key1, reset)
   end
 end
