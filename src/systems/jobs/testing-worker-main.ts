@@ -6,17 +6,27 @@
  * - `effect-plain` writes it, then returns: a crash between the two runs the
  *   job again, so it appears at least once (an idempotent handler would use
  *   INSERT ... ON CONFLICT DO NOTHING and get exactly once too).
+ * Both commit without waiting for the WAL flush: the test kills workers, not
+ * PostgreSQL, and 100,000 flushes on a small disk would be the whole runtime.
  */
 import { runWorkerProcess } from './worker-process.js'
 
 await runWorkerProcess((db) => ({
   'effect-tx': {
     handler: (_payload, ctx) =>
-      ctx.completeWith((tx) => tx.query('INSERT INTO effects_tx (job_id) VALUES ($1)', [ctx.job.id])),
+      ctx.completeWith((tx) =>
+        tx.query(
+          "INSERT INTO effects_tx (job_id) SELECT $1 FROM (SELECT set_config('synchronous_commit', 'off', true)) c",
+          [ctx.job.id],
+        ),
+      ),
   },
   'effect-plain': {
     async handler(_payload, ctx) {
-      await db.query('INSERT INTO effects_plain (job_id) VALUES ($1)', [ctx.job.id])
+      await db.query(
+        "INSERT INTO effects_plain (job_id) SELECT $1 FROM (SELECT set_config('synchronous_commit', 'off', true)) c",
+        [ctx.job.id],
+      )
     },
   },
 }))
