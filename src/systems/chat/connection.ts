@@ -84,8 +84,9 @@ class RoomSubscription implements FeedListener {
       this.conn.overflow()
       return
     }
+    // Advanced only once sent: an overflow reports the last offset the client was actually sent.
+    if (!this.conn.sendEvent(text)) return
     this.next = event.offset + 1
-    this.conn.sendEvent(text)
     // A member who left (or was removed) stops receiving the room after seeing that event.
     if (event.type === 'update' && event.kind === 'leave' && event.user === this.conn.user)
       this.conn.unsubscribe(this.room, 'left')
@@ -140,14 +141,15 @@ export class Connection {
     this.sendFrame(errorFrame(err, id, room))
   }
 
-  /** Send a room event, unless the buffer is over its bound: then resync instead. */
-  sendEvent(text: string): void {
-    if (this.closed) return
+  /** Send a room event, unless the buffer is over its bound: then resync instead (and return false). */
+  sendEvent(text: string): boolean {
+    if (this.closed) return false
     if (this.transport.buffered() > this.hooks.sendBufferBytes) {
       this.overflow()
-      return
+      return false
     }
     this.transport.send(text)
+    return true
   }
 
   /** The buffer overflowed: drop every subscription and tell the client where to resume. */
@@ -199,12 +201,14 @@ export class Connection {
     const lowWater = this.hooks.sendBufferBytes / 2
     try {
       while (sub.state === 'replaying' && sub.next <= head) {
-        if (this.transport.buffered() > lowWater) await this.transport.drained(lowWater)
-        if (sub.state !== 'replaying') return
         const events = await this.hooks.messages.replay(sub.room, sub.next - 1, head, this.hooks.replayPage)
-        if (sub.state !== 'replaying') return
         if (events.length === 0) break
-        for (const e of events) sub.emit(e, JSON.stringify(e))
+        for (const e of events) {
+          // Replay at the reader's pace: it never fills the buffer up to the resync bound.
+          if (this.transport.buffered() > lowWater) await this.transport.drained(lowWater)
+          if (sub.state !== 'replaying') return
+          sub.emit(e, JSON.stringify(e))
+        }
       }
       if (sub.state !== 'replaying') return
       const held = sub.held

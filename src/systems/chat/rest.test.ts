@@ -17,7 +17,7 @@ describe.each(backends())('chat REST API (%s)', (backend) => {
   it('documents every route in OpenAPI', async () => {
     const res = await fetch(`${t.url}/openapi.json`)
     expect(res.status).toBe(200)
-    const paths = Object.keys((await res.json()).paths)
+    const paths = Object.keys(((await res.json()) as { paths: object }).paths)
     expect(paths).toEqual(
       expect.arrayContaining(['/chat/rooms', '/chat/rooms/{room}/messages', '/chat/search']),
     )
