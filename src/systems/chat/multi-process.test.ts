@@ -1,0 +1,123 @@
+/**
+ * Real server processes (`node --import tsx src/main.ts`) sharing
+ * PostgreSQL and NATS JetStream, the way the chat scales out:
+ * - clients on two nodes, writers on both: every member gets every message
+ *   exactly once, in offset order;
+ * - the node a reader is connected to is killed (SIGKILL) mid-stream of
+ *   1,000 messages: the reader resumes on the other node from its last
+ *   offset and ends with all of them, in order, once; and the killed node's
+ *   users go offline on the survivors when its presence announcements stop.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { backendEnv, backends, uniqueId } from '../../platform/testing/backends.js'
+import { type ServerProcess, startServer } from '../../platform/testing/process.js'
+import { waitFor } from '../../platform/testing/wait.js'
+import { type Json, restClient, WsClient } from './testing.js'
+
+const ENTRY = 'src/main.ts'
+
+async function stop(p: ServerProcess | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return
+  p.kill('SIGTERM')
+  await p.exited
+}
+
+/** Message frames of `room` in arrival order. */
+function messages(c: WsClient, room: number): Json[] {
+  return c.frames.filter((f) => f.type === 'message' && f.room === room)
+}
+
+/** Send `n` messages from `c` with at most 100 in flight; resolves when all were acknowledged. */
+async function write(c: WsClient, room: number, n: number, tag: string): Promise<void> {
+  for (let i = 0; i < n; i += 100) {
+    const end = Math.min(n, i + 100)
+    for (let j = i; j < end; j++) c.send({ type: 'send', room, body: `${tag}${j}`, cid: `${tag}${j}` })
+    await c.next((f) => f.type === 'sent' && f.cid === `${tag}${end - 1}`, 60_000)
+  }
+}
+
+describe.skipIf(!backends().includes('services'))('chat on several processes', () => {
+  let a: ServerProcess | undefined
+  let b: ServerProcess | undefined
+  const env = {
+    SYSTEMS: 'chat',
+    CHAT_MESSAGES_PER_SECOND: '100000',
+    CHAT_PRESENCE_INTERVAL_MS: '300',
+    CHAT_SWEEP_MS: '200',
+    ...backendEnv('services', uniqueId()),
+  }
+  beforeAll(async () => {
+    // Started together: the migration lock makes concurrent boots safe, and one signing key wins.
+    ;[a, b] = await Promise.all([startServer({ entry: ENTRY, env }), startServer({ entry: ENTRY, env })])
+  }, 120_000)
+  afterAll(async () => {
+    await Promise.all([stop(a), stop(b)])
+  })
+
+  it('delivers every message to every member exactly once, in offset order, across nodes', async () => {
+    const apiA = restClient(a!.url)
+    const users = ['u1', 'u2', 'u3', 'u4']
+    // A token from one node is valid on the other: one key in PostgreSQL.
+    const tokens = await Promise.all(users.map((u) => apiA.token(u)))
+    const room = (await apiA.api('POST', '/rooms', tokens[0], { name: 'everyone', members: users })).body
+    const clients = await Promise.all(tokens.map((tok, i) => WsClient.connect(i < 2 ? a!.url : b!.url, tok)))
+    for (const c of clients) await c.request({ type: 'subscribe', room: room.id })
+    await Promise.all([write(clients[0]!, room.id, 200, 'a'), write(clients[2]!, room.id, 200, 'b')])
+    for (const c of clients) {
+      await waitFor('all 400 messages', () => messages(c, room.id).length >= 400, 60_000)
+      const offsets = messages(c, room.id).map((f) => f.offset)
+      expect(offsets).toEqual(Array.from({ length: 400 }, (_, i) => room.head + 1 + i))
+    }
+    // Each writer's own messages arrive in the order it sent them.
+    const bodies = messages(clients[1]!, room.id).map((f) => f.body)
+    const fromA = bodies.filter((x) => x.startsWith('a'))
+    expect(fromA).toEqual(Array.from({ length: 200 }, (_, i) => `a${i}`))
+    await Promise.all(clients.map((c) => c.close()))
+  }, 120_000)
+
+  it('resumes on another node after its node is killed mid-stream, and the dead node expires from presence', async () => {
+    const c = await startServer({ entry: ENTRY, env })
+    try {
+      const api = restClient(a!.url)
+      const [writerTok, readerTok, watcherTok] = await Promise.all([
+        api.token('writer'),
+        api.token('reader'),
+        api.token('watcher'),
+      ])
+      const room = (await api.api('POST', '/rooms', writerTok, { name: 'kill', members: ['reader'] })).body
+      const watcher = await WsClient.connect(b!.url, watcherTok)
+      let reader = await WsClient.connect(c.url, readerTok)
+      await reader.request({ type: 'subscribe', room: room.id, after: room.head })
+      await watcher.request({ type: 'watch', users: ['reader'] })
+      await watcher.next((f) => f.type === 'presence' && f.users.reader === 'online', 10_000)
+
+      const writer = await WsClient.connect(a!.url, writerTok)
+      const writing = write(writer, room.id, 1_000, 'k')
+      await waitFor('the reader mid-stream', () => messages(reader, room.id).length >= 50, 60_000)
+      c.kill('SIGKILL')
+      await c.exited
+      await waitFor('the reader to see the cut', () => reader.closed !== undefined)
+      const received = messages(reader, room.id)
+      expect(received.length).toBeLessThan(1_000)
+      // The watcher on B sees the reader go offline once C's announcements stop (3 intervals).
+      await watcher.next((f) => f.type === 'presence' && f.users.reader === 'offline', 10_000)
+
+      reader = await WsClient.connect(b!.url, readerTok)
+      await reader.request({ type: 'subscribe', room: room.id, after: received.at(-1).offset })
+      await writing
+      await waitFor(
+        'every message',
+        () => received.length + messages(reader, room.id).length >= 1_000,
+        60_000,
+      )
+      received.push(...messages(reader, room.id))
+      expect(received.map((f) => f.body)).toEqual(Array.from({ length: 1_000 }, (_, i) => `k${i}`))
+      expect(received.map((f) => f.offset)).toEqual(
+        Array.from({ length: 1_000 }, (_, i) => room.head + 1 + i),
+      )
+      await Promise.all([reader.close(), writer.close(), watcher.close()])
+    } finally {
+      await stop(c)
+    }
+  }, 180_000)
+})
