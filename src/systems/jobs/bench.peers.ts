@@ -30,7 +30,7 @@ const RUN_ID = randomBytes(3).toString('hex')
 const SCHEMA = (name: string) => `jobsbench_${RUN_ID}_${name}`
 const url = () => testServiceUrls().databaseUrl
 
-/** Blueprints: addJob/addJobs and one JobWorker per concurrency level (its own queue). */
+/** Blueprints: addJob/addJobs and one JobWorker per concurrency level (its own queue), at the shipped defaults. */
 export class BlueprintsSide implements QueueSide {
   private db!: Db
   private fixture!: WorkerFixture
@@ -71,7 +71,7 @@ export class BlueprintsSide implements QueueSide {
     if (this.started.has(c)) return
     const w = await this.fixture.worker(
       { noop: { handler: () => this.handlers.get(c)!() } },
-      { concurrency: c, queueConcurrency: c, fetchBatch: Math.max(c, 1), queues: [`c${c}`], pollMs: 2_000 },
+      { concurrency: c, queueConcurrency: c, fetchBatch: 50, prefetch: 10, queues: [`c${c}`], pollMs: 2_000 },
     )
     this.started.set(c, w)
   }

@@ -3,7 +3,7 @@
  * catch-up policy; three schedulers running at once enqueue every tick
  * exactly once.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { settle } from '../../platform/testing/wait.js'
 import { checkCron, latestTicks, nextTick, ticksBetween } from './cron.js'
@@ -90,6 +90,8 @@ describe('cron expressions', () => {
 })
 
 describe.each(backends())('cron scheduler (%s)', (backend) => {
+  // Opening the backend (PGlite boots in seconds) is not part of any test's time.
+  beforeAll(() => testDb(backend))
   let f: WorkerFixture | undefined
   afterEach(async () => {
     await f?.close()

@@ -4,7 +4,7 @@
  * shared by two flows, the case of taskforcesh/bullmq#1021) run every node
  * exactly once and in order; a failed parent fails or releases its children.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
 import { addJob } from './enqueue.js'
@@ -14,6 +14,8 @@ import type { TaskDefinition } from './types.js'
 import { migrateJobs, WorkerFixture } from './worker-fixture.js'
 
 describe.each(backends())('dependencies (%s)', (backend) => {
+  // Opening the backend (PGlite boots in seconds) is not part of any test's time.
+  beforeAll(() => testDb(backend))
   let f: WorkerFixture | undefined
   afterEach(async () => {
     await f?.close()

@@ -66,6 +66,7 @@ describe.skipIf(!backends().includes('services'))(
         JOBS_CONCURRENCY: '40',
         JOBS_QUEUE_CONCURRENCY: '40',
         JOBS_LEASE_MS: '2000',
+        JOBS_PREFETCH: '10',
         JOBS_POLL_MS: '250',
         JOBS_SHUTDOWN_GRACE_MS: '5000',
       }

@@ -6,6 +6,7 @@
  */
 import type { Db } from '../../platform/db/port.js'
 import type { QueueLimits } from './rate-limits.js'
+import type { FetchedJob } from './types.js'
 
 export class QueueSlot implements QueueLimits {
   paused = false
@@ -15,6 +16,8 @@ export class QueueSlot implements QueueLimits {
   groupRateLimit: number | null = null
   groupRatePeriodMs: number | null = null
   running = 0
+  /** Jobs fetched ahead of free slots, leased, not started yet. */
+  buffer: FetchedJob[] = []
   fetching: Promise<void> | undefined
   /** Incremented by every wake-up (NOTIFY, poll). */
   wakes = 1

@@ -24,6 +24,12 @@ export const settings = {
     max: 1_000,
     doc: 'most jobs taken by one fetch (bounded by free slots)',
   }),
+  JOBS_PREFETCH: int({
+    default: 10,
+    min: 0,
+    max: 1_000,
+    doc: 'jobs per queue a worker fetches ahead of free slots, held leased and ready to start (0: none)',
+  }),
   JOBS_LEASE_MS: int({
     default: 30_000,
     min: 100,

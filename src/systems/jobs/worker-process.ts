@@ -43,6 +43,7 @@ export async function runWorkerProcess(tasks: (db: Db) => Record<string, TaskDef
     concurrency: s.JOBS_CONCURRENCY,
     queueConcurrency: s.JOBS_QUEUE_CONCURRENCY,
     fetchBatch: s.JOBS_FETCH_BATCH,
+    prefetch: s.JOBS_PREFETCH,
     leaseMs: s.JOBS_LEASE_MS,
     pollMs: s.JOBS_POLL_MS,
     defaultTimeoutMs: s.JOBS_DEFAULT_TIMEOUT_MS,

@@ -4,7 +4,7 @@
  * (a slow worker keeps its job; a hung one loses it and its late completion
  * is refused and counted), graceful shutdown, cancel of a running job.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../platform/db/port.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { settle, waitFor } from '../../platform/testing/wait.js'
@@ -37,6 +37,8 @@ async function stateOf(store: JobsStore, id: string): Promise<string | undefined
 }
 
 describe.each(backends())('worker (%s)', (backend) => {
+  // Opening the backend (PGlite boots in seconds) is not part of any test's time.
+  beforeAll(() => testDb(backend))
   let f: WorkerFixture | undefined
   afterEach(async () => {
     await f?.close()

@@ -43,6 +43,12 @@ export interface WorkerOptions {
   defaultTimeoutMs: number
   backoff: Backoff
   shutdownGraceMs: number
+  /**
+   * Jobs per queue fetched ahead of free slots and held leased, ready to start
+   * (default 0). A fetch round trip then overlaps running jobs instead of
+   * following them; the price is that a process holds a few jobs others could run.
+   */
+  prefetch?: number
   /** Heartbeat period; default leaseMs / 3. 0 turns heartbeats off (tests of lease expiry). */
   heartbeatMs?: number
   /** Only these queues (default: every queue). */
@@ -101,6 +107,7 @@ export class JobWorker implements Worker, AttemptHost {
     await this.unlisten?.().catch(() => {})
     // Fetches in flight finish first (what they bring back is handed back at once).
     await this.slots.fetchesDone()
+    for (const q of this.slots.all()) this.releaseBuffer(q)
     if (this.running > 0) {
       const grace = new Promise<void>((r) => setTimeout(r, this.o.shutdownGraceMs).unref())
       await Promise.race([grace, new Promise<void>((r) => this.idleWaiters.push(r))])
@@ -113,7 +120,23 @@ export class JobWorker implements Worker, AttemptHost {
 
   /** Wake a queue now (tests; the NOTIFY does this in production). */
   wake(queue?: string): void {
-    for (const q of this.slots.all()) if (!queue || q.name === queue) this.poke(q)
+    for (const q of this.slots.all()) {
+      if (queue && q.name !== queue) continue
+      if (q.paused) this.releaseBuffer(q)
+      else this.poke(q)
+    }
+  }
+
+  /** Hand back the jobs fetched ahead and not started (paused queue, shutdown). */
+  private releaseBuffer(q: QueueSlot): void {
+    if (q.buffer.length === 0) return
+    const jobs = q.buffer.splice(0)
+    this.track(
+      this.store.release(
+        jobs.map((j) => j.id),
+        jobs.map((j) => j.lease),
+      ),
+    )
   }
 
   private async flushWrites(): Promise<void> {
@@ -145,13 +168,19 @@ export class JobWorker implements Worker, AttemptHost {
     this.pump(q)
   }
 
-  /** Fetch for `q` if it may have work, has free slots, and no fetch is in flight. */
+  /**
+   * Start fetched-ahead jobs in free slots; then fetch for `q` if it may have
+   * work, has room (free slots plus the prefetch) and no fetch is in flight.
+   */
   private pump(q: QueueSlot): void {
-    if (this.stopping || q.paused || q.fetching || q.wakes === q.emptyAt) return
-    if (q.limitedUntil > Date.now()) return
-    const free = Math.min(q.concurrency - q.running, this.o.concurrency - this.running, this.o.fetchBatch)
-    if (free <= 0) return
-    q.fetching = this.fetch(q, free)
+    if (this.stopping || q.paused) return
+    while (q.buffer.length > 0 && q.running < q.concurrency && this.running < this.o.concurrency)
+      this.begin(q, q.buffer.shift()!)
+    if (q.fetching || q.wakes === q.emptyAt || q.limitedUntil > Date.now()) return
+    const free = Math.max(Math.min(q.concurrency - q.running, this.o.concurrency - this.running), 0)
+    const want = Math.min(free + (this.o.prefetch ?? 0) - q.buffer.length, this.o.fetchBatch)
+    if (want <= 0) return
+    q.fetching = this.fetch(q, want)
   }
 
   private async fetch(q: QueueSlot, n: number): Promise<void> {
@@ -177,7 +206,7 @@ export class JobWorker implements Worker, AttemptHost {
         )
         return
       }
-      for (const job of jobs) this.begin(q, job)
+      for (const job of jobs) q.buffer.push(job)
     } catch (err) {
       this.logError(err)
       got = -1
@@ -356,19 +385,27 @@ export class JobWorker implements Worker, AttemptHost {
   }
 
   private readonly onHeartbeat = (): void => {
-    if (this.held.size === 0) return
     const ids: string[] = []
     const leases: string[] = []
     for (const a of this.held.values()) {
       ids.push(a.job.id)
       leases.push(a.job.lease)
     }
+    for (const q of this.slots.all())
+      for (const j of q.buffer) {
+        ids.push(j.id)
+        leases.push(j.lease)
+      }
+    if (ids.length === 0) return
     this.store.heartbeat(ids, leases, this.o.leaseMs).then((kept) => {
       for (const id of ids) {
+        if (kept.has(id)) continue
         const a = this.held.get(id)
         // Gone from the database's active set while still running here: someone took it back.
-        if (a && !kept.has(id) && !a.isSettled) a.lose()
+        if (a && !a.isSettled) a.lose()
       }
+      for (const q of this.slots.all())
+        if (q.buffer.some((j) => !kept.has(j.id))) q.buffer = q.buffer.filter((j) => kept.has(j.id))
     }, this.logError)
   }
 }
