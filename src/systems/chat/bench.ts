@@ -1,0 +1,364 @@
+/**
+ * The chat benchmark (`npm run bench -- chat`): room fan-out, Blueprints vs
+ * Socket.IO 4 (rooms, `io.to(room).emit`, WebSocket transport only).
+ *
+ * - fanout: 10 rooms x 50 members (500 connections); one member of each room
+ *   sends, keeping 8 messages in flight (the next goes when its own copy comes
+ *   back). Ops = messages delivered to members per second; latency = send to
+ *   receipt at each member.
+ * - fanout-5k: 100 rooms x 50 members (5,000 connections), 2 in flight per room.
+ *
+ * Not the same work, and the table says so: every Blueprints message is
+ * committed to PostgreSQL (PGlite by default, as `npm start` runs) with its
+ * offset before it is delivered, and can be replayed; Socket.IO keeps nothing.
+ * Before the scenarios each server's memory is sampled with 5,000 idle
+ * connections and the connections 1 GiB holds is printed on stderr.
+ *
+ * This file is also the entry of the Socket.IO server (env CHAT_BENCH_SOCKETIO):
+ * only bench.ts may import devDependencies.
+ */
+
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { Server as SocketIoServer } from 'socket.io'
+import { type Socket, io as socketIoClient } from 'socket.io-client'
+import WebSocket from 'ws'
+import { startChild } from '../../../bench/harness/child.js'
+import { listeningUrlFromLine, startBlueprints } from '../../../bench/harness/servers.js'
+import type { BenchScenario, BenchSuite, CustomLoad, StartedServer } from '../../../bench/types.js'
+
+// ---- child mode: the Socket.IO server -----------------------------------------------------------
+
+if (process.env.CHAT_BENCH_SOCKETIO !== undefined) {
+  const http = createServer((req, res) => {
+    if (req.url === '/ping') res.end('ok')
+  })
+  const io = new SocketIoServer(http, { transports: ['websocket'], serveClient: false })
+  io.on('connection', (socket) => {
+    socket.on('join', (room: string, ack: () => void) => {
+      void socket.join(room)
+      ack()
+    })
+    socket.on('msg', (room: string, body: string) => {
+      io.to(room).emit('msg', room, body, socket.id)
+    })
+  })
+  http.listen(0, '127.0.0.1', () => {
+    const { port } = http.address() as { port: number }
+    process.stdout.write(`${JSON.stringify({ listening: `http://127.0.0.1:${port}` })}\n`)
+  })
+}
+
+// ---- shared client side -------------------------------------------------------------------------
+
+/** What one scenario's clients measure; shared by the sides. */
+class Meter {
+  active = false
+  delivered = 0
+  latencies: number[] = []
+
+  record(sentAt: number): void {
+    if (!this.active) return
+    this.delivered++
+    // Keep the sample bounded: every delivery counts, one in four latencies is kept.
+    if ((this.delivered & 3) === 0) this.latencies.push(performance.now() - sentAt)
+  }
+}
+
+interface Side {
+  /** Open R x M connections and join every member to its room. */
+  connect(url: string, rooms: number, members: number): Promise<void>
+  /** Make room `r`'s sender send one message stamped with `now`. */
+  send(r: number): void
+  close(): Promise<void>
+}
+
+/** Run `side` for `durationMs`: each room keeps `window` messages in flight. */
+async function drive(
+  side: Side,
+  meter: Meter,
+  inflight: number[],
+  rooms: number,
+  window: number,
+  ms: number,
+) {
+  meter.active = true
+  meter.delivered = 0
+  meter.latencies = []
+  const start = performance.now()
+  for (let r = 0; r < rooms; r++) for (let i = inflight[r]!; i < window; i++) side.send(r)
+  await new Promise((r) => setTimeout(r, ms))
+  meter.active = false
+  const elapsed = performance.now() - start
+  // Let messages in flight land so the next slice starts clean.
+  const deadline = Date.now() + 5_000
+  while (inflight.some((n) => n > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  return { ops: Math.round((meter.delivered * ms) / elapsed), latenciesMs: meter.latencies }
+}
+
+// ---- Blueprints side ----------------------------------------------------------------------------
+
+class BlueprintsSide implements Side {
+  private readonly sockets: WebSocket[] = []
+  private senders: WebSocket[] = []
+  private roomIds: number[] = []
+  constructor(
+    private readonly meter: Meter,
+    readonly inflight: number[],
+    private readonly window: () => number,
+  ) {}
+
+  async connect(url: string, rooms: number, members: number): Promise<void> {
+    const api = async (path: string, token: string | undefined, body: unknown) => {
+      const res = await fetch(`${url}/chat${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify(body),
+      })
+      if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+      return (await res.json()) as { token: string; id: number }
+    }
+    for (let r = 0; r < rooms; r++) {
+      const names = Array.from({ length: members }, (_, m) => `r${r}m${m}`)
+      const tokens: string[] = []
+      for (const n of names) tokens.push((await api('/tokens', undefined, { user: n })).token)
+      const room = (await api('/rooms', tokens[0], { name: `bench ${r}`, members: names.slice(1) }))
+        .id as number
+      this.roomIds.push(room)
+      this.inflight.push(0)
+      const sockets = await Promise.all(tokens.map((t, m) => this.open(url, t, room, r, m === 0)))
+      this.senders.push(sockets[0]!)
+    }
+  }
+
+  private async open(
+    url: string,
+    token: string,
+    room: number,
+    r: number,
+    sender: boolean,
+  ): Promise<WebSocket> {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat/ws?access_token=${token}`)
+    this.sockets.push(ws)
+    await new Promise<void>((resolve, reject) => {
+      ws.on('error', reject)
+      ws.on('message', (data) => {
+        const f = JSON.parse(data.toString()) as { type: string; body?: string; id?: string }
+        if (f.type === 'message') {
+          this.meter.record(Number(f.body))
+          if (sender) {
+            this.inflight[r]!--
+            if (this.meter.active && this.inflight[r]! < this.window()) this.send(r)
+          }
+        } else if (f.type === 'subscribed') resolve()
+        else if (f.type === 'hello') ws.send(JSON.stringify({ v: 1, type: 'subscribe', room, id: 's' }))
+        else if (f.type === 'error') reject(new Error(JSON.stringify(f)))
+      })
+    })
+    return ws
+  }
+
+  send(r: number): void {
+    this.inflight[r]!++
+    this.senders[r]!.send(
+      JSON.stringify({ v: 1, type: 'send', room: this.roomIds[r], body: String(performance.now()) }),
+    )
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate()
+  }
+}
+
+// ---- Socket.IO side -----------------------------------------------------------------------------
+
+class SocketIoSide implements Side {
+  private readonly sockets: Socket[] = []
+  private senders: Socket[] = []
+  constructor(
+    private readonly meter: Meter,
+    readonly inflight: number[],
+    private readonly window: () => number,
+  ) {}
+
+  async connect(url: string, rooms: number, members: number): Promise<void> {
+    for (let r = 0; r < rooms; r++) {
+      this.inflight.push(0)
+      const sockets = await Promise.all(
+        Array.from({ length: members }, async (_, m) => {
+          const s = socketIoClient(url, { transports: ['websocket'], forceNew: true, reconnection: false })
+          this.sockets.push(s)
+          s.on('msg', (_room: string, body: string, from: string) => {
+            this.meter.record(Number(body))
+            if (m === 0 && from === s.id) {
+              this.inflight[r]!--
+              if (this.meter.active && this.inflight[r]! < this.window()) this.send(r)
+            }
+          })
+          await new Promise<void>((resolve, reject) => {
+            s.once('connect', () => resolve())
+            s.once('connect_error', reject)
+          })
+          await new Promise<void>((resolve) => s.emit('join', `room${r}`, () => resolve()))
+          return s
+        }),
+      )
+      this.senders.push(sockets[0]!)
+    }
+  }
+
+  send(r: number): void {
+    this.inflight[r]!++
+    this.senders[r]!.emit('msg', `room${r}`, String(performance.now()))
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.disconnect()
+  }
+}
+
+// ---- servers and memory -------------------------------------------------------------------------
+
+const blueprints = (): Promise<StartedServer> =>
+  startBlueprints({
+    name: 'blueprints chat',
+    env: {
+      SYSTEMS: 'chat',
+      CHAT_MESSAGES_PER_SECOND: '100000',
+      CHAT_MAX_CONNECTIONS_PER_USER: '10',
+      METRICS_ENABLED: 'true',
+    },
+  })
+const socketIo = (): Promise<StartedServer> =>
+  startChild({
+    name: 'socket.io',
+    entry: 'src/systems/chat/bench.ts',
+    env: { CHAT_BENCH_SOCKETIO: '1' },
+    urlFromLine: listeningUrlFromLine,
+    readyPath: '/ping',
+    readyStatus: 200,
+  })
+
+/** Resident memory of a process, in MiB. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : Number.NaN
+}
+
+/** Open `n` idle connections, measure the server's memory per connection, and print what 1 GiB holds. */
+async function idleMemory(name: string, server: StartedServer, make: () => Side, n: number): Promise<void> {
+  const before = rssMb(server.pid)
+  const side = make()
+  await side.connect(server.url, n / 50, 50)
+  await new Promise((r) => setTimeout(r, 2_000))
+  const after = rssMb(server.pid)
+  const per = ((after - before) * 1024) / n
+  process.stderr.write(
+    `chat bench: ${name}: ${n} idle connections: RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB, ` +
+      `${per.toFixed(1)} KiB each; 1 GiB holds ~${Math.floor((1024 * 1024) / per).toLocaleString('en')} beyond the base process\n`,
+  )
+  await side.close()
+}
+
+// ---- scenarios ----------------------------------------------------------------------------------
+
+function scenario(
+  name: string,
+  description: string,
+  rooms: number,
+  members: number,
+  window: number,
+): BenchScenario {
+  const subject = (
+    label: string,
+    role: 'system' | 'peer',
+    start: () => Promise<StartedServer>,
+    kind: 'bp' | 'sio',
+  ) => {
+    const meter = new Meter()
+    const inflight: number[] = []
+    const side: Side =
+      kind === 'bp'
+        ? new BlueprintsSide(meter, inflight, () => window)
+        : new SocketIoSide(meter, inflight, () => window)
+    const load: CustomLoad = {
+      kind: 'custom',
+      run: ({ durationMs }) => drive(side, meter, inflight, rooms, window, durationMs),
+    }
+    return {
+      name: label,
+      role,
+      start,
+      prepare: async (server: StartedServer | undefined) => {
+        await side.connect(server!.url, rooms, members)
+      },
+      load,
+    }
+  }
+  return {
+    name,
+    description,
+    subjects: [
+      subject('blueprints (each message stored in PGlite)', 'system', blueprints, 'bp'),
+      subject('socket.io 4 (nothing stored)', 'peer', socketIo, 'sio'),
+    ],
+    goals: { 'socket.io 4 (nothing stored)': 3 },
+  }
+}
+
+const fanout = scenario(
+  'fanout',
+  '10 rooms x 50 members, one sender per room with 8 in flight: messages delivered per second',
+  10,
+  50,
+  8,
+)
+const fanout5k = scenario(
+  'fanout-5k',
+  '100 rooms x 50 members (5,000 connections), 2 in flight per room: delivered per second',
+  100,
+  50,
+  2,
+)
+
+/** Measured once, before the first scenario uses the servers. */
+const idle: BenchScenario = {
+  name: 'idle-connections',
+  description:
+    '5,000 idle connections on each server (memory per connection is printed on stderr); ops = pings/s',
+  subjects: (
+    [
+      ['blueprints (each message stored in PGlite)', 'system', blueprints, 'bp'],
+      ['socket.io 4 (nothing stored)', 'peer', socketIo, 'sio'],
+    ] as const
+  ).map(([label, role, start, kind]) => {
+    let server: StartedServer | undefined
+    return {
+      name: label,
+      role,
+      start,
+      prepare: async (s: StartedServer | undefined) => {
+        server = s
+        await idleMemory(
+          label,
+          s!,
+          () =>
+            kind === 'bp'
+              ? new BlueprintsSide(new Meter(), [], () => 0)
+              : new SocketIoSide(new Meter(), [], () => 0),
+          5_000,
+        )
+      },
+      load: {
+        kind: 'custom',
+        async run({ durationMs }) {
+          // Nothing to load: the result of this scenario is the memory line on stderr.
+          await new Promise((r) => setTimeout(r, Math.min(durationMs, 100)))
+          return { ops: server ? 1 : 0, latenciesMs: [0] }
+        },
+      } satisfies CustomLoad,
+    }
+  }),
+}
+
+export default { system: 'chat', scenarios: [idle, fanout, fanout5k] } satisfies BenchSuite
