@@ -14,8 +14,10 @@ describe('memory store', () => {
     for (let i = 0; i < 50; i++) await store.apply(`idle-${i}`, 'consume', 1)
     expect(store.size()).toBe(50)
     now += 2000 // every idle key is fresh again (resetMs <= 2 x period)
-    // Each call checks a couple of the least recently used keys, so traffic on one key sweeps the rest.
-    for (let i = 0; i < 30; i++) await store.apply('busy', 'peek', 1)
+    // Each call checks one more key (a cursor lapping the map), so traffic on one key sweeps the rest.
+    for (let i = 0; i < 49; i++) await store.apply('busy', 'peek', 1)
+    expect(store.size()).toBe(1)
+    await store.apply('busy', 'peek', 1)
     expect(store.size()).toBe(0)
     await store.apply('busy', 'consume', 1)
     await store.apply('busy', 'refund', 1)

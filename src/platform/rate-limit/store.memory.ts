@@ -6,12 +6,17 @@
  *
  * Memory stays bounded two ways:
  * - expiry: an entry is fresh again after its `resetMs`, so it is dropped then
- *   (lazily on access, and a couple of entries are checked on every call by
+ *   (lazily on access, and one more entry is checked on every call by
  *   a cursor that laps the map, which sweeps idle keys without a timer);
- * - `maxKeys`: beyond it the least recently used key is evicted. An evicted
- *   key that was still limited starts fresh (fails open), so size it above
- *   the number of keys active within one period.
- * Map insertion order is the LRU order: a touched key is re-inserted at the end.
+ * - `maxKeys`: beyond it a key not used lately is evicted (CLOCK, the
+ *   second-chance approximation of LRU: each use after the first sets a bit; eviction walks
+ *   from the oldest insertion, gives a used key a second chance at the end and
+ *   clears its bit, and evicts the first unused one). An evicted key that was
+ *   still limited starts fresh (fails open), so size it above the number of
+ *   keys active within one period.
+ * Moving a key to the end on every use (exact LRU) costs a delete and a set
+ * per decision and leaves holes that every later walk pays for; CLOCK writes
+ * one boolean.
  *
  * Memory per key (V8, 64-bit, measured by compare.ts with 11-character keys):
  * ~150 bytes for the window and bucket algorithms (Map entry, key string, a
@@ -50,10 +55,12 @@ interface Entry {
   state: unknown
   /** When the state becomes fresh again (clock ms): the entry can be dropped from then on. */
   expiresAt: number
+  /** Used since the eviction walk last passed it (CLOCK's reference bit). */
+  used: boolean
 }
 
-/** How many of the least recently used entries each call checks for expiry. */
-const SWEEP_PER_CALL = 2
+/** How many entries each call checks for expiry (the sweeping cursor's step). */
+const SWEEP_PER_CALL = 1
 
 export interface MemoryStore extends RateLimitStore {
   /** How many keys are held (expired ones not yet swept included). */
@@ -72,9 +79,8 @@ export function createMemoryStore(
   const entries = (opts.state as unknown as Map<string, Entry> | undefined) ?? new Map<string, Entry>()
 
   // A live iterator that walks the map a few entries per call and starts over at the end: every
-  // entry is checked once per lap. A fresh iterator per call would walk past the deleted slots
-  // that move-to-end leaves at the front of the table, over and over (it cost 95% of the
-  // throughput at 50 000 keys).
+  // entry is checked once per lap. (A fresh iterator per call would walk past every deleted slot
+  // at the front of the table, over and over.)
   let cursor = entries.keys()
   function sweep(now: number): void {
     for (let i = 0; i < SWEEP_PER_CALL; i++) {
@@ -87,29 +93,49 @@ export function createMemoryStore(
       const entry = entries.get(next.value)
       if (entry && entry.expiresAt <= now) entries.delete(next.value)
     }
-    // Evict from the least recently used end until back under the bound.
-    if (entries.size > maxKeys)
-      for (const key of entries.keys()) {
-        if (entries.size <= maxKeys) break
-        entries.delete(key)
+    if (entries.size > maxKeys) evict()
+  }
+
+  function evict(): void {
+    // Each key is passed at most twice (a used one moves to the end with its bit cleared), so this ends.
+    for (const [key, entry] of entries) {
+      if (entries.size <= maxKeys) return
+      entries.delete(key)
+      if (entry.used) {
+        entry.used = false
+        entries.set(key, entry)
       }
+    }
   }
 
   function apply(key: string, op: Op, cost: number): RateLimitResult {
     const clockNow = Math.floor(clock())
     let entry = entries.get(key)
-    if (entry && entry.expiresAt <= clockNow) entry = undefined
-    entries.delete(key)
+    if (entry !== undefined && entry.expiresAt <= clockNow) {
+      entries.delete(key)
+      entry = undefined
+    }
     const t = applyOp(alg, entry?.state, op, cost, clockNow, limits)
-    if (t.changed)
-      entry = t.state === undefined ? undefined : { state: t.state, expiresAt: t.now + t.result.resetMs }
-    if (entry) entries.set(key, entry) // (re)inserted last: most recently used
+    if (t.changed) {
+      if (t.state === undefined) {
+        if (entry) entries.delete(key)
+        entry = undefined
+      } else if (entry) {
+        entry.state = t.state
+        entry.expiresAt = t.now + t.result.resetMs
+        entry.used = true
+      } else {
+        // A new key starts unreferenced: it is the first to go unless it is used again.
+        entries.set(key, { state: t.state, expiresAt: t.now + t.result.resetMs, used: false })
+      }
+    } else if (entry) entry.used = true
     sweep(clockNow)
     return t.result
   }
 
   return {
-    apply: async (key, op, cost) => apply(key, op, cost),
+    // Resolved at once (the decision is synchronous); a plain promise, not an async wrapper.
+    apply: (key, op, cost) => Promise.resolve(apply(key, op, cost)),
     reset: async (key) => {
       entries.delete(key)
     },
