@@ -24,7 +24,7 @@ describe('memory store', () => {
     expect(store.size()).toBe(0) // refunded to fresh: nothing left to keep
   })
 
-  it('holds at most maxKeys, evicting the least recently used', async () => {
+  it('holds at most maxKeys, evicting keys not used lately (CLOCK)', async () => {
     const limits = validateLimits({ algorithm: 'fixed-window', limit: 1, periodMs: 60_000 })
     const store = createMemoryStore('fixed-window', limits, { maxKeys: 100, clock: () => 5 })
     for (let i = 0; i < 1000; i++) {
