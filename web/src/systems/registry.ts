@@ -14,4 +14,5 @@ export interface SystemPageProps {
 export const systemPages: Record<string, LazyExoticComponent<ComponentType<SystemPageProps>>> = {
   'url-shortener': lazy(() => import('./url-shortener/page')),
   'rate-limiter': lazy(() => import('./rate-limiter/page')),
+  jobs: lazy(() => import('./jobs/page')),
 }

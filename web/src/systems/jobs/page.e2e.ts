@@ -1,0 +1,87 @@
+/**
+ * The jobs page in the browser: enqueue a job that completes and one that
+ * fails until it is dead (the demo tasks `noop` and `fail`, two attempts),
+ * see both reach their states in the live list, open the dead one and see
+ * its two failed attempts with their stacks, redrive it and see it run
+ * (and fail) twice more. States are awaited by bounded polling.
+ */
+import type { Page } from 'playwright-core'
+import type { SystemE2eContext } from '../../../e2e/types.js'
+
+/** Fail with `message` unless `ok`. */
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new Error(message)
+}
+
+/** Ask `probe` every 250 ms until it returns true, for at most `ms`. */
+async function until(page: Page, what: string, probe: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await probe()) return
+    await page.waitForTimeout(250)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Enqueue with one of the form's examples and return the new job's id. */
+async function enqueueExample(page: Page, example: string): Promise<string> {
+  await page.getByRole('button', { name: example }).click()
+  await page.getByRole('button', { name: 'Enqueue', exact: true }).click()
+  const added = page.locator('output', { hasText: /Enqueued job #\d+/ })
+  await added.waitFor()
+  const id = /#(\d+)/.exec((await added.textContent()) ?? '')?.[1]
+  check(Boolean(id), 'no job id after enqueue')
+  return id!
+}
+
+/** The state the live list shows for job `id`, if it lists it. */
+async function listedState(page: Page, id: string): Promise<string | null> {
+  const badge = page.locator(`tr[data-job="${id}"] [data-state]`)
+  return (await badge.count()) > 0 ? badge.getAttribute('data-state') : null
+}
+
+export async function exercise(page: Page, { baseUrl }: SystemE2eContext): Promise<void> {
+  await page.locator('tr[data-queue="default"]').waitFor({ timeout: 15_000 })
+
+  const ok = await enqueueExample(page, 'noop (completes)')
+  const bad = await enqueueExample(page, 'fail (dead after 2 attempts)')
+  // Retries back off up to a second: the fail job is dead within a few seconds.
+  await until(
+    page,
+    `job ${ok} completed in the list`,
+    async () => (await listedState(page, ok)) === 'completed',
+  )
+  await until(page, `job ${bad} dead in the list`, async () => (await listedState(page, bad)) === 'dead')
+  const dead = page.locator('tr[data-queue="default"] [data-count="dead"]')
+  await until(page, 'a dead job counted in the queue', async () => Number(await dead.textContent()) >= 1)
+
+  await page.getByRole('button', { name: `Open job ${bad}` }).click()
+  const detail = page.getByTestId('job-detail')
+  await detail.getByTestId('attempts-made').filter({ hasText: '2 of 2' }).waitFor()
+  const attempts = detail.locator('li.attempt')
+  check((await attempts.count()) === 2, `${await attempts.count()} failed attempts shown, not 2`)
+  check(
+    ((await attempts.first().locator('.attempt-error').textContent()) ?? '').includes('boom'),
+    "the attempt's error is not shown",
+  )
+  await attempts
+    .first()
+    .getByRole('button', { name: /Show stack/ })
+    .click()
+  await attempts.first().locator('pre.stack-trace').waitFor()
+  check(
+    ((await attempts.first().locator('pre.stack-trace').textContent()) ?? '').includes('Error: boom'),
+    'the stack is not shown',
+  )
+
+  await detail.getByRole('button', { name: 'Redrive job' }).click()
+  await detail.getByText(new RegExp(`Job ${bad} redriven`)).waitFor()
+  // Redriven with fresh attempts, it fails twice more; its attempts keep the first two.
+  await until(page, `job ${bad} dead again after the redrive`, async () => (await attempts.count()) === 4)
+  const res = await fetch(`${baseUrl}/jobs/jobs/${bad}`)
+  const job = (await res.json()) as { state: string; attempts: unknown[] }
+  check(
+    job.state === 'dead' && job.attempts.length === 4,
+    `the server says ${job.state}, ${job.attempts.length} attempts`,
+  )
+}

@@ -1,0 +1,81 @@
+/**
+ * The jobs system's page: enqueue a job, the queues with their counts per
+ * state (pause, resume, redrive), queue depth over time, the newest jobs
+ * (polled every 2 s, filtered by state and queue) and one job's detail with
+ * its attempts, errors and stacks, cancel and redrive. It speaks the
+ * system's public REST API under /jobs, as any client would.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import type { SystemPageProps } from '../registry'
+import { getJob, type JobState, listJobs, listQueues, listTasks } from './api'
+import { addSample, type DepthSample } from './depth'
+import { DepthCharts } from './depth-chart'
+import { EnqueueForm } from './enqueue-form'
+import { JobDetail } from './job-detail'
+import { JobsList } from './jobs-list'
+import { QueuesCard } from './queues-card'
+import { usePoll } from './use-poll'
+import './jobs.css'
+
+export const POLL_MS = 2_000
+const LIST_LIMIT = 50
+
+/** The page. */
+export default function JobsPage(_props: SystemPageProps) {
+  const [state, setState] = useState<JobState | ''>('')
+  const [queue, setQueue] = useState('')
+  const [selected, setSelected] = useState<string>()
+  const [history, setHistory] = useState<DepthSample[]>([])
+
+  const queues = usePoll('queues', listQueues, POLL_MS)
+  const jobs = usePoll(
+    `${state}|${queue}`,
+    (signal) => listJobs({ state: state || undefined, queue: queue || undefined, limit: LIST_LIMIT }, signal),
+    POLL_MS,
+  )
+  const job = usePoll(selected, (signal) => getJob(selected!, signal), POLL_MS)
+  // The task list changes only with a restart: asked once (a long period), never blocking the form.
+  const tasks = usePoll('tasks', listTasks, 60_000)
+
+  useEffect(() => {
+    if (queues.data) setHistory((h) => addSample(h, Date.now() / 1000, queues.data!))
+  }, [queues.data])
+
+  const names = useMemo(() => (queues.data ?? []).map((q) => q.name), [queues.data])
+  const reloadAll = useCallback(() => {
+    queues.reload()
+    jobs.reload()
+    job.reload()
+  }, [queues.reload, jobs.reload, job.reload])
+
+  return (
+    <div className="stack jobs-page">
+      <EnqueueForm queues={names} tasks={tasks.data} onEnqueued={reloadAll} onOpen={setSelected} />
+      <QueuesCard queues={queues.data} error={queues.error} onRetry={queues.reload} onChanged={reloadAll} />
+      <DepthCharts history={history} queues={names} />
+      <JobsList
+        jobs={jobs.data}
+        error={jobs.error}
+        onRetry={jobs.reload}
+        state={state}
+        onState={setState}
+        queue={queue}
+        onQueue={setQueue}
+        queues={names}
+        limit={LIST_LIMIT}
+        selected={selected}
+        onOpen={setSelected}
+      />
+      {selected && (
+        <JobDetail
+          id={selected}
+          job={job.data}
+          error={job.error}
+          onRetry={job.reload}
+          onClose={() => setSelected(undefined)}
+          onChanged={reloadAll}
+        />
+      )}
+    </div>
+  )
+}
