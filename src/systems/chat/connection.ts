@@ -110,6 +110,8 @@ export class Connection {
   watching = new Set<string>()
   status: 'online' | 'away' = 'online'
   closed = false
+  /** Messages sent on this connection and not yet committed. */
+  sending = 0
   /** Last typing frame published per room (throttle). */
   readonly typingAt = new Map<number, number>()
 

@@ -145,6 +145,18 @@ export class Fanout {
     }
   }
 
+  /** Publish committed room events (in offset order): all delivered here first, then sent on the Bus. */
+  async publishMany(events: RoomEvent[]): Promise<void> {
+    for (const e of events) this.accept(e)
+    const sent = await Promise.allSettled(events.map((e) => this.bus.publish(`${ROOM_SUBJECT}.${e.room}`, e)))
+    for (const [i, r] of sent.entries())
+      if (r.status === 'rejected')
+        this.log.warn(
+          { err: r.reason, room: events[i]!.room, offset: events[i]!.offset },
+          'room event not published; sweeps will fill it',
+        )
+  }
+
   /** Publish an ephemeral frame (typing, receipt) to the room's listeners on every node. */
   async publishEphemeral(frame: EphemeralFrame): Promise<void> {
     this.acceptEphemeral(frame)

@@ -16,6 +16,8 @@ import type { ChatService } from './service.js'
 const WRITES = new Set(['send', 'edit', 'delete', 'react', 'read', 'typing'])
 /** The most frames a connection may have waiting for the ones before them. */
 const MAX_QUEUED = 256
+/** The most messages of one connection waiting for their commit. */
+const MAX_SENDING = 1_000
 /** A typing indicator is relayed at most this often per connection and room. */
 const TYPING_EVERY_MS = 2_000
 
@@ -94,6 +96,20 @@ export class FrameHandler {
           this.counters.rateLimited++
           throw ChatError.rateLimited(r.retryAfterMs)
         }
+      }
+      if (frame.type === 'send') {
+        // Not awaited: the message is already queued in order (writer.ts), and the next frames
+        // need not wait for its commit; this is what lets a busy room's messages commit in batches.
+        if (conn.sending >= MAX_SENDING) throw ChatError.rateLimited(1_000)
+        conn.sending++
+        this.handle(conn, frame).then(
+          () => void conn.sending--,
+          (err) => {
+            conn.sending--
+            this.fail(conn, err, frame.id, frame.room)
+          },
+        )
+        return
       }
       await this.handle(conn, frame)
     } catch (err) {

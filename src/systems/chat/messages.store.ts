@@ -51,6 +51,18 @@ export interface PostResult {
   duplicate: boolean
 }
 
+/** One message of a batch. */
+export interface PostItem {
+  sender: string
+  body: string
+  cid?: string
+  parent?: number
+}
+
+type PostRow =
+  | { duplicate: boolean; offset: number; createdAt: string; parent: number | null }
+  | { error: string }
+
 export class MessageStore {
   constructor(private readonly db: Db) {}
 
@@ -81,6 +93,43 @@ export class MessageStore {
       at: r.createdAt,
     }
     return { event, duplicate: r.duplicate }
+  }
+
+  /** Post a batch of messages to one room in one round trip; each item succeeds or fails on its own. */
+  async postMany(room: number, items: PostItem[]): Promise<(PostResult | ChatError)[]> {
+    let rows: PostRow[]
+    try {
+      const { rows: out } = await this.db.query<{ r: PostRow[] }>(
+        'SELECT post_messages($1, $2::text[], $3::text[], $4::text[], $5::bigint[]) AS r',
+        [
+          room,
+          items.map((i) => i.sender),
+          items.map((i) => i.cid ?? null),
+          items.map((i) => i.body),
+          items.map((i) => i.parent ?? null),
+        ],
+      )
+      rows = out[0]!.r
+    } catch (err) {
+      mapPostError(err, room, undefined)
+    }
+    return rows.map((r, i) => {
+      const item = items[i]!
+      if ('error' in r)
+        return r.error === 'CH403' ? ChatError.notMember(room) : ChatError.badParent(room, item.parent ?? 0)
+      const event: MessageEvent = {
+        v: 1,
+        type: 'message',
+        room,
+        offset: r.offset,
+        sender: item.sender,
+        cid: item.cid ?? null,
+        parent: r.parent,
+        body: item.body,
+        at: r.createdAt,
+      }
+      return { event, duplicate: r.duplicate }
+    })
   }
 
   /** Edit the body of `sender`'s message; the previous body is kept in the edit event. */

@@ -48,7 +48,10 @@ describe.skipIf(!backends().includes('services'))('chat on several processes', (
   }
   beforeAll(async () => {
     // Started together: the migration lock makes concurrent boots safe, and one signing key wins.
-    ;[a, b] = await Promise.all([startServer({ entry: ENTRY, env }), startServer({ entry: ENTRY, env })])
+    ;[a, b] = await Promise.all([
+      startServer({ entry: ENTRY, env, timeoutMs: 110_000 }),
+      startServer({ entry: ENTRY, env, timeoutMs: 110_000 }),
+    ])
   }, 120_000)
   afterAll(async () => {
     await Promise.all([stop(a), stop(b)])
@@ -76,7 +79,7 @@ describe.skipIf(!backends().includes('services'))('chat on several processes', (
   }, 120_000)
 
   it('resumes on another node after its node is killed mid-stream, and the dead node expires from presence', async () => {
-    const c = await startServer({ entry: ENTRY, env })
+    const c = await startServer({ entry: ENTRY, env, timeoutMs: 110_000 })
     try {
       const api = restClient(a!.url)
       const [writerTok, readerTok, watcherTok] = await Promise.all([
@@ -119,5 +122,5 @@ describe.skipIf(!backends().includes('services'))('chat on several processes', (
     } finally {
       await stop(c)
     }
-  }, 180_000)
+  }, 300_000)
 })

@@ -9,7 +9,8 @@ describe.each(backends())('chat REST API (%s)', (backend) => {
   let bob: string
   let carol: string
   beforeAll(async () => {
-    t = await chatApp(backend)
+    // Rate limits are tested on their own below; here writes come in bursts.
+    t = await chatApp(backend, { CHAT_MESSAGES_PER_SECOND: '100000' })
     ;[alice, bob, carol] = await Promise.all([t.token('alice'), t.token('bob'), t.token('carol')])
   })
   afterAll(() => t?.close())
@@ -75,6 +76,46 @@ describe.each(backends())('chat REST API (%s)', (backend) => {
     expect(results.filter((r) => r.body.duplicate)).toHaveLength(9)
     const h = (await t.api('GET', `/rooms/${room.id}/messages`, alice)).body
     expect(h.messages.filter((m: { body: string }) => m.body === 'once')).toHaveLength(1)
+  })
+
+  it('commits concurrent sends in batches with dense offsets; a bad item fails alone', async () => {
+    const room = (await t.api('POST', '/rooms', alice, { name: 'batch', members: ['bob'] })).body
+    const sends = [
+      ...Array.from({ length: 30 }, (_, i) =>
+        t.api('POST', `/rooms/${room.id}/messages`, alice, { body: `a${i}` }),
+      ),
+      ...Array.from({ length: 30 }, (_, i) =>
+        t.api('POST', `/rooms/${room.id}/messages`, bob, { body: `b${i}` }),
+      ),
+      t.api('POST', `/rooms/${room.id}/messages`, carol, { body: 'outsider' }),
+      t.api('POST', `/rooms/${room.id}/messages`, bob, { body: 'orphan', parent: 999_999 }),
+      t.api('POST', `/rooms/${room.id}/messages`, bob, { body: 'dup', cid: 'same' }),
+      t.api('POST', `/rooms/${room.id}/messages`, bob, { body: 'dup', cid: 'same' }),
+    ]
+    const results = await Promise.all(sends)
+    expect(results.slice(0, 60).every((r) => r.status === 201)).toBe(true)
+    expect(results[60]!.status).toBe(403)
+    expect(results[61]!.status).toBe(422)
+    expect(
+      results
+        .slice(62)
+        .map((r) => r.body.duplicate)
+        .sort(),
+    ).toEqual([false, true])
+    const offsets = results
+      .filter((r) => r.status === 201)
+      .map((r) => r.body.offset)
+      .sort((x, y) => x - y)
+    expect(offsets).toEqual(Array.from({ length: 61 }, (_, i) => room.head + 1 + i))
+    const history = (await t.api('GET', `/rooms/${room.id}/messages?limit=100`, alice)).body.messages
+    // Concurrent HTTP requests have no order; every one is stored once.
+    const bodies = history.map((m: { body: string }) => m.body).filter((b: string) => /^[ab]\d+$/.test(b))
+    expect(bodies.sort()).toEqual(
+      [
+        ...Array.from({ length: 30 }, (_, i) => `a${i}`),
+        ...Array.from({ length: 30 }, (_, i) => `b${i}`),
+      ].sort(),
+    )
   })
 
   it('keeps private rooms private and lets the owner manage members', async () => {

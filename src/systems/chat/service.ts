@@ -10,6 +10,7 @@ import type { Message, MessageStore, SearchHit } from './messages.store.js'
 import type { MessageEvent, UpdateEvent } from './protocol.js'
 import type { Member, MyRoom, Room, RoomKind, RoomStore } from './rooms.store.js'
 import { USER_NAME } from './tokens.js'
+import { MessageWriter } from './writer.js'
 
 export interface Limits {
   maxMessageBytes: number
@@ -25,6 +26,7 @@ export interface NewRoom {
 
 export class ChatService {
   private readonly knownUsers = new Set<string>()
+  readonly writer: MessageWriter
 
   constructor(
     readonly rooms: RoomStore,
@@ -32,7 +34,11 @@ export class ChatService {
     readonly fanout: Fanout,
     readonly limits: Limits,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.writer = new MessageWriter(messages, (results) =>
+      this.fanout.publishMany(results.map((r) => r.event)),
+    )
+  }
 
   /** Record a user the first time this node sees them (bounded memo: one insert per user per node). */
   async seen(user: string): Promise<void> {
@@ -151,9 +157,8 @@ export class ChatService {
     parent?: number,
   ): Promise<{ event: MessageEvent; duplicate: boolean }> {
     this.checkBody(body)
-    const r = await this.messages.post(room, user, body, cid, parent)
-    if (!r.duplicate) await this.fanout.publish(r.event)
-    return r
+    // Queued synchronously: a sender's messages keep their order; published by the writer on commit.
+    return this.writer.post(room, { sender: user, body, cid, parent })
   }
 
   async edit(user: string, room: number, offset: number, body: string): Promise<UpdateEvent> {
