@@ -99,7 +99,9 @@ describe('engine', () => {
       // The shared bucket admitted, then got its token back: still full.
       expect(r.statuses[0]).toMatchObject({ code: 'OK', limitRemaining: 2 })
     }
-    expect((await engine.inspect('d', [{ key: 'user', value: 'shared' }])).state).toMatchObject({ remaining: 2 })
+    expect((await engine.inspect('d', [{ key: 'user', value: 'shared' }])).state).toMatchObject({
+      remaining: 2,
+    })
   })
 
   it('never limits unlimited; always limits requests_per_unit 0', async () => {
