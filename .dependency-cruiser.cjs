@@ -29,6 +29,7 @@ const TEST_ONLY = [
   '\\.contract\\.ts$',
   '^src/platform/testing/',
   '^src/systems/[^/]+/bench\\.ts$',
+  '^src/systems/[^/]+/bench/',
 ]
 
 module.exports = {
@@ -65,7 +66,7 @@ module.exports = {
       comment:
         'A system imports src/platform, its own folder and packages only. Systems talk to each other ' +
         'the way separate services would: over their public API or through events on the Bus.',
-      from: { path: '^src/(systems/[^/]+|gateway)/', pathNot: '/bench\\.ts$' },
+      from: { path: '^src/(systems/[^/]+|gateway)/', pathNot: ['/bench\\.ts$', '^src/systems/[^/]+/bench/'] },
       to: {
         pathNot: ['^src/platform/', '^src/$1/'],
         dependencyTypesNot: EXTERNAL,
@@ -76,8 +77,9 @@ module.exports = {
       name: 'system-bench-imports-harness-platform-and-itself',
       severity: 'error',
       comment:
-        "A system's bench.ts may also use the benchmark harness (bench/), and nothing of other systems.",
-      from: { path: '^src/(systems/[^/]+)/bench\\.ts$' },
+        "A system's bench.ts (and its bench/ folder, when one file is not enough) may also use the benchmark " +
+        'harness (bench/), and nothing of other systems.',
+      from: { path: '^src/(systems/[^/]+)/bench(\\.ts$|/)' },
       to: {
         pathNot: ['^src/platform/', '^src/$1/', '^bench/'],
         dependencyTypesNot: EXTERNAL,
