@@ -87,6 +87,14 @@ module.exports = {
       },
     },
     {
+      name: 'no-bench-in-production',
+      severity: 'error',
+      comment:
+        "A system's bench.ts and bench/ folder may use devDependencies: production code must not import them.",
+      from: { path: '^src/', pathNot: TEST_ONLY },
+      to: { path: '^src/systems/[^/]+/bench(\\.ts$|/)' },
+    },
+    {
       name: 'no-dev-dependency-in-production',
       severity: 'error',
       comment:
