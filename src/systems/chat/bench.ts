@@ -7,6 +7,11 @@
  *   back). Ops = messages delivered to members per second; latency = send to
  *   receipt at each member.
  * - fanout-5k: 100 rooms x 50 members (5,000 connections), 2 in flight per room.
+ * - latency-5k: the same 5,000 connections at a fixed 50 messages/s (2,500
+ *   deliveries/s), below saturation: the delivery latency a user sees.
+ * - idle-connections: 5,000 idle connections; memory per connection on stderr,
+ *   measured on Blueprints with PostgreSQL + NATS (needs `scripts/services.sh up`),
+ *   since PGlite's reserved memory would hide it.
  *
  * Not the same work, and the table says so: every Blueprints message is
  * committed to PostgreSQL (PGlite by default, as `npm start` runs) with its
@@ -26,6 +31,7 @@ import WebSocket from 'ws'
 import { startChild } from '../../../bench/harness/child.js'
 import { listeningUrlFromLine, startBlueprints } from '../../../bench/harness/servers.js'
 import type { BenchScenario, BenchSuite, CustomLoad, StartedServer } from '../../../bench/types.js'
+import { testServiceUrls } from '../../platform/config.js'
 
 // ---- child mode: the Socket.IO server -----------------------------------------------------------
 
@@ -81,13 +87,24 @@ async function drive(
   rooms: number,
   window: number,
   ms: number,
+  rate?: number,
 ) {
   meter.active = true
   meter.delivered = 0
   meter.latencies = []
   const start = performance.now()
-  for (let r = 0; r < rooms; r++) for (let i = inflight[r]!; i < window; i++) side.send(r)
+  let timer: NodeJS.Timeout | undefined
+  if (rate) {
+    // Open loop: `rate` messages a second, round-robin over the rooms, whatever the server does.
+    let k = 0
+    let owed = 0
+    timer = setInterval(() => {
+      owed += rate / 100
+      for (; owed >= 1; owed--) side.send(k++ % rooms)
+    }, 10)
+  } else for (let r = 0; r < rooms; r++) for (let i = inflight[r]!; i < window; i++) side.send(r)
   await new Promise((r) => setTimeout(r, ms))
+  clearInterval(timer)
   meter.active = false
   const elapsed = performance.now() - start
   // Let messages in flight land so the next slice starts clean.
@@ -268,6 +285,7 @@ function scenario(
   rooms: number,
   members: number,
   window: number,
+  rate?: number,
 ): BenchScenario {
   const subject = (
     label: string,
@@ -283,7 +301,7 @@ function scenario(
         : new SocketIoSide(meter, inflight, () => window)
     const load: CustomLoad = {
       kind: 'custom',
-      run: ({ durationMs }) => drive(side, meter, inflight, rooms, window, durationMs),
+      run: ({ durationMs }) => drive(side, meter, inflight, rooms, window, durationMs, rate),
     }
     return {
       name: label,
@@ -321,6 +339,33 @@ const fanout5k = scenario(
   2,
 )
 
+const latency5k = scenario(
+  'latency-5k',
+  '100 rooms x 50 members (5,000 connections), 50 messages/s across the rooms (2,500 deliveries/s): latency below saturation',
+  100,
+  50,
+  0,
+  50,
+)
+
+/** The scaled deployment: PostgreSQL and NATS from the local services, fresh prefixes. */
+function scaledEnv(): Record<string, string> {
+  const urls = testServiceUrls()
+  const id = Math.random().toString(36).slice(2, 8)
+  return {
+    DATABASE_URL: urls.databaseUrl,
+    NATS_URL: urls.natsUrl,
+    DB_SCHEMA_PREFIX: `bench${id}_`,
+    BUS_PREFIX: `bench${id}`,
+  }
+}
+/** Memory is measured without PGlite in the process (PostgreSQL in WASM reserves ~900 MB up front). */
+const blueprintsScaled = (): Promise<StartedServer> =>
+  startBlueprints({
+    name: 'blueprints chat (PostgreSQL + NATS)',
+    env: { SYSTEMS: 'chat', CHAT_MESSAGES_PER_SECOND: '100000', ...scaledEnv() },
+  })
+
 /** Measured once, before the first scenario uses the servers. */
 const idle: BenchScenario = {
   name: 'idle-connections',
@@ -328,7 +373,7 @@ const idle: BenchScenario = {
     '5,000 idle connections on each server (memory per connection is printed on stderr); ops = pings/s',
   subjects: (
     [
-      ['blueprints (each message stored in PGlite)', 'system', blueprints, 'bp'],
+      ['blueprints (PostgreSQL + NATS)', 'system', blueprintsScaled, 'bp'],
       ['socket.io 4 (nothing stored)', 'peer', socketIo, 'sio'],
     ] as const
   ).map(([label, role, start, kind]) => {
@@ -361,4 +406,4 @@ const idle: BenchScenario = {
   }),
 }
 
-export default { system: 'chat', scenarios: [idle, fanout, fanout5k] } satisfies BenchSuite
+export default { system: 'chat', scenarios: [idle, fanout, fanout5k, latency5k] } satisfies BenchSuite
