@@ -145,16 +145,19 @@ export class Fanout {
     }
   }
 
-  /** Publish committed room events (in offset order): all delivered here first, then sent on the Bus. */
+  /**
+   * Publish committed room events (in offset order): delivered here at once, then sent on the Bus
+   * without waiting for it, so a slow or absent bus never delays the senders' `sent` answers
+   * (the events are committed; other nodes' sweeps fill what the bus loses).
+   */
   async publishMany(events: RoomEvent[]): Promise<void> {
     for (const e of events) this.accept(e)
-    const sent = await Promise.allSettled(events.map((e) => this.bus.publish(`${ROOM_SUBJECT}.${e.room}`, e)))
-    for (const [i, r] of sent.entries())
-      if (r.status === 'rejected')
-        this.log.warn(
-          { err: r.reason, room: events[i]!.room, offset: events[i]!.offset },
-          'room event not published; sweeps will fill it',
-        )
+    for (const e of events)
+      this.bus.publish(`${ROOM_SUBJECT}.${e.room}`, e).catch((err) => this.notPublished(err, e))
+  }
+
+  private notPublished(err: unknown, e: RoomEvent): void {
+    this.log.warn({ err, room: e.room, offset: e.offset }, 'room event not published; sweeps will fill it')
   }
 
   /** Publish an ephemeral frame (typing, receipt) to the room's listeners on every node. */
