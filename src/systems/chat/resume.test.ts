@@ -6,7 +6,7 @@
  * speak the same frames.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { backends } from '../../platform/testing/backends.js'
+import { backends, uniqueId } from '../../platform/testing/backends.js'
 import { startTcpProxy } from '../../platform/testing/tcp-proxy.js'
 import { waitFor } from '../../platform/testing/wait.js'
 import { type ChatTestApp, chatApp, type Json, WsClient } from './testing.js'
@@ -70,6 +70,37 @@ describe.each(backends())('resume and backpressure (%s)', (backend) => {
     expect(received.map((f) => f.offset)).toEqual(Array.from({ length: N }, (_, i) => head + 1 + i))
     await Promise.all([writer.close(), reader.close(), proxy.stop()])
   }, 120_000)
+
+  it('delivers what the bus lost: a node with no bus to the writer gets it from the sweep', async () => {
+    // Two apps on one database and two separate buses (own memory bus, or own NATS prefix): nothing crosses
+    // between them but PostgreSQL, as when a writer dies between its commit and its publish.
+    const prefix = `t${uniqueId()}_`
+    const env = { DB_SCHEMA_PREFIX: prefix, CHAT_MESSAGES_PER_SECOND: '100000', CHAT_SWEEP_MS: '100' }
+    const writerNode = await chatApp(backend, env)
+    const readerNode = await chatApp(backend, env)
+    try {
+      const w = await writerNode.token('wendy')
+      const r = await readerNode.token('rita')
+      const room = (await writerNode.api('POST', '/rooms', w, { name: 'lossy', members: ['rita'] })).body
+      const reader = await WsClient.connect(readerNode.url, r)
+      await reader.request({ type: 'subscribe', room: room.id })
+      for (let i = 0; i < 20; i++)
+        await writerNode.api('POST', `/rooms/${room.id}/messages`, w, { body: `s${i}` })
+      await waitFor(
+        'every message through the sweep',
+        () => messageOffsets(reader.frames, room.id).length >= 20,
+        20_000,
+      )
+      expect(messageOffsets(reader.frames, room.id)).toEqual(
+        Array.from({ length: 20 }, (_, i) => room.head + 1 + i),
+      )
+      const metrics = await (await fetch(`${readerNode.url}/metrics`)).text()
+      expect(metrics).toMatch(/chat_sweep_fills_total [1-9]/)
+      await reader.close()
+    } finally {
+      await Promise.all([writerNode.close(), readerNode.close()])
+    }
+  })
 
   it('tells a slow long-poll consumer to resync, and it loses nothing', async () => {
     const room = (await t.api('POST', '/rooms', alice, { name: 'slow', members: ['bob'] })).body.id
