@@ -31,6 +31,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`)
       return 0
     }
+    // Suites that open thousands of connections shrink them in a smoke run (read at import).
+    if (args.smoke) process.env.BENCH_SMOKE = '1'
     suite = await loadSuite(args.system)
     selectScenarios(suite, args.scenario)
   } catch (e) {
