@@ -19,65 +19,19 @@
  * Before the scenarios each server's memory is sampled with 5,000 idle
  * connections and the connections 1 GiB holds is printed on stderr.
  *
- * This file is also the entry of the Socket.IO server (env CHAT_BENCH_SOCKETIO):
- * only bench.ts may import devDependencies.
+ * The Socket.IO server and client side are in bench/socket-io.ts; the meter in bench/meter.ts.
  */
 
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import { Server as SocketIoServer } from 'socket.io'
-import { type Socket, io as socketIoClient } from 'socket.io-client'
 import WebSocket from 'ws'
 import { startChild } from '../../../bench/harness/child.js'
 import { listeningUrlFromLine, startBlueprints } from '../../../bench/harness/servers.js'
 import type { BenchScenario, BenchSuite, CustomLoad, StartedServer } from '../../../bench/types.js'
 import { testServiceUrls } from '../../platform/config.js'
-
-// ---- child mode: the Socket.IO server -----------------------------------------------------------
-
-if (process.env.CHAT_BENCH_SOCKETIO !== undefined) {
-  const http = createServer((req, res) => {
-    if (req.url === '/ping') res.end('ok')
-  })
-  const io = new SocketIoServer(http, { transports: ['websocket'], serveClient: false })
-  io.on('connection', (socket) => {
-    socket.on('join', (room: string, ack: () => void) => {
-      void socket.join(room)
-      ack()
-    })
-    socket.on('msg', (room: string, body: string) => {
-      io.to(room).emit('msg', room, body, socket.id)
-    })
-  })
-  http.listen(0, '127.0.0.1', () => {
-    const { port } = http.address() as { port: number }
-    process.stdout.write(`${JSON.stringify({ listening: `http://127.0.0.1:${port}` })}\n`)
-  })
-}
+import { Meter, type Side } from './bench/meter.js'
+import { SocketIoSide } from './bench/socket-io.js'
 
 // ---- shared client side -------------------------------------------------------------------------
-
-/** What one scenario's clients measure; shared by the sides. */
-class Meter {
-  active = false
-  delivered = 0
-  latencies: number[] = []
-
-  record(sentAt: number): void {
-    if (!this.active) return
-    this.delivered++
-    // Keep the sample bounded: every delivery counts, one in four latencies is kept.
-    if ((this.delivered & 3) === 0) this.latencies.push(performance.now() - sentAt)
-  }
-}
-
-interface Side {
-  /** Open R x M connections and join every member to its room. */
-  connect(url: string, rooms: number, members: number): Promise<void>
-  /** Make room `r`'s sender send one message stamped with `now`. */
-  send(r: number): void
-  close(): Promise<void>
-}
 
 /** Run `side` for `durationMs`: each room keeps `window` messages in flight. */
 async function drive(
@@ -189,59 +143,6 @@ class BlueprintsSide implements Side {
 
 // ---- Socket.IO side -----------------------------------------------------------------------------
 
-class SocketIoSide implements Side {
-  private readonly sockets: Socket[] = []
-  private senders: Socket[] = []
-  constructor(
-    private readonly meter: Meter,
-    readonly inflight: number[],
-    private readonly window: () => number,
-  ) {}
-
-  async connect(url: string, rooms: number, members: number): Promise<void> {
-    for (let r = 0; r < rooms; r++) {
-      this.inflight.push(0)
-      const sockets = await Promise.all(
-        Array.from({ length: members }, async (_, m) => {
-          const s = socketIoClient(url, { transports: ['websocket'], forceNew: true, reconnection: false })
-          this.sockets.push(s)
-          s.on('msg', (_room: string, body: string, from: string) => {
-            this.meter.record(Number(body))
-            if (m === 0 && from === s.id) {
-              this.inflight[r]!--
-              if (this.meter.active && this.inflight[r]! < this.window()) this.send(r)
-            }
-          })
-          // A connection refused while thousands open at once (a full accept backlog on a loaded
-          // machine) is tried again a few times, as a real client would, before the run fails.
-          await new Promise<void>((resolve, reject) => {
-            let tries = 0
-            s.once('connect', () => resolve())
-            s.on('connect_error', (err) => {
-              if (++tries >= 5) reject(err)
-              else setTimeout(() => s.connect(), 100 * tries)
-            })
-          })
-          await new Promise<void>((resolve) => s.emit('join', `room${r}`, () => resolve()))
-          return s
-        }),
-      )
-      this.senders.push(sockets[0]!)
-    }
-  }
-
-  send(r: number): void {
-    this.inflight[r]!++
-    this.senders[r]!.emit('msg', `room${r}`, String(performance.now()))
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.disconnect()
-  }
-}
-
-// ---- servers and memory -------------------------------------------------------------------------
-
 const blueprints = (): Promise<StartedServer> =>
   startBlueprints({
     name: 'blueprints chat',
@@ -255,7 +156,7 @@ const blueprints = (): Promise<StartedServer> =>
 const socketIo = (): Promise<StartedServer> =>
   startChild({
     name: 'socket.io',
-    entry: 'src/systems/chat/bench.ts',
+    entry: 'src/systems/chat/bench/socket-io.ts',
     env: { CHAT_BENCH_SOCKETIO: '1' },
     urlFromLine: listeningUrlFromLine,
     readyPath: '/ping',

@@ -1,0 +1,21 @@
+/** What one scenario's clients share: the delivery meter, and the shape of a client side. */
+export class Meter {
+  active = false
+  delivered = 0
+  latencies: number[] = []
+
+  record(sentAt: number): void {
+    if (!this.active) return
+    this.delivered++
+    // Keep the sample bounded: every delivery counts, one in four latencies is kept.
+    if ((this.delivered & 3) === 0) this.latencies.push(performance.now() - sentAt)
+  }
+}
+
+export interface Side {
+  /** Open R x M connections and join every member to its room. */
+  connect(url: string, rooms: number, members: number): Promise<void>
+  /** Make room `r`'s sender send one message stamped with `now`. */
+  send(r: number): void
+  close(): Promise<void>
+}
