@@ -21,6 +21,8 @@ const ENTRY = 'src/systems/jobs/testing-worker-main.ts'
 
 interface Proc {
   child: ChildProcess
+  /** The worker's id (what it writes in `locked_by`). */
+  id: string
   exited: Promise<number | string>
 }
 
@@ -43,9 +45,10 @@ async function startWorker(env: Record<string, string>): Promise<Proc> {
   void exited.then(() => {
     gone = true
   })
-  await waitFor(`worker ready (${err})`, () => gone || out.includes('worker ready'), 60_000)
+  const ready = () => /worker ready (\S+)\n/.exec(out)?.[1]
+  await waitFor(`worker ready (${err})`, () => gone || ready() !== undefined, 60_000)
   if (gone) throw new Error(`worker exited early: ${err}`)
-  return { child, exited }
+  return { child, id: ready()!, exited }
 }
 
 describe.skipIf(!backends().includes('services'))(
@@ -71,61 +74,92 @@ describe.skipIf(!backends().includes('services'))(
         JOBS_SHUTDOWN_GRACE_MS: '5000',
       }
       const procs = await Promise.all([startWorker(env), startWorker(env), startWorker(env)])
-      // Enqueued while the workers run, in batches, as an application would.
-      const enqueue = (async () => {
-        for (let i = 0; i < JOBS; i += 5_000)
-          await addJobs(
-            db,
-            'default',
-            Array.from({ length: 5_000 }, (_, j) => ({
-              task: (i + j) % 2 === 0 ? 'effect-tx' : 'effect-plain',
-            })),
-          )
-      })()
-      const done = async () =>
-        (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE state = 'completed'"))
-          .rows[0]!.n
-      let kills = 0
-      for (; kills < 4; kills++) {
-        await new Promise((r) => setTimeout(r, 2_500))
-        const victim = kills % 3
-        procs[victim]!.child.kill('SIGKILL')
-        await procs[victim]!.exited
-        procs[victim] = await startWorker(env)
-      }
-      await enqueue
-      await waitFor('every job completed', async () => (await done()) === JOBS, 150_000)
-      const stats = (
-        await db.query<{
-          dead: number
-          stalls: number
-          tx: number
-          tx_distinct: number
-          plain: number
-          plain_distinct: number
-        }>(
-          `SELECT (SELECT count(*)::int FROM jobs WHERE state <> 'completed') AS dead,
+      try {
+        // Enqueued while the workers run, in batches, as an application would.
+        const enqueue = (async () => {
+          for (let i = 0; i < JOBS; i += 5_000)
+            await addJobs(
+              db,
+              'default',
+              Array.from({ length: 5_000 }, (_, j) => ({
+                task: (i + j) % 2 === 0 ? 'effect-tx' : 'effect-plain',
+              })),
+            )
+        })()
+        const done = async () =>
+          (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE state = 'completed'"))
+            .rows[0]!.n
+        const killed: string[] = []
+        for (let kills = 0; kills < 4; kills++) {
+          await new Promise((r) => setTimeout(r, 2_500))
+          const victim = kills % 3
+          killed.push(procs[victim]!.id)
+          procs[victim]!.child.kill('SIGKILL')
+          await procs[victim]!.exited
+          procs[victim] = await startWorker(env)
+        }
+        await enqueue
+        // Progress, not a deadline: how fast 100,000 jobs run depends on what else loads the machine,
+        // but a stuck job stops the count for longer than a lease plus a sweep.
+        let last = -1
+        let lastChange = Date.now()
+        for (;;) {
+          const n = await done()
+          if (n === JOBS) break
+          if (n !== last) [last, lastChange] = [n, Date.now()]
+          else if (Date.now() - lastChange > 60_000)
+            throw new Error(`no job completed for 60 s with ${JOBS - n} of ${JOBS} left`)
+          await new Promise((r) => setTimeout(r, 500))
+        }
+        const stats = (
+          await db.query<{
+            dead: number
+            stalls: number
+            tx: number
+            tx_distinct: number
+            plain: number
+            plain_distinct: number
+            unexplained: number
+            stalls_of_killed: number
+          }>(
+            `SELECT (SELECT count(*)::int FROM jobs WHERE state <> 'completed') AS dead,
                 (SELECT coalesce(sum(stalls), 0)::int FROM jobs) AS stalls,
                 (SELECT count(*)::int FROM effects_tx) AS tx,
                 (SELECT count(DISTINCT job_id)::int FROM effects_tx) AS tx_distinct,
                 (SELECT count(*)::int FROM effects_plain) AS plain,
-                (SELECT count(DISTINCT job_id)::int FROM effects_plain) AS plain_distinct`,
+                (SELECT count(DISTINCT job_id)::int FROM effects_plain) AS plain_distinct,
+                -- a job whose plain effect appears more often than it was run after a stall
+                (SELECT count(*)::int FROM (SELECT job_id, count(*) AS n FROM effects_plain GROUP BY job_id) e
+                   JOIN jobs j ON j.id = e.job_id WHERE e.n > 1 + j.stalls) AS unexplained,
+                (SELECT count(*)::int FROM job_errors
+                  WHERE error LIKE 'StalledError%' AND worker = ANY ($1::text[])) AS stalls_of_killed`,
+            [killed],
+          )
+        ).rows[0]!
+        expect(stats.dead).toBe(0)
+        expect(stats.tx).toBe(JOBS / 2)
+        expect(stats.tx_distinct).toBe(JOBS / 2)
+        expect(stats.plain_distinct).toBe(JOBS / 2)
+        // The kills stranded leased jobs and the sweeper gave them back (stalls). A live worker can
+        // stall too, when the loaded machine delays its heartbeat past the test's 2 s lease.
+        expect(stats.stalls_of_killed).toBeGreaterThan(0)
+        // Each duplicate effect is a run after a stall (a job stranded in a killed process, running
+        // or finished with its completion not yet written, or taken back from a late worker whose
+        // completion was refused), never a second run of a job whose lease was held. How many a kill
+        // strands is not a constant: running and prefetched jobs plus completions not yet written.
+        expect(stats.unexplained).toBe(0)
+        expect(stats.plain - JOBS / 2).toBeLessThanOrEqual(stats.stalls)
+        for (const p of procs) p.child.kill('SIGTERM')
+        expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0])
+        const locked = await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM jobs WHERE state = 'active' OR locked_by IS NOT NULL",
         )
-      ).rows[0]!
-      expect(stats.dead).toBe(0)
-      expect(stats.tx).toBe(JOBS / 2)
-      expect(stats.tx_distinct).toBe(JOBS / 2)
-      expect(stats.plain_distinct).toBe(JOBS / 2)
-      // Each duplicate is a job that was in flight in a killed process (at most its concurrency per
-      // kill); each stall a job it held leased: running (JOBS_CONCURRENCY 40) or prefetched (10).
-      expect(stats.plain - JOBS / 2).toBeLessThanOrEqual(kills * 40)
-      expect(stats.stalls).toBeLessThanOrEqual(kills * (40 + 10))
-      for (const p of procs) p.child.kill('SIGTERM')
-      expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0])
-      const locked = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM jobs WHERE state = 'active' OR locked_by IS NOT NULL",
-      )
-      expect(locked.rows[0]!.n).toBe(0)
-    }, 240_000)
+        expect(locked.rows[0]!.n).toBe(0)
+      } finally {
+        // A failed assertion must not leave workers running against the test's schema.
+        for (const p of procs)
+          if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL')
+      }
+    }, 900_000)
   },
 )

@@ -4,7 +4,8 @@
  * (add_job() sends one at commit), polls every JOBS_POLL_MS for delayed jobs
  * and lost notifications, fetches as many jobs as it has free slots in one
  * `FOR UPDATE SKIP LOCKED` statement, and holds each job under a lease it
- * renews by heartbeat. Completions are batched (completer.ts).
+ * renews by heartbeat. A settled attempt's outcome is written by outcome.ts
+ * (completions batched by completer.ts).
  *
  * Stop: no new fetches; running jobs get JOBS_SHUTDOWN_GRACE_MS to finish;
  * the rest are aborted and handed back (state waiting, the attempt not
@@ -18,11 +19,11 @@ import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { Tracing } from '../../platform/telemetry/tracing.js'
 import { Attempt, type AttemptHost, LeaseLostError, type Outcome } from './attempt.js'
-import { retryDelayMs } from './backoff.js'
 import { Completer } from './completer.js'
 import { withJobTrace } from './job-trace.js'
 import { PROGRESS_LIMIT } from './limits.js'
 import { type JobMetrics, sample } from './metrics.js'
+import { needsWrite, OutcomeWriter } from './outcome.js'
 import { type QueueSlot, QueueSlots } from './queue-slots.js'
 import type { RateLimits } from './rate-limits.js'
 import type { Backoff, FetchedJob, TaskRegistry } from './types.js'
@@ -61,6 +62,7 @@ export class JobWorker implements Worker, AttemptHost {
   readonly id: string
   private readonly store: WorkerStore
   private readonly completer: Completer
+  private readonly outcomes: OutcomeWriter
   private readonly slots: QueueSlots
   /** Attempts this process holds a lease on: running, or settled with their write in flight. */
   private readonly held = new Map<string, Attempt>()
@@ -77,6 +79,14 @@ export class JobWorker implements Worker, AttemptHost {
     this.id = o.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
     this.store = new WorkerStore(o.db)
     this.completer = new Completer(this.store)
+    this.outcomes = new OutcomeWriter({
+      store: this.store,
+      completer: this.completer,
+      metrics: o.metrics,
+      tasks: o.tasks,
+      backoff: o.backoff,
+      workerId: this.id,
+    })
     this.slots = new QueueSlots(o.db, o.queueConcurrency, o.queues)
   }
 
@@ -269,67 +279,11 @@ export class JobWorker implements Worker, AttemptHost {
     else attempt.run(def, timeoutMs)
   }
 
-  /** AttemptHost: an attempt settled; free its slot and write the outcome. */
+  /** AttemptHost: an attempt settled; free its slot, then write and count its outcome (outcome.ts). */
   settled(attempt: Attempt, outcome: Outcome): void {
-    const job = attempt.job
-    const tally = this.o.metrics.queue(job.queue)
-    sample(tally.runs, (Date.now() - job.startedAt.getTime()) / 1000)
-    switch (outcome.kind) {
-      case 'completed':
-        this.unhold(attempt, true)
-        this.track(
-          this.completer.complete(job.id, job.lease, outcome.result).then((ok) => {
-            if (ok) tally.completed++
-            else tally.refused++
-          }),
-          attempt,
-        )
-        return
-      case 'failed': {
-        this.unhold(attempt, true)
-        const def = this.o.tasks.get(job.task)
-        const backoff = { ...this.o.backoff, ...def?.backoff }
-        this.track(
-          this.store
-            .fail({
-              id: job.id,
-              lease: job.lease,
-              attempt: job.attempts,
-              worker: this.id,
-              error: outcome.error,
-              stack: outcome.stack,
-              startedAt: job.startedAt,
-              retryInMs: retryDelayMs(job.attempts, backoff),
-            })
-            .then((state) => {
-              if (state === undefined) tally.refused++
-              else if (state === 'dead') {
-                tally.failed++
-                tally.dead++
-              } else tally.failed++
-            }),
-          attempt,
-        )
-        return
-      }
-      case 'committed':
-        this.unhold(attempt, false)
-        return
-      case 'lost':
-        this.unhold(attempt, true)
-        this.held.delete(job.id)
-        tally.refused++
-        return
-      case 'released':
-        this.unhold(attempt, true)
-        this.track(
-          this.store.release([job.id], [job.lease]).then((n) => {
-            tally.released += n
-          }),
-          attempt,
-        )
-        return
-    }
+    this.unhold(attempt, needsWrite(outcome))
+    const write = this.outcomes.write(attempt.job, outcome)
+    if (write) this.track(write, attempt)
   }
 
   /** Free the attempt's slots (it keeps its lease until its write lands, when `keepLease`). */
