@@ -25,6 +25,8 @@ export default defineConfig({
     // `npx vite web` for live editing, against a server started with `npm start`.
     proxy: {
       '^/(rest|readyz|healthz|metrics|openapi\\.json|docs)': 'http://127.0.0.1:3000',
+      // The chat page's REST calls and its WebSocket (`/chat/ws`), upgrades included.
+      '^/chat/': { target: 'http://127.0.0.1:3000', ws: true },
     },
   },
 })

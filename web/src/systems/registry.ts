@@ -15,4 +15,5 @@ export const systemPages: Record<string, LazyExoticComponent<ComponentType<Syste
   'url-shortener': lazy(() => import('./url-shortener/page')),
   'rate-limiter': lazy(() => import('./rate-limiter/page')),
   jobs: lazy(() => import('./jobs/page')),
+  chat: lazy(() => import('./chat/page')),
 }
