@@ -358,7 +358,7 @@ export function createShortUrlStore(db: Db): ShortUrlStore {
         )
         const r = rows[0]
         if (!r) return undefined
-        await tx.query('DELETE FROM visits WHERE short_url_id = $1', [r.id])
+        await tx.query('DELETE FROM visit_buckets WHERE short_url_id = $1', [r.id])
         return { version: Number(r.version) }
       })
     },

@@ -1,8 +1,9 @@
 /**
- * Visits in PostgreSQL. The flusher writes a whole buffer in one
- * transaction: lock the affected links in id order (two processes flushing
- * at once then never deadlock), add the counters, insert the visit rows,
- * and add orphan visits to their counter row.
+ * Visits in PostgreSQL, stored in buckets (visits.bucket.ts). The flusher
+ * writes a whole buffer in one transaction: lock the affected links in id
+ * order (two processes flushing at once then never deadlock), insert each
+ * link's bucket and add to its counters in the same statement, and add
+ * orphan visits to their counter row. Lists merge buckets newest first.
  */
 import type { Db } from '../../platform/db/port.js'
 import type {
@@ -14,66 +15,72 @@ import type {
   VisitStore,
   VisitsSummary,
 } from './ports.js'
+import {
+  type BucketDoc,
+  type DecodedVisit,
+  decodeBucket,
+  encodeBucket,
+  groupByLink,
+  newestFirst,
+} from './visits.bucket.js'
 
-interface Row {
-  date: Date
-  referer: string | null
-  user_agent: string | null
-  visited_url: string | null
-  redirect_url: string | null
-  potential_bot: boolean
+/** Largest bucket: a link's visits beyond this in one flush go to another bucket. */
+const BUCKET_MAX = 1_000
+/**
+ * Visits per statement of a flush. PGlite runs each statement on the event loop's thread, so this
+ * bounds the pause a flush puts on redirects (about 10 µs per visit there: a few milliseconds).
+ */
+const STATEMENT_VISITS = 300
+export interface VisitStoreOptions {
+  /** Buckets read per query of a list (default 200; tests make it tiny to exercise the merge). */
+  listPage?: number
 }
 
-/** Rows per statement of a flush. */
-const CHUNK = 500
+interface BucketRow {
+  id: string | number
+  last_at: string | number
+  visits: BucketDoc | string
+}
 
-export function createVisitStore(db: Db): VisitStore {
+export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitStore {
+  const listPage = opts.listPage ?? 200
   return {
     async writeBatch(visits: VisitRecord[], orphans: VisitsSummary) {
-      // Per-link deltas: uncounted visits (links with maxVisits were counted on the redirect path)
-      // and bots (always counted here).
-      const deltas = new Map<number, { total: number; bots: number }>()
-      for (const v of visits) {
-        const d = deltas.get(v.shortUrlId) ?? { total: 0, bots: 0 }
-        if (!v.counted) d.total++
-        if (v.potentialBot) d.bots++
-        deltas.set(v.shortUrlId, d)
-      }
-      const ids = [...deltas.keys()].sort((a, b) => a - b)
+      const groups = groupByLink(visits, BUCKET_MAX)
+      const ids = [...new Set(visits.map((v) => v.shortUrlId))].sort((a, b) => a - b)
       await db.tx(async (tx) => {
         // PGlite is one connection: nobody else can hold these locks, and the query costs a tenth of the flush.
         if (db.kind === 'pg' && ids.length > 0)
           await tx.query('SELECT id FROM short_urls WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [
             ids,
           ])
-        // In chunks: PGlite runs each statement on the event loop's thread, so one statement per
-        // CHUNK rows bounds the pause a flush puts on redirects (a few milliseconds, not a hundred).
-        for (let i = 0; i < ids.length; i += CHUNK) {
-          const part = ids.slice(i, i + CHUNK)
+        for (let i = 0; i < groups.length; ) {
+          // Encode just before writing, chunk by chunk, so neither step holds the event loop for long.
+          const chunk = []
+          for (let n = 0; i < groups.length && n < STATEMENT_VISITS; i++) {
+            chunk.push(encodeBucket(groups[i]!))
+            n += groups[i]!.length
+          }
+          // Buckets of links deleted since their visits were buffered are dropped by the join.
           await tx.query(
-            `UPDATE short_urls s SET visit_count = s.visit_count + d.total, bot_count = s.bot_count + d.bots
-               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, total, bots)
-              WHERE s.id = d.id`,
-            [part, part.map((id) => deltas.get(id)!.total), part.map((id) => deltas.get(id)!.bots)],
-          )
-        }
-        for (let i = 0; i < visits.length; i += CHUNK) {
-          const part = visits.slice(i, i + CHUNK)
-          // Visits of links deleted since they were buffered are dropped by the join.
-          await tx.query(
-            `INSERT INTO visits (short_url_id, date, referer, user_agent, visited_url, redirect_url, potential_bot)
-             SELECT v.* FROM unnest($1::bigint[], $2::text[]::timestamptz[], $3::text[], $4::text[], $5::text[],
-                                    $6::text[], $7::bool[])
-                      AS v(short_url_id, date, referer, user_agent, visited_url, redirect_url, potential_bot)
-               JOIN short_urls s ON s.id = v.short_url_id`,
+            `WITH b AS (
+               SELECT b.* FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::text[])
+                          AS b(short_url_id, first_at, last_at, n, bots, uncounted, doc)
+                 JOIN short_urls s ON s.id = b.short_url_id),
+             ins AS (
+               INSERT INTO visit_buckets (short_url_id, first_at, last_at, n, bots, visits)
+               SELECT short_url_id, first_at, last_at, n, bots, doc::json FROM b)
+             UPDATE short_urls s SET visit_count = s.visit_count + d.uncounted, bot_count = s.bot_count + d.bots
+               FROM (SELECT short_url_id, sum(uncounted) AS uncounted, sum(bots) AS bots FROM b GROUP BY short_url_id) d
+              WHERE s.id = d.short_url_id`,
             [
-              part.map((v) => v.shortUrlId),
-              part.map((v) => new Date(v.at).toISOString()),
-              part.map((v) => v.referer),
-              part.map((v) => v.userAgent),
-              part.map((v) => v.visitedUrl),
-              part.map((v) => v.redirectUrl),
-              part.map((v) => v.potentialBot ?? false),
+              chunk.map((b) => b.shortUrlId),
+              chunk.map((b) => b.firstAt),
+              chunk.map((b) => b.lastAt),
+              chunk.map((b) => b.n),
+              chunk.map((b) => b.bots),
+              chunk.map((b) => b.uncounted),
+              chunk.map((b) => b.doc),
             ],
           )
         }
@@ -86,53 +93,71 @@ export function createVisitStore(db: Db): VisitStore {
     },
 
     async list(scope: VisitScope, q: VisitQuery): Promise<Page<VisitRow>> {
-      const where: string[] = []
-      const params: unknown[] = []
+      const from = q.startDate?.getTime() ?? 0
+      const to = q.endDate?.getTime() ?? Number.MAX_SAFE_INTEGER
+      const params: unknown[] = [from, to]
+      const where = ['last_at >= $1::bigint', 'first_at <= $2::bigint']
       if ('shortUrlId' in scope) {
         params.push(scope.shortUrlId)
-        where.push('short_url_id = $1')
+        where.push('short_url_id = $3')
       } else if ('tag' in scope) {
         params.push(scope.tag)
         where.push(`short_url_id IN (SELECT st.short_url_id FROM short_url_tags st JOIN tags t ON t.id = st.tag_id
-                                      WHERE t.name = $1)`)
-      } else where.push('true')
-      if (q.startDate) {
-        params.push(q.startDate.toISOString())
-        where.push(`date >= $${params.length}::timestamptz`)
+                                      WHERE t.name = $3)`)
       }
-      if (q.endDate) {
-        params.push(q.endDate.toISOString())
-        where.push(`date <= $${params.length}::timestamptz`)
-      }
-      if (q.excludeBots) where.push('NOT potential_bot')
       const w = where.join(' AND ')
-      const n = params.length
-      const [page, count] = await Promise.all([
-        db.query<Row>(
-          `SELECT date, referer, user_agent, visited_url, redirect_url, potential_bot FROM visits
-            WHERE ${w} ORDER BY date DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
-          [...params, q.itemsPerPage, (q.page - 1) * q.itemsPerPage],
-        ),
-        db.query<{ n: string | number }>(`SELECT count(*) AS n FROM visits WHERE ${w}`, params),
-      ])
-      return {
-        items: page.rows.map((r) => ({
-          date: r.date,
-          referer: r.referer,
-          userAgent: r.user_agent,
-          visitedUrl: r.visited_url,
-          redirectUrl: r.redirect_url,
-          potentialBot: r.potential_bot,
-        })),
-        total: Number(count.rows[0]!.n),
+      const keep = (v: DecodedVisit) => v.at >= from && v.at <= to && !(q.excludeBots && v.potentialBot)
+      const offset = (q.page - 1) * q.itemsPerPage
+      const need = offset + q.itemsPerPage
+
+      // Buckets come newest last visit first; a bucket whose last visit is older than the `need`-th
+      // newest visit kept so far cannot contribute to the page, and neither can any after it.
+      const kept: DecodedVisit[] = []
+      let after: { lastAt: number; id: number } | undefined
+      for (;;) {
+        const n = params.length
+        const { rows } = await db.query<BucketRow>(
+          `SELECT id, last_at, visits FROM visit_buckets
+            WHERE ${w}${after ? ` AND (last_at, id) < ($${n + 1}::bigint, $${n + 2}::bigint)` : ''}
+            ORDER BY last_at DESC, id DESC LIMIT ${listPage}`,
+          after ? [...params, after.lastAt, after.id] : params,
+        )
+        if (rows.length === 0) break
+        if (kept.length >= need) {
+          kept.sort(newestFirst)
+          kept.length = need
+          if (Number(rows[0]!.last_at) < kept[need - 1]!.at) break
+        }
+        for (const r of rows) {
+          const doc = typeof r.visits === 'string' ? (JSON.parse(r.visits) as BucketDoc) : r.visits
+          for (const v of decodeBucket(Number(r.id), doc)) if (keep(v)) kept.push(v)
+        }
+        const last = rows[rows.length - 1]!
+        after = { lastAt: Number(last.last_at), id: Number(last.id) }
+        if (rows.length < listPage) break
       }
+      kept.sort(newestFirst)
+      const items = kept
+        .slice(offset, need)
+        .map(({ date, referer, userAgent, visitedUrl, redirectUrl, potentialBot }) => ({
+          date,
+          referer,
+          userAgent,
+          visitedUrl,
+          redirectUrl,
+          potentialBot,
+        }))
+      return { items, total: await countVisits(db, w, params, q.excludeBots) }
     },
 
     async deleteFor(shortUrlId) {
       return db.tx(async (tx) => {
-        const { rowCount } = await tx.query('DELETE FROM visits WHERE short_url_id = $1', [shortUrlId])
+        const { rows } = await tx.query<{ n: string | number }>(
+          'WITH d AS (DELETE FROM visit_buckets WHERE short_url_id = $1 RETURNING n) SELECT coalesce(sum(n), 0) AS n FROM d',
+          [shortUrlId],
+        )
         await tx.query('UPDATE short_urls SET visit_count = 0, bot_count = 0 WHERE id = $1', [shortUrlId])
-        return rowCount
+        return Number(rows[0]!.n)
       })
     },
 
@@ -159,4 +184,21 @@ export function createVisitStore(db: Db): VisitStore {
       }
     },
   }
+}
+
+/**
+ * Visits matching a list's filters: buckets wholly inside the date range are counted from their
+ * columns; only the (at most a few) buckets straddling a bound are opened.
+ */
+async function countVisits(db: Db, where: string, params: unknown[], excludeBots: boolean): Promise<number> {
+  const { rows } = await db.query<{ n: string | number | null }>(
+    `SELECT coalesce(sum(CASE WHEN first_at >= $1::bigint AND last_at <= $2::bigint
+                              THEN n - CASE WHEN ${excludeBots} THEN bots ELSE 0 END
+                              ELSE (SELECT count(*) FROM json_array_elements(visits->'v') x
+                                     WHERE (visits->>'t')::bigint + (x->>0)::bigint BETWEEN $1::bigint AND $2::bigint
+                                       AND NOT (${excludeBots} AND x->>5 = '1')) END), 0) AS n
+       FROM visit_buckets WHERE ${where}`,
+    params,
+  )
+  return Number(rows[0]!.n ?? 0)
 }
