@@ -12,6 +12,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backendEnv, backends, uniqueId } from '../../platform/testing/backends.js'
 import { type ServerProcess, startServer } from '../../platform/testing/process.js'
+import { waitFor } from '../../platform/testing/wait.js'
 import type { Json } from './testing.js'
 
 const KEY = 'multi-process-key-0000-000000000000'
@@ -73,6 +74,48 @@ describe.each(backends())('graceful restart of a real process (%s)', (backend) =
     }
   }, 120_000)
 })
+
+describe.each(backends())('a crash (SIGKILL) of a real process (%s)', (backend) => {
+  it('loses at most the visits not yet flushed; every flushed one survives', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'bp-url-'))
+    const env = {
+      SYSTEMS: 'url-shortener',
+      INITIAL_API_KEY: KEY,
+      DATA_DIR: dataDir,
+      ...backendEnv(backend, uniqueId()),
+    }
+    let p: ServerProcess | undefined
+    try {
+      p = await startServer({ entry: ENTRY, env })
+      const base = p.url
+      const code = (await api(base, 'POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/k' })).body
+        .shortCode
+      await Promise.all(Array.from({ length: 300 }, () => visit(base, code)))
+      // The flusher reports what it wrote; once it says 300, a crash must not take them back.
+      await waitFor('300 visits written', async () => (await writtenVisits(base)) >= 300, 30_000)
+      const inFlight = await Promise.all(Array.from({ length: 100 }, () => visit(base, code)))
+      expect(inFlight.every((r) => r.status === 302)).toBe(true)
+      p.kill('SIGKILL')
+      await p.exited
+      p = await startServer({ entry: ENTRY, env })
+      const visits = await api(p.url, 'GET', `/rest/v3/short-urls/${code}/visits?itemsPerPage=1`)
+      const kept = visits.body.visits.pagination.totalItems
+      expect(kept).toBeGreaterThanOrEqual(300)
+      expect(kept).toBeLessThanOrEqual(400)
+      const link = await api(p.url, 'GET', `/rest/v3/short-urls/${code}`)
+      expect(link.body.visitsSummary.total).toBe(kept)
+    } finally {
+      await stop(p)
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
+
+async function writtenVisits(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith('url_shortener_visits_written_total'))
+  return line ? Number(line.split(' ').at(-1)) : 0
+}
 
 describe.skipIf(!backends().includes('services'))('two processes on shared services', () => {
   let a: ServerProcess | undefined
