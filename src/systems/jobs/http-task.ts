@@ -15,8 +15,9 @@ import { createHmac } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import type { LookupFunction } from 'node:net'
+import { isPrivateAddress } from '../../platform/net/address-policy.js'
 import { JobsErrors } from './errors.js'
-import { checkTarget, isPrivateAddress, parseTarget, resolveAll, type TargetPolicy } from './target-policy.js'
+import { checkTarget, parseTarget, resolveAll, type TargetPolicy } from './target-policy.js'
 import type { TaskContext, TaskDefinition } from './types.js'
 
 export interface HttpPayload {

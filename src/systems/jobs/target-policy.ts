@@ -5,53 +5,13 @@
  * `host:port` is listed in JOBS_ALLOWED_TARGETS. Names are resolved and
  * every address checked, at enqueue (a clear 4xx) and again at connect time
  * through the socket's own lookup, so a DNS answer that changes in between
- * (rebinding) cannot slip through.
+ * (rebinding) cannot slip through. What counts as private is the platform's
+ * address policy (src/platform/net/address-policy.ts), shared with the URL
+ * shortener.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
-import { BlockList, isIP, isIPv4, isIPv6 } from 'node:net'
+import { ipAddressOf, isLocalName, isPrivateAddress } from '../../platform/net/address-policy.js'
 import { JobsErrors } from './errors.js'
-
-const PRIVATE = new BlockList()
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  PRIVATE.addSubnet(net, prefix, 'ipv4')
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  PRIVATE.addSubnet(net, prefix, 'ipv6')
-
-/** Whether an IP address (v4, v6, v4-mapped v6) is private, loopback, link-local or reserved. */
-export function isPrivateAddress(address: string): boolean {
-  const a = address.replace(/^\[|\]$/g, '').toLowerCase()
-  if (isIPv4(a)) return PRIVATE.check(a, 'ipv4')
-  if (isIPv6(a)) {
-    const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)
-    if (dotted) return PRIVATE.check(dotted[1]!, 'ipv4')
-    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a)
-    if (mapped) {
-      const hi = Number.parseInt(mapped[1]!, 16)
-      const lo = Number.parseInt(mapped[2]!, 16)
-      return PRIVATE.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4')
-    }
-    return PRIVATE.check(a, 'ipv6')
-  }
-  return true
-}
 
 export interface TargetPolicy {
   /** `host:port` entries allowed although private (lower-case). */
@@ -99,14 +59,14 @@ export function resolveAll(host: string): Promise<string[]> {
 export async function checkTarget(target: Target, policy: TargetPolicy): Promise<void> {
   if (policy.allowed.has(target.hostPort)) return
   const host = target.url.hostname.replace(/^\[|\]$/g, '')
-  if (isIP(host)) {
+  if (ipAddressOf(host) !== undefined) {
     if (isPrivateAddress(host))
       throw JobsErrors.forbiddenTarget(
         `${target.hostPort} is a private or loopback address; list it in JOBS_ALLOWED_TARGETS to allow it`,
       )
     return
   }
-  if (/(^|\.)(localhost|local|internal|localdomain|home\.arpa)\.?$/i.test(host))
+  if (isLocalName(host))
     throw JobsErrors.forbiddenTarget(
       `${target.hostPort} is a local name; list it in JOBS_ALLOWED_TARGETS to allow it`,
     )

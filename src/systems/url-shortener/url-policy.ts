@@ -10,9 +10,13 @@
  * visitor's browser does, and a DNS answer checked now could change before
  * the visit anyway. Literal addresses in every spelling the URL parser
  * accepts (`http://2130706433/`, `http://0x7f.1/`, `[::ffff:127.0.0.1]`)
- * are normalized by WHATWG URL parsing before the check.
+ * are normalized by WHATWG URL parsing, and judged by the platform's
+ * address policy (src/platform/net/address-policy.ts).
  */
-import { BlockList, isIPv4, isIPv6 } from 'node:net'
+import { isPrivateHost } from '../../platform/net/address-policy.js'
+
+/** The platform's check (src/platform/net/address-policy.ts), re-exported for this system's callers. */
+export { isPrivateHost }
 
 export const MAX_URL_LENGTH = 2048
 
@@ -22,49 +26,6 @@ export interface UrlPolicyOptions {
   /** Hosts that are this shortener (`host` or `host:port`; any port of the name is refused). */
   ownHosts: () => readonly string[]
   allowPrivateTargets: boolean
-}
-
-const PRIVATE = new BlockList()
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  PRIVATE.addSubnet(net, prefix, 'ipv4')
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  PRIVATE.addSubnet(net, prefix, 'ipv6')
-
-const LOCAL_NAMES = /(^|\.)(localhost|local|internal|localdomain|home\.arpa)$/
-
-/** Whether a URL host names a private, loopback, link-local or otherwise local target. */
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (isIPv4(host)) return PRIVATE.check(host, 'ipv4')
-  if (isIPv6(host)) {
-    // IPv4-mapped (::ffff:a.b.c.d, which the URL parser writes as ::ffff:xxxx:yyyy).
-    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host)
-    if (mapped) {
-      const hi = Number.parseInt(mapped[1]!, 16)
-      const lo = Number.parseInt(mapped[2]!, 16)
-      return PRIVATE.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4')
-    }
-    return PRIVATE.check(host, 'ipv6')
-  }
-  return LOCAL_NAMES.test(host.replace(/\.$/, '')) || !host.includes('.')
 }
 
 export function checkLongUrl(raw: string, opts: UrlPolicyOptions): UrlCheck {
