@@ -73,7 +73,9 @@ export const settings = {
     doc: 'how often buffered visits are written (the most a crash can lose)',
   }),
   URL_SHORTENER_VISITS_BATCH: int({
-    default: 2_000,
+    // Above the visits of one interval at the expected peak: a flush then holds everything of its
+    // interval, so each link's bucket is as large as the traffic allows (fewer, fuller rows).
+    default: 20_000,
     min: 1,
     max: 100_000,
     doc: 'buffered visits that trigger a flush before the interval',
