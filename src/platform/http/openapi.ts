@@ -1,9 +1,31 @@
-/** OpenAPI 3.1 of every route at `/openapi.json`, and Swagger UI at `/docs`. */
+/**
+ * OpenAPI 3.1 of every route at `/openapi.json`, and Swagger UI at `/docs`.
+ * A system that guards its routes declares its security scheme with
+ * `app.addSecurityScheme(name, scheme)` (bearer-auth.ts does) before the
+ * document is first built; its operations then name it in `security`.
+ */
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 
+/** An OpenAPI security scheme object (`components.securitySchemes`). */
+export type SecurityScheme =
+  | { type: 'http'; scheme: string; bearerFormat?: string; description?: string }
+  | { type: 'apiKey'; in: 'header' | 'query' | 'cookie'; name: string; description?: string }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Declare an OpenAPI security scheme that route schemas can name in `security`. */
+    addSecurityScheme(name: string, scheme: SecurityScheme): void
+  }
+}
+
 export async function installOpenApi(app: FastifyInstance, systems: { name: string; description: string }[]) {
+  // Shared by reference with the document @fastify/swagger builds on the first request.
+  const securitySchemes: Record<string, SecurityScheme> = {}
+  app.decorate('addSecurityScheme', (name: string, scheme: SecurityScheme) => {
+    securitySchemes[name] = scheme
+  })
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -16,6 +38,7 @@ export async function installOpenApi(app: FastifyInstance, systems: { name: stri
         { name: 'platform', description: 'Health, readiness, metrics' },
         ...systems.map((s) => ({ name: s.name, description: s.description })),
       ],
+      components: { securitySchemes },
     },
   })
   await app.register(swaggerUi, {

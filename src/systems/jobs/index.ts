@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Db } from '../../platform/db/port.js'
+import { requireBearerToken } from '../../platform/http/bearer-auth.js'
 import { defineSystem, type SystemDefinition, type Worker } from '../../platform/system.js'
 import { jobRoutes } from './jobs.routes.js'
 import { JobsStore } from './jobs.store.js'
@@ -122,6 +123,13 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
 
       return {
         routes(app) {
+          // First: it guards the routes registered after it, every one of this system's.
+          requireBearerToken(app, {
+            token: s.JOBS_API_TOKEN,
+            code: 'JOBS_UNAUTHORIZED',
+            realm: 'jobs',
+            message: 'the jobs API needs Authorization: Bearer <JOBS_API_TOKEN>',
+          })
           jobRoutes(app, { service, jobs })
           queueRoutes(app, { queues, jobs, service })
           scheduleRoutes(app, { schedules, service })

@@ -109,6 +109,12 @@ export const settings = {
     max: 3_600_000,
     doc: 'default timeout of an HTTP task request',
   }),
+  JOBS_API_TOKEN: optional(
+    str({
+      maxLength: 512,
+      doc: 'bearer token every /jobs route requires (Authorization: Bearer <token>); unset: the REST API is open',
+    }),
+  ),
   JOBS_SIGNING_SECRET: optional(
     str({
       maxLength: 200,

@@ -4,10 +4,9 @@
  * console polls these). When RATE_LIMITER_ADMIN_TOKEN is set, every admin
  * route except the counters needs `Authorization: Bearer <token>`.
  */
-import { timingSafeEqual } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
-import type { FastifyRequest } from 'fastify'
 import { AppError } from '../../platform/errors.js'
+import { bearerGuard } from '../../platform/http/bearer-auth.js'
 import type { TypedApp } from '../../platform/http/types.js'
 import { ConfigLoadError, type Rule } from './config.js'
 import type { ConfigSource, LoadedConfig } from './config-source.js'
@@ -101,20 +100,13 @@ const StateQuery = Type.Object({
 })
 
 export function adminRoutes(app: TypedApp, d: AdminDeps): void {
-  const token = d.token ? Buffer.from(`Bearer ${d.token}`) : undefined
-  const guard = async (req: FastifyRequest) => {
-    if (!token) return
-    const got = Buffer.from(req.headers.authorization ?? '')
-    if (got.length !== token.length || !timingSafeEqual(got, token))
-      throw new AppError(
-        'RATE_LIMITER_UNAUTHORIZED',
-        401,
-        'the admin routes need Authorization: Bearer <RATE_LIMITER_ADMIN_TOKEN>',
-        {
-          headers: { 'www-authenticate': 'Bearer realm="rate-limiter"' },
-        },
-      )
-  }
+  const guard =
+    bearerGuard({
+      token: d.token,
+      code: 'RATE_LIMITER_UNAUTHORIZED',
+      realm: 'rate-limiter',
+      message: 'the admin routes need Authorization: Bearer <RATE_LIMITER_ADMIN_TOKEN>',
+    }) ?? (async () => {})
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
   app.get(

@@ -2,9 +2,11 @@
  * The jobs system's REST calls this page makes (all under `/jobs`): queues
  * with their counts per state, pause and resume; the newest jobs, filtered;
  * one job with its failed attempts; enqueue, cancel and redrive; the task
- * types the server runs.
+ * types the server runs. Each carries the API token when one is stored
+ * (api-token.ts).
  */
 import { requestJson } from '../../api/http'
+import { authHeaders } from './api-token'
 
 /** The states a client sees, in the order a job usually passes through them. */
 export const STATES = ['waiting', 'scheduled', 'active', 'failed', 'completed', 'dead', 'cancelled'] as const
@@ -89,14 +91,19 @@ export interface JobFilter {
 
 const q = encodeURIComponent
 
+/** A JSON call with the API token's header, when a token is stored. */
+function call<T>(path: string, opts: Parameters<typeof requestJson>[1] = {}): Promise<T> {
+  return requestJson<T>(path, { ...opts, headers: { ...authHeaders(), ...opts.headers } })
+}
+
 /** Every queue with its settings and counts per state. */
 export async function listQueues(signal?: AbortSignal): Promise<Queue[]> {
-  return (await requestJson<{ queues: Queue[] }>('/jobs/queues', { signal })).queues
+  return (await call<{ queues: Queue[] }>('/jobs/queues', { signal })).queues
 }
 
 /** Pause (workers take nothing new from it) or resume a queue. */
 export function setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }> {
-  return requestJson(`/jobs/queues/${q(queue)}/${paused ? 'pause' : 'resume'}`, { method: 'POST' })
+  return call(`/jobs/queues/${q(queue)}/${paused ? 'pause' : 'resume'}`, { method: 'POST' })
 }
 
 /** The newest jobs, optionally of one state or queue. */
@@ -104,35 +111,35 @@ export async function listJobs(f: JobFilter, signal?: AbortSignal): Promise<Job[
   const params = new URLSearchParams({ limit: String(f.limit ?? 50) })
   if (f.state) params.set('state', f.state)
   if (f.queue) params.set('queue', f.queue)
-  return (await requestJson<{ jobs: Job[] }>(`/jobs/jobs?${params}`, { signal })).jobs
+  return (await call<{ jobs: Job[] }>(`/jobs/jobs?${params}`, { signal })).jobs
 }
 
 /** One job with its failed attempts (error and stack each). */
 export function getJob(id: string, signal?: AbortSignal): Promise<Job> {
-  return requestJson<Job>(`/jobs/jobs/${q(id)}`, { signal })
+  return call<Job>(`/jobs/jobs/${q(id)}`, { signal })
 }
 
 /** Cancel a job that has not finished; a finished one is a 409 with the reason. */
 export function cancelJob(id: string): Promise<{ id: string; state: JobState }> {
-  return requestJson(`/jobs/jobs/${q(id)}/cancel`, { method: 'POST' })
+  return call(`/jobs/jobs/${q(id)}/cancel`, { method: 'POST' })
 }
 
 /** Put a dead or cancelled job back in its queue with fresh attempts; any other state is a 409. */
 export function redriveJob(id: string): Promise<{ id: string; state: JobState }> {
-  return requestJson(`/jobs/jobs/${q(id)}/redrive`, { method: 'POST' })
+  return call(`/jobs/jobs/${q(id)}/redrive`, { method: 'POST' })
 }
 
 /** Redrive every dead and cancelled job of a queue. */
 export function redriveQueue(queue: string): Promise<{ redriven: number; ids: string[] }> {
-  return requestJson('/jobs/redrive', { method: 'POST', body: { queue } })
+  return call('/jobs/redrive', { method: 'POST', body: { queue } })
 }
 
 /** Enqueue a job; a refusal throws ApiError with the server's problem document. */
 export function enqueue(queue: string, body: EnqueueBody): Promise<Added> {
-  return requestJson<Added>(`/jobs/queues/${q(queue)}/jobs`, { method: 'POST', body })
+  return call<Added>(`/jobs/queues/${q(queue)}/jobs`, { method: 'POST', body })
 }
 
 /** The task types the server can run. */
 export async function listTasks(signal?: AbortSignal): Promise<Task[]> {
-  return (await requestJson<{ tasks: Task[] }>('/jobs/tasks', { signal })).tasks
+  return (await call<{ tasks: Task[] }>('/jobs/tasks', { signal })).tasks
 }

@@ -1,5 +1,6 @@
 /**
- * The jobs page in the browser: enqueue a job that completes and one that
+ * The jobs page in the browser, on a server that requires JOBS_API_TOKEN:
+ * paste the token the page asks for, then enqueue a job that completes and one that
  * fails until it is dead (the demo tasks `noop` and `fail`, two attempts),
  * see both reach their states in the live list, open the dead one and see
  * its two failed attempts with their stacks, redrive it and see it run
@@ -7,6 +8,11 @@
  */
 import type { Page } from 'playwright-core'
 import type { SystemE2eContext } from '../../../e2e/types.js'
+
+const TOKEN = 'console-e2e-jobs-token'
+
+/** The server under test requires this token on every /jobs route. */
+export const serverEnv = { JOBS_API_TOKEN: TOKEN }
 
 /** Fail with `message` unless `ok`. */
 function check(ok: boolean, message: string): void {
@@ -41,6 +47,9 @@ async function listedState(page: Page, id: string): Promise<string | null> {
 }
 
 export async function exercise(page: Page, { baseUrl }: SystemE2eContext): Promise<void> {
+  // The server refuses the page's first calls (401): it asks for the token, and sends it once saved.
+  await page.getByLabel('API token').fill(TOKEN)
+  await page.getByRole('button', { name: 'Save token' }).click()
   await page.locator('tr[data-queue="default"]').waitFor({ timeout: 15_000 })
 
   const ok = await enqueueExample(page, 'noop (completes)')
@@ -78,7 +87,7 @@ export async function exercise(page: Page, { baseUrl }: SystemE2eContext): Promi
   await detail.getByText(new RegExp(`Job ${bad} redriven`)).waitFor()
   // Redriven with fresh attempts, it fails twice more; its attempts keep the first two.
   await until(page, `job ${bad} dead again after the redrive`, async () => (await attempts.count()) === 4)
-  const res = await fetch(`${baseUrl}/jobs/jobs/${bad}`)
+  const res = await fetch(`${baseUrl}/jobs/jobs/${bad}`, { headers: { authorization: `Bearer ${TOKEN}` } })
   const job = (await res.json()) as { state: string; attempts: unknown[] }
   check(
     job.state === 'dead' && job.attempts.length === 4,

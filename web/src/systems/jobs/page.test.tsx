@@ -112,7 +112,24 @@ function errorOf(label: string): string | undefined {
 afterEach(() => {
   cleanup()
   vi.unstubAllGlobals()
+  window.localStorage.clear()
 })
+
+/** The same routes behind JOBS_API_TOKEN: without `Bearer <token>` every one answers 401. */
+function guarded(token: string, over: Parameters<typeof server>[0] = {}) {
+  const fetch = server(over)
+  const inner = fetch.getMockImplementation()!
+  fetch.mockImplementation(async (input, init) => {
+    const auth = (init?.headers as Record<string, string> | undefined)?.authorization
+    if (auth === `Bearer ${token}`) return inner(input, init)
+    return problem(401, {
+      title: 'Unauthorized',
+      code: 'JOBS_UNAUTHORIZED',
+      detail: 'the jobs API needs Authorization: Bearer <JOBS_API_TOKEN>',
+    })
+  })
+  return fetch
+}
 
 describe('jobs page', () => {
   it('shows the queues with their counts per state, the depth chart and the newest jobs', async () => {
@@ -321,5 +338,43 @@ describe('jobs page', () => {
     fireEvent.click(within(box).getByRole('button', { name: 'Try again' }))
     await waitFor(() => expect(screen.queryByText('The queues could not be loaded')).toBeNull())
     expect(document.querySelector('tr[data-queue="default"] [data-count="waiting"]')?.textContent).toBe('1')
+  })
+
+  it('asks for the API token when the server requires one, then sends it on every call', async () => {
+    const fetch = guarded('t0ken', {
+      '/jobs/queues/default/pause': () => json({ name: 'default', paused: true }),
+    })
+    render(<JobsPage system={system} />)
+    await waitFor(() => expect(errorOf('API token')).toContain('JOBS_API_TOKEN'))
+    expect(screen.queryByRole('button', { name: 'Enqueue' })).toBeNull()
+    fireEvent.change(screen.getByLabelText('API token'), { target: { value: ' t0ken ' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Save token' }))
+    await waitFor(() => expect(document.querySelector('tr[data-queue="default"]')).not.toBeNull())
+    expect(window.localStorage.getItem('blueprints.jobs.apiToken')).toBe('t0ken')
+    fireEvent.click(screen.getByRole('button', { name: 'Pause default' }))
+    expect(await screen.findByText(/Queue default paused/)).toBeTruthy()
+    const sent = fetch.mock.calls.map(([, init]) => (init?.headers as Record<string, string>)?.authorization)
+    const firstWithToken = sent.indexOf('Bearer t0ken')
+    expect(firstWithToken).toBeGreaterThan(0)
+    // Every call after the token was saved carries it, the POST included.
+    expect(sent.slice(firstWithToken).every((a) => a === 'Bearer t0ken')).toBe(true)
+    expect(calls(fetch)).toContain('POST /jobs/queues/default/pause')
+  })
+
+  it('shows a refused stored token under the field, and sends no header when there is none', async () => {
+    window.localStorage.setItem('blueprints.jobs.apiToken', 'stale')
+    guarded('t0ken')
+    render(<JobsPage system={system} />)
+    await waitFor(() => expect(errorOf('API token (saved in this browser)')).toContain('JOBS_API_TOKEN'))
+    fireEvent.click(screen.getByRole('button', { name: 'Forget token' }))
+    expect(window.localStorage.getItem('blueprints.jobs.apiToken')).toBeNull()
+    cleanup()
+    const open = server()
+    render(<JobsPage system={system} />)
+    await waitFor(() => expect(document.querySelector('tr[data-queue="default"]')).not.toBeNull())
+    expect(screen.queryByLabelText('API token')).toBeNull()
+    expect(
+      open.mock.calls.every(([, init]) => !(init?.headers as Record<string, string>)?.authorization),
+    ).toBe(true)
   })
 })

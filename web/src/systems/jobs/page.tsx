@@ -3,17 +3,22 @@
  * state (pause, resume, redrive), queue depth over time, the newest jobs
  * (polled every 2 s, filtered by state and queue) and one job's detail with
  * its attempts, errors and stacks, cancel and redrive. It speaks the
- * system's public REST API under /jobs, as any client would.
+ * system's public REST API under /jobs, as any client would; when the
+ * server requires a token (JOBS_API_TOKEN) and refuses a call, it asks for
+ * the token and sends it from then on.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react'
+import type { ApiError } from '../../api/http'
 import type { SystemPageProps } from '../registry'
 import { getJob, type JobState, listJobs, listQueues, listTasks } from './api'
+import { useApiToken } from './api-token'
 import { addSample, type DepthSample } from './depth'
 import { DepthCharts } from './depth-chart'
 import { EnqueueForm } from './enqueue-form'
 import { JobDetail } from './job-detail'
 import { JobsList } from './jobs-list'
 import { QueuesCard } from './queues-card'
+import { TokenForm } from './token-form'
 import { usePoll } from './use-poll'
 import './jobs.css'
 
@@ -48,8 +53,24 @@ export default function JobsPage(_props: SystemPageProps) {
     job.reload()
   }, [queues.reload, jobs.reload, job.reload])
 
+  const [token, setToken] = useApiToken()
+  // A 401 is about the token: ask for it rather than showing every card's error.
+  const refused = [queues.error, jobs.error, tasks.error].find((e) => (e as ApiError)?.status === 401)
+  const saveToken = (next: string) => {
+    setToken(next)
+    reloadAll()
+    tasks.reload()
+  }
+  if (refused)
+    return (
+      <div className="stack jobs-page">
+        <TokenForm token={token} onSave={saveToken} error={refused.message} />
+      </div>
+    )
+
   return (
     <div className="stack jobs-page">
+      {token && <TokenForm token={token} onSave={saveToken} />}
       <EnqueueForm queues={names} tasks={tasks.data} onEnqueued={reloadAll} onOpen={setSelected} />
       <QueuesCard queues={queues.data} error={queues.error} onRetry={queues.reload} onChanged={reloadAll} />
       <DepthCharts history={history} queues={names} />
