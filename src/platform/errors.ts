@@ -16,6 +16,25 @@ export interface ProblemDetails {
   [extension: string]: unknown
 }
 
+/** One field a problem is about (RFC 9457 section 3's `invalid-params`, in this API's camelCase). */
+export interface InvalidParam {
+  /** The field as the client writes it: `runAt`, `payload.url`, `jobs[2].task`. */
+  name: string
+  /** What is wrong with it: `must be an integer between 1 and 1000`. */
+  reason: string
+}
+
+/** A 4xx about named fields: the problem carries them in `invalidParams`, and the detail says `<name> <reason>`. */
+export function invalidParams(
+  code: string,
+  status: number,
+  params: InvalidParam[],
+  detail?: string,
+): AppError {
+  const message = detail ?? params.map((p) => `${p.name} ${p.reason}`).join('; ')
+  return new AppError(code, status, message, { extensions: { invalidParams: params } })
+}
+
 export interface AppErrorOptions {
   /** A URI naming the problem type; defaults to `about:blank`-style `/problems/<code>`. */
   type?: string
@@ -84,8 +103,9 @@ export const PlatformErrors = {
         headers: { allow: allow.join(', ') },
       },
     ),
-  validation: (message: string, errors: unknown[]) =>
-    new AppError('VALIDATION_FAILED', 400, message, { extensions: { errors } }),
+  /** `errors`: ajv's view (`path`, `message`); `invalidParams`: RFC 9457's (`name` as the client writes it, `reason`). */
+  validation: (message: string, errors: unknown[], invalidParams: InvalidParam[] = []) =>
+    new AppError('VALIDATION_FAILED', 400, message, { extensions: { errors, invalidParams } }),
   invalidJson: (message: string) => new AppError('INVALID_JSON', 400, message),
   invalidUtf8: () => new AppError('INVALID_UTF8', 400, 'The request body is not valid UTF-8'),
   bodyTooLarge: (limit: number) =>

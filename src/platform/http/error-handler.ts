@@ -7,19 +7,46 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, PlatformErrors, PROBLEM_CONTENT_TYPE, type ProblemSource, toProblem } from '../errors.js'
 
+/**
+ * A field's name as a client writes it, from a JSON pointer into the part
+ * of the request it is in: `/payload/ms` -> `payload.ms`, `/jobs/2/task` ->
+ * `jobs[2].task`; the part itself (`body`, `querystring`) when the pointer is empty.
+ */
+export function paramName(pointer: string, context: string): string {
+  let name = ''
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replaceAll('~1', '/').replaceAll('~0', '~')
+    name += /^\d+$/.test(seg) ? `[${seg}]` : name ? `.${seg}` : seg
+  }
+  return name || context
+}
+
 /** Map anything thrown in a request to an AppError. */
 export function toAppError(err: unknown, bodyLimit: number, contentType?: string): AppError {
   if (err instanceof AppError) return err
   const e = err as FastifyError & { validation?: unknown[]; validationContext?: string }
   if (e.validation) {
-    const errors = e.validation.map((v) => {
+    const context = e.validationContext ?? 'body'
+    const errors: { path: string; message: string }[] = []
+    const invalidParams: { name: string; reason: string }[] = []
+    for (const v of e.validation) {
       const item = v as { instancePath?: string; message?: string; params?: Record<string, unknown> }
       const missing = item.params?.missingProperty
-      const path = `${e.validationContext ?? 'body'}${item.instancePath ?? ''}${missing ? `/${missing}` : ''}`
-      return { path, message: item.message ?? 'is invalid' }
-    })
+      const extra = item.params?.additionalProperty
+      const message = item.message ?? 'is invalid'
+      const pointer = `${item.instancePath ?? ''}${missing ? `/${missing}` : ''}`
+      errors.push({ path: `${context}${pointer}`, message })
+      invalidParams.push({
+        name: paramName(`${pointer}${typeof extra === 'string' ? `/${extra}` : ''}`, context),
+        reason: typeof extra === 'string' ? 'is not a known field' : message,
+      })
+    }
     const first = errors[0]
-    return PlatformErrors.validation(first ? `${first.path} ${first.message}` : 'Request is invalid', errors)
+    return PlatformErrors.validation(
+      first ? `${first.path} ${first.message}` : 'Request is invalid',
+      errors,
+      invalidParams,
+    )
   }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

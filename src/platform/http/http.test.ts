@@ -8,6 +8,7 @@ import type { App } from '../../app.js'
 import { defineSystem } from '../system.js'
 import { buildTestApp } from '../testing/app.js'
 import { fixtureSystem } from '../testing/fixture-system.js'
+import { paramName } from './error-handler.js'
 
 const traceProbe = defineSystem({
   name: 'probe',
@@ -66,6 +67,8 @@ describe('errors are problem+json', () => {
     })
     const body = expectProblem(res, 400, 'VALIDATION_FAILED')
     expect(body.errors[0].path).toBe('body/name')
+    // RFC 9457's field list, with the field named as the client writes it.
+    expect(body.invalidParams).toEqual([{ name: 'name', reason: body.errors[0].message }])
   })
 
   it('400 for malformed JSON, and for prototype poisoning', async () => {
@@ -244,5 +247,19 @@ describe('health, readiness, metrics, OpenAPI', () => {
     } finally {
       await strict.close()
     }
+  })
+})
+
+describe('paramName', () => {
+  it.each([
+    ['/name', 'body', 'name'],
+    ['/payload/ms', 'body', 'payload.ms'],
+    ['/jobs/2/task', 'body', 'jobs[2].task'],
+    ['/tags/0', 'body', 'tags[0]'],
+    ['/a~1b/c~0d', 'body', 'a/b.c~d'],
+    ['', 'body', 'body'],
+    ['/limit', 'querystring', 'limit'],
+  ])('%s in %s -> %s', (pointer, context, name) => {
+    expect(paramName(pointer, context)).toBe(name)
   })
 })

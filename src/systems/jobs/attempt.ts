@@ -3,9 +3,11 @@
  * attempt's timeout and AbortSignal, then hands the outcome to the worker.
  * An attempt settles once: completed, failed, timed out, lost (the lease was
  * taken back) or handed back (shutdown); whatever the handler does after
- * that is ignored.
+ * that is ignored. A failure's error and stack are stored as error-report.ts
+ * describes them (no absolute machine paths).
  */
 import type { Queryable } from '../../platform/db/port.js'
+import { describeError } from './error-report.js'
 import { JOB_RESULT_LIMIT } from './limits.js'
 import type { FetchedJob, TaskContext, TaskDefinition } from './types.js'
 
@@ -42,15 +44,6 @@ function encodeResult(value: unknown): string | null {
   } catch {
     return null
   }
-}
-
-function describe(err: unknown): { error: string; stack: string | null } {
-  if (err instanceof Error)
-    return {
-      error: `${err.name}: ${err.message}`.slice(0, 10_000),
-      stack: err.stack?.slice(0, 20_000) ?? null,
-    }
-  return { error: String(err).slice(0, 10_000), stack: null }
 }
 
 export class Attempt implements TaskContext {
@@ -117,13 +110,13 @@ export class Attempt implements TaskContext {
     // Completed in a transaction already: a later throw changes nothing.
     if (this.committed) this.settle({ kind: 'committed' })
     else if (err instanceof LeaseLostError) this.settle({ kind: 'lost' })
-    else this.settle({ kind: 'failed', ...describe(err) })
+    else this.settle({ kind: 'failed', ...describeError(err) })
   }
 
   private readonly onTimeout = (ms: number): void => {
     const err = new Error(`the attempt timed out after ${ms} ms`)
     err.name = 'TimeoutError'
-    if (this.settle({ kind: 'failed', ...describe(err) })) this.controller.abort(err)
+    if (this.settle({ kind: 'failed', ...describeError(err) })) this.controller.abort(err)
   }
 
   private settle(outcome: Outcome): boolean {

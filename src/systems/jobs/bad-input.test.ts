@@ -99,6 +99,67 @@ describe.each(backends())('jobs bad input (%s)', (backend) => {
     )
   })
 
+  it('names the refused fields in invalidParams (RFC 9457), schema and domain checks alike', async () => {
+    const names = (res: Res) => {
+      expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400)
+      expect(res.statusCode, res.body).toBeLessThan(500)
+      const params = res.json().invalidParams as { name: string; reason: string }[]
+      for (const p of params) expect(p.reason.length, res.body).toBeGreaterThan(0)
+      return params.map((p) => p.name)
+    }
+    const batch = (jobs: unknown[]) => c.call('POST', '/jobs/queues/default/jobs/batch', { jobs })
+    const put = (name: string, body: unknown) => c.call('PUT', `/jobs/schedules/${name}`, body)
+    // The route's schema (VALIDATION_FAILED), the platform's format.
+    expect(names(await enqueue({ task: 'noop', maxAttempts: 0 }))).toEqual(['maxAttempts'])
+    expect(names(await enqueue({ payload: {} }))).toEqual(['task'])
+    expect(names(await batch([{ task: 'noop' }, { task: 'noop', priority: 'high' }]))).toEqual([
+      'jobs[1].priority',
+    ])
+    // The system's own checks.
+    expect(names(await enqueue({ task: 'no-such-task' }))).toEqual(['task'])
+    expect(names(await enqueue({ task: 'noop', runAt: '1971-01-01T00:00:00Z' }))).toEqual(['runAt'])
+    expect(names(await enqueue({ task: 'noop', runAt: 'tomorrow' }))).toEqual(['runAt'])
+    expect(names(await enqueue({ task: 'noop', payload: { big: 'x'.repeat(2000) } }))).toEqual(['payload'])
+    expect(names(await enqueue({ task: 'sleep', payload: { ms: -5 } }))).toEqual(['payload.ms'])
+    expect(names(await enqueue({ task: 'noop', dependsOn: ['abc'] }))).toEqual(['dependsOn'])
+    expect(names(await enqueue({ task: 'noop', dependsOn: ['123456789'] }))).toEqual(['dependsOn'])
+    expect(names(await enqueue({ task: 'http', payload: { url: 'http://127.0.0.1/' } }))).toEqual([
+      'payload.url',
+    ])
+    expect(
+      names(await enqueue({ task: 'http', payload: { url: 'https://example.com/', timeoutMs: 0 } })),
+    ).toEqual(['payload.timeoutMs'])
+    expect(names(await batch([{ task: 'noop' }, { task: 'no-such-task' }]))).toEqual(['jobs[1].task'])
+    expect(
+      names(
+        await batch([
+          { task: 'noop', ref: 'a' },
+          { task: 'noop', ref: 'a' },
+        ]),
+      ),
+    ).toEqual(['jobs[1].ref'])
+    expect(
+      names(
+        await batch([
+          { task: 'noop', ref: 'a', dependsOn: ['b'] },
+          { task: 'noop', ref: 'b', dependsOn: ['a'] },
+        ]),
+      ),
+    ).toEqual(['dependsOn'])
+    expect(names(await put('s', { task: 'noop', cron: '61 * * * *' }))).toEqual(['cron'])
+    expect(names(await put('s', { task: 'noop', cron: '* * * * *', tz: 'Mars/Base' }))).toEqual(['tz'])
+    expect(names(await c.call('PUT', '/jobs/queues/q', { rateLimit: 5 }))).toEqual([
+      'rateLimit',
+      'ratePeriodMs',
+    ])
+    expect(names(await c.call('POST', '/jobs/redrive', {}))).toEqual(['ids', 'queue', 'task', 'all'])
+    const reused = { 'idempotency-key': `k-${Math.random()}` }
+    await c.call('POST', '/jobs/queues/default/jobs', { task: 'noop' }, reused)
+    expect(names(await c.call('POST', '/jobs/queues/default/jobs', { task: 'sleep' }, reused))).toEqual([
+      'Idempotency-Key',
+    ])
+  })
+
   it('refuses forbidden and unreachable HTTP targets', async () => {
     for (const url of [
       'http://127.0.0.1:8080/hook',

@@ -48,22 +48,25 @@ export function sign(secret: string, t: number, body: string): string {
 
 function checkPayload(p: unknown): HttpPayload {
   if (!p || typeof p !== 'object' || Array.isArray(p))
-    throw JobsErrors.invalid('an http job needs a payload object')
+    throw JobsErrors.invalid(
+      'payload',
+      'must be an object (an http job needs url, and may give body, headers, timeoutMs)',
+    )
   const o = p as Record<string, unknown>
   if (o.headers !== undefined) {
     if (!o.headers || typeof o.headers !== 'object' || Array.isArray(o.headers))
-      throw JobsErrors.invalid('payload.headers must be an object of strings')
+      throw JobsErrors.invalid('payload.headers', 'must be an object of strings')
     for (const [k, v] of Object.entries(o.headers)) {
       if (typeof v !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n]/.test(v))
-        throw JobsErrors.invalid(`payload.headers.${k} is not a valid header`)
-      if (RESERVED.has(k.toLowerCase())) throw JobsErrors.invalid(`payload.headers.${k} cannot be set`)
+        throw JobsErrors.invalid(`payload.headers.${k}`, 'is not a valid header')
+      if (RESERVED.has(k.toLowerCase())) throw JobsErrors.invalid(`payload.headers.${k}`, 'cannot be set')
     }
   }
   if (
     o.timeoutMs !== undefined &&
     (!Number.isInteger(o.timeoutMs) || (o.timeoutMs as number) < 1 || (o.timeoutMs as number) > 3_600_000)
   )
-    throw JobsErrors.invalid('payload.timeoutMs must be an integer between 1 and 3600000')
+    throw JobsErrors.invalid('payload.timeoutMs', 'must be an integer between 1 and 3600000')
   return o as unknown as HttpPayload
 }
 

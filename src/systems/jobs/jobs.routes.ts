@@ -46,7 +46,7 @@ export function jobRoutes(api: TypedApp, d: JobRouteDeps): void {
     async (req, reply) => {
       const idem = req.headers['idempotency-key']
       if (idem !== undefined && !IDEMPOTENCY_KEY.test(idem))
-        throw JobsErrors.invalid('Idempotency-Key must be 1 to 255 visible ASCII characters')
+        throw JobsErrors.invalid('Idempotency-Key', 'must be 1 to 255 visible ASCII characters')
       const out = await d.service.enqueue(req.params.queue, req.body, {
         idempotencyKey: idem,
         traceparent: traceparentOf(req.headers),
@@ -174,8 +174,9 @@ export function jobRoutes(api: TypedApp, d: JobRouteDeps): void {
     async (req) => {
       const { ids, queue, task, all } = req.body
       if (ids === undefined && queue === undefined && task === undefined && all !== true)
-        throw JobsErrors.invalid(
+        throw JobsErrors.invalidRequest(
           'give ids, queue or task, or all: true to redrive every dead and cancelled job',
+          ['ids', 'queue', 'task', 'all'],
         )
       const done = await d.jobs.redrive({ ids, queue, task })
       return { redriven: done.length, ids: done.slice(0, 1000) }

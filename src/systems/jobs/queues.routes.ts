@@ -66,9 +66,15 @@ export function queueRoutes(api: TypedApp, d: QueueRouteDeps): void {
     async (req, reply) => {
       const b = req.body
       if ((b.rateLimit == null) !== (b.ratePeriodMs == null))
-        throw JobsErrors.invalid('rateLimit and ratePeriodMs go together')
+        throw JobsErrors.invalidRequest('rateLimit and ratePeriodMs go together', [
+          'rateLimit',
+          'ratePeriodMs',
+        ])
       if ((b.groupRateLimit == null) !== (b.groupRatePeriodMs == null))
-        throw JobsErrors.invalid('groupRateLimit and groupRatePeriodMs go together')
+        throw JobsErrors.invalidRequest('groupRateLimit and groupRatePeriodMs go together', [
+          'groupRateLimit',
+          'groupRatePeriodMs',
+        ])
       const { queue, created } = await d.queues.upsert(req.params.queue, {
         concurrency: b.concurrency ?? null,
         rateLimit: b.rateLimit ?? null,

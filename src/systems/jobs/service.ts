@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto'
 import type { Db, Queryable } from '../../platform/db/port.js'
+import { AppError, type InvalidParam, invalidParams } from '../../platform/errors.js'
 import { addJob, addJobs, reportedState } from './enqueue.js'
 import { JobsErrors } from './errors.js'
 import type { AddedJob, JobSpec, StoredState, TaskRegistry } from './types.js'
-import { isJobId } from './validate.js'
+import { checkSpec, isJobId } from './validate.js'
 
 /** A job as the REST API receives it (JSON). */
 export interface EnqueueInput {
@@ -60,7 +61,7 @@ export class JobsService {
     let runAt: Date | undefined
     if (input.runAt !== undefined) {
       runAt = new Date(input.runAt)
-      if (Number.isNaN(runAt.getTime())) throw JobsErrors.invalidRunAt('runAt is not an RFC 3339 date-time')
+      if (Number.isNaN(runAt.getTime())) throw JobsErrors.invalidRunAt('is not an RFC 3339 date-time')
     }
     await def.validate?.(input.payload)
     return {
@@ -147,27 +148,38 @@ export class JobsService {
     const refs = new Map<string, number>()
     items.forEach((it, i) => {
       if (it.ref === undefined) return
-      if (refs.has(it.ref)) throw JobsErrors.invalid(`two items have ref ${JSON.stringify(it.ref)}`)
+      if (refs.has(it.ref))
+        throw JobsErrors.invalid(
+          `jobs[${i}].ref`,
+          `${JSON.stringify(it.ref)} is the ref of an earlier item too`,
+        )
       refs.set(it.ref, i)
     })
     const edges = items.map((it) => (it.dependsOn ?? []).filter((d) => refs.has(d)).map((d) => refs.get(d)!))
-    for (const it of items)
+    for (const [i, it] of items.entries())
       for (const d of it.dependsOn ?? [])
         if (!refs.has(d) && !isJobId(d))
           throw JobsErrors.invalid(
-            `dependsOn: ${JSON.stringify(d)} is neither a job id nor a ref in this batch`,
+            `jobs[${i}].dependsOn`,
+            `${JSON.stringify(d)} is neither a job id nor a ref in this batch`,
           )
     const order = topoOrder(items, edges)
     const o = { schema: this.db.schema, maxPayloadBytes: this.maxPayloadBytes }
+    const spec = (it: BatchItem, i: number, deps: string[] | undefined) =>
+      atItem(i, async () => {
+        const s = await this.toSpec(it, traceparent, deps)
+        checkSpec(s)
+        return s
+      })
     if (
       edges.every((e) => e.length === 0) &&
       items.every((it) => !it.dependsOn?.length && it.key === undefined)
     ) {
-      const specs = await Promise.all(items.map((it) => this.toSpec(it, traceparent, undefined)))
+      const specs = await Promise.all(items.map((it, i) => spec(it, i, undefined)))
       return addJobs(this.db, queue, specs, o)
     }
     // Specs are checked before the transaction opens (validation may resolve DNS).
-    const specs = await Promise.all(items.map((it) => this.toSpec(it, traceparent, [])))
+    const specs = await Promise.all(items.map((it, i) => spec(it, i, [])))
     return this.db.tx(async (tx) => {
       const out = new Array<AddedJob>(items.length)
       for (const i of order) {
@@ -176,6 +188,24 @@ export class JobsService {
       }
       return out
     })
+  }
+}
+
+/** Run `fn` for batch item `i`; a field it refuses is named within the batch (`task` -> `jobs[2].task`). */
+async function atItem<T>(i: number, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    const params =
+      err instanceof AppError ? (err.extensions.invalidParams as InvalidParam[] | undefined) : undefined
+    if (!params?.length) throw err
+    const e = err as AppError
+    throw invalidParams(
+      e.code,
+      e.status,
+      params.map((p) => ({ name: `jobs[${i}].${p.name}`, reason: p.reason })),
+      `jobs[${i}]: ${e.message}`,
+    )
   }
 }
 

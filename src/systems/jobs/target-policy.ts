@@ -33,17 +33,17 @@ function defaultPort(url: URL): string {
 /** Parse and check a target URL's form (scheme, host); throws a 4xx AppError. */
 export function parseTarget(raw: unknown): Target {
   if (typeof raw !== 'string' || raw.length === 0)
-    throw JobsErrors.invalid('payload.url must be a URL string')
-  if (raw.length > 2048) throw JobsErrors.invalid('payload.url is longer than 2048 characters')
+    throw JobsErrors.invalid('payload.url', 'must be a URL string')
+  if (raw.length > 2048) throw JobsErrors.invalid('payload.url', 'is longer than 2048 characters')
   let url: URL
   try {
     url = new URL(raw)
   } catch {
-    throw JobsErrors.invalid('payload.url is not an absolute URL')
+    throw JobsErrors.invalid('payload.url', 'is not an absolute URL')
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw JobsErrors.forbiddenTarget(`the scheme ${url.protocol} is not allowed (http and https only)`)
-  if (url.username || url.password) throw JobsErrors.invalid('payload.url must not carry credentials')
+  if (url.username || url.password) throw JobsErrors.invalid('payload.url', 'must not carry credentials')
   return { url, hostPort: `${url.hostname.toLowerCase()}:${defaultPort(url)}` }
 }
 

@@ -31,7 +31,7 @@ const sleepTask: TaskDefinition = {
   validate(p) {
     const ms = (p as { ms?: unknown } | null)?.ms
     if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 0 || (ms as number) > 3_600_000))
-      throw JobsErrors.invalid('payload.ms must be an integer between 0 and 3600000')
+      throw JobsErrors.invalid('payload.ms', 'must be an integer between 0 and 3600000')
   },
   async handler(p, ctx) {
     const ms = ((p as { ms?: number } | null)?.ms ?? 1000) as number

@@ -20,9 +20,9 @@ export function encodePayload(payload: unknown, limit: number): string {
   try {
     text = JSON.stringify(payload ?? {})
   } catch {
-    throw JobsErrors.invalid('payload is not serialisable as JSON')
+    throw JobsErrors.invalid('payload', 'is not serialisable as JSON')
   }
-  if (text === undefined) throw JobsErrors.invalid('payload is not JSON')
+  if (text === undefined) throw JobsErrors.invalid('payload', 'is not JSON')
   // Most payloads are ASCII: the length is a lower bound of the byte size, and exact then.
   const size = text.length > limit / 3 ? Buffer.byteLength(text) : text.length
   if (size > limit) throw JobsErrors.payloadTooLarge(size, limit)
@@ -38,39 +38,40 @@ export function isJobId(id: string): boolean {
 export function checkSpec(spec: JobSpec, now = Date.now()): void {
   if (typeof spec.task !== 'string' || !TASK.test(spec.task))
     throw JobsErrors.invalid(
-      'task must be 1-100 characters of letters, digits, _ . : -, starting alphanumeric',
+      'task',
+      'must be 1-100 characters of letters, digits, _ . : -, starting alphanumeric',
     )
   if (
     spec.priority !== undefined &&
     (!Number.isInteger(spec.priority) || Math.abs(spec.priority) > 1_000_000)
   )
-    throw JobsErrors.invalid('priority must be an integer between -1000000 and 1000000')
+    throw JobsErrors.invalid('priority', 'must be an integer between -1000000 and 1000000')
   if (
     spec.maxAttempts !== undefined &&
     (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1 || spec.maxAttempts > 1000)
   )
-    throw JobsErrors.invalid('maxAttempts must be an integer between 1 and 1000')
+    throw JobsErrors.invalid('maxAttempts', 'must be an integer between 1 and 1000')
   if (
     spec.timeoutMs !== undefined &&
     (!Number.isInteger(spec.timeoutMs) || spec.timeoutMs < 1 || spec.timeoutMs > 86_400_000)
   )
-    throw JobsErrors.invalid('timeoutMs must be an integer between 1 and 86400000')
+    throw JobsErrors.invalid('timeoutMs', 'must be an integer between 1 and 86400000')
   if (spec.runAt !== undefined) {
     const t = spec.runAt.getTime()
-    if (Number.isNaN(t)) throw JobsErrors.invalidRunAt('runAt is not a valid date')
+    if (Number.isNaN(t)) throw JobsErrors.invalidRunAt('is not a valid date')
     if (t < now - MAX_RUN_AT_PAST_MS)
-      throw JobsErrors.invalidRunAt('runAt is more than a day in the past; omit it to run now')
-    if (t > now + MAX_RUN_AT_FUTURE_MS) throw JobsErrors.invalidRunAt('runAt is more than a year ahead')
+      throw JobsErrors.invalidRunAt('is more than a day in the past; omit it to run now')
+    if (t > now + MAX_RUN_AT_FUTURE_MS) throw JobsErrors.invalidRunAt('is more than a year ahead')
   }
   if (spec.key !== undefined && (spec.key.length < 1 || spec.key.length > 500))
-    throw JobsErrors.invalid('key must be 1 to 500 characters')
+    throw JobsErrors.invalid('key', 'must be 1 to 500 characters')
   if (spec.groupKey !== undefined && (spec.groupKey.length < 1 || spec.groupKey.length > 200))
-    throw JobsErrors.invalid('groupKey must be 1 to 200 characters')
+    throw JobsErrors.invalid('groupKey', 'must be 1 to 200 characters')
   if (spec.traceparent !== undefined && !TRACEPARENT.test(spec.traceparent)) spec.traceparent = undefined
   if (spec.dependsOn !== undefined) {
     if (spec.dependsOn.length > MAX_DEPENDENCIES)
-      throw JobsErrors.invalid(`a job depends on at most ${MAX_DEPENDENCIES} others`)
+      throw JobsErrors.invalid('dependsOn', `has more than ${MAX_DEPENDENCIES} jobs`)
     for (const id of spec.dependsOn)
-      if (!isJobId(id)) throw JobsErrors.invalid(`dependsOn: ${id} is not a job id`)
+      if (!isJobId(id)) throw JobsErrors.invalid('dependsOn', `${JSON.stringify(id)} is not a job id`)
   }
 }

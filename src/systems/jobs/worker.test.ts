@@ -109,6 +109,12 @@ describe.each(backends())('worker (%s)', (backend) => {
       'TypeError: failure number 3',
     ])
     expect(job.attempts!.every((a) => a.stack?.includes('TypeError'))).toBe(true)
+    // Stacks point into the code relative to the project root, never at this machine's directories.
+    for (const a of job.attempts!) {
+      expect(a.stack).toMatch(/[( ]src\/systems\/jobs\/worker\.test\.ts:\d+:\d+/)
+      expect(a.stack).not.toMatch(/(^|[\s(])(file:\/\/)?\//m)
+      expect(a.stack).not.toContain(process.cwd())
+    }
     expect(job.lastError).toBe('TypeError: failure number 3')
     expect(f.metrics.queue('default').dead).toBe(1)
   })
