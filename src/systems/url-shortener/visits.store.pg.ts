@@ -34,6 +34,8 @@ const STATEMENT_VISITS = 300
 export interface VisitStoreOptions {
   /** Buckets read per query of a list (default 200; tests make it tiny to exercise the merge). */
   listPage?: number
+  /** Visits per statement of a flush (default STATEMENT_VISITS). */
+  statementVisits?: number
 }
 
 interface BucketRow {
@@ -44,6 +46,7 @@ interface BucketRow {
 
 export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitStore {
   const listPage = opts.listPage ?? 200
+  const statementVisits = opts.statementVisits ?? STATEMENT_VISITS
   return {
     async writeBatch(visits: VisitRecord[], orphans: VisitsSummary) {
       const groups = groupByLink(visits, BUCKET_MAX)
@@ -55,9 +58,12 @@ export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitSto
             ids,
           ])
         for (let i = 0; i < groups.length; ) {
+          // PGlite answers on the microtask queue: without this, a whole flush would run before the
+          // event loop reads another request. Between statements, let waiting requests through.
+          if (i > 0 && db.kind === 'pglite') await new Promise<void>((r) => setImmediate(r))
           // Encode just before writing, chunk by chunk, so neither step holds the event loop for long.
           const chunk = []
-          for (let n = 0; i < groups.length && n < STATEMENT_VISITS; i++) {
+          for (let n = 0; i < groups.length && n < statementVisits; i++) {
             chunk.push(encodeBucket(groups[i]!))
             n += groups[i]!.length
           }
