@@ -153,6 +153,35 @@ export function dbContract(name: string, makeDb: () => Promise<Db>): void {
       expect(a.rows.length + b.rows.length).toBe(40)
     })
 
+    it('gives a dedicated connection in the view’s schema, preparing each text once', async () => {
+      const db = await makeDb()
+      await freshTable(db)
+      const other = db.withSchema(`${db.schema}_d`)
+      await db.query(`CREATE SCHEMA IF NOT EXISTS "${other.schema}"`)
+      await other.query('CREATE TABLE items (id int PRIMARY KEY, label text NOT NULL)')
+      await other.query("INSERT INTO items VALUES (1, 'other')")
+      const conn = await db.dedicated()
+      try {
+        expect(conn.busy).toBe(false)
+        await db.query('INSERT INTO items VALUES (1, $1)', ['pooled'])
+        // Past five runs a prepared statement switches to its generic plan: same answers.
+        for (let i = 0; i < 8; i++)
+          expect((await conn.query('SELECT label FROM items WHERE id = $1', [1])).rows).toEqual([
+            { label: 'pooled' },
+          ])
+        expect((await conn.query('INSERT INTO items VALUES ($1, $2)', [2, 'dedicated'])).rowCount).toBe(1)
+        expect((await db.query('SELECT count(*)::int AS n FROM items')).rows[0]).toEqual({ n: 2 })
+        // Pool traffic on another schema does not move the dedicated connection's search path.
+        await other.query('SELECT 1 FROM items')
+        expect((await conn.query('SELECT label FROM items WHERE id = $1', [1])).rows).toEqual([
+          { label: 'pooled' },
+        ])
+        expect(conn.busy).toBe(false)
+      } finally {
+        await conn.close()
+      }
+    })
+
     it('runs multi-statement scripts with exec', async () => {
       const db = await makeDb()
       await db.exec('CREATE TABLE s1 (a int); CREATE TABLE s2 (b int); INSERT INTO s1 VALUES (7);')

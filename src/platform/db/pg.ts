@@ -3,9 +3,11 @@
  * Each pooled connection remembers the schema its search path points at;
  * a scoped view re-points it only when it differs, so one pool serves all
  * systems without a `SET` per query. LISTEN uses one dedicated connection
- * that reconnects with backoff and re-subscribes.
+ * that reconnects with backoff and re-subscribes; `dedicated()` gives a hot
+ * path a connection of its own (pg-dedicated.ts).
  */
 import pg from 'pg'
+import { PgDedicated } from './pg-dedicated.js'
 import {
   assertIdent,
   type Db,
@@ -36,6 +38,9 @@ interface Shared {
   url: string
   listener: Listener
   closed: boolean
+  opts: PgOptions
+  /** Dedicated connections still open, closed with the pool. */
+  dedicated: Set<PgDedicated>
 }
 
 /** Connect a pool to `url`; the first connection is opened to fail fast on a bad URL. */
@@ -51,7 +56,14 @@ export async function openPg(url: string, schema = 'public', opts: PgOptions = {
   pool.on('error', (err) => opts.onError?.(err))
   const client = await pool.connect()
   client.release()
-  const shared: Shared = { pool, url, listener: new Listener(url, opts.onError), closed: false }
+  const shared: Shared = {
+    pool,
+    url,
+    listener: new Listener(url, opts.onError),
+    closed: false,
+    opts,
+    dedicated: new Set(),
+  }
   return view(shared, schema)
 }
 
@@ -154,6 +166,22 @@ function view(shared: Shared, schema: string): Db {
       }
     },
     listen: (channel, fn) => shared.listener.listen(channel, fn),
+    async dedicated() {
+      if (shared.closed) throw new Error('database is closed')
+      const conn = await new PgDedicated({
+        url: shared.url,
+        schema,
+        statementTimeoutMs: shared.opts.statementTimeoutMs,
+        onError: shared.opts.onError,
+      }).open()
+      shared.dedicated.add(conn)
+      const close = conn.close.bind(conn)
+      conn.close = async () => {
+        shared.dedicated.delete(conn)
+        await close()
+      }
+      return conn
+    },
     withSchema: (s) => view(shared, s),
     ping: async () => {
       await db.query('SELECT 1')
@@ -162,6 +190,7 @@ function view(shared: Shared, schema: string): Db {
       if (shared.closed) return
       shared.closed = true
       await shared.listener.close()
+      await Promise.all([...shared.dedicated].map((c) => c.close()))
       await shared.pool.end()
     },
   }

@@ -90,6 +90,13 @@ function view(shared: Shared, schema: string): Db {
       const unsub = await mutex.run(() => pg.listen(channel, fn))
       return () => mutex.run(() => unsub())
     },
+    // One connection: the dedicated one is this view itself, never busy (the mutex orders statements).
+    dedicated: async () => ({
+      busy: false,
+      query: (text, params) => db.query(text, params),
+      exec: (sql) => db.exec(sql),
+      close: async () => {},
+    }),
     withSchema: (s) => view(shared, s),
     ping: async () => {
       await db.query('SELECT 1')

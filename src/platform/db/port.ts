@@ -20,6 +20,14 @@ export interface Queryable {
 
 export type Unlisten = () => Promise<void>
 
+/** A connection of its own (see `Db.dedicated`). */
+export interface DedicatedConnection extends Queryable {
+  /** A statement is running, or the connection is down: use the pool meanwhile. */
+  readonly busy: boolean
+  /** Close it (it is not reopened). */
+  close(): Promise<void>
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite'
   /** The schema unqualified names resolve to (first on `search_path`). */
@@ -44,6 +52,14 @@ export interface Db extends Queryable {
    * re-established is lost, so listeners also poll.
    */
   listen(channel: string, fn: (payload: string) => void): Promise<Unlisten>
+  /**
+   * A connection of this view's own, outside the pool, opened now and kept open
+   * (reopened in the background after it drops): for a hot path that must not
+   * queue behind the pool, nor pay a `SET search_path` or a reconnect (the job
+   * worker's fetch). Its statements run one at a time, each text prepared once.
+   * PGlite has one connection: this is that one.
+   */
+  dedicated(): Promise<DedicatedConnection>
   /** A view of the same connections with `schema` first on the search path. */
   withSchema(schema: string): Db
   /** Cheap round trip, for readiness checks. */

@@ -39,6 +39,21 @@ class Waker {
     private readonly queue: string,
   ) {}
 
+  /**
+   * Whether the next enqueue may send its NOTIFY in its own commit: only when no
+   * wake-up is in flight (an idle queue). That saves the pickup the round trip of a
+   * separate NOTIFY, and nothing waits on the commit's notify lock then; enqueues
+   * meanwhile take the coalesced path. `settle()` must follow, whatever happens.
+   */
+  claim(): boolean {
+    if (this.busy) return false
+    this.busy = true
+    return true
+  }
+
+  /** The enqueue that claimed the wake-up answered (its commit carried the NOTIFY, or it failed). */
+  readonly settle = (): void => this.done()
+
   wake(): void {
     if (this.busy) {
       this.again = true
@@ -68,6 +83,10 @@ const wakers = new WeakMap<Db, Map<string, Waker>>()
  * interval, never a job.
  */
 export function wakeWorkers(db: Db, channel: string, queue: string): void {
+  wakerOf(db, channel, queue).wake()
+}
+
+function wakerOf(db: Db, channel: string, queue: string): Waker {
   let byQueue = wakers.get(db)
   if (!byQueue) {
     byQueue = new Map()
@@ -79,7 +98,24 @@ export function wakeWorkers(db: Db, channel: string, queue: string): void {
     w = new Waker(db, channel, queue)
     byQueue.set(key, w)
   }
-  w.wake()
+  return w
+}
+
+/**
+ * How an enqueue wakes the workers. In the caller's transaction: its NOTIFY goes
+ * with that commit. On its own into an idle queue: also in its commit (one round
+ * trip less before a worker fetches). On its own while wake-ups are in flight:
+ * none in the statement, one coalesced NOTIFY after the commit (`after`).
+ */
+function wakePlan(db: Queryable, channel: string, queue: string) {
+  if (!isDb(db)) return { inCommit: true, after: () => {}, settle: () => {} }
+  const waker = wakerOf(db as Db, channel, queue)
+  const inCommit = waker.claim()
+  return {
+    inCommit,
+    after: inCommit ? () => {} : () => waker.wake(),
+    settle: inCommit ? waker.settle : () => {},
+  }
 }
 
 /** The state a client sees for a stored state and run time. */
@@ -124,7 +160,7 @@ export async function addJob(
   checkSpec(spec)
   const payload = encodePayload(spec.payload, opts.maxPayloadBytes ?? DEFAULT_LIMIT)
   const runAt = spec.runAt ?? null
-  const autocommit = isDb(db)
+  const wake = wakePlan(db, channelOf(db, opts), queue)
   try {
     const { rows } = await db.query<{ id: string; state: StoredState; deduplicated: boolean }>(
       addJobSql(schemaOf(db, opts)),
@@ -142,14 +178,16 @@ export async function addJob(
         spec.dependsOn && spec.dependsOn.length > 0 ? spec.dependsOn : null,
         spec.onParentFailure ?? 'fail',
         spec.traceparent ?? null,
-        !autocommit,
+        wake.inCommit,
       ],
     )
     const row = rows[0]!
-    if (autocommit && row.state !== 'blocked') wakeWorkers(db as Db, channelOf(db, opts), queue)
+    if (row.state !== 'blocked') wake.after()
     return { id: row.id, state: reportedState(row.state, runAt), deduplicated: row.deduplicated }
   } catch (err) {
     return mapDbError(err, queue)
+  } finally {
+    wake.settle()
   }
 }
 
@@ -197,10 +235,9 @@ export async function addJobs(
     traces[i] = s.traceparent ?? null
   }
   const schema = schemaOf(db, opts)
-  const autocommit = isDb(db)
+  const wake = wakePlan(db, channelOf(db, opts), queue)
   try {
-    // One statement. In the caller's transaction the NOTIFY goes with it (sent at its commit);
-    // on its own it is sent after the commit, coalesced (see wakeWorkers).
+    // One statement, whose NOTIFY (when wakePlan puts it in the commit) is sent once for the batch.
     const { rows } = await db.query<{ id: string }>(
       `WITH ins AS (
          INSERT INTO ${schema}.jobs (queue, task, payload, priority, run_at, max_attempts, group_key, timeout_ms, traceparent)
@@ -222,10 +259,10 @@ export async function addJobs(
         timeouts,
         traces,
         channelOf(db, opts),
-        !autocommit,
+        wake.inCommit,
       ],
     )
-    if (autocommit) wakeWorkers(db as Db, channelOf(db, opts), queue)
+    wake.after()
     return rows.map((r, i) => ({
       id: r.id,
       state: reportedState('waiting', runAts[i] ?? null, now),
@@ -233,5 +270,7 @@ export async function addJobs(
     }))
   } catch (err) {
     return mapDbError(err, queue)
+  } finally {
+    wake.settle()
   }
 }

@@ -52,6 +52,11 @@ export class QueueSlots {
     private readonly only?: readonly string[],
   ) {}
 
+  /** Whether this worker takes jobs of `name` (all queues, unless it was given a list). */
+  serves(name: string): boolean {
+    return !this.only || this.only.includes(name)
+  }
+
   get(name: string): QueueSlot | undefined {
     return this.slots.get(name)
   }

@@ -193,9 +193,15 @@ export class WorkerStore {
     this.channel = `${db.schema}_jobs`
   }
 
-  /** Take up to `n` runnable jobs of `queue`, highest priority first, leased for `leaseMs`. */
-  async fetch(queue: string, n: number, worker: string, leaseMs: number): Promise<FetchedJob[]> {
-    const { rows } = await this.db.query<FetchedRow>(FETCH, [queue, n, worker, leaseMs])
+  /** Take up to `n` runnable jobs of `queue`, highest priority first, leased for `leaseMs` (on `on`, else the pool). */
+  async fetch(
+    queue: string,
+    n: number,
+    worker: string,
+    leaseMs: number,
+    on?: Queryable,
+  ): Promise<FetchedJob[]> {
+    const { rows } = await (on ?? this.db).query<FetchedRow>(FETCH, [queue, n, worker, leaseMs])
     const out = new Array<FetchedJob>(rows.length)
     for (let i = 0; i < rows.length; i++) out[i] = toJob(queue, rows[i]!)
     return out

@@ -3,7 +3,8 @@
  * per process and per queue. It sleeps until a NOTIFY says a queue has work
  * (add_job() sends one at commit), polls every JOBS_POLL_MS for delayed jobs
  * and lost notifications, fetches as many jobs as it has free slots in one
- * `FOR UPDATE SKIP LOCKED` statement, and holds each job under a lease it
+ * `FOR UPDATE SKIP LOCKED` statement (on a connection of its own, so a
+ * wake-up's fetch never waits for the pool), and holds each job under a lease it
  * renews by heartbeat. A settled attempt's outcome is written by outcome.ts
  * (completions batched by completer.ts).
  *
@@ -14,7 +15,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Db, Queryable, Unlisten } from '../../platform/db/port.js'
+import type { Db, DedicatedConnection, Queryable, Unlisten } from '../../platform/db/port.js'
 import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { Tracing } from '../../platform/telemetry/tracing.js'
@@ -70,6 +71,8 @@ export class JobWorker implements Worker, AttemptHost {
   private stopping = false
   private started = false
   private unlisten: Unlisten | undefined
+  /** The fetch's own connection: a wake-up's fetch never queues behind the pool (the pool when busy). */
+  private fetchConn: DedicatedConnection | undefined
   private pollTimer: NodeJS.Timeout | undefined
   private heartbeatTimer: NodeJS.Timeout | undefined
   private readonly writes = new Set<Promise<unknown>>()
@@ -99,6 +102,10 @@ export class JobWorker implements Worker, AttemptHost {
     if (this.started) return
     this.started = true
     await this.slots.refresh()
+    this.fetchConn = await this.o.db.dedicated().catch((err) => {
+      this.logError(err)
+      return undefined
+    })
     this.unlisten = await this.o.db.listen(this.store.channel, this.onNotify)
     this.pollTimer = setInterval(this.onPoll, this.o.pollMs)
     this.pollTimer.unref()
@@ -126,6 +133,7 @@ export class JobWorker implements Worker, AttemptHost {
     for (const a of leftover) a.release()
     await this.flushWrites()
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+    await this.fetchConn?.close().catch(() => {})
   }
 
   /** Wake a queue now (tests; the NOTIFY does this in production). */
@@ -160,6 +168,8 @@ export class JobWorker implements Worker, AttemptHost {
   private readonly onNotify = (payload: string): void => {
     const settings = payload.startsWith('!')
     const queue = settings ? payload.slice(1) : payload
+    // Another worker's queue (this one serves only some): not a reason to re-read the settings.
+    if (!this.slots.serves(queue)) return
     const q = this.slots.get(queue)
     if (q && !settings) this.poke(q)
     else void this.slots.refresh().then(() => this.wake(queue), this.logError)
@@ -207,7 +217,8 @@ export class JobWorker implements Worker, AttemptHost {
         }
         want = Math.min(want, Math.max(peek.remaining + 1, 1))
       }
-      const jobs = await this.store.fetch(q.name, want, this.id, this.o.leaseMs)
+      const conn = this.fetchConn?.busy === false ? this.fetchConn : undefined
+      const jobs = await this.store.fetch(q.name, want, this.id, this.o.leaseMs, conn)
       got = jobs.length
       if (this.stopping) {
         await this.store.release(

@@ -1,0 +1,285 @@
+/**
+ * The three queues the jobs benchmark runs side by side, behind one small
+ * interface. Each side is created for one scenario in a schema of its own
+ * (created fresh, dropped at the end), so no scenario measures what an
+ * earlier one left behind: graphile-worker keeps every job in one table
+ * ordered by (priority, run_at), and its fetch scans past jobs of tasks no
+ * runner of this level supports (a backlog of 100,000 such jobs made its
+ * pickup ~50 ms instead of ~10), which is what the enqueue scenarios leave.
+ *
+ * Connections: 10 for each side's queries, plus its LISTEN connection.
+ * Blueprints: a pool of 9 and the worker's dedicated fetch connection, plus
+ * its listener; graphile-worker: one pool of 11 shared by WorkerUtils and the
+ * runner, which holds one of them for LISTEN; pg-boss: 10 (it polls).
+ */
+import { EventEmitter } from 'node:events'
+import { Logger, makeWorkerUtils, type Runner, run as runGraphile, type WorkerUtils } from 'graphile-worker'
+import pg from 'pg'
+import PgBoss from 'pg-boss'
+import { testServiceUrls } from '../../../platform/config.js'
+import { openPg } from '../../../platform/db/pg.js'
+import type { Db } from '../../../platform/db/port.js'
+import { addJob, addJobs } from '../enqueue.js'
+import { migrateJobs, WorkerFixture } from '../worker-fixture.js'
+
+export type SideName = 'blueprints' | 'graphile-worker' | 'pg-boss'
+
+export interface QueueSide {
+  readonly name: SideName
+  readonly schema: string
+  /** Enqueue one no-op job into the enqueue-only queue. */
+  addOne(): Promise<void>
+  /** Enqueue `n` no-op jobs in one call into the enqueue-only queue. */
+  addMany(n: number): Promise<void>
+  /** Enqueue `n` no-op jobs for the workers (one batch call). */
+  fill(n: number): Promise<void>
+  /** Start (once) workers of concurrency `c`; `onJob` (replaceable by a later call) runs in each handler. */
+  workers(c: number, onJob: () => void): Promise<void>
+  /** Stop everything and drop the schema. */
+  close(): Promise<void>
+}
+
+/** The workers' fallback poll: long, so that a pickup that did not come from a NOTIFY stands out. */
+export const POLL_MS = 10_000
+
+const url = () => testServiceUrls().databaseUrl
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url() })
+  await client.connect()
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Blueprints: addJob/addJobs and one JobWorker, at the shipped defaults (prefetch 10, fetch batch 50). */
+class BlueprintsSide implements QueueSide {
+  readonly name = 'blueprints'
+  private root!: Db
+  private db!: Db
+  private fixture!: WorkerFixture
+  private onJob: () => void = () => {}
+  private started = false
+
+  constructor(readonly schema: string) {}
+
+  async init(): Promise<this> {
+    this.root = await openPg(url(), 'public', { max: 9 })
+    this.db = this.root.withSchema(this.schema)
+    await migrateJobs(this.db)
+    await this.db.query("INSERT INTO queues (name) VALUES ('enq'), ('work')")
+    this.fixture = new WorkerFixture(this.db)
+    return this
+  }
+
+  async addOne(): Promise<void> {
+    await addJob(this.db, 'enq', { task: 'noop' })
+  }
+
+  async addMany(n: number): Promise<void> {
+    await addJobs(
+      this.db,
+      'enq',
+      Array.from({ length: n }, () => ({ task: 'noop' })),
+    )
+  }
+
+  async fill(n: number): Promise<void> {
+    await addJobs(
+      this.db,
+      'work',
+      Array.from({ length: n }, () => ({ task: 'noop' })),
+    )
+  }
+
+  async workers(c: number, onJob: () => void): Promise<void> {
+    this.onJob = onJob
+    if (this.started) return
+    this.started = true
+    await this.fixture.worker(
+      { noop: { handler: () => this.onJob() } },
+      {
+        concurrency: c,
+        queueConcurrency: c,
+        fetchBatch: 50,
+        prefetch: 10,
+        queues: ['work'],
+        pollMs: POLL_MS,
+      },
+    )
+  }
+
+  async close(): Promise<void> {
+    await this.fixture?.close()
+    await this.root?.close()
+    await dropSchema(this.schema)
+  }
+}
+
+/** graphile-worker prints every job at info; its warnings and errors (a LISTEN failing, say) are shown. */
+function graphileLogger(): Logger {
+  return new Logger(() => (level, message) => {
+    if (level === 'error' || level === 'warning')
+      process.stderr.write(`graphile-worker ${level}: ${message}\n`)
+  })
+}
+
+/** graphile-worker 0.16: WorkerUtils.addJob, SQL add_jobs for batches, one runner. */
+class GraphileSide implements QueueSide {
+  readonly name = 'graphile-worker'
+  private pool!: pg.Pool
+  private utils!: WorkerUtils
+  private runner: Runner | undefined
+  private onJob: () => void = () => {}
+  /** NOTIFY messages its listening connection received (a check that LISTEN works). */
+  notifications = 0
+
+  constructor(readonly schema: string) {}
+
+  async init(): Promise<this> {
+    this.pool = new pg.Pool({ connectionString: url(), max: 11 })
+    this.pool.on('error', () => {})
+    this.utils = await makeWorkerUtils({ pgPool: this.pool, schema: this.schema, logger: graphileLogger() })
+    await this.utils.migrate()
+    return this
+  }
+
+  async addOne(): Promise<void> {
+    await this.utils.addJob('enq', {})
+  }
+
+  private async addJobs(task: string, n: number): Promise<void> {
+    const specs = JSON.stringify(Array.from({ length: n }, () => ({ identifier: task, payload: {} })))
+    await this.utils.withPgClient((client) =>
+      client.query(
+        `SELECT count(*) FROM "${this.schema}".add_jobs(ARRAY(
+           SELECT json_populate_record(null::"${this.schema}".job_spec, x) FROM json_array_elements($1::json) x))`,
+        [specs],
+      ),
+    )
+  }
+
+  addMany(n: number): Promise<void> {
+    return this.addJobs('enq', n)
+  }
+
+  fill(n: number): Promise<void> {
+    return this.addJobs('noop', n)
+  }
+
+  async workers(c: number, onJob: () => void): Promise<void> {
+    this.onJob = onJob
+    if (this.runner) return
+    const events = new EventEmitter()
+    events.on('pool:listen:notification', () => {
+      this.notifications++
+    })
+    this.runner = await runGraphile({
+      pgPool: this.pool,
+      schema: this.schema,
+      concurrency: c,
+      noHandleSignals: true,
+      pollInterval: POLL_MS,
+      logger: graphileLogger(),
+      events,
+      taskList: { noop: async () => this.onJob() },
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.runner?.stop()
+    await this.utils?.release()
+    await this.pool?.end()
+    await dropSchema(this.schema)
+  }
+}
+
+/** pg-boss 10: send, insert, and one work() fetching `c` jobs per poll (its fastest form). */
+class PgBossSide implements QueueSide {
+  readonly name = 'pg-boss'
+  private boss!: PgBoss
+  private onJob: () => void = () => {}
+  private working = false
+
+  constructor(readonly schema: string) {}
+
+  async init(): Promise<this> {
+    this.boss = new PgBoss({
+      connectionString: url(),
+      schema: this.schema,
+      max: 10,
+      supervise: true,
+      schedule: false,
+    })
+    this.boss.on('error', (err) => process.stderr.write(`pg-boss error: ${(err as Error).message}\n`))
+    await this.boss.start()
+    for (const q of ['enq', 'work']) await this.boss.createQueue(q)
+    return this
+  }
+
+  async addOne(): Promise<void> {
+    await this.boss.send('enq', {})
+  }
+
+  async addMany(n: number): Promise<void> {
+    await this.boss.insert(Array.from({ length: n }, () => ({ name: 'enq', data: {} })))
+  }
+
+  async fill(n: number): Promise<void> {
+    await this.boss.insert(Array.from({ length: n }, () => ({ name: 'work', data: {} })))
+  }
+
+  async workers(c: number, onJob: () => void): Promise<void> {
+    this.onJob = onJob
+    if (this.working) return
+    this.working = true
+    await this.boss.work('work', { batchSize: c, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+      await Promise.all(jobs.map(async () => this.onJob()))
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.boss?.stop({ graceful: false, wait: true, close: true })
+    await dropSchema(this.schema)
+  }
+}
+
+/** A side of `name` in a fresh schema. */
+export function createSide(name: SideName, schema: string): Promise<QueueSide> {
+  if (name === 'blueprints') return new BlueprintsSide(schema).init()
+  if (name === 'graphile-worker') return new GraphileSide(schema).init()
+  return new PgBossSide(schema).init()
+}
+
+/**
+ * Check that the side's workers are woken by NOTIFY before anything is
+ * measured: three jobs into the idle queue must each start well within the
+ * fallback poll (10 s). A side that polls by design (pg-boss) only has to
+ * pick them up. Throws, failing the subject, when a pickup is late.
+ */
+export async function checkWakeUps(side: QueueSide, c: number, listens: boolean): Promise<number[]> {
+  const limitMs = listens ? 1_000 : POLL_MS
+  const took: number[] = []
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    let done!: () => void
+    const ran = new Promise<void>((r) => {
+      done = r
+    })
+    await side.workers(c, () => done())
+    const t0 = performance.now()
+    await side.fill(1)
+    const late = new Promise<'late'>((r) => setTimeout(() => r('late'), limitMs).unref())
+    if ((await Promise.race([ran, late])) === 'late')
+      throw new Error(
+        `${side.name}: a job enqueued into an idle queue did not start within ${limitMs} ms` +
+          (listens ? ': its LISTEN/NOTIFY wake-up is not working' : ''),
+      )
+    took.push(performance.now() - t0)
+  }
+  if (side instanceof GraphileSide && side.notifications === 0)
+    throw new Error('graphile-worker: its listening connection received no NOTIFY')
+  return took
+}

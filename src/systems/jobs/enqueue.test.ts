@@ -1,0 +1,58 @@
+/**
+ * How an enqueue wakes the workers: into an idle queue its NOTIFY rides on
+ * its own commit (no second statement, so a worker fetches one round trip
+ * sooner); while wake-ups are in flight they are coalesced, and the last
+ * commit of a burst is always followed by one.
+ */
+import { describe, expect, it } from 'vitest'
+import type { Db } from '../../platform/db/port.js'
+import { backends, testDb } from '../../platform/testing/backends.js'
+import { waitFor } from '../../platform/testing/wait.js'
+import { addJob, addJobs, channelOf } from './enqueue.js'
+import { migrateJobs } from './worker-fixture.js'
+
+/** `db`, counting the statements that send a NOTIFY of their own. */
+function counting(db: Db): Db & { notifyStatements: number } {
+  const out = Object.create(db) as Db & { notifyStatements: number }
+  out.notifyStatements = 0
+  out.query = (text, params) => {
+    if (/^SELECT pg_notify/.test(text)) out.notifyStatements++
+    return db.query(text, params)
+  }
+  return out
+}
+
+describe.each(backends())('enqueue wake-ups (%s)', (backend) => {
+  it('wakes an idle queue in the enqueue’s own commit, and never loses the last wake-up of a burst', async () => {
+    const real = await testDb(backend)
+    await migrateJobs(real)
+    const heard: string[] = []
+    const unlisten = await real.listen(channelOf(real), (p) => heard.push(p))
+    try {
+      const db = counting(real)
+      await addJob(db, 'default', { task: 'noop' })
+      await waitFor('the wake-up of the single enqueue', () => heard.length === 1)
+      await addJobs(db, 'default', [{ task: 'noop' }, { task: 'noop' }])
+      await waitFor('the wake-up of the batch', () => heard.length === 2)
+      expect(db.notifyStatements).toBe(0)
+      expect(heard).toEqual(['default', 'default'])
+
+      // A burst: wake-ups overlap; whatever is coalesced, one comes after the last commit.
+      let lastCommit = 0
+      let lastHeardAt = 0
+      const unlistenLate = await real.listen(channelOf(real), () => {
+        lastHeardAt = Date.now()
+      })
+      await Promise.all(
+        Array.from({ length: 40 }, async () => {
+          await addJob(db, 'default', { task: 'noop' })
+          lastCommit = Date.now()
+        }),
+      )
+      await waitFor('a wake-up after the last commit of the burst', () => lastHeardAt >= lastCommit)
+      await unlistenLate()
+    } finally {
+      await unlisten()
+    }
+  })
+})
