@@ -10,6 +10,7 @@ import { FrameHandler } from './frames.js'
 import { Hub } from './hub.js'
 import { MessageStore } from './messages.store.js'
 import { chatMetrics } from './metrics.js'
+import { documentSecurity, TOKEN_REQUIRED } from './openapi.js'
 import { Presence } from './presence.js'
 import { authHook } from './rest.auth.js'
 import { publicRoutes, restRoutes } from './rest.routes.js'
@@ -94,6 +95,7 @@ export default defineSystem({
         })
         await app.register(async (api) => {
           api.addHook('onRequest', authHook(tokens, seen))
+          api.addHook('onRoute', documentSecurity(TOKEN_REQUIRED))
           restRoutes(api, restDeps)
           sessionRoutes(api, { hub, sessions, longPollMs: s.CHAT_LONG_POLL_MS })
         })

@@ -1,7 +1,7 @@
 /** The REST API: tokens, rooms, members, history pagination, idempotent sends, edits, reactions, receipts, search. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
-import { type ChatTestApp, chatApp } from './testing.js'
+import { type ChatTestApp, chatApp, type Json } from './testing.js'
 
 describe.each(backends())('chat REST API (%s)', (backend) => {
   let t: ChatTestApp
@@ -22,6 +22,39 @@ describe.each(backends())('chat REST API (%s)', (backend) => {
     expect(paths).toEqual(
       expect.arrayContaining(['/chat/rooms', '/chat/rooms/{room}/messages', '/chat/search']),
     )
+  })
+
+  it('documents the bearer token in OpenAPI: the schemes, and which routes require one', async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as Json
+    expect(doc.components.securitySchemes).toMatchObject({
+      chatBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      chatAccessToken: { type: 'apiKey', in: 'query', name: 'access_token' },
+    })
+    const required = [{ chatBearer: [] }, { chatAccessToken: [] }]
+    const open = ['POST /chat/tokens', 'GET /chat/.well-known/jwks.json']
+    let checked = 0
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+      if (!path.startsWith('/chat/')) continue
+      for (const [method, op] of Object.entries(ops)) {
+        const route = `${method.toUpperCase()} ${path}`
+        if (open.includes(route)) expect(op.security, route).toBeUndefined()
+        else {
+          expect(op.security, route).toEqual(required)
+          // The document matches the server: without a token, the route answers 401.
+          const url = path.replace(/\{[^}]+\}/g, '1')
+          const res = await fetch(`${t.url}${url}`, {
+            method: method.toUpperCase(),
+            ...(['post', 'put', 'patch'].includes(method) && {
+              headers: { 'content-type': 'application/json' },
+              body: '{}',
+            }),
+          })
+          expect(res.status, route).toBe(401)
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20)
   })
 
   it('refuses missing, forged and expired tokens with 401 problem+json', async () => {
