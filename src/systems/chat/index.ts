@@ -50,6 +50,8 @@ export default defineSystem({
       fanout,
       { maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES, maxRoomsPerUser: s.CHAT_MAX_ROOMS_PER_USER },
       ctx.log,
+      // PGlite runs one statement at a time: a second call would only wait, with a smaller batch.
+      ctx.db.kind === 'pglite' ? 1 : 4,
     )
     // Per connection (and per user over REST): a token bucket of N writes a second, bursts of 2N.
     const limiter = createRateLimiter({
@@ -74,7 +76,7 @@ export default defineSystem({
       },
     })
     const sessions = new Sessions(s.CHAT_SESSION_IDLE_MS)
-    chatMetrics(ctx.metrics.registry, hub, frames, fanout, presence)
+    chatMetrics(ctx.metrics.registry, hub, frames, fanout, presence, service.writer)
     const seen = (user: string) => service.seen(user)
     const restDeps = { service, tokens, presence, limiter, devTokens: s.CHAT_DEV_TOKENS }
 

@@ -59,9 +59,19 @@ export interface PostItem {
   parent?: number
 }
 
-type PostRow =
-  | { duplicate: boolean; offset: number; createdAt: string; parent: number | null }
-  | { error: string }
+/** The queued messages of one room, in queue order. */
+export interface RoomBatch {
+  room: number
+  items: PostItem[]
+}
+
+/** What post_batch() returns (see sql/0003_post_batch.sql); item keys are 1-based indexes. */
+interface BatchOutcome {
+  at: string
+  offsets: (number | null)[]
+  errors: Record<string, string>
+  duplicates: Record<string, { offset: number; createdAt: string; parent: number | null }>
+}
 
 export class MessageStore {
   constructor(private readonly db: Db) {}
@@ -95,41 +105,56 @@ export class MessageStore {
     return { event, duplicate: r.duplicate }
   }
 
-  /** Post a batch of messages to one room in one round trip; each item succeeds or fails on its own. */
-  async postMany(room: number, items: PostItem[]): Promise<(PostResult | ChatError)[]> {
-    let rows: PostRow[]
-    try {
-      const { rows: out } = await this.db.query<{ r: PostRow[] }>(
-        'SELECT post_messages($1, $2::text[], $3::text[], $4::text[], $5::bigint[]) AS r',
-        [
-          room,
-          items.map((i) => i.sender),
-          items.map((i) => i.cid ?? null),
-          items.map((i) => i.body),
-          items.map((i) => i.parent ?? null),
-        ],
-      )
-      rows = out[0]!.r
-    } catch (err) {
-      mapPostError(err, room, undefined)
-    }
-    return rows.map((r, i) => {
-      const item = items[i]!
-      if ('error' in r)
-        return r.error === 'CH403' ? ChatError.notMember(room) : ChatError.badParent(room, item.parent ?? 0)
-      const event: MessageEvent = {
-        v: 1,
-        type: 'message',
-        room,
-        offset: r.offset,
-        sender: item.sender,
-        cid: item.cid ?? null,
-        parent: r.parent,
-        body: item.body,
-        at: r.createdAt,
+  /**
+   * Post the queued messages of several rooms in one round trip (post_batch(): one transaction,
+   * set-based checks, one INSERT); each item succeeds or fails on its own. `rooms` must be in
+   * ascending room id order (the order post_batch() locks them in). Results per room, per item.
+   */
+  async postBatch(rooms: RoomBatch[]): Promise<(PostResult | ChatError)[][]> {
+    const ids: number[] = []
+    const senders: string[] = []
+    const cids: (string | null)[] = []
+    const bodies: string[] = []
+    const parents: (number | null)[] = []
+    for (const { room, items } of rooms)
+      for (const i of items) {
+        ids.push(room)
+        senders.push(i.sender)
+        cids.push(i.cid ?? null)
+        bodies.push(i.body)
+        parents.push(i.parent ?? null)
       }
-      return { event, duplicate: r.duplicate }
-    })
+    const { rows } = await this.db.query<{ r: BatchOutcome }>(
+      'SELECT post_batch($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS r',
+      [ids, senders, cids, bodies, parents],
+    )
+    const { at, offsets, errors, duplicates } = rows[0]!.r
+    let k = 0
+    return rooms.map(({ room, items }) =>
+      items.map((item) => {
+        const key = String(++k)
+        const offset = offsets[k - 1]
+        const dup = offset == null ? duplicates[key] : undefined
+        if (offset == null && !dup) {
+          const code = errors[key]
+          if (code === 'CH403') return ChatError.notMember(room)
+          if (code === 'CH404') return ChatError.roomNotFound(room)
+          return ChatError.badParent(room, item.parent ?? 0)
+        }
+        const event: MessageEvent = {
+          v: 1,
+          type: 'message',
+          room,
+          offset: dup ? dup.offset : offset!,
+          sender: item.sender,
+          cid: item.cid ?? null,
+          parent: dup ? dup.parent : (item.parent ?? null),
+          body: item.body,
+          at: dup ? dup.createdAt : at,
+        }
+        return { event, duplicate: dup !== undefined }
+      }),
+    )
   }
 
   /** Edit the body of `sender`'s message; the previous body is kept in the edit event. */

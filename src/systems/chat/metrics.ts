@@ -5,6 +5,7 @@ import type { Fanout } from './fanout.js'
 import type { FrameHandler } from './frames.js'
 import type { Hub } from './hub.js'
 import type { Presence } from './presence.js'
+import type { MessageWriter } from './writer.js'
 
 /** Register the chat metrics on `registry`. */
 export function chatMetrics(
@@ -13,6 +14,7 @@ export function chatMetrics(
   frames: FrameHandler,
   fanout: Fanout,
   presence: Presence,
+  writer: MessageWriter,
 ): void {
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -63,4 +65,7 @@ export function chatMetrics(
     'Room events the bus never delivered, found by the periodic sweep',
     () => fanout.stats.sweepFills,
   )
+  // Their quotient is the mean group-commit size: how much each database call carries.
+  counter('chat_commit_calls_total', 'Group-commit calls to the database (writer.ts)', () => writer.batches)
+  counter('chat_messages_written_total', 'Messages stored by group commit', () => writer.written)
 }

@@ -34,9 +34,13 @@ export class ChatService {
     readonly fanout: Fanout,
     readonly limits: Limits,
     private readonly log: Logger,
+    /** Group-commit calls that may run at once (writer.ts): 1 on PGlite, a few on a pool. */
+    writerConcurrency = 1,
   ) {
-    this.writer = new MessageWriter(messages, (results) =>
-      this.fanout.publishMany(results.map((r) => r.event)),
+    this.writer = new MessageWriter(
+      messages,
+      (results) => this.fanout.publishMany(results.map((r) => r.event)),
+      writerConcurrency,
     )
   }
 
