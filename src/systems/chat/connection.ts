@@ -10,6 +10,11 @@
  * offsets already sent, and the subscription goes live. Each offset is sent
  * once, in order.
  *
+ * Protocol v2 connections get a run of events (a committed batch, a replay
+ * chunk) as one `batch` frame, the same bytes for every v2 member of the room;
+ * v1 connections get the events' own frames. Either way one socket write per
+ * run and member (ws.routes.ts).
+ *
  * Backpressure: when the transport holds more than `sendBufferBytes`, the
  * connection stops sending room events, drops its subscriptions and sends one
  * `resync` frame naming the last offset it sent per room; the client
@@ -20,13 +25,16 @@
 import { ChatError } from './errors.js'
 import type { EphemeralFrame, Fanout, FeedListener } from './fanout.js'
 import type { MessageStore } from './messages.store.js'
-import { errorFrame, type RoomEvent } from './protocol.js'
+import { errorFrame, type ProtocolVersion } from './protocol.js'
+import { EventRun, type OutFrame } from './wire.js'
 
 /** What a connection writes frames to: a WebSocket, an SSE stream, or a long-poll queue. */
 export interface Transport {
   readonly kind: 'ws' | 'sse' | 'poll'
-  /** Queue one serialised frame. */
+  /** Queue one serialised frame (a control frame: made for this connection). */
   send(text: string): void
+  /** Queue a frame shared with other connections (room events): its encodings are made once. */
+  sendShared(frame: OutFrame): void
   /** Bytes queued and not yet written to the network (or taken by a poll). */
   buffered(): number
   /** Resolves once the queue is below half the limit (or the connection closed). */
@@ -44,14 +52,17 @@ export interface ConnectionHooks {
 }
 
 let nextId = 0
+/** Events per `batch` frame of a v2 replay: a page of replay is sent in a few frames, at the reader's pace. */
+const REPLAY_CHUNK = 50
 
 /** A subscription of one connection to one room. */
 class RoomSubscription implements FeedListener {
   state: 'replaying' | 'live' | 'closed' = 'replaying'
   /** The next offset this subscription will send. */
   next: number
-  /** Live events that arrived during the replay. */
-  held: { event: RoomEvent; text: string }[] = []
+  /** Live runs that arrived during the replay, and how many events they hold. */
+  held: EventRun[] = []
+  heldEvents = 0
 
   constructor(
     readonly conn: Connection,
@@ -65,19 +76,34 @@ class RoomSubscription implements FeedListener {
     return this.conn.user
   }
 
-  onEvent(event: RoomEvent, text: string): void {
+  onEvents(run: EventRun): void {
     if (this.state === 'closed') return
     if (this.state === 'replaying') {
-      this.held.push({ event, text })
+      this.held.push(run)
+      this.heldEvents += run.events.length
       // A replay far behind a busy room: let the client resume later rather than hold without bound.
-      if (this.held.length > 10_000) this.conn.overflow()
+      if (this.heldEvents > 10_000) this.conn.overflow()
       return
     }
-    this.emit(event, text)
+    this.emitRun(run)
   }
 
-  /** Send `event` if it is the next offset; earlier offsets were sent already. */
-  emit(event: RoomEvent, text: string): void {
+  /** Send the events of `run` from the next offset on; earlier offsets were sent already. */
+  emitRun(run: EventRun): void {
+    if (run.last < this.next) return
+    // The common case on a v2 connection: the whole run is new, as one frame shared by the room.
+    // A run in which this member leaves goes event by event, so nothing after the leave is sent.
+    if (this.conn.protocol >= 2 && run.first === this.next && !run.leavers?.has(this.conn.user)) {
+      if (!this.conn.sendEvent(run.batch())) return
+      this.next = run.last + 1
+      return
+    }
+    for (let i = 0; i < run.events.length && this.state !== 'closed'; i++) this.emit(run, i)
+  }
+
+  /** Send event `i` of `run` if it is the next offset. */
+  private emit(run: EventRun, i: number): void {
+    const event = run.events[i]!
     if (event.offset < this.next) return
     if (event.offset > this.next) {
       // Cannot happen with a gap-free feed; if it does, the client re-reads from PostgreSQL.
@@ -85,7 +111,7 @@ class RoomSubscription implements FeedListener {
       return
     }
     // Advanced only once sent: an overflow reports the last offset the client was actually sent.
-    if (!this.conn.sendEvent(text)) return
+    if (!this.conn.sendEvent(run.frames[i]!)) return
     this.next = event.offset + 1
     // A member who left (or was removed) stops receiving the room after seeing that event.
     if (event.type === 'update' && event.kind === 'leave' && event.user === this.conn.user)
@@ -119,6 +145,8 @@ export class Connection {
     readonly user: string,
     readonly transport: Transport,
     private readonly hooks: ConnectionHooks,
+    /** The protocol version this client asked for (and the server speaks): 2 adds `batch` frames. */
+    readonly protocol: ProtocolVersion = 1,
   ) {
     this.id = `${transport.kind}-${++nextId}`
   }
@@ -143,14 +171,14 @@ export class Connection {
     this.sendFrame(errorFrame(err, id, room))
   }
 
-  /** Send a room event, unless the buffer is over its bound: then resync instead (and return false). */
-  sendEvent(text: string): boolean {
+  /** Send room events, unless the buffer is over its bound: then resync instead (and return false). */
+  sendEvent(frame: OutFrame): boolean {
     if (this.closed) return false
     if (this.transport.buffered() > this.hooks.sendBufferBytes) {
       this.overflow()
       return false
     }
-    this.transport.send(text)
+    this.transport.sendShared(frame)
     return true
   }
 
@@ -198,27 +226,32 @@ export class Connection {
     void this.replay(sub, head)
   }
 
-  /** Send (sub.next - 1, head] from PostgreSQL, then the held live events, then go live. */
+  /**
+   * Send (sub.next - 1, head] from PostgreSQL, then the held live events, then go live. A v1
+   * client gets the replay event by event, a v2 client in `batch` frames of REPLAY_CHUNK events.
+   */
   private async replay(sub: RoomSubscription, head: number): Promise<void> {
     const lowWater = this.hooks.sendBufferBytes / 2
+    const chunk = this.protocol >= 2 ? REPLAY_CHUNK : 1
     try {
       while (sub.state === 'replaying' && sub.next <= head) {
         const events = await this.hooks.messages.replay(sub.room, sub.next - 1, head, this.hooks.replayPage)
         if (events.length === 0) break
-        for (const e of events) {
+        for (let i = 0; i < events.length; i += chunk) {
           // Replay at the reader's pace: it never fills the buffer up to the resync bound.
           if (this.transport.buffered() > lowWater) await this.transport.drained(lowWater)
           if (sub.state !== 'replaying') return
-          sub.emit(e, JSON.stringify(e))
+          sub.emitRun(new EventRun(sub.room, events.slice(i, i + chunk)))
         }
       }
       if (sub.state !== 'replaying') return
       const held = sub.held
       sub.held = []
+      sub.heldEvents = 0
       sub.state = 'live'
-      for (const h of held) {
+      for (const run of held) {
         if (sub.state !== 'live') return
-        sub.emit(h.event, h.text)
+        sub.emitRun(run)
       }
     } catch (err) {
       if (sub.state === 'closed') return
@@ -240,6 +273,7 @@ export class Connection {
   private detach(sub: RoomSubscription): void {
     sub.state = 'closed'
     sub.held = []
+    sub.heldEvents = 0
     this.hooks.fanout.detach(sub.room, sub)
   }
 

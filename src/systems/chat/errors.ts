@@ -28,7 +28,14 @@ export class ChatError extends AppError {
   static malformed = (detail: string) => new ChatError('CHAT_MALFORMED_FRAME', 400, detail)
   static unknownType = (type: string) =>
     new ChatError('CHAT_UNKNOWN_TYPE', 400, `unknown frame type ${JSON.stringify(type.slice(0, 40))}`)
-  static badVersion = () => new ChatError('CHAT_UNSUPPORTED_VERSION', 400, 'this server speaks protocol v1')
+  static badVersion = (version: number) =>
+    new ChatError(
+      'CHAT_UNSUPPORTED_VERSION',
+      400,
+      version >= 2
+        ? 'this connection speaks protocol v1 and v2'
+        : 'this connection speaks protocol v1 (connect with ?v=2 for v2)',
+    )
   static futureOffset = (room: number, offset: number, head: number) =>
     new ChatError(
       'CHAT_OFFSET_FROM_FUTURE',

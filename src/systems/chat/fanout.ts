@@ -11,18 +11,23 @@
  * A periodic sweep compares feed heads with the rooms' counters and fills
  * what the bus never brought (a node that died between commit and publish).
  * Listeners therefore see each room as one gap-free, duplicate-free stream.
+ *
+ * Events travel in runs: a committed batch of a room is one bus message and
+ * one delivery, its frames made once for every listener (wire.ts), so a
+ * member gets a batch in one socket write (one `batch` frame in protocol v2).
  */
 import type { Bus, BusMessage, Subscription } from '../../platform/bus/port.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { MessageStore } from './messages.store.js'
 import type { RoomEvent } from './protocol.js'
 import type { RoomStore } from './rooms.store.js'
+import { EventRun } from './wire.js'
 
 /** What a feed hands room events and ephemeral room frames to (one per connection and room). */
 export interface FeedListener {
   readonly user: string
-  /** A room event, in offset order; `text` is its serialised frame, shared by every listener. */
-  onEvent(event: RoomEvent, text: string): void
+  /** Consecutive room events, in offset order; the run and its frames are shared by every listener. */
+  onEvents(run: EventRun): void
   /** A frame without an offset (typing, receipt, room deleted); `from` is the user it concerns. */
   onEphemeral(frame: EphemeralFrame, text: string): void
 }
@@ -36,6 +41,9 @@ export interface EphemeralFrame {
 }
 
 export const ROOM_SUBJECT = 'chat.room'
+
+/** A room's run of events on the Bus (a single event from a node of the previous version). */
+type BusRoomEvents = RoomEvent[] | RoomEvent
 export const EPHEMERAL_SUBJECT = 'chat.eph'
 
 class Feed {
@@ -75,7 +83,9 @@ export class Fanout {
 
   async start(): Promise<void> {
     this.subs.push(
-      await this.bus.subscribe<RoomEvent>(`${ROOM_SUBJECT}.>`, (m) => this.fromBus(m), { concurrency: 64 }),
+      await this.bus.subscribe<BusRoomEvents>(`${ROOM_SUBJECT}.>`, (m) => this.fromBus(m), {
+        concurrency: 64,
+      }),
       await this.bus.subscribe<EphemeralFrame>(`${EPHEMERAL_SUBJECT}.>`, (m) => this.fromBusEphemeral(m), {
         concurrency: 64,
       }),
@@ -133,9 +143,9 @@ export class Fanout {
 
   /** Publish a committed room event: delivered here at once, and to other nodes through the Bus. */
   async publish(event: RoomEvent): Promise<void> {
-    this.accept(event)
+    this.accept(event.room, [event])
     try {
-      await this.bus.publish(`${ROOM_SUBJECT}.${event.room}`, event)
+      await this.bus.publish(`${ROOM_SUBJECT}.${event.room}`, [event])
     } catch (err) {
       // Committed already; other nodes' sweeps will read it from PostgreSQL.
       this.log.warn(
@@ -146,18 +156,30 @@ export class Fanout {
   }
 
   /**
-   * Publish committed room events (in offset order): delivered here at once, then sent on the Bus
-   * without waiting for it, so a slow or absent bus never delays the senders' `sent` answers
-   * (the events are committed; other nodes' sweeps fill what the bus loses).
+   * Publish committed room events (grouped by room, each room in offset order): each room's run is
+   * delivered here at once, then sent on the Bus as one message, without waiting for it, so a slow
+   * or absent bus never delays the senders' `sent` answers (the events are committed; other nodes'
+   * sweeps fill what the bus loses).
    */
   async publishMany(events: RoomEvent[]): Promise<void> {
-    for (const e of events) this.accept(e)
-    for (const e of events)
-      this.bus.publish(`${ROOM_SUBJECT}.${e.room}`, e).catch((err) => this.notPublished(err, e))
+    const runs: RoomEvent[][] = []
+    for (let i = 0; i < events.length; ) {
+      const room = events[i]!.room
+      let j = i + 1
+      while (j < events.length && events[j]!.room === room) j++
+      runs.push(events.slice(i, j))
+      i = j
+    }
+    for (const run of runs) this.accept(run[0]!.room, run)
+    for (const run of runs)
+      this.bus.publish(`${ROOM_SUBJECT}.${run[0]!.room}`, run).catch((err) => this.notPublished(err, run))
   }
 
-  private notPublished(err: unknown, e: RoomEvent): void {
-    this.log.warn({ err, room: e.room, offset: e.offset }, 'room event not published; sweeps will fill it')
+  private notPublished(err: unknown, run: RoomEvent[]): void {
+    this.log.warn(
+      { err, room: run[0]!.room, offsets: [run[0]!.offset, run[run.length - 1]!.offset] },
+      'room events not published; sweeps will fill them',
+    )
   }
 
   /** Publish an ephemeral frame (typing, receipt) to the room's listeners on every node. */
@@ -168,8 +190,10 @@ export class Fanout {
     })
   }
 
-  private async fromBus(m: BusMessage<RoomEvent>): Promise<void> {
-    this.accept(m.data)
+  private async fromBus(m: BusMessage<BusRoomEvents>): Promise<void> {
+    // A run of one room; a node of the previous version publishes one event per message.
+    const events = Array.isArray(m.data) ? m.data : [m.data]
+    if (events.length > 0) this.accept(events[0]!.room, events)
   }
 
   private async fromBusEphemeral(m: BusMessage<EphemeralFrame>): Promise<void> {
@@ -185,34 +209,57 @@ export class Fanout {
     for (const l of [...feed.listeners]) l.onEphemeral(frame, text)
   }
 
-  /** Take one event: deliver it if it is next, hold it if it is ahead, drop it if already delivered. */
-  private accept(event: RoomEvent): void {
-    const feed = this.feeds.get(event.room)
+  /**
+   * Take events of one room: those that continue the feed are delivered (with any held events they
+   * make next) as one run; those ahead of a gap are held while the gap is read from PostgreSQL;
+   * those already delivered are dropped.
+   */
+  private accept(room: number, events: RoomEvent[]): void {
+    const feed = this.feeds.get(room)
     if (!feed) return
-    if (feed.head >= 0 && event.offset <= feed.head) return
-    if (feed.head < 0 || event.offset > feed.head + 1) {
-      feed.ahead.set(event.offset, event)
-      if (feed.head >= 0) void this.fill(feed, event.offset)
+    if (feed.head < 0) {
+      // The head is being read: hold everything; `attach` drains once it is known.
+      for (const e of events) feed.ahead.set(e.offset, e)
       return
     }
-    this.deliver(feed, event)
-    this.drain(feed)
+    let run: RoomEvent[] | undefined
+    let next = feed.head + 1
+    let gapTo = 0
+    for (const e of events) {
+      if (e.offset === next) {
+        if (run) run.push(e)
+        else run = [e]
+        next++
+      } else if (e.offset > next) {
+        feed.ahead.set(e.offset, e)
+        gapTo = Math.max(gapTo, e.offset)
+      }
+    }
+    if (run) this.deliver(feed, run)
+    else this.drain(feed)
+    if (gapTo > feed.head + 1) void this.fill(feed, gapTo)
   }
 
-  private deliver(feed: Feed, event: RoomEvent): void {
-    feed.head = event.offset
-    const text = JSON.stringify(event)
-    for (const l of [...feed.listeners]) l.onEvent(event, text)
+  /** Hand `events` (consecutive, starting at head + 1) and any held events they make next to every listener. */
+  private deliver(feed: Feed, events: RoomEvent[]): void {
+    let next = events[events.length - 1]!.offset + 1
+    for (let held = feed.ahead.get(next); held; held = feed.ahead.get(next)) {
+      feed.ahead.delete(next)
+      events.push(held)
+      next++
+    }
+    feed.head = next - 1
+    const run = new EventRun(feed.room, events)
+    // A listener may detach while we deliver (a resync, a member who left): Set iteration allows it.
+    for (const l of feed.listeners) l.onEvents(run)
   }
 
   /** Deliver held events that have become next. */
   private drain(feed: Feed): void {
-    for (;;) {
-      const next = feed.ahead.get(feed.head + 1)
-      if (!next) break
-      feed.ahead.delete(next.offset)
-      this.deliver(feed, next)
-    }
+    const next = feed.ahead.get(feed.head + 1)
+    if (!next) return
+    feed.ahead.delete(next.offset)
+    this.deliver(feed, [next])
   }
 
   /** Read the gap (head, upTo) from PostgreSQL and deliver it with what was held. */
@@ -224,8 +271,10 @@ export class Fanout {
         const events = await this.messages.replay(feed.room, feed.head, upTo, this.opts.page)
         if (events.length === 0) break
         this.stats.gapFills++
-        for (const e of events) if (e.offset === feed.head + 1) this.deliver(feed, e)
-        this.drain(feed)
+        const run: RoomEvent[] = []
+        for (const e of events) if (e.offset === feed.head + 1 + run.length) run.push(e)
+        if (run.length > 0) this.deliver(feed, run)
+        else this.drain(feed)
       }
     } catch (err) {
       this.log.warn({ err, room: feed.room }, 'gap fill failed; the next sweep retries')

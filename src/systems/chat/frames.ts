@@ -48,7 +48,7 @@ export class FrameHandler {
     }
     let frame: ClientFrame
     try {
-      frame = parseClientFrame(text, this.limits.maxMessageBytes)
+      frame = parseClientFrame(text, this.limits.maxMessageBytes, conn.protocol)
     } catch (err) {
       this.fail(conn, err, idOf(text))
       return
@@ -63,7 +63,7 @@ export class FrameHandler {
     try {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
         throw ChatError.malformed('a frame is a JSON object')
-      frame = parseClientObject(raw as Record<string, unknown>, this.limits.maxMessageBytes)
+      frame = parseClientObject(raw as Record<string, unknown>, this.limits.maxMessageBytes, conn.protocol)
     } catch (err) {
       const id = (raw as { id?: unknown } | null)?.id
       this.fail(conn, err, typeof id === 'string' && id.length <= 64 ? id : undefined)

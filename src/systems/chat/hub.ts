@@ -9,6 +9,7 @@ import type { Fanout } from './fanout.js'
 import type { FrameHandler } from './frames.js'
 import type { MessageStore } from './messages.store.js'
 import type { Presence } from './presence.js'
+import type { ProtocolVersion } from './protocol.js'
 
 export interface HubOptions {
   maxConnectionsPerUser: number
@@ -37,19 +38,32 @@ export class Hub {
       throw ChatError.tooManyConnections(this.opts.maxConnectionsPerUser)
   }
 
-  /** Open a connection for `user` on `transport`; a user over the limit gets a 429 ChatError. */
-  open(user: string, transport: Transport, extra: Record<string, unknown> = {}): Connection {
+  /**
+   * Open a connection for `user` on `transport`, speaking `protocol` (the version negotiated);
+   * a user over the limit gets a 429 ChatError.
+   */
+  open(
+    user: string,
+    transport: Transport,
+    extra: Record<string, unknown> = {},
+    protocol: ProtocolVersion = 1,
+  ): Connection {
     this.assertCanOpen(user)
     const n = this.byUser.get(user) ?? 0
     this.byUser.set(user, n + 1)
-    const conn = new Connection(user, transport, {
-      fanout: this.fanout,
-      messages: this.messages,
-      sendBufferBytes: this.opts.sendBufferBytes,
-      replayPage: this.opts.replayPage,
-      onResync: () => void this.resyncs++,
-      onClose: (c) => this.closed(c),
-    })
+    const conn = new Connection(
+      user,
+      transport,
+      {
+        fanout: this.fanout,
+        messages: this.messages,
+        sendBufferBytes: this.opts.sendBufferBytes,
+        replayPage: this.opts.replayPage,
+        onResync: () => void this.resyncs++,
+        onClose: (c) => this.closed(c),
+      },
+      protocol,
+    )
     this.all.add(conn)
     this.opened++
     this.presence.connected(conn)
@@ -58,6 +72,7 @@ export class Hub {
       type: 'hello',
       user,
       node: this.presence.node,
+      protocol,
       limits: this.opts.limits,
       ...extra,
     })

@@ -1,15 +1,28 @@
 /**
- * The chat protocol, version 1: one JSON envelope for every transport
- * (WebSocket frames, SSE `data:` lines and POST bodies, long-poll arrays).
- * Every frame is `{ v: 1, type, ...fields }`. Client frames that expect an
- * answer carry an `id` the answer echoes. Room events (`message`, `update`)
- * carry the room's `offset`, dense and increasing: a client that has seen
- * offset N of a room resumes with `subscribe { room, after: N }`.
+ * The chat protocol: one JSON envelope for every transport (WebSocket frames,
+ * SSE `data:` lines and POST bodies, long-poll arrays). Every frame is
+ * `{ v, type, ...fields }`. Client frames that expect an answer carry an `id`
+ * the answer echoes. Room events (`message`, `update`) carry the room's
+ * `offset`, dense and increasing: a client that has seen offset N of a room
+ * resumes with `subscribe { room, after: N }`.
+ *
+ * Version 2 is version 1 plus one server frame, `batch` (consecutive events
+ * of one room in one frame), sent only to a client that asked for it when it
+ * connected (`?v=2`): a v1 client never sees it. A frame's `v` is the version
+ * that defined it, so every v1 frame is unchanged in v2.
  * README.md documents every frame; this file parses client frames.
  */
 import { ChatError } from './errors.js'
 
 export const PROTOCOL_VERSION = 1
+/** The newest version this server speaks. */
+export const LATEST_PROTOCOL = 2
+export type ProtocolVersion = 1 | 2
+
+/** The version a connection speaks: what the client asked for (default 1), at most the latest. */
+export function negotiate(requested: number | undefined): ProtocolVersion {
+  return requested !== undefined && requested >= 2 ? 2 : 1
+}
 
 /** A new message in a room (a room event). */
 export interface MessageEvent {
@@ -106,8 +119,15 @@ function text(raw: Raw, key: string, max: number, tooLarge?: (max: number) => Ch
   return v
 }
 
-/** Parse one client frame (text already size-checked); throws ChatError for anything but a valid v1 frame. */
-export function parseClientFrame(textFrame: string, maxBody: number): ClientFrame {
+/**
+ * Parse one client frame (text already size-checked); throws ChatError for anything but a valid
+ * frame of a version up to `version` (client frames are the same in v1 and v2).
+ */
+export function parseClientFrame(
+  textFrame: string,
+  maxBody: number,
+  version: ProtocolVersion = 1,
+): ClientFrame {
   let raw: unknown
   try {
     raw = JSON.parse(textFrame)
@@ -116,12 +136,12 @@ export function parseClientFrame(textFrame: string, maxBody: number): ClientFram
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw ChatError.malformed('a frame is a JSON object')
-  return parseClientObject(raw as Raw, maxBody)
+  return parseClientObject(raw as Raw, maxBody, version)
 }
 
 /** Validate a decoded client frame object (POST bodies arrive decoded). */
-export function parseClientObject(r: Raw, maxBody: number): ClientFrame {
-  if (r.v !== PROTOCOL_VERSION) throw ChatError.badVersion()
+export function parseClientObject(r: Raw, maxBody: number, version: ProtocolVersion = 1): ClientFrame {
+  if (r.v !== PROTOCOL_VERSION && !(r.v === 2 && version >= 2)) throw ChatError.badVersion(version)
   const type = r.type
   if (typeof type !== 'string') throw ChatError.malformed('type must be a string')
   switch (type) {

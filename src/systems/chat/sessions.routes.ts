@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { TypedApp } from '../../platform/http/types.js'
 import { ChatError } from './errors.js'
 import type { Hub } from './hub.js'
+import { LATEST_PROTOCOL, negotiate } from './protocol.js'
 import { PollTransport, type Session, type Sessions, SseTransport } from './sessions.js'
 
 export interface SessionDeps {
@@ -13,6 +14,16 @@ export interface SessionDeps {
 
 const SessionParams = Type.Object({ session: Type.String({ minLength: 1, maxLength: 64 }) })
 const HEARTBEAT_MS = 15_000
+/** `?v=2` asks for protocol v2 (room events in `batch` frames), as on the WebSocket. */
+const VersionQuery = Type.Object({
+  v: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000,
+      description: `protocol version asked for (default 1); the server speaks up to ${LATEST_PROTOCOL}`,
+    }),
+  ),
+})
 
 /** The session `id`, if it belongs to `user`. */
 function sessionOf(sessions: Sessions, id: string, user: string): Session {
@@ -30,6 +41,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       schema: {
         summary:
           'Server-Sent Events transport: server frames as `data:` lines; the first, `hello`, names the session',
+        querystring: VersionQuery,
       },
     },
     async (request, reply) => {
@@ -47,8 +59,9 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
         'x-accel-buffering': 'no',
         connection: 'keep-alive',
       })
-      reply.raw.write(': chat v1\n\n')
-      const conn = hub.open(user, transport, { session: id })
+      const protocol = negotiate(request.query.v)
+      reply.raw.write(`: chat v${protocol}\n\n`)
+      const conn = hub.open(user, transport, { session: id }, protocol)
       sessions.add({ id, conn, sse: transport })
       const heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), HEARTBEAT_MS)
       heartbeat.unref()
@@ -64,6 +77,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     {
       schema: {
         summary: 'Open a long-poll session; poll it for frames, POST frames to it',
+        querystring: VersionQuery,
 
         response: { 201: Type.Object({ session: Type.String() }) },
       },
@@ -71,7 +85,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     async (request, reply) => {
       const id = sessions.newId()
       const transport = new PollTransport()
-      const conn = hub.open(request.chatUser!, transport, { session: id })
+      const conn = hub.open(request.chatUser!, transport, { session: id }, negotiate(request.query.v))
       sessions.add({ id, conn, poll: transport })
       return reply.code(201).send({ session: id })
     },

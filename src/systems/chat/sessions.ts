@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { Connection, Transport } from './connection.js'
+import type { OutFrame } from './wire.js'
 
 /** An SSE response as a transport. */
 export class SseTransport implements Transport {
@@ -22,6 +23,9 @@ export class SseTransport implements Transport {
   constructor(private readonly res: ServerResponse) {}
   send(text: string): void {
     if (!this.res.writableEnded) this.res.write(`data: ${text}\n\n`)
+  }
+  sendShared(frame: OutFrame): void {
+    if (!this.res.writableEnded) this.res.write(frame.sseChunk())
   }
   buffered(): number {
     return this.res.writableLength
@@ -64,6 +68,9 @@ export class PollTransport implements Transport {
     this.queue.push({ seq: ++this.seq, text })
     this.bytes += text.length
     this.wake()
+  }
+  sendShared(frame: OutFrame): void {
+    this.send(frame.text)
   }
   buffered(): number {
     return this.bytes

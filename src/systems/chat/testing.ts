@@ -75,9 +75,13 @@ export class WsClient {
     ws.on('error', () => {})
   }
 
-  /** Connect with `token` in the query (or none) and wait for `hello` (unless `waitHello` is false). */
-  static async connect(url: string, token?: string, waitHello = true): Promise<WsClient> {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat/ws${token ? `?access_token=${token}` : ''}`)
+  /**
+   * Connect with `token` in the query (or none), asking for protocol `v` (default: none, so v1),
+   * and wait for `hello` (unless `waitHello` is false).
+   */
+  static async connect(url: string, token?: string, waitHello = true, v?: number): Promise<WsClient> {
+    const query = new URLSearchParams({ ...(token && { access_token: token }), ...(v && { v: String(v) }) })
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat/ws${query.size > 0 ? `?${query}` : ''}`)
     const c = new WsClient(ws)
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())
@@ -112,9 +116,9 @@ export class WsClient {
     return this.next((f) => f.id === id, timeoutMs)
   }
 
-  /** The room events (frames with an offset) received for `room`. */
+  /** The room events (frames with an offset) received for `room`, those of `batch` frames unpacked. */
   events(room: number): Json[] {
-    return this.frames.filter((f) => (f.type === 'message' || f.type === 'update') && f.room === room)
+    return roomEvents(this.frames, room)
   }
 
   async close(): Promise<void> {
@@ -123,4 +127,11 @@ export class WsClient {
     this.ws.close()
     await closed
   }
+}
+
+/** The room events of `room` in `frames`, in arrival order, with `batch` frames (protocol v2) unpacked. */
+export function roomEvents(frames: Json[], room: number): Json[] {
+  return frames
+    .flatMap((f) => (f.type === 'batch' ? f.events : [f]))
+    .filter((f: Json) => (f.type === 'message' || f.type === 'update') && f.room === room)
 }

@@ -2,7 +2,8 @@
  * The WebSocket transport at `/chat/ws`. The token comes in the
  * `Authorization` header, the `access_token` query parameter (browsers
  * cannot set headers on a WebSocket), or a first `auth` frame within
- * ten seconds. Then every text frame is a client frame.
+ * ten seconds. Then every text frame is a client frame. `?v=2` asks for
+ * protocol v2 (room events in `batch` frames); the default is v1.
  */
 
 import type { Socket } from 'node:net'
@@ -13,41 +14,87 @@ import type { TypedApp } from '../../platform/http/types.js'
 import type { Connection, Transport } from './connection.js'
 import { ChatError } from './errors.js'
 import type { Hub } from './hub.js'
-import { errorFrame, parseClientFrame } from './protocol.js'
+import { errorFrame, LATEST_PROTOCOL, negotiate, parseClientFrame } from './protocol.js'
 import { type Tokens, tokenOf } from './tokens.js'
+import type { OutFrame } from './wire.js'
 
 const AUTH_TIMEOUT_MS = 10_000
 
+/** Transports written to in this tick; one callback uncorks them all after it (not one callback each). */
+const writtenThisTick: WsTransport[] = []
+function endTick(): void {
+  for (let i = 0; i < writtenThisTick.length; i++) writtenThisTick[i]!.endTick()
+  writtenThisTick.length = 0
+}
+
 /**
  * A WebSocket as a connection's transport. Frames sent in one tick (a batch
- * of room events, a page of replay) leave in one write: the TCP socket is
- * corked at the first frame and uncorked after the tick. One syscall per
- * socket per batch instead of one per frame is most of the fan-out's cost.
+ * of room events, a page of replay) leave in at most two writes: the first
+ * frame at once, the rest corked and written together after the tick. A
+ * write per socket per batch instead of one per frame is most of the
+ * fan-out's cost, and a v2 client's batch is a single frame, so it pays no
+ * cork at all.
+ *
+ * Shared frames (room events) are written as the ready-made WebSocket frame
+ * of wire.ts, the same Buffer for every socket, instead of each socket
+ * encoding and framing the text again. That is what ws itself would write, as
+ * long as no extension (permessage-deflate) was negotiated: it is disabled on
+ * this route, and a socket with an extension gets `ws.send` anyway.
  */
 class WsTransport implements Transport {
   readonly kind = 'ws'
   private corked = false
+  private ticked = false
   private readonly socket: Socket | undefined
   /** Bytes queued in this tick: held by our own cork, not by a slow reader. */
   private tickBytes = 0
-  private readonly uncork = () => {
-    this.corked = false
-    this.tickBytes = 0
-    this.socket?.uncork()
-  }
+  /** Whether ready-made frames may go straight to the TCP socket. */
+  private readonly raw: boolean
   constructor(private readonly ws: WebSocket) {
     // ws keeps its TCP socket private; it is there for as long as the WebSocket is open.
     this.socket = (ws as unknown as { _socket?: Socket })._socket
+    this.raw = this.socket !== undefined && ws.extensions === ''
+  }
+  endTick(): void {
+    this.ticked = false
+    this.tickBytes = 0
+    if (this.corked) {
+      this.corked = false
+      this.socket?.uncork()
+    }
+  }
+  /**
+   * Account for a frame about to be written. The first frame of a tick goes out at once (one write,
+   * nothing held: the usual case, one room's batch); from the second on the socket is corked, so
+   * the rest of the tick leaves in one more write.
+   */
+  private hold(bytes: number): void {
+    if (!this.socket) return
+    if (!this.ticked) {
+      this.ticked = true
+      if (writtenThisTick.push(this) === 1) process.nextTick(endTick)
+      return
+    }
+    if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+    }
+    this.tickBytes += bytes
   }
   send(text: string): void {
     if (this.ws.readyState !== 1) return
-    if (!this.corked && this.socket) {
-      this.corked = true
-      this.socket.cork()
-      process.nextTick(this.uncork)
-    }
-    this.tickBytes += text.length
+    this.hold(text.length)
     this.ws.send(text)
+  }
+  sendShared(frame: OutFrame): void {
+    if (this.ws.readyState !== 1) return
+    if (!this.raw) {
+      this.send(frame.text)
+      return
+    }
+    const bytes = frame.wsFrame()
+    this.hold(bytes.length)
+    this.socket!.write(bytes)
   }
   buffered(): number {
     return Math.max(0, this.ws.bufferedAmount - this.tickBytes)
@@ -79,27 +126,39 @@ function refuse(ws: WebSocket, err: unknown): void {
 export async function wsRoutes(app: TypedApp, deps: WsDeps): Promise<void> {
   // Registered in this system's scope: it routes upgrades through Fastify, so hooks and CORS apply.
   // Frames beyond our own limit get an error frame; far beyond it, ws closes with 1009.
+  // No permessage-deflate (ws's default, said here because WsTransport relies on it): compressing
+  // is per socket, so it would undo the shared frames, and chat frames are small.
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: Math.max(deps.maxFrameBytes * 4, 1_048_576) },
+    options: { maxPayload: Math.max(deps.maxFrameBytes * 4, 1_048_576), perMessageDeflate: false },
   })
   app.get(
     '/ws',
     {
       websocket: true,
       schema: {
-        summary: 'WebSocket transport of the chat protocol (v1)',
-        querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 8192 })) }),
+        summary: 'WebSocket transport of the chat protocol (v1; v2 with ?v=2)',
+        querystring: Type.Object({
+          access_token: Type.Optional(Type.String({ maxLength: 8192 })),
+          v: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 1_000,
+              description: `protocol version asked for (default 1); the server speaks up to ${LATEST_PROTOCOL}`,
+            }),
+          ),
+        }),
       },
     },
     (socket, request) => {
       const token = tokenOf(request.headers.authorization, request.query)
+      const protocol = negotiate(request.query.v)
       let conn: Connection | undefined
       let pending: Promise<void> | undefined
       const start = async (t: string) => {
         const user = await deps.tokens.verify(t)
         await deps.seen(user)
         if (socket.readyState !== 1) return
-        conn = deps.hub.open(user, new WsTransport(socket))
+        conn = deps.hub.open(user, new WsTransport(socket), {}, protocol)
       }
       const onError = (err: unknown) => {
         if (socket.readyState === 1) refuse(socket, err)
@@ -117,7 +176,7 @@ export async function wsRoutes(app: TypedApp, deps: WsDeps): Promise<void> {
         }
         if (pending) return // authenticating: a client must wait for `hello`
         try {
-          const frame = parseClientFrame(data.toString(), deps.maxMessageBytes)
+          const frame = parseClientFrame(data.toString(), deps.maxMessageBytes, protocol)
           if (frame.type !== 'auth') throw ChatError.unauthenticated('the first frame must be auth')
           pending = start(frame.token).catch(onError)
         } catch (err) {
