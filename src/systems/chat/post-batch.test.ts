@@ -123,4 +123,25 @@ describe.each(backends())('post_batch (%s)', (backend) => {
     expect(ra!.map(code)).toEqual(['ok'])
     expect(rg!.map(code)).toEqual(['CHAT_ROOM_NOT_FOUND', 'CHAT_ROOM_NOT_FOUND'])
   })
+
+  it('leaves no message of a room deleted while posts to it are in flight', async () => {
+    const r = await room('busy', ['bob'])
+    const post = (i: number) =>
+      store.postBatch([{ room: r.id, items: [{ sender: 'bob', body: `m${i}`, cid: `c${i}` }] }])
+    // Posts before, during and after the delete: each either committed first (and is deleted with
+    // the room) or finds no room; none may survive it.
+    const before = await Promise.all(Array.from({ length: 5 }, (_, i) => post(i)))
+    const racing = Array.from({ length: 30 }, (_, i) => post(100 + i))
+    expect(await rooms.delete(r.id)).toBe(true)
+    const during = await Promise.all(racing)
+    const after = await post(999)
+    expect(before.flat(2).map(code)).toEqual(Array(5).fill('ok'))
+    for (const c of during.flat(2).map(code)) expect(['ok', 'CHAT_ROOM_NOT_FOUND']).toContain(c)
+    expect(after.flat(2).map(code)).toEqual(['CHAT_ROOM_NOT_FOUND'])
+    const { rows } = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM messages WHERE room_id = $1',
+      [r.id],
+    )
+    expect(rows[0]!.n).toBe(0)
+  })
 })

@@ -160,8 +160,18 @@ export class RoomStore {
     return rows[0]
   }
 
+  /**
+   * Delete a room with everything in it. The room row goes first: that takes the lock every post
+   * holds, so a concurrent post either committed before (its messages are deleted next) or waits and
+   * then finds no room. Members and events cascade; messages have no foreign key (sql/0004), so
+   * they are deleted here, and their reactions cascade from them.
+   */
   async delete(id: number): Promise<boolean> {
-    return (await this.db.query('DELETE FROM rooms WHERE id = $1', [id])).rowCount > 0
+    return this.db.tx(async (tx) => {
+      const deleted = (await tx.query('DELETE FROM rooms WHERE id = $1', [id])).rowCount > 0
+      if (deleted) await tx.query('DELETE FROM messages WHERE room_id = $1', [id])
+      return deleted
+    })
   }
 
   /** Add `user` to `room`; undefined when already a member. */
