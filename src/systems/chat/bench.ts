@@ -5,10 +5,18 @@
  * - fanout: 10 rooms x 50 members (500 connections); one member of each room
  *   sends, keeping 8 messages in flight (the next goes when its own copy comes
  *   back). Ops = messages delivered to members per second; latency = send to
- *   receipt at each member.
+ *   receipt at each member. Blueprints runs three ways: clients speaking
+ *   protocol v2 (a committed batch arrives in one `batch` frame), the same
+ *   server with v1 clients (one frame per message), and the scaled deployment
+ *   (PostgreSQL + NATS from `scripts/services.sh up`; PostgreSQL is not pinned,
+ *   so it takes CPU from both cores).
  * - fanout-5k: 100 rooms x 50 members (5,000 connections), 2 in flight per room.
+ *   Blueprints clients speak v2 here and below.
  * - latency-5k: the same 5,000 connections at a fixed 50 messages/s (2,500
  *   deliveries/s), below saturation: the delivery latency a user sees.
+ * - latency-5k-200: the same at 200 messages/s (10,000 deliveries/s): two
+ *   messages a second per room, so only group commit across rooms batches them.
+ *   The three 5,000-connection scenarios share their connections.
  * - idle-connections: 5,000 idle connections; memory per connection on stderr,
  *   measured on Blueprints with PostgreSQL + NATS (needs `scripts/services.sh up`),
  *   since PGlite's reserved memory would hide it.
@@ -69,6 +77,7 @@ async function drive(
 
 // ---- Blueprints side ----------------------------------------------------------------------------
 
+/** Blueprints clients (`ws`), one per member: protocol v2 (`batch` frames) unless told v1. */
 class BlueprintsSide implements Side {
   private readonly sockets: WebSocket[] = []
   private senders: WebSocket[] = []
@@ -77,6 +86,7 @@ class BlueprintsSide implements Side {
     private readonly meter: Meter,
     readonly inflight: number[],
     private readonly window: () => number,
+    private readonly protocol: 1 | 2 = 2,
   ) {}
 
   async connect(url: string, rooms: number, members: number): Promise<void> {
@@ -90,7 +100,7 @@ class BlueprintsSide implements Side {
       return (await res.json()) as { token: string; id: number }
     }
     for (let r = 0; r < rooms; r++) {
-      const names = Array.from({ length: members }, (_, m) => `r${r}m${m}`)
+      const names = Array.from({ length: members }, (_, m) => `v${this.protocol}r${r}m${m}`)
       const tokens: string[] = []
       for (const n of names) tokens.push((await api('/tokens', undefined, { user: n })).token)
       const room = (await api('/rooms', tokens[0], { name: `bench ${r}`, members: names.slice(1) }))
@@ -109,18 +119,32 @@ class BlueprintsSide implements Side {
     r: number,
     sender: boolean,
   ): Promise<WebSocket> {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat/ws?access_token=${token}`)
+    // No UTF-8 validation of what the server sends: the load generator's core is the scarce one.
+    const ws = new WebSocket(
+      `${url.replace('http', 'ws')}/chat/ws?v=${this.protocol}&access_token=${token}`,
+      {
+        skipUTF8Validation: true,
+      },
+    )
     this.sockets.push(ws)
+    const onMessage = (body: string) => {
+      this.meter.record(Number(body))
+      if (sender) {
+        this.inflight[r]!--
+        if (this.meter.active && this.inflight[r]! < this.window()) this.send(r)
+      }
+    }
     await new Promise<void>((resolve, reject) => {
       ws.on('error', reject)
       ws.on('message', (data) => {
-        const f = JSON.parse(data.toString()) as { type: string; body?: string; id?: string }
-        if (f.type === 'message') {
-          this.meter.record(Number(f.body))
-          if (sender) {
-            this.inflight[r]!--
-            if (this.meter.active && this.inflight[r]! < this.window()) this.send(r)
-          }
+        const f = JSON.parse(data.toString()) as {
+          type: string
+          body?: string
+          events?: { type: string; body: string }[]
+        }
+        if (f.type === 'message') onMessage(f.body!)
+        else if (f.type === 'batch') {
+          for (const e of f.events!) if (e.type === 'message') onMessage(e.body)
         } else if (f.type === 'subscribed') resolve()
         else if (f.type === 'hello') ws.send(JSON.stringify({ v: 1, type: 'subscribe', room, id: 's' }))
         else if (f.type === 'error') reject(new Error(JSON.stringify(f)))
@@ -163,6 +187,32 @@ const socketIo = (): Promise<StartedServer> =>
     readyStatus: 200,
   })
 
+/** The scaled deployment: PostgreSQL and NATS from the local services, fresh prefixes. */
+function scaledEnv(): Record<string, string> {
+  const urls = testServiceUrls()
+  const id = Math.random().toString(36).slice(2, 8)
+  return {
+    DATABASE_URL: urls.databaseUrl,
+    NATS_URL: urls.natsUrl,
+    DB_SCHEMA_PREFIX: `bench${id}_`,
+    BUS_PREFIX: `bench${id}`,
+  }
+}
+/**
+ * The scaled deployment: the `fanout` scenario's PostgreSQL + NATS row, and the idle-memory
+ * measure (without PGlite in the process: PostgreSQL in WASM reserves ~900 MB up front).
+ */
+const blueprintsScaled = (): Promise<StartedServer> =>
+  startBlueprints({
+    name: 'blueprints chat (PostgreSQL + NATS)',
+    env: {
+      SYSTEMS: 'chat',
+      CHAT_MESSAGES_PER_SECOND: '100000',
+      CHAT_MAX_CONNECTIONS_PER_USER: '10',
+      ...scaledEnv(),
+    },
+  })
+
 /** Resident memory of a process, in MiB. */
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -186,6 +236,41 @@ async function idleMemory(name: string, server: StartedServer, make: () => Side,
 
 // ---- scenarios ----------------------------------------------------------------------------------
 
+/** Who a scenario's subject is: Blueprints with v2 or v1 clients (on PGlite, or PostgreSQL + NATS), or Socket.IO. */
+type Kind = 'bp' | 'bp-v1' | 'bp-scaled' | 'sio'
+
+/**
+ * One set of clients per subject kind and room shape, shared by the scenarios of that shape: the
+ * 5,000-connection scenarios reuse the same connections (opened once) with another load, instead of
+ * each opening 5,000 more (which would exhaust a small machine's ephemeral ports).
+ */
+interface Clients {
+  side: Side
+  meter: Meter
+  inflight: number[]
+  /** The scenario now driving these clients sets its window here. */
+  window: number
+  connected?: Promise<void>
+}
+const clientSets = new Map<string, Clients>()
+
+function clientsFor(kind: Kind, rooms: number, members: number): Clients {
+  const key = `${kind}:${rooms}x${members}`
+  let c = clientSets.get(key)
+  if (!c) {
+    const meter = new Meter()
+    const inflight: number[] = []
+    const holder = { window: 0 }
+    const side: Side =
+      kind === 'sio'
+        ? new SocketIoSide(meter, inflight, () => holder.window)
+        : new BlueprintsSide(meter, inflight, () => holder.window, kind === 'bp-v1' ? 1 : 2)
+    c = Object.assign(holder, { side, meter, inflight })
+    clientSets.set(key, c)
+  }
+  return c
+}
+
 function scenario(
   name: string,
   description: string,
@@ -193,29 +278,29 @@ function scenario(
   members: number,
   window: number,
   rate?: number,
+  variants = false,
 ): BenchScenario {
   const subject = (
     label: string,
-    role: 'system' | 'peer',
+    role: 'system' | 'baseline' | 'peer',
     start: () => Promise<StartedServer>,
-    kind: 'bp' | 'sio',
+    kind: Kind,
   ) => {
-    const meter = new Meter()
-    const inflight: number[] = []
-    const side: Side =
-      kind === 'bp'
-        ? new BlueprintsSide(meter, inflight, () => window)
-        : new SocketIoSide(meter, inflight, () => window)
+    const c = clientsFor(kind, rooms, members)
     const load: CustomLoad = {
       kind: 'custom',
-      run: ({ durationMs }) => drive(side, meter, inflight, rooms, window, durationMs, rate),
+      run: ({ durationMs }) => {
+        c.window = window
+        return drive(c.side, c.meter, c.inflight, rooms, window, durationMs, rate)
+      },
     }
     return {
       name: label,
       role,
       start,
       prepare: async (server: StartedServer | undefined) => {
-        await side.connect(server!.url, rooms, members)
+        c.connected ??= c.side.connect(server!.url, rooms, members)
+        await c.connected
       },
       load,
     }
@@ -224,7 +309,13 @@ function scenario(
     name,
     description,
     subjects: [
-      subject('blueprints (each message stored in PGlite)', 'system', blueprints, 'bp'),
+      subject('blueprints, v2 clients (each message stored in PGlite)', 'system', blueprints, 'bp'),
+      ...(variants
+        ? [
+            subject('blueprints, v1 clients (no batch frames)', 'baseline', blueprints, 'bp-v1'),
+            subject('blueprints on PostgreSQL + NATS', 'baseline', blueprintsScaled, 'bp-scaled'),
+          ]
+        : []),
       subject('socket.io 4 (nothing stored)', 'peer', socketIo, 'sio'),
     ],
     goals: { 'socket.io 4 (nothing stored)': 3 },
@@ -237,6 +328,8 @@ const fanout = scenario(
   10,
   50,
   8,
+  undefined,
+  true,
 )
 /**
  * Rooms of the 5,000-connection scenarios. A smoke run (CI: it only checks that the bench works)
@@ -262,23 +355,14 @@ const latency5k = scenario(
   50,
 )
 
-/** The scaled deployment: PostgreSQL and NATS from the local services, fresh prefixes. */
-function scaledEnv(): Record<string, string> {
-  const urls = testServiceUrls()
-  const id = Math.random().toString(36).slice(2, 8)
-  return {
-    DATABASE_URL: urls.databaseUrl,
-    NATS_URL: urls.natsUrl,
-    DB_SCHEMA_PREFIX: `bench${id}_`,
-    BUS_PREFIX: `bench${id}`,
-  }
-}
-/** Memory is measured without PGlite in the process (PostgreSQL in WASM reserves ~900 MB up front). */
-const blueprintsScaled = (): Promise<StartedServer> =>
-  startBlueprints({
-    name: 'blueprints chat (PostgreSQL + NATS)',
-    env: { SYSTEMS: 'chat', CHAT_MESSAGES_PER_SECOND: '100000', ...scaledEnv() },
-  })
+const latency5k200 = scenario(
+  'latency-5k-200',
+  'the same 5,000 connections at 200 messages/s across the rooms (10,000 deliveries/s): 2 a second per room, too few to batch within a room',
+  ROOMS_5K,
+  50,
+  0,
+  200,
+)
 
 /** Measured once, before the first scenario uses the servers. */
 const idle: BenchScenario = {
@@ -320,4 +404,7 @@ const idle: BenchScenario = {
   }),
 }
 
-export default { system: 'chat', scenarios: [idle, fanout, fanout5k, latency5k] } satisfies BenchSuite
+export default {
+  system: 'chat',
+  scenarios: [idle, fanout, fanout5k, latency5k, latency5k200],
+} satisfies BenchSuite
