@@ -1,6 +1,5 @@
-/** Paste, replace or forget the jobs API token; the server's refusal is shown under the field. */
-import { type FormEvent, useState } from 'react'
-import { Field } from '../../ui/field'
+/** The jobs API token (JOBS_API_TOKEN), kept in this browser. */
+import { SecretForm } from '../../ui/secret-form'
 
 export interface TokenFormProps {
   token: string
@@ -11,34 +10,14 @@ export interface TokenFormProps {
 
 /** The API token form. */
 export function TokenForm({ token, onSave, error }: TokenFormProps) {
-  const [draft, setDraft] = useState('')
-  const submit = (e: FormEvent) => {
-    e.preventDefault()
-    onSave(draft)
-    setDraft('')
-  }
   return (
-    <form className="card form-inline" onSubmit={submit} aria-label="Authentication">
-      <Field
-        label={token ? 'API token (saved in this browser)' : 'API token'}
-        type="password"
-        autoComplete="off"
-        placeholder={token ? '••••••••' : 'paste the token'}
-        value={draft}
-        onChange={(e) => setDraft(e.target.value)}
-        error={error}
-        hint={token ? undefined : 'The server requires the token set in JOBS_API_TOKEN'}
-      />
-      <div className="actions">
-        <button type="submit" disabled={!draft.trim()}>
-          Save token
-        </button>
-        {token && (
-          <button type="button" className="secondary" onClick={() => onSave('')}>
-            Forget token
-          </button>
-        )}
-      </div>
-    </form>
+    <SecretForm
+      noun="API token"
+      value={token}
+      onSave={onSave}
+      error={error}
+      placeholder="paste the token"
+      hint="The server requires the token set in JOBS_API_TOKEN"
+    />
   )
 }

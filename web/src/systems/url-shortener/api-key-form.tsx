@@ -1,6 +1,5 @@
-/** Paste, replace or forget the API key; the server's refusal of a key is shown under the field. */
-import { type FormEvent, useState } from 'react'
-import { Field } from '../../ui/field'
+/** The URL shortener's API key, kept in this browser. */
+import { SecretForm } from '../../ui/secret-form'
 
 export interface ApiKeyFormProps {
   apiKey: string
@@ -11,34 +10,14 @@ export interface ApiKeyFormProps {
 
 /** The API key form. */
 export function ApiKeyForm({ apiKey, onSave, error }: ApiKeyFormProps) {
-  const [draft, setDraft] = useState('')
-  const submit = (e: FormEvent) => {
-    e.preventDefault()
-    onSave(draft)
-    setDraft('')
-  }
   return (
-    <form className="card form-inline" onSubmit={submit} aria-label="Authentication">
-      <Field
-        label={apiKey ? 'API key (saved in this browser)' : 'API key'}
-        type="password"
-        autoComplete="off"
-        placeholder={apiKey ? '••••••••' : 'paste a key'}
-        value={draft}
-        onChange={(e) => setDraft(e.target.value)}
-        error={error}
-        hint={apiKey ? undefined : 'Create one with: npx blueprints url-shortener api-key create'}
-      />
-      <div className="actions">
-        <button type="submit" disabled={!draft.trim()}>
-          Save key
-        </button>
-        {apiKey && (
-          <button type="button" className="secondary" onClick={() => onSave('')}>
-            Forget key
-          </button>
-        )}
-      </div>
-    </form>
+    <SecretForm
+      noun="API key"
+      value={apiKey}
+      onSave={onSave}
+      error={error}
+      placeholder="paste a key"
+      hint="Create one with: npx blueprints url-shortener api-key create"
+    />
   )
 }
