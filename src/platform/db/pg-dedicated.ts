@@ -5,10 +5,12 @@
  * plans it once per connection (a generic plan after five runs) instead of
  * on every call. Texts are the caller's fixed SQL, so the names stay few.
  */
+
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { DedicatedConnection, QueryResult } from './port.js'
 import { searchPathSql } from './port.js'
+import { ReconnectBackoff } from './reconnect.js'
 
 export interface DedicatedOptions {
   url: string
@@ -22,7 +24,11 @@ export class PgDedicated implements DedicatedConnection {
   private connecting: Promise<pg.Client> | undefined
   private running = 0
   private closed = false
-  private retryMs = 100
+  private readonly reconnect = new ReconnectBackoff({
+    wanted: () => !this.closed && !this.client,
+    connect: () => this.connection(),
+    onError: (err) => this.o.onError?.(err),
+  })
   private readonly names = new Map<string, string>()
 
   constructor(private readonly o: DedicatedOptions) {}
@@ -107,22 +113,10 @@ export class PgDedicated implements DedicatedConnection {
     // Once it was up, a drop is repaired in the background; callers use the pool meanwhile.
     client.on('end', () => {
       if (this.client === client) this.client = undefined
-      if (!this.closed) this.scheduleReconnect()
+      if (!this.closed) this.reconnect.schedule()
     })
     this.client = client
-    this.retryMs = 100
+    this.reconnect.reset()
     return client
-  }
-
-  private scheduleReconnect(): void {
-    const delay = this.retryMs
-    this.retryMs = Math.min(this.retryMs * 2, 5_000)
-    setTimeout(() => {
-      if (this.closed || this.client) return
-      this.connection().catch((err) => {
-        this.o.onError?.(err as Error)
-        this.scheduleReconnect()
-      })
-    }, delay).unref()
   }
 }

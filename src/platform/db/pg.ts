@@ -6,6 +6,7 @@
  * that reconnects with backoff and re-subscribes; `dedicated()` gives a hot
  * path a connection of its own (pg-dedicated.ts).
  */
+
 import pg from 'pg'
 import { PgDedicated } from './pg-dedicated.js'
 import {
@@ -17,6 +18,7 @@ import {
   searchPathSql,
   type Unlisten,
 } from './port.js'
+import { ReconnectBackoff } from './reconnect.js'
 
 const SCHEMA = Symbol('schema')
 type Client = pg.PoolClient & { [SCHEMA]?: string }
@@ -203,7 +205,11 @@ class Listener {
   private connecting: Promise<pg.Client> | undefined
   private readonly handlers = new Map<string, Set<(payload: string) => void>>()
   private closed = false
-  private retryMs = 100
+  private readonly reconnect = new ReconnectBackoff({
+    wanted: () => !this.closed && !this.client,
+    connect: () => this.connection(),
+    onError: (err) => this.onError?.(err),
+  })
 
   constructor(
     private readonly url: string,
@@ -247,25 +253,13 @@ class Listener {
     client.on('error', (err) => this.onError?.(err))
     client.on('end', () => {
       if (this.client === client) this.client = undefined
-      if (!this.closed && this.handlers.size > 0) this.scheduleReconnect()
+      if (!this.closed && this.handlers.size > 0) this.reconnect.schedule()
     })
     await client.connect()
     for (const channel of this.handlers.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`)
     this.client = client
-    this.retryMs = 100
+    this.reconnect.reset()
     return client
-  }
-
-  private scheduleReconnect(): void {
-    const delay = this.retryMs
-    this.retryMs = Math.min(this.retryMs * 2, 5_000)
-    setTimeout(() => {
-      if (this.closed || this.client) return
-      this.connection().catch((err) => {
-        this.onError?.(err as Error)
-        this.scheduleReconnect()
-      })
-    }, delay).unref()
   }
 
   async close(): Promise<void> {
