@@ -87,6 +87,7 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
           leaseMs: s.JOBS_LEASE_MS,
           retentionMs: s.JOBS_RETENTION_MS,
           deadRetentionMs: s.JOBS_DEAD_RETENTION_MS,
+          vacuumDeadRows: s.JOBS_VACUUM_DEAD_ROWS,
           sweepMs: opts.sweepMs,
         }),
       ]

@@ -6,12 +6,16 @@
  *   `dead` (no attempt left), and the stall is counted and recorded as the
  *   attempt's error;
  * - pruning: completed and cancelled jobs after JOBS_RETENTION_MS, dead ones
- *   after JOBS_DEAD_RETENTION_MS, Idempotency-Keys after 24 hours.
+ *   after JOBS_DEAD_RETENTION_MS, Idempotency-Keys after 24 hours;
+ * - vacuuming the jobs table once JOBS_VACUUM_DEAD_ROWS dead rows pile up
+ *   (vacuum.ts: why a queue cannot wait for autovacuum).
+ * Each runs on its own timer and guard, so a long VACUUM never delays a sweep.
  */
 import type { Db } from '../../platform/db/port.js'
 import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { JobMetrics } from './metrics.js'
+import { vacuumIfBloated } from './vacuum.js'
 import { propagateFailure } from './worker.store.js'
 
 export interface MaintenanceOptions {
@@ -24,6 +28,10 @@ export interface MaintenanceOptions {
   /** Sweep period (default leaseMs / 2, between 50 ms and 5 s). */
   sweepMs?: number
   pruneMs?: number
+  /** Dead rows that trigger a VACUUM of the jobs table (0: never; default 10,000). */
+  vacuumDeadRows?: number
+  /** How often the dead rows are checked (default 5 s). */
+  vacuumMs?: number
 }
 
 const SWEEP = `
@@ -50,11 +58,12 @@ SELECT id::text AS id, state, has_children,
        (SELECT count(pg_notify($1, q)) FROM (SELECT DISTINCT queue AS q FROM upd) w) AS woken
   FROM upd`
 
+const DEFAULT_VACUUM_DEAD_ROWS = 10_000
+
 export class Maintenance implements Worker {
   readonly name = 'jobs:maintenance'
-  private sweepTimer: NodeJS.Timeout | undefined
-  private pruneTimer: NodeJS.Timeout | undefined
-  private busy: Promise<unknown> | undefined
+  private readonly timers: NodeJS.Timeout[] = []
+  private readonly busy = new Map<string, Promise<unknown>>()
   private readonly channel: string
 
   constructor(private readonly o: MaintenanceOptions) {
@@ -63,25 +72,41 @@ export class Maintenance implements Worker {
 
   async start(): Promise<void> {
     const sweepMs = this.o.sweepMs ?? Math.min(Math.max(Math.floor(this.o.leaseMs / 2), 50), 5_000)
-    this.sweepTimer = setInterval(() => this.guard(() => this.sweep()), sweepMs)
-    this.sweepTimer.unref()
-    this.pruneTimer = setInterval(() => this.guard(() => this.prune()), this.o.pruneMs ?? 10_000)
-    this.pruneTimer.unref()
+    this.every('sweep', sweepMs, () => this.sweep())
+    this.every('prune', this.o.pruneMs ?? 10_000, () => this.prune())
+    if ((this.o.vacuumDeadRows ?? DEFAULT_VACUUM_DEAD_ROWS) > 0)
+      this.every('vacuum', this.o.vacuumMs ?? 5_000, () => this.vacuum())
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.sweepTimer)
-    clearInterval(this.pruneTimer)
-    await this.busy
+    for (const t of this.timers) clearInterval(t)
+    await Promise.all(this.busy.values())
   }
 
-  private guard(fn: () => Promise<unknown>): void {
-    if (this.busy) return
-    this.busy = fn()
-      .catch((err) => this.o.log.warn({ err }, 'jobs maintenance failed; retrying'))
-      .finally(() => {
-        this.busy = undefined
-      })
+  /** Run `fn` every `ms`, skipping a turn while its previous run is still going. */
+  private every(task: string, ms: number, fn: () => Promise<unknown>): void {
+    const t = setInterval(() => {
+      if (this.busy.has(task)) return
+      this.busy.set(
+        task,
+        fn()
+          .catch((err) => this.o.log.warn({ err, task }, 'jobs maintenance failed; retrying'))
+          .finally(() => this.busy.delete(task)),
+      )
+    }, ms)
+    t.unref()
+    this.timers.push(t)
+  }
+
+  /** VACUUM the jobs table if enough dead rows piled up; returns whether it ran. */
+  async vacuum(): Promise<boolean> {
+    const t0 = performance.now()
+    const r = await vacuumIfBloated(this.o.db, this.o.vacuumDeadRows ?? DEFAULT_VACUUM_DEAD_ROWS)
+    if (r.vacuumed) {
+      this.o.metrics.vacuums++
+      this.o.log.debug({ dead: r.dead, ms: Math.round(performance.now() - t0) }, 'jobs table vacuumed')
+    }
+    return r.vacuumed
   }
 
   /** Give back jobs whose lease expired; returns how many. */

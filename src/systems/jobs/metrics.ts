@@ -24,6 +24,7 @@ class QueueTally {
 export class JobMetrics {
   private readonly tallies = new Map<string, QueueTally>()
   stalls = 0
+  vacuums = 0
 
   constructor(registry: Registry, db: Db) {
     const tallies = this.tallies
@@ -68,6 +69,15 @@ export class JobMetrics {
       collect() {
         this.reset()
         this.inc(self.stalls)
+      },
+    })
+    new Counter({
+      name: 'jobs_vacuums_total',
+      help: 'VACUUMs of the jobs table this process ran because dead rows piled up (JOBS_VACUUM_DEAD_ROWS)',
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(self.vacuums)
       },
     })
     const histogram = (name: string, help: string, pick: (t: QueueTally) => number[]) =>

@@ -78,6 +78,12 @@ export const settings = {
     max: 31_536_000_000,
     doc: 'how long dead jobs are kept for redrive before pruning',
   }),
+  JOBS_VACUUM_DEAD_ROWS: int({
+    default: 10_000,
+    min: 0,
+    max: 1_000_000_000,
+    doc: 'dead rows in the jobs table that make the maintenance VACUUM it (0: leave it to autovacuum)',
+  }),
   JOBS_SHUTDOWN_GRACE_MS: int({
     default: 5_000,
     min: 0,

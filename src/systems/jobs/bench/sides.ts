@@ -54,7 +54,10 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Blueprints: addJob/addJobs and one JobWorker, at the shipped defaults (prefetch 10, fetch batch 50). */
+/**
+ * Blueprints: addJob/addJobs, one JobWorker and the maintenance, at the shipped defaults (prefetch 10,
+ * fetch batch 50).
+ */
 class BlueprintsSide implements QueueSide {
   readonly name = 'blueprints'
   private root!: Db
@@ -71,6 +74,9 @@ class BlueprintsSide implements QueueSide {
     await migrateJobs(this.db)
     await this.db.query("INSERT INTO queues (name) VALUES ('enq'), ('work')")
     this.fixture = new WorkerFixture(this.db)
+    // What every process of the system runs beside its workers: the stalled-job sweep, pruning, and the
+    // VACUUM of the jobs table once 10,000 dead rows pile up (vacuum.ts), at the shipped defaults.
+    await this.fixture.sweeper(30_000, 5_000)
     return this
   }
 
