@@ -101,7 +101,7 @@ describe.each(backends())('jobs REST API (%s)', (backend) => {
     expect(rows[0]!.state).toBe('waiting')
     await waitFor('completed', async () => (await c.job(rows[0]!.id)).state === 'completed')
     await expect(pub.query(`SELECT * FROM "${schema}".add_job('nope', 'noop')`)).rejects.toThrow(
-      /foreign key/,
+      /queue "nope" does not exist/,
     )
   })
 

@@ -56,3 +56,33 @@ describe.each(backends())('enqueue wake-ups (%s)', (backend) => {
     }
   })
 })
+
+describe.each(backends())('enqueue into a queue (%s)', (backend) => {
+  it('refuses an unknown queue (one job, a batch, from SQL) and inserts nothing', async () => {
+    const db = await testDb(backend)
+    await migrateJobs(db)
+    const unknown = { code: 'JOBS_UNKNOWN_QUEUE', status: 404 }
+    await expect(addJob(db, 'nope', { task: 'noop' })).rejects.toMatchObject(unknown)
+    await expect(addJobs(db, 'nope', [{ task: 'noop' }, { task: 'noop' }])).rejects.toMatchObject(unknown)
+    await expect(addJobs(db, 'nope', [{ task: 'noop', key: 'k' }])).rejects.toMatchObject(unknown)
+    await expect(db.query("SELECT * FROM add_job('nope', 'noop')")).rejects.toMatchObject({ code: '23503' })
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs')
+    expect(rows[0]!.n).toBe(0)
+  })
+
+  it('keeps a queue that has jobs: deleting or renaming it is refused, an empty one may go', async () => {
+    const db = await testDb(backend)
+    await migrateJobs(db)
+    await db.query("INSERT INTO queues (name) VALUES ('busy'), ('empty')")
+    await addJobs(db, 'busy', [{ task: 'noop' }])
+    await expect(db.query("DELETE FROM queues WHERE name = 'busy'")).rejects.toMatchObject({ code: '23503' })
+    await expect(db.query("UPDATE queues SET name = 'moved' WHERE name = 'busy'")).rejects.toMatchObject({
+      code: '23503',
+    })
+    // Changing anything but the name is not guarded.
+    await db.query("UPDATE queues SET paused = true WHERE name = 'busy'")
+    await db.query("DELETE FROM queues WHERE name = 'empty'")
+    const { rows } = await db.query<{ name: string }>('SELECT name FROM queues ORDER BY name')
+    expect(rows.map((r) => r.name)).toEqual(['busy', 'default'])
+  })
+})

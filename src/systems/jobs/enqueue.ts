@@ -10,7 +10,7 @@
  */
 import type { Db, Queryable } from '../../platform/db/port.js'
 import { quoteIdent } from '../../platform/db/port.js'
-import { mapDbError } from './errors.js'
+import { JobsErrors, mapDbError } from './errors.js'
 import type { AddedJob, JobSpec, JobState, StoredState } from './types.js'
 import { checkSpec, encodePayload } from './validate.js'
 
@@ -239,10 +239,12 @@ export async function addJobs(
   try {
     // One statement, whose NOTIFY (when wakePlan puts it in the commit) is sent once for the batch.
     const { rows } = await db.query<{ id: string }>(
-      `WITH ins AS (
+      // The queue is checked and locked once for the batch (sql/0002: no foreign key check per row).
+      `WITH q AS (SELECT name FROM ${schema}.queues WHERE name = $1 FOR KEY SHARE),
+       ins AS (
          INSERT INTO ${schema}.jobs (queue, task, payload, priority, run_at, max_attempts, group_key, timeout_ms, traceparent)
-         SELECT $1, t, p, pr, coalesce(ra, now()), ma, g, tm, tp
-           FROM unnest($2::text[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::int[], $9::text[])
+         SELECT q.name, t, p, pr, coalesce(ra, now()), ma, g, tm, tp
+           FROM q, unnest($2::text[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::int[], $9::text[])
              AS u(t, p, pr, ra, ma, g, tm, tp)
          RETURNING id
        )
@@ -262,6 +264,8 @@ export async function addJobs(
         wake.inCommit,
       ],
     )
+    // No row: the queue does not exist (the statement inserted nothing).
+    if (rows.length === 0) throw JobsErrors.unknownQueue(queue)
     wake.after()
     return rows.map((r, i) => ({
       id: r.id,
