@@ -71,14 +71,16 @@ describe.each(backends())('worker (%s)', (backend) => {
   it('does not start a job before its runAt', async () => {
     const s = await setup(backend)
     f = s.f
-    const runAt = new Date(Date.now() + 400)
     const started: { id: string; at: number }[] = []
     const task: TaskDefinition = {
       handler: (_p, ctx) => void started.push({ id: ctx.job.id, at: Date.now() }),
     }
     await f.worker({ t: task })
-    const later = await addJob(s.db, 'default', { task: 't', runAt })
+    // The due job first, and a margin a loaded machine's enqueue cannot eat: a later job enqueued
+    // after its own runAt had passed would rightly run at once and be reported waiting.
     const now = await addJob(s.db, 'default', { task: 't' })
+    const runAt = new Date(Date.now() + 1_500)
+    const later = await addJob(s.db, 'default', { task: 't', runAt })
     expect(later.state).toBe('scheduled')
     expect(now.state).toBe('waiting')
     await waitFor('both jobs', () => started.length === 2)
