@@ -49,6 +49,19 @@ export function bearerSchemeName(realm: string): string {
 }
 
 /**
+ * Declare a realm's bearer scheme in the OpenAPI document (when a token is set) and return
+ * the `security` requirement its guarded routes name, for routes guarded one by one.
+ */
+export function bearerSecurity(app: TypedApp, o: BearerTokenOptions): { [scheme: string]: [] }[] | undefined {
+  if (!o.token) return undefined
+  const scope = app as unknown as FastifyInstance
+  const scheme = bearerSchemeName(o.realm)
+  if (scope.hasDecorator('addSecurityScheme'))
+    scope.addSecurityScheme(scheme, { type: 'http', scheme: 'bearer', description: o.message })
+  return [{ [scheme]: [] }]
+}
+
+/**
  * Guard every route `scope` registers after this call (when a token is set):
  * the onRequest hook above, and the bearer scheme in each OpenAPI operation.
  */
@@ -56,11 +69,9 @@ export function requireBearerToken(app: TypedApp, o: BearerTokenOptions): void {
   const guard = bearerGuard(o)
   if (!guard) return
   const scope = app as unknown as FastifyInstance
-  const scheme = bearerSchemeName(o.realm)
-  if (scope.hasDecorator('addSecurityScheme'))
-    scope.addSecurityScheme(scheme, { type: 'http', scheme: 'bearer', description: o.message })
+  const security = bearerSecurity(app, o)
   scope.addHook('onRoute', (route) => {
-    route.schema = { ...route.schema, security: [{ [scheme]: [] }] }
+    route.schema = { ...route.schema, security }
   })
   scope.addHook('onRequest', guard)
 }

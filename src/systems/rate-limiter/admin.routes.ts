@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox'
 import { AppError } from '../../platform/errors.js'
-import { bearerGuard } from '../../platform/http/bearer-auth.js'
+import { bearerGuard, bearerSecurity } from '../../platform/http/bearer-auth.js'
 import type { TypedApp } from '../../platform/http/types.js'
 import { ConfigLoadError, type Rule } from './config.js'
 import type { ConfigSource, LoadedConfig } from './config-source.js'
@@ -100,20 +100,22 @@ const StateQuery = Type.Object({
 })
 
 export function adminRoutes(app: TypedApp, d: AdminDeps): void {
-  const guard =
-    bearerGuard({
-      token: d.token,
-      code: 'RATE_LIMITER_UNAUTHORIZED',
-      realm: 'rate-limiter',
-      message: 'the admin routes need Authorization: Bearer <RATE_LIMITER_ADMIN_TOKEN>',
-    }) ?? (async () => {})
+  const auth = {
+    token: d.token,
+    code: 'RATE_LIMITER_UNAUTHORIZED',
+    realm: 'rate-limiter',
+    message: 'the admin routes need Authorization: Bearer <RATE_LIMITER_ADMIN_TOKEN>',
+  }
+  // Guarded route by route: the JSON decision API registered beside them stays open.
+  const guard = bearerGuard(auth) ?? (async () => {})
+  const security = bearerSecurity(app, auth)
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
   app.get(
     '/config',
     {
       onRequest: guard,
-      schema: { summary: 'The configuration being served, its source and rules' },
+      schema: { security, summary: 'The configuration being served, its source and rules' },
     },
     async () => configView(d.source.current, d.source.lastError),
   )
@@ -123,6 +125,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     {
       onRequest: guard,
       schema: {
+        security,
         summary:
           'Replace the configuration on every process (YAML body); it wins over the file until deleted',
         consumes: YAML_TYPES,
@@ -146,7 +149,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
 
   app.delete(
     '/config/override',
-    { onRequest: guard, schema: { summary: 'Drop the admin override: back to the file' } },
+    { onRequest: guard, schema: { security, summary: 'Drop the admin override: back to the file' } },
     async (_req, reply) => {
       if (!(await d.source.deleteOverride()))
         throw new AppError('RATE_LIMITER_NO_OVERRIDE', 404, 'there is no admin override')
@@ -156,7 +159,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
 
   app.post(
     '/config/reload',
-    { onRequest: guard, schema: { summary: 'Check the file and the override now' } },
+    { onRequest: guard, schema: { security, summary: 'Check the file and the override now' } },
     async () => {
       await d.source.refresh()
       if (d.source.lastError) throw invalidConfig(d.source.lastError)
@@ -169,6 +172,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     {
       onRequest: guard,
       schema: {
+        security,
         summary: 'The rule and current state of one descriptor (consumes nothing)',
         querystring: StateQuery,
       },
@@ -187,6 +191,7 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     {
       onRequest: guard,
       schema: {
+        security,
         summary: 'Reset one descriptor: its next request sees a fresh limit',
         querystring: StateQuery,
       },

@@ -161,6 +161,21 @@ describe.each(backends())('rate limiter service (%s)', (backend) => {
     expect((await admin('GET', '/rate-limiter/state?domain=api&key=a&key=b&value=x')).statusCode).toBe(400)
   })
 
+  it('names the admin token in the OpenAPI document: the admin routes require it, the decision route not', async () => {
+    const doc = (await t.app.http.inject({ method: 'GET', url: '/openapi.json' })).json()
+    expect(doc.components.securitySchemes.rateLimiterBearer).toMatchObject({ type: 'http', scheme: 'bearer' })
+    const ops = Object.entries(doc.paths as Record<string, Record<string, { security?: unknown }>>).flatMap(
+      ([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, security: op.security })),
+    )
+    const admin = ops.filter((o) => /^\/rate-limiter\/(config|reload|state)/.test(o.path))
+    expect(admin.length).toBeGreaterThanOrEqual(5)
+    for (const op of admin)
+      expect(op, `${op.method} ${op.path}`).toMatchObject({ security: [{ rateLimiterBearer: [] }] })
+    const decide = ops.filter((o) => o.method === 'post' && !/config|reload|state/.test(o.path))
+    expect(decide.length).toBeGreaterThan(0)
+    for (const op of decide) expect(op.security).toBeUndefined()
+  })
+
   it('reloads the file without dropping state, and refuses a broken one keeping the old', async () => {
     await t.decide(one('client', 'rl'))
     t.writeConfig(YAML.replace('requests_per_unit: 2', 'requests_per_unit: 3'))
