@@ -25,7 +25,7 @@ import {
   roundRatios,
 } from './harness/stats.js'
 import { loadSuite } from './harness/suites.js'
-import { formatMs, formatScenarioTable, goalCell } from './harness/table.js'
+import { formatMs, formatScenario, formatScenarioTable, goalCell } from './harness/table.js'
 import platformSuite from './suites/platform.js'
 import type { BenchScenario, BenchSuite, ScenarioResult, StartedServer } from './types.js'
 
@@ -176,6 +176,19 @@ describe('summarize', () => {
     expect(r.ratios).toEqual({ floor: 0.9, peer: 2 })
     expect(r.ratioRounds?.floor).toEqual([0.9, 0.8, 1])
     expect(r.goals).toEqual({ floor: 0.85 })
+  })
+  it("carries a subject's own measures into its result and prints them under the table", () => {
+    const r = summarize(
+      scenario,
+      [[sample(1)], [sample(1)], [sample(1)]],
+      [],
+      [{ bytesPerConnection: 1234.5, connectionsPerGiB: 812_345 }, undefined],
+    )
+    expect(r.subjects[0]!.measures).toEqual({ bytesPerConnection: 1234.5, connectionsPerGiB: 812_345 })
+    expect(r.subjects[1]).not.toHaveProperty('measures')
+    expect(formatScenario(r, 'ops/s')).toContain(
+      'Measured on sys: bytesPerConnection 1,234.5, connectionsPerGiB 812,345',
+    )
   })
   it('has no ratios without a system subject', () => {
     const noSystem = { ...scenario, subjects: scenario.subjects.slice(1) }

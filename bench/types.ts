@@ -49,6 +49,11 @@ export interface BenchSubject {
   /** Run once after start, before warm-up (seed data). */
   prepare?: (server: StartedServer | undefined) => Promise<void>
   load: HttpLoad | CustomLoad
+  /**
+   * Figures the subject measured itself, beyond the rate (e.g. bytes per idle connection), read once
+   * after the rounds: written to the results file with the subject and printed under the table.
+   */
+  measures?: () => Record<string, number> | undefined
 }
 
 export interface BenchScenario {
@@ -84,6 +89,8 @@ export interface SubjectResult {
   loadCpu?: number
   /** Median over rounds of ops/s divided by the server's CPU use: work per CPU-second. */
   opsPerCpuSec?: number
+  /** What the subject's `measures()` returned. */
+  measures?: Record<string, number>
 }
 
 export interface ScenarioResult {

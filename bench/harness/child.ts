@@ -42,6 +42,11 @@ export interface ChildOptions {
   timeoutMs?: number
   /** Directories removed once the child has exited (its DATA_DIR). */
   cleanup?: string[]
+  /**
+   * Node flags for this child only, placed after `--import tsx` (so a `--import` of a .ts file works):
+   * e.g. a suite's bench-only probe loaded into the server it measures, never into production.
+   */
+  nodeArgs?: string[]
 }
 
 /** A started child: the contract's StartedServer plus its recent output, for diagnostics. */
@@ -100,7 +105,7 @@ export async function startChild(opts: ChildOptions): Promise<ChildServer> {
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     ...opts.env,
   }
-  const nodeArgs = [...settings.nodeArgs, '--import', 'tsx', opts.entry]
+  const nodeArgs = [...settings.nodeArgs, '--import', 'tsx', ...(opts.nodeArgs ?? []), opts.entry]
   const { command, args } = pinnedCommand(settings.pin ? SERVER_CORE : undefined, process.execPath, nodeArgs)
   const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   track(child)

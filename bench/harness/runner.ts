@@ -185,7 +185,12 @@ async function runScenario(
     const ok = sum(samples[i]!.map((x) => x.ok))
     if (ok === 0) failures.push(`${scenario.name}: every request to ${s.name} failed`)
   }
-  return summarize(scenario, samples, rss)
+  return summarize(
+    scenario,
+    samples,
+    rss,
+    subjects.map((s) => s.measures?.()),
+  )
 }
 
 /** Reduce the samples of every subject to the scenario's result: medians, sums and ratios. */
@@ -193,6 +198,7 @@ export function summarize(
   scenario: BenchScenario,
   samples: readonly (readonly RoundSample[])[],
   rss: readonly (number | undefined)[] = [],
+  measures: readonly (Record<string, number> | undefined)[] = [],
 ): ScenarioResult {
   const subjects = scenario.subjects.map((s, i) => {
     const xs = samples[i] ?? []
@@ -216,6 +222,7 @@ export function summarize(
       ...(Number.isFinite(serverCpu) ? { serverCpu } : {}),
       ...(Number.isFinite(loadCpu) ? { loadCpu } : {}),
       ...(Number.isFinite(opsPerCpuSec) ? { opsPerCpuSec } : {}),
+      ...(measures[i] ? { measures: measures[i] } : {}),
     }
   })
   const sys = scenario.subjects.findIndex((s) => s.role === 'system')

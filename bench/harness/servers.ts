@@ -23,6 +23,8 @@ export interface StartBlueprintsOptions {
   name?: string
   /** Readiness path (default `/readyz`, which checks the database and bus). */
   readyPath?: string
+  /** Node flags for this server only (see `ChildOptions.nodeArgs`). */
+  nodeArgs?: string[]
 }
 
 /** The line `serve()` prints: `  console   http://127.0.0.1:41234/`. */
@@ -44,6 +46,7 @@ export async function startBlueprints(opts: StartBlueprintsOptions = {}): Promis
     readyPath: opts.readyPath ?? '/readyz',
     readyStatus: 200,
     cleanup: ownDataDir ? [dataDir] : [],
+    ...(opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}),
   })
 }
 

@@ -100,6 +100,16 @@ export function formatScenario(result: ScenarioResult, unit = 'req/s'): string {
   if (cpu) out.push(cpu)
   const perCpu = formatPerCpuLine(result)
   if (perCpu) out.push(perCpu)
+  for (const s of result.subjects)
+    if (s.measures)
+      out.push(
+        `Measured on ${s.name}: ${Object.entries(s.measures)
+          .map(
+            ([k, v]) =>
+              `${k} ${Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : DASH}`,
+          )
+          .join(', ')}`,
+      )
   for (const note of result.notes ?? []) out.push(`Note: ${note}`)
   return out.join('\n').trimEnd()
 }

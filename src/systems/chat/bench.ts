@@ -17,26 +17,33 @@
  * - latency-5k-200: the same at 200 messages/s (10,000 deliveries/s): two
  *   messages a second per room, so only group commit across rooms batches them.
  *   The three 5,000-connection scenarios share their connections.
- * - idle-connections: 5,000 idle connections; memory per connection on stderr,
- *   measured on Blueprints with PostgreSQL + NATS (needs `scripts/services.sh up`),
- *   since PGlite's reserved memory would hide it.
+ * - idle-connections: bytes per idle connection and the connections 1 GiB holds, from the
+ *   slope of memory (after forced full GCs) over 2,500 to 12,500 connections, on 3 fresh servers
+ *   each (bench/idle-memory.ts). Blueprints runs on PostgreSQL + NATS (needs
+ *   `scripts/services.sh up`), since PGlite reserves ~900 MB at start.
  *
  * Not the same work, and the table says so: every Blueprints message is
  * committed to PostgreSQL (PGlite by default, as `npm start` runs) with its
  * offset before it is delivered, and can be replayed; Socket.IO keeps nothing.
- * Before the scenarios each server's memory is sampled with 5,000 idle
- * connections and the connections 1 GiB holds is printed on stderr.
  *
  * The Blueprints client side is in bench/blueprints-side.ts, the Socket.IO server and client side in
- * bench/socket-io.ts, the meter in bench/meter.ts.
+ * bench/socket-io.ts, the meter in bench/meter.ts, the idle-memory procedure and its probe in
+ * bench/idle-memory.ts and bench/memory-probe.ts.
  */
 
-import { readFileSync } from 'node:fs'
 import { startChild } from '../../../bench/harness/child.js'
 import { listeningUrlFromLine, startBlueprints } from '../../../bench/harness/servers.js'
 import type { BenchScenario, BenchSuite, CustomLoad, StartedServer } from '../../../bench/types.js'
 import { testServiceUrls } from '../../platform/config.js'
 import { BlueprintsSide } from './bench/blueprints-side.js'
+import {
+  describeRamp,
+  type IdleTarget,
+  PROBE_NODE_ARGS,
+  type Ramp,
+  ramp,
+  summarizeRamps,
+} from './bench/idle-memory.js'
 import { Meter, type Side } from './bench/meter.js'
 import { SocketIoSide } from './bench/socket-io.js'
 
@@ -88,15 +95,17 @@ const blueprints = (): Promise<StartedServer> =>
       METRICS_ENABLED: 'true',
     },
   })
-const socketIo = (): Promise<StartedServer> =>
+const startSocketIo = (env: Record<string, string> = {}, nodeArgs?: string[]): Promise<StartedServer> =>
   startChild({
     name: 'socket.io',
     entry: 'src/systems/chat/bench/socket-io.ts',
-    env: { CHAT_BENCH_SOCKETIO: '1' },
+    env: { CHAT_BENCH_SOCKETIO: '1', ...env },
     urlFromLine: listeningUrlFromLine,
     readyPath: '/ping',
     readyStatus: 200,
+    ...(nodeArgs ? { nodeArgs } : {}),
   })
+const socketIo = (): Promise<StartedServer> => startSocketIo()
 
 /** The scaled deployment: PostgreSQL and NATS from the local services, fresh prefixes. */
 function scaledEnv(): Record<string, string> {
@@ -113,7 +122,7 @@ function scaledEnv(): Record<string, string> {
  * The scaled deployment: the `fanout` scenario's PostgreSQL + NATS row, and the idle-memory
  * measure (without PGlite in the process: PostgreSQL in WASM reserves ~900 MB up front).
  */
-const blueprintsScaled = (): Promise<StartedServer> =>
+const startScaled = (env: Record<string, string> = {}, nodeArgs?: string[]): Promise<StartedServer> =>
   startBlueprints({
     name: 'blueprints chat (PostgreSQL + NATS)',
     env: {
@@ -121,29 +130,11 @@ const blueprintsScaled = (): Promise<StartedServer> =>
       CHAT_MESSAGES_PER_SECOND: '100000',
       CHAT_MAX_CONNECTIONS_PER_USER: '10',
       ...scaledEnv(),
+      ...env,
     },
+    ...(nodeArgs ? { nodeArgs } : {}),
   })
-
-/** Resident memory of a process, in MiB. */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : Number.NaN
-}
-
-/** Open `n` idle connections, measure the server's memory per connection, and print what 1 GiB holds. */
-async function idleMemory(name: string, server: StartedServer, make: () => Side, n: number): Promise<void> {
-  const before = rssMb(server.pid)
-  const side = make()
-  await side.connect(server.url, n / 50, 50)
-  await new Promise((r) => setTimeout(r, 2_000))
-  const after = rssMb(server.pid)
-  const per = ((after - before) * 1024) / n
-  process.stderr.write(
-    `chat bench: ${name}: ${n} idle connections: RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB, ` +
-      `${per.toFixed(1)} KiB each; 1 GiB holds ~${Math.floor((1024 * 1024) / per).toLocaleString('en')} beyond the base process\n`,
-  )
-  await side.close()
-}
+const blueprintsScaled = (): Promise<StartedServer> => startScaled()
 
 // ---- scenarios ----------------------------------------------------------------------------------
 
@@ -275,40 +266,57 @@ const latency5k200 = scenario(
   200,
 )
 
-/** Measured once, before the first scenario uses the servers. */
+/**
+ * The ramps of the idle-connections scenario (see bench/idle-memory.ts): `first` connections, then
+ * `steps` x `step` more, a sample after each; `ramps` fresh servers per subject. 12,500 connections
+ * at most: with the previous ramp's in TIME_WAIT, well within the ephemeral ports. A smoke run only
+ * checks that the procedure works.
+ */
+const IDLE = process.env.BENCH_SMOKE
+  ? { ramps: 1, shape: { first: 50, step: 100, steps: 2, settleMs: 200 } }
+  : { ramps: 3, shape: { first: 2_500, step: 2_500, steps: 4, settleMs: 1_000 } }
+
+const idleTargets: IdleTarget[] = [
+  {
+    name: 'blueprints (PostgreSQL + NATS)',
+    start: (env) => startScaled(env, PROBE_NODE_ARGS),
+    side: (tag) => new BlueprintsSide(new Meter(), [], () => 0, 2, `idle${tag}`),
+  },
+  {
+    name: 'socket.io 4 (nothing stored)',
+    start: (env) => startSocketIo(env, PROBE_NODE_ARGS),
+    side: (tag) => new SocketIoSide(new Meter(), [], () => 0, `idle${tag}r`),
+  },
+]
+
 const idle: BenchScenario = {
   name: 'idle-connections',
   description:
-    '5,000 idle connections on each server (memory per connection is printed on stderr); ops = pings/s',
-  subjects: (
-    [
-      ['blueprints (PostgreSQL + NATS)', 'system', blueprintsScaled, 'bp'],
-      ['socket.io 4 (nothing stored)', 'peer', socketIo, 'sio'],
-    ] as const
-  ).map(([label, role, start, kind]) => {
-    let server: StartedServer | undefined
+    'memory per idle connection (every member subscribed to its room of 50) after full GCs, fitted over ' +
+    `${IDLE.shape.first} to ${(IDLE.shape.first + IDLE.shape.step * IDLE.shape.steps).toLocaleString('en-US')} ` +
+    `connections, ${IDLE.ramps} fresh server(s) each; connections 1 GiB holds. The result is the "Measured" ` +
+    'lines; ops/s mean nothing here. Blueprints on PostgreSQL + NATS: PGlite would reserve ~900 MB at start',
+  // No `start`: each ramp starts its own fresh server (a reused one would have retained memory).
+  subjects: idleTargets.map((target, i) => {
+    let summary: Record<string, number> | undefined
     return {
-      name: label,
-      role,
-      start,
-      prepare: async (s: StartedServer | undefined) => {
-        server = s
-        await idleMemory(
-          label,
-          s!,
-          () =>
-            kind === 'bp'
-              ? new BlueprintsSide(new Meter(), [], () => 0)
-              : new SocketIoSide(new Meter(), [], () => 0),
-          ROOMS_5K * 50,
-        )
+      name: target.name,
+      role: i === 0 ? ('system' as const) : ('peer' as const),
+      prepare: async () => {
+        const ramps: Ramp[] = []
+        for (let k = 0; k < IDLE.ramps; k++) {
+          ramps.push(await ramp(target, IDLE.shape))
+          process.stderr.write(`${describeRamp(target.name, k, ramps[k]!)}\n`)
+        }
+        summary = summarizeRamps(ramps)
       },
+      measures: () => summary,
       load: {
         kind: 'custom',
-        async run({ durationMs }) {
-          // Nothing to load: the result of this scenario is the memory line on stderr.
-          await new Promise((r) => setTimeout(r, Math.min(durationMs, 100)))
-          return { ops: server ? 1 : 0, latenciesMs: [0] }
+        async run() {
+          // Nothing to load: the result is the measures, taken in prepare.
+          await new Promise((r) => setTimeout(r, 50))
+          return { ops: summary ? 1 : 0, latenciesMs: [0] }
         },
       } satisfies CustomLoad,
     }

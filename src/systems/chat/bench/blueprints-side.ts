@@ -12,9 +12,14 @@ export class BlueprintsSide implements Side {
     readonly inflight: number[],
     private readonly window: () => number,
     private readonly protocol: 1 | 2 = 2,
+    /** Users are named `<users>r<room>m<member>`: sides that share a server need distinct prefixes. */
+    private readonly users = `v${protocol}`,
   ) {}
 
-  async connect(url: string, rooms: number, members: number): Promise<void> {
+  /** Tokens and room of each room's members, issued before any socket opens. */
+  private registered?: { tokens: string[]; room: number }[]
+
+  async register(url: string, rooms: number, members: number): Promise<void> {
     const api = async (path: string, token: string | undefined, body: unknown) => {
       const res = await fetch(`${url}/chat${path}`, {
         method: 'POST',
@@ -24,12 +29,20 @@ export class BlueprintsSide implements Side {
       if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`)
       return (await res.json()) as { token: string; id: number }
     }
+    this.registered = []
     for (let r = 0; r < rooms; r++) {
-      const names = Array.from({ length: members }, (_, m) => `v${this.protocol}r${r}m${m}`)
+      const names = Array.from({ length: members }, (_, m) => `${this.users}r${r}m${m}`)
       const tokens: string[] = []
       for (const n of names) tokens.push((await api('/tokens', undefined, { user: n })).token)
       const room = (await api('/rooms', tokens[0], { name: `bench ${r}`, members: names.slice(1) }))
         .id as number
+      this.registered.push({ tokens, room })
+    }
+  }
+
+  async connect(url: string, rooms: number, members: number): Promise<void> {
+    if (!this.registered) await this.register(url, rooms, members)
+    for (const [r, { tokens, room }] of this.registered!.entries()) {
       this.roomIds.push(room)
       this.inflight.push(0)
       const sockets = await Promise.all(tokens.map((t, m) => this.open(url, t, room, r, m === 0)))

@@ -13,7 +13,12 @@ export class Meter {
 }
 
 export interface Side {
-  /** Open R x M connections and join every member to its room. */
+  /**
+   * Issue beforehand what R x M connections need (Blueprints: tokens and rooms), so that `connect`
+   * then only opens sockets: the idle-memory ramp charges connections, not the requests made for them.
+   */
+  register?(url: string, rooms: number, members: number): Promise<void>
+  /** Open R x M connections and join every member to its room (after `register`, if any). */
   connect(url: string, rooms: number, members: number): Promise<void>
   /** Make room `r`'s sender send one message stamped with `now`. */
   send(r: number): void

@@ -37,6 +37,8 @@ export class SocketIoSide implements Side {
     private readonly meter: Meter,
     readonly inflight: number[],
     private readonly window: () => number,
+    /** Rooms are named `<rooms><r>`: sides that share a server need distinct prefixes. */
+    private readonly rooms = 'room',
   ) {}
 
   async connect(url: string, rooms: number, members: number): Promise<void> {
@@ -63,7 +65,7 @@ export class SocketIoSide implements Side {
               else setTimeout(() => s.connect(), 100 * tries)
             })
           })
-          await new Promise<void>((resolve) => s.emit('join', `room${r}`, () => resolve()))
+          await new Promise<void>((resolve) => s.emit('join', `${this.rooms}${r}`, () => resolve()))
           return s
         }),
       )
@@ -73,7 +75,7 @@ export class SocketIoSide implements Side {
 
   send(r: number): void {
     this.inflight[r]!++
-    this.senders[r]!.emit('msg', `room${r}`, String(performance.now()))
+    this.senders[r]!.emit('msg', `${this.rooms}${r}`, String(performance.now()))
   }
 
   async close(): Promise<void> {
