@@ -86,3 +86,66 @@ describe.each(backends())('enqueue into a queue (%s)', (backend) => {
     expect(rows.map((r) => r.name)).toEqual(['busy', 'default'])
   })
 })
+
+describe.each(backends())('batch enqueue (%s)', (backend) => {
+  it('stores every field of every job of a batch as given, in order', async () => {
+    const db = await testDb(backend)
+    await migrateJobs(db)
+    const runAt = new Date(Date.now() + 60_000)
+    const odd = { text: 'quote " backslash \\ tab \t newline \n é 😀 \\u0000 literal', n: [1, 2.5, null] }
+    const specs = [
+      {
+        task: 'a',
+        payload: odd,
+        priority: -7,
+        runAt,
+        maxAttempts: 3,
+        groupKey: 'tenant "x"',
+        timeoutMs: 1234,
+      },
+      { task: 'b', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      { task: 'c', payload: [1, 'two'] },
+    ]
+    const added = await addJobs(db, 'default', specs)
+    expect(added.map((a) => a.state)).toEqual(['scheduled', 'waiting', 'waiting'])
+    const { rows } = await db.query<Record<string, unknown>>(
+      `SELECT id::text AS id, task, payload, priority, run_at, max_attempts, group_key, timeout_ms, traceparent
+         FROM jobs ORDER BY id`,
+    )
+    expect(rows.map((r) => r.id)).toEqual(added.map((a) => a.id))
+    expect(rows[0]).toMatchObject({
+      task: 'a',
+      payload: odd,
+      priority: -7,
+      max_attempts: 3,
+      group_key: 'tenant "x"',
+    })
+    expect(rows[0]!.timeout_ms).toBe(1234)
+    expect(new Date(rows[0]!.run_at as string).getTime()).toBe(runAt.getTime())
+    expect(rows[1]).toMatchObject({ task: 'b', payload: {}, priority: 0, max_attempts: 25, group_key: null })
+    expect(rows[1]!.traceparent).toBe(specs[1]!.traceparent)
+    expect(rows[2]).toMatchObject({ task: 'c', payload: [1, 'two'], timeout_ms: null, traceparent: null })
+  })
+
+  it('refuses U+0000, which PostgreSQL cannot store, as a 422 naming the field', async () => {
+    const db = await testDb(backend)
+    await migrateJobs(db)
+    const invalid = (name: string) => ({
+      status: 422,
+      code: 'JOBS_INVALID',
+      message: expect.stringMatching(new RegExp(`^${name} `)),
+    })
+    await expect(addJobs(db, 'default', [{ task: 't', payload: { s: 'a\u0000b' } }])).rejects.toMatchObject(
+      invalid('payload'),
+    )
+    await expect(addJob(db, 'default', { task: 't', payload: ['\u0000'] })).rejects.toMatchObject(
+      invalid('payload'),
+    )
+    await expect(addJobs(db, 'default', [{ task: 't', groupKey: 'a\u0000' }])).rejects.toMatchObject(
+      invalid('groupKey'),
+    )
+    await expect(addJob(db, 'default', { task: 't', key: '\u0000' })).rejects.toMatchObject(invalid('key'))
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs')
+    expect(rows[0]!.n).toBe(0)
+  })
+})

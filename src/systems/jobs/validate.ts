@@ -14,6 +14,8 @@ const TASK = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
 const JOB_ID = /^[1-9][0-9]{0,18}$/
 
+const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/
+
 /** The JSON text of a payload and its size in bytes, or a 4xx when it is too large or not JSON. */
 export function encodePayload(payload: unknown, limit: number): string {
   let text: string | undefined
@@ -23,6 +25,9 @@ export function encodePayload(payload: unknown, limit: number): string {
     throw JobsErrors.invalid('payload', 'is not serialisable as JSON')
   }
   if (text === undefined) throw JobsErrors.invalid('payload', 'is not JSON')
+  // jsonb cannot hold U+0000 (an escaped backslash before "u0000" is not one).
+  if (text.includes('\\u0000') && NUL_ESCAPE.test(text))
+    throw JobsErrors.invalid('payload', 'must not contain the character U+0000 (PostgreSQL cannot store it)')
   // Most payloads are ASCII: the length is a lower bound of the byte size, and exact then.
   const size = text.length > limit / 3 ? Buffer.byteLength(text) : text.length
   if (size > limit) throw JobsErrors.payloadTooLarge(size, limit)
@@ -63,10 +68,13 @@ export function checkSpec(spec: JobSpec, now = Date.now()): void {
       throw JobsErrors.invalidRunAt('is more than a day in the past; omit it to run now')
     if (t > now + MAX_RUN_AT_FUTURE_MS) throw JobsErrors.invalidRunAt('is more than a year ahead')
   }
-  if (spec.key !== undefined && (spec.key.length < 1 || spec.key.length > 500))
-    throw JobsErrors.invalid('key', 'must be 1 to 500 characters')
-  if (spec.groupKey !== undefined && (spec.groupKey.length < 1 || spec.groupKey.length > 200))
-    throw JobsErrors.invalid('groupKey', 'must be 1 to 200 characters')
+  if (spec.key !== undefined && (spec.key.length < 1 || spec.key.length > 500 || spec.key.includes('\0')))
+    throw JobsErrors.invalid('key', 'must be 1 to 500 characters, without U+0000')
+  if (
+    spec.groupKey !== undefined &&
+    (spec.groupKey.length < 1 || spec.groupKey.length > 200 || spec.groupKey.includes('\0'))
+  )
+    throw JobsErrors.invalid('groupKey', 'must be 1 to 200 characters, without U+0000')
   if (spec.traceparent !== undefined && !TRACEPARENT.test(spec.traceparent)) spec.traceparent = undefined
   if (spec.dependsOn !== undefined) {
     if (spec.dependsOn.length > MAX_DEPENDENCIES)

@@ -11,6 +11,10 @@
  * Blueprints: a pool of 9 and the worker's dedicated fetch connection, plus
  * its listener; graphile-worker: one pool of 11 shared by WorkerUtils and the
  * runner, which holds one of them for LISTEN; pg-boss: 10 (it polls).
+ *
+ * VACUUM: every side's tables are vacuumed by the same policy, 10,000 dead rows checked every
+ * 5 s: Blueprints' by its own maintenance (what every process of it runs), the peers' by the
+ * harness (PeerVacuum), since this PostgreSQL runs without autovacuum.
  */
 import { EventEmitter } from 'node:events'
 import { Logger, makeWorkerUtils, type Runner, run as runGraphile, type WorkerUtils } from 'graphile-worker'
@@ -124,6 +128,47 @@ class BlueprintsSide implements QueueSide {
   }
 }
 
+/**
+ * The peers' share of the VACUUM policy Blueprints' maintenance ships (vacuum.ts): every 5 s,
+ * any table of the side's schema with 10,000 dead rows or more is vacuumed. Autovacuum is off
+ * on the PostgreSQL this runs on in CI; on a production server it would clean the peers'
+ * tables too (less often), and a fetch index full of dead entries is not what the comparison
+ * is about. On its own connection, one more than the side's 10.
+ */
+class PeerVacuum {
+  private readonly client = new pg.Client({ connectionString: url() })
+  private timer: NodeJS.Timeout | undefined
+  private busy: Promise<void> | undefined
+
+  constructor(private readonly schema: string) {}
+
+  async start(): Promise<this> {
+    await this.client.connect()
+    this.client.on('error', () => {})
+    this.timer = setInterval(() => {
+      this.busy ??= this.once().finally(() => {
+        this.busy = undefined
+      })
+    }, 5_000)
+    return this
+  }
+
+  private async once(): Promise<void> {
+    const { rows } = await this.client.query<{ relname: string }>(
+      'SELECT relname FROM pg_stat_user_tables WHERE schemaname = $1 AND n_dead_tup >= 10000',
+      [this.schema],
+    )
+    for (const r of rows)
+      await this.client.query(`VACUUM (SKIP_LOCKED) "${this.schema}"."${r.relname}"`).catch(() => {})
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    await this.busy?.catch(() => {})
+    await this.client.end()
+  }
+}
+
 /** graphile-worker prints every job at info; its warnings and errors (a LISTEN failing, say) are shown. */
 function graphileLogger(): Logger {
   return new Logger(() => (level, message) => {
@@ -138,6 +183,7 @@ class GraphileSide implements QueueSide {
   private pool!: pg.Pool
   private utils!: WorkerUtils
   private runner: Runner | undefined
+  private vacuum: PeerVacuum | undefined
   private onJob: () => void = () => {}
   /** NOTIFY messages its listening connection received (a check that LISTEN works). */
   notifications = 0
@@ -149,6 +195,7 @@ class GraphileSide implements QueueSide {
     this.pool.on('error', () => {})
     this.utils = await makeWorkerUtils({ pgPool: this.pool, schema: this.schema, logger: graphileLogger() })
     await this.utils.migrate()
+    this.vacuum = await new PeerVacuum(this.schema).start()
     return this
   }
 
@@ -196,6 +243,7 @@ class GraphileSide implements QueueSide {
 
   async close(): Promise<void> {
     await this.runner?.stop()
+    await this.vacuum?.stop()
     await this.utils?.release()
     await this.pool?.end()
     await dropSchema(this.schema)
@@ -206,6 +254,7 @@ class GraphileSide implements QueueSide {
 class PgBossSide implements QueueSide {
   readonly name = 'pg-boss'
   private boss!: PgBoss
+  private vacuum: PeerVacuum | undefined
   private onJob: () => void = () => {}
   private working = false
 
@@ -222,6 +271,7 @@ class PgBossSide implements QueueSide {
     this.boss.on('error', (err) => process.stderr.write(`pg-boss error: ${(err as Error).message}\n`))
     await this.boss.start()
     for (const q of ['enq', 'work']) await this.boss.createQueue(q)
+    this.vacuum = await new PeerVacuum(this.schema).start()
     return this
   }
 
@@ -248,6 +298,7 @@ class PgBossSide implements QueueSide {
 
   async close(): Promise<void> {
     await this.boss?.stop({ graceful: false, wait: true, close: true })
+    await this.vacuum?.stop()
     await dropSchema(this.schema)
   }
 }
