@@ -152,6 +152,17 @@ export async function ramp(target: IdleTarget, shape: RampShape): Promise<Ramp> 
   }
 }
 
+/**
+ * Whether a ramp measured connections only. Adding connections never frees memory, so RSS must rise
+ * at every step and lie close to its line; a ramp where it fell (seen on Blueprints: 20 MiB
+ * released between two steps) had memory retained from before the ramp (the requests that issued
+ * its tokens) given back in the middle of it, which lowers the slope. Such a ramp is reported and
+ * replaced by one on another fresh server.
+ */
+export function isLinear(r: Ramp): boolean {
+  return r.rss.r2 >= 0.99 && r.points.every((p, i) => i === 0 || p.usage.rss >= r.points[i - 1]!.usage.rss)
+}
+
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(2)} KiB`
 const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 const count = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -163,18 +174,19 @@ export function describeRamp(name: string, i: number, r: Ramp): string {
     `chat bench: ${name}: ramp ${i + 1}: per connection RSS ${kib(r.rss.slope)} (r² ${r.rss.r2.toFixed(4)}) = ` +
     `V8 heap used ${kib(r.heapUsed.slope)} (committed ${kib(r.heapTotal.slope)}) + external ${kib(r.external.slope)} ` +
     `+ other native ${kib(other)}; RSS at 0 connections ${mib(r.rss.intercept)}; ` +
-    `1 GiB holds ${count(r.perGiB)}; samples (connections: RSS) ` +
+    `1 GiB holds ${count(r.perGiB)}${isLinear(r) ? '' : ' [not linear: RSS fell, or r² < 0.99]'}; samples (connections: RSS) ` +
     r.points.map((p) => `${count(p.connections)}: ${mib(p.usage.rss)}`).join(', ')
   )
 }
 
 /** The medians over ramps, with the spread of the claim (RSS per connection, connections per GiB). */
-export function summarizeRamps(ramps: readonly Ramp[]): Record<string, number> {
+export function summarizeRamps(ramps: readonly Ramp[], rejected: number): Record<string, number> {
   const med = (f: (r: Ramp) => number) => median(ramps.map(f))
   const rss = ramps.map((r) => r.rss.slope)
   const perGiB = ramps.map((r) => r.perGiB)
   return {
     ramps: ramps.length,
+    rampsRejected: rejected,
     connections: ramps[0]?.points.at(-1)?.connections ?? 0,
     rssBytesPerConnection: Math.round(median(rss)),
     rssBytesPerConnectionMin: Math.round(Math.min(...rss)),
