@@ -2,11 +2,13 @@
  * The embedded adapter: PostgreSQL compiled to WASM (PGlite), persisted in a
  * directory. PGlite is a single connection, so every statement and every
  * transaction runs under one FIFO mutex; the search path is set only when
- * the scoped view asking differs from the last one that ran.
+ * the scoped view asking differs from the last one that ran. Queries with a
+ * text of their own run as named prepared statements (pglite-statements.ts).
  */
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { Mutex } from './mutex.js'
+import { PgliteStatements } from './pglite-statements.js'
 import {
   assertIdent,
   type Db,
@@ -18,6 +20,7 @@ import {
 
 interface Shared {
   pg: PGlite
+  statements: PgliteStatements
   mutex: Mutex
   currentSchema: string | undefined
   closed: boolean
@@ -27,7 +30,10 @@ interface Shared {
 export async function openPglite(dataDir: string | undefined, schema = 'public'): Promise<Db> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
   const pg = await PGlite.create(dataDir ? { dataDir } : {})
-  return view({ pg, mutex: new Mutex(), currentSchema: undefined, closed: false }, schema)
+  return view(
+    { pg, statements: new PgliteStatements(pg), mutex: new Mutex(), currentSchema: undefined, closed: false },
+    schema,
+  )
 }
 
 function view(shared: Shared, schema: string): Db {
@@ -41,7 +47,7 @@ function view(shared: Shared, schema: string): Db {
   }
 
   async function run<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const res = await pg.query<R>(text, params as unknown[] | undefined)
+    const res = await shared.statements.query<R>(schema, text, params)
     return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length }
   }
 
@@ -105,6 +111,7 @@ function view(shared: Shared, schema: string): Db {
       mutex.run(async () => {
         if (shared.closed) return
         shared.closed = true
+        shared.statements.clear()
         await pg.close()
       }),
   }
