@@ -11,7 +11,7 @@ import { configureChildren } from './harness/child.js'
 import { countErrors, isExpected, requestsFor } from './harness/load-http.js'
 import { parseStatCpuSeconds, parseVmHwmMb } from './harness/proc.js'
 import { mergeResults, type RunInfo } from './harness/results.js'
-import { cpuNotes, runSuite, summarize } from './harness/runner.js'
+import { cpuNotes, runSuite, selectScenarios, summarize } from './harness/runner.js'
 import { consoleUrlFromLine, listeningUrlFromLine } from './harness/servers.js'
 import {
   combineSlices,
@@ -475,6 +475,12 @@ describe('runner', () => {
     await expect(
       runSuite(platformSuite, { rounds: 1, durationSec: 1, warmupSec: 0, scenario: 'x' }),
     ).rejects.toThrow(/available: trivial-route, not-found/)
+  })
+  it('selects several scenarios from a comma-separated list, in the suite order, and names an unknown one', () => {
+    const names = (list: string) => selectScenarios(platformSuite, list).map((s) => s.name)
+    expect(names('not-found,trivial-route')).toEqual(['trivial-route', 'not-found'])
+    expect(names('not-found')).toEqual(['not-found'])
+    expect(() => selectScenarios(platformSuite, 'trivial-route,nope')).toThrow(/unknown scenario "nope"/)
   })
 })
 

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 export const USAGE = `usage: npm run bench -- <system> [scenario] [--rounds N] [--duration S] [--warmup S] [--slice S] [--smoke] [--cpu-prof]
 
   <system>      platform, or a system with src/systems/<system>/bench.ts
-  [scenario]    run only this scenario of the suite
+  [scenario]    run only this scenario of the suite (or several: a,b,c)
   --rounds N    measured rounds per subject, interleaved A B A B ... (default 5, at least 3)
   --duration S  seconds of load per subject per round (default 10)
   --slice S     within a round, alternate subjects every S seconds (default 2)

@@ -51,12 +51,14 @@ export interface SuiteRun {
 /** The scenarios `opts.scenario` selects; an unknown name throws, listing the known ones. */
 export function selectScenarios(suite: BenchSuite, name: string | undefined): BenchScenario[] {
   if (name === undefined) return suite.scenarios
-  const found = suite.scenarios.filter((s) => s.name === name)
-  if (found.length === 0)
-    throw new UsageError(
-      `unknown scenario ${JSON.stringify(name)} for ${suite.system}; available: ${suite.scenarios.map((s) => s.name).join(', ')}`,
-    )
-  return found
+  // Several scenarios as a comma-separated list, run in the suite's order.
+  const wanted = name.split(',')
+  for (const w of wanted)
+    if (!suite.scenarios.some((s) => s.name === w))
+      throw new UsageError(
+        `unknown scenario ${JSON.stringify(w)} for ${suite.system}; available: ${suite.scenarios.map((s) => s.name).join(', ')}`,
+      )
+  return suite.scenarios.filter((s) => wanted.includes(s.name))
 }
 
 type StartFn = NonNullable<BenchSubject['start']>
