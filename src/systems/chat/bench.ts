@@ -47,6 +47,7 @@ import {
 } from './bench/idle-memory.js'
 import { Meter, type Side } from './bench/meter.js'
 import { SocketIoSide } from './bench/socket-io.js'
+import { SocketIoRawSide } from './bench/socket-io-raw.js'
 
 // ---- shared client side -------------------------------------------------------------------------
 
@@ -157,6 +158,17 @@ interface Clients {
 }
 const clientSets = new Map<string, Clients>()
 
+/**
+ * The load generator's clients, each side's cheapest (its one core is the scarce resource): by
+ * default Blueprints clients find each message's body by scanning the frame instead of JSON.parse
+ * (blueprints-side.ts), and Socket.IO keeps socket.io-client, whose per-message decoding costs
+ * what a raw client's does (an interleaved A/B: the same deliveries per load CPU-second, and 4%
+ * fewer per Socket.IO server CPU-second with the raw client, bench/socket-io-raw.ts).
+ * CHAT_BENCH_CLIENTS=library: Blueprints clients JSON.parse every frame too; =raw: Socket.IO on
+ * the raw client.
+ */
+const CLIENTS = process.env.CHAT_BENCH_CLIENTS ?? 'cheapest'
+
 function clientsFor(kind: Kind, rooms: number, members: number): Clients {
   const key = `${kind}:${rooms}x${members}`
   let c = clientSets.get(key)
@@ -166,8 +178,17 @@ function clientsFor(kind: Kind, rooms: number, members: number): Clients {
     const holder = { window: 0 }
     const side: Side =
       kind === 'sio'
-        ? new SocketIoSide(meter, inflight, () => holder.window)
-        : new BlueprintsSide(meter, inflight, () => holder.window, kind === 'bp-v1' ? 1 : 2)
+        ? CLIENTS === 'raw'
+          ? new SocketIoRawSide(meter, inflight, () => holder.window)
+          : new SocketIoSide(meter, inflight, () => holder.window)
+        : new BlueprintsSide(
+            meter,
+            inflight,
+            () => holder.window,
+            kind === 'bp-v1' ? 1 : 2,
+            undefined,
+            CLIENTS !== 'library',
+          )
     c = Object.assign(holder, { side, meter, inflight })
     clientSets.set(key, c)
   }
