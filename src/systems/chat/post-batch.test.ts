@@ -124,6 +124,13 @@ describe.each(backends())('post_batch (%s)', (backend) => {
     expect(rg!.map(code)).toEqual(['CHAT_ROOM_NOT_FOUND', 'CHAT_ROOM_NOT_FOUND'])
   })
 
+  it('keeps the full-text index pending list small, so no post pays for a large merge (sql/0005)', async () => {
+    const { rows } = await db.query<{ opts: string[] }>(
+      `SELECT c.reloptions AS opts FROM pg_class c WHERE c.relname = 'messages_tsv' AND c.relnamespace = current_schema()::regnamespace`,
+    )
+    expect(rows[0]?.opts).toContain('gin_pending_list_limit=64')
+  })
+
   it('leaves no message of a room deleted while posts to it are in flight', async () => {
     const r = await room('busy', ['bob'])
     const post = (i: number) =>
