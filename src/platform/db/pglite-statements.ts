@@ -124,7 +124,7 @@ export class PgliteStatements {
         serialize.sync(),
       ]),
     )
-    return parseResults(messages, parsers) as Results<R>
+    return parse.parseResults(messages, parsers)[0] as Results<R>
   }
 
   private forget(key: string): void {
@@ -133,13 +133,6 @@ export class PgliteStatements {
     this.byKey.delete(key)
     this.toClose.push(st.name)
   }
-}
-
-function parseResults(
-  messages: Parameters<typeof parse.parseResults>[0],
-  parsers: PGlite['parsers'],
-): Results {
-  return parse.parseResults(messages, parsers)[0]!
 }
 
 /** Name the query on a database error, as `PGlite.query()` does. */

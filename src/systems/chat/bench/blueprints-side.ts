@@ -2,12 +2,26 @@
 import WebSocket from 'ws'
 import type { Meter, Side } from './meter.js'
 
-/** Blueprints clients (`ws`), one per member: protocol v2 (`batch` frames) unless told v1. */
 /** How the frames that carry messages start (the server writes these fields first, in this order). */
 const BATCH_PREFIX = '{"v":2,"type":"batch"'
 const MESSAGE_PREFIX = '{"v":1,"type":"message"'
 const BODY_KEY = '"body":"'
 
+/**
+ * Hand `fn` the body of each message in a `message` or `batch` frame, found by scanning for
+ * `"body":"` (the bench's bodies are numbers: nothing to unescape). False for any other frame.
+ */
+export function scanBodies(text: string, fn: (body: string) => void): boolean {
+  if (!text.startsWith(BATCH_PREFIX) && !text.startsWith(MESSAGE_PREFIX)) return false
+  for (let at = text.indexOf(BODY_KEY); at !== -1; at = text.indexOf(BODY_KEY, at)) {
+    const from = at + BODY_KEY.length
+    at = text.indexOf('"', from)
+    fn(text.slice(from, at))
+  }
+  return true
+}
+
+/** Blueprints clients (`ws`), one per member: protocol v2 (`batch` frames) unless told v1. */
 export class BlueprintsSide implements Side {
   private readonly sockets: WebSocket[] = []
   private senders: WebSocket[] = []
@@ -20,8 +34,7 @@ export class BlueprintsSide implements Side {
     /** Users are named `<users>r<room>m<member>`: sides that share a server need distinct prefixes. */
     private readonly users = `v${protocol}`,
     /**
-     * Read message frames leanly: each event's body found by scanning for `"body":"` (the bench's
-     * bodies are numbers: nothing to unescape), no JSON.parse into objects. The load generator's
+     * Read message frames leanly (scanBodies), no JSON.parse into objects. The load generator's
      * one core is the scarce resource (Socket.IO's one-message frames cost socket.io-client no more
      * than such a scan would: bench.ts, CLIENTS). Every other frame (hello, subscribed, errors) is
      * parsed in full.
@@ -89,14 +102,7 @@ export class BlueprintsSide implements Side {
       ws.on('error', reject)
       ws.on('message', (data) => {
         const text = data.toString()
-        if (this.lean && (text.startsWith(BATCH_PREFIX) || text.startsWith(MESSAGE_PREFIX))) {
-          for (let at = text.indexOf(BODY_KEY); at !== -1; at = text.indexOf(BODY_KEY, at)) {
-            const from = at + BODY_KEY.length
-            at = text.indexOf('"', from)
-            onMessage(text.slice(from, at))
-          }
-          return
-        }
+        if (this.lean && scanBodies(text, onMessage)) return
         const f = JSON.parse(text) as {
           type: string
           body?: string

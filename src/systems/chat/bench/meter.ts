@@ -24,3 +24,22 @@ export interface Side {
   send(r: number): void
   close(): Promise<void>
 }
+
+/**
+ * Open `members` clients in each of `rooms` rooms, a room at a time (its members at once), with an
+ * in-flight counter per room; member 0 of each room is its sender. Returns the senders, by room.
+ */
+export async function openRooms<C>(
+  inflight: number[],
+  rooms: number,
+  members: number,
+  open: (r: number, m: number) => Promise<C>,
+): Promise<C[]> {
+  const senders: C[] = []
+  for (let r = 0; r < rooms; r++) {
+    inflight.push(0)
+    const clients = await Promise.all(Array.from({ length: members }, (_, m) => open(r, m)))
+    senders.push(clients[0]!)
+  }
+  return senders
+}

@@ -15,7 +15,7 @@
  *   client `42["msg","room0","<body>"]`; server `42["msg","room0","<body>","<sender sid>"]`.
  */
 import WebSocket from 'ws'
-import type { Meter, Side } from './meter.js'
+import { type Meter, openRooms, type Side } from './meter.js'
 
 /** Socket.IO clients on raw WebSockets: one connection per member, joined to its room. */
 export class SocketIoRawSide implements Side {
@@ -25,18 +25,12 @@ export class SocketIoRawSide implements Side {
     private readonly meter: Meter,
     readonly inflight: number[],
     private readonly window: () => number,
-    /** Rooms are named `<rooms><r>`: sides that share a server need distinct prefixes. */
-    private readonly rooms = 'room',
   ) {}
 
   async connect(url: string, rooms: number, members: number): Promise<void> {
-    for (let r = 0; r < rooms; r++) {
-      this.inflight.push(0)
-      const sockets = await Promise.all(
-        Array.from({ length: members }, (_, m) => this.open(url, `${this.rooms}${r}`, r, m === 0)),
-      )
-      this.senders.push(sockets[0]!)
-    }
+    this.senders = await openRooms(this.inflight, rooms, members, (r, m) =>
+      this.open(url, `room${r}`, r, m === 0),
+    )
   }
 
   private async open(url: string, room: string, r: number, sender: boolean): Promise<WebSocket> {
@@ -87,7 +81,7 @@ export class SocketIoRawSide implements Side {
 
   send(r: number): void {
     this.inflight[r]!++
-    this.senders[r]!.send(`42["msg","${this.rooms}${r}","${performance.now()}"]`)
+    this.senders[r]!.send(`42["msg","room${r}","${performance.now()}"]`)
   }
 
   async close(): Promise<void> {

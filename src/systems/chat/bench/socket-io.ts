@@ -5,7 +5,7 @@
 import { createServer } from 'node:http'
 import { Server as SocketIoServer } from 'socket.io'
 import { type Socket, io as socketIoClient } from 'socket.io-client'
-import type { Meter, Side } from './meter.js'
+import { type Meter, openRooms, type Side } from './meter.js'
 
 // The Socket.IO server, when run as the bench's child -----------------------------------------------------------
 
@@ -42,35 +42,31 @@ export class SocketIoSide implements Side {
   ) {}
 
   async connect(url: string, rooms: number, members: number): Promise<void> {
-    for (let r = 0; r < rooms; r++) {
-      this.inflight.push(0)
-      const sockets = await Promise.all(
-        Array.from({ length: members }, async (_, m) => {
-          const s = socketIoClient(url, { transports: ['websocket'], forceNew: true, reconnection: false })
-          this.sockets.push(s)
-          s.on('msg', (_room: string, body: string, from: string) => {
-            this.meter.record(Number(body))
-            if (m === 0 && from === s.id) {
-              this.inflight[r]!--
-              if (this.meter.active && this.inflight[r]! < this.window()) this.send(r)
-            }
-          })
-          // A connection refused while thousands open at once (a full accept backlog on a loaded
-          // machine) is tried again a few times, as a real client would, before the run fails.
-          await new Promise<void>((resolve, reject) => {
-            let tries = 0
-            s.once('connect', () => resolve())
-            s.on('connect_error', (err) => {
-              if (++tries >= 5) reject(err)
-              else setTimeout(() => s.connect(), 100 * tries)
-            })
-          })
-          await new Promise<void>((resolve) => s.emit('join', `${this.rooms}${r}`, () => resolve()))
-          return s
-        }),
-      )
-      this.senders.push(sockets[0]!)
-    }
+    this.senders.push(...(await openRooms(this.inflight, rooms, members, (r, m) => this.open(url, r, m))))
+  }
+
+  private async open(url: string, r: number, m: number): Promise<Socket> {
+    const s = socketIoClient(url, { transports: ['websocket'], forceNew: true, reconnection: false })
+    this.sockets.push(s)
+    s.on('msg', (_room: string, body: string, from: string) => {
+      this.meter.record(Number(body))
+      if (m === 0 && from === s.id) {
+        this.inflight[r]!--
+        if (this.meter.active && this.inflight[r]! < this.window()) this.send(r)
+      }
+    })
+    // A connection refused while thousands open at once (a full accept backlog on a loaded
+    // machine) is tried again a few times, as a real client would, before the run fails.
+    await new Promise<void>((resolve, reject) => {
+      let tries = 0
+      s.once('connect', () => resolve())
+      s.on('connect_error', (err) => {
+        if (++tries >= 5) reject(err)
+        else setTimeout(() => s.connect(), 100 * tries)
+      })
+    })
+    await new Promise<void>((resolve) => s.emit('join', `${this.rooms}${r}`, () => resolve()))
+    return s
   }
 
   send(r: number): void {
