@@ -129,6 +129,7 @@ export class MessageStore {
       [ids, senders, cids, bodies, parents],
     )
     const { at, offsets, errors, duplicates } = rows[0]!.r
+    const hidden = await this.hiddenRooms(ids, errors)
     let k = 0
     return rooms.map(({ room, items }) =>
       items.map((item) => {
@@ -137,7 +138,8 @@ export class MessageStore {
         const dup = offset == null ? duplicates[key] : undefined
         if (offset == null && !dup) {
           const code = errors[key]
-          if (code === 'CH403') return ChatError.notMember(room)
+          if (code === 'CH403')
+            return hidden.has(room) ? ChatError.roomNotFound(room) : ChatError.notMember(room)
           if (code === 'CH404') return ChatError.roomNotFound(room)
           return ChatError.badParent(room, item.parent ?? 0)
         }
@@ -155,6 +157,22 @@ export class MessageStore {
         return { event, duplicate: dup !== undefined }
       }),
     )
+  }
+
+  /**
+   * The rooms of a batch whose non-member senders must hear "not found" rather than "not a member":
+   * private and direct rooms are invisible to non-members, so a refused send must not tell that
+   * they exist (README, REST API). Only asked when an item was refused for membership.
+   */
+  private async hiddenRooms(ids: number[], errors: Record<string, string>): Promise<Set<number>> {
+    const refused = new Set<number>()
+    for (const [key, code] of Object.entries(errors)) if (code === 'CH403') refused.add(ids[Number(key) - 1]!)
+    if (refused.size === 0) return refused
+    const { rows } = await this.db.query<{ id: number }>(
+      `SELECT id::float8 AS id FROM rooms WHERE id = ANY ($1::bigint[]) AND kind <> 'public'`,
+      [[...refused]],
+    )
+    return new Set(rows.map((r) => r.id))
   }
 
   /** Edit the body of `sender`'s message; the previous body is kept in the edit event. */

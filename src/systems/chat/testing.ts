@@ -135,3 +135,151 @@ export function roomEvents(frames: Json[], room: number): Json[] {
     .flatMap((f) => (f.type === 'batch' ? f.events : [f]))
     .filter((f: Json) => (f.type === 'message' || f.type === 'update') && f.room === room)
 }
+
+/**
+ * An SSE chat client on `fetch` that records frames and the last event id, as `EventSource` keeps it
+ * (sent back as `Last-Event-ID` when it reconnects). Frames go to the session with `post`.
+ */
+export class SseClient {
+  readonly frames: Json[] = []
+  /** The `id:` of the last event received (what EventSource would send as `Last-Event-ID`). */
+  lastEventId: string | undefined
+  ended = false
+  private readonly controller = new AbortController()
+  private constructor(
+    readonly url: string,
+    readonly token: string,
+  ) {}
+
+  /** Open `GET /chat/sse` (with `Last-Event-ID` when given) and wait for `hello`. */
+  static async connect(
+    url: string,
+    token: string,
+    opts: { v?: number; lastEventId?: string; waitHello?: boolean } = {},
+  ): Promise<SseClient> {
+    const c = new SseClient(url, token)
+    c.lastEventId = opts.lastEventId
+    const res = await fetch(`${url}/chat/sse?access_token=${token}${opts.v ? `&v=${opts.v}` : ''}`, {
+      signal: c.controller.signal,
+      headers: opts.lastEventId !== undefined ? { 'last-event-id': opts.lastEventId } : {},
+    })
+    if (res.status !== 200)
+      throw Object.assign(new Error(`SSE ${res.status}`), { status: res.status, body: await res.text() })
+    void c.pump(res.body!.getReader())
+    if (opts.waitHello !== false) await c.next((f) => f.type === 'hello')
+    return c
+  }
+
+  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder()
+    let buf = ''
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }))
+      if (done) break
+      buf += decoder.decode(value, { stream: true })
+      let i = buf.indexOf('\n\n')
+      while (i >= 0) {
+        const chunk = buf.slice(0, i)
+        buf = buf.slice(i + 2)
+        for (const line of chunk.split('\n')) {
+          if (line.startsWith('id: ')) this.lastEventId = line.slice(4)
+          else if (line.startsWith('data: ')) this.frames.push(JSON.parse(line.slice(6)))
+        }
+        i = buf.indexOf('\n\n')
+      }
+    }
+    this.ended = true
+  }
+
+  /** The session id `hello` named. */
+  get session(): string {
+    return this.frames.find((f) => f.type === 'hello')?.session
+  }
+
+  /** POST frames to this client's session (on `url`, default the one it streams from). */
+  async post(frames: unknown, url = this.url): Promise<{ status: number; body: Json }> {
+    return restClient(url).api('POST', `/sessions/${this.session}/frames`, this.token, frames)
+  }
+
+  /** The first recorded frame matching `pred` (waiting for it). */
+  async next(pred: (f: Json) => boolean, timeoutMs = 10_000): Promise<Json> {
+    let found: Json
+    await waitFor(
+      'a matching SSE frame',
+      () => {
+        found = this.frames.find(pred)
+        return found !== undefined
+      },
+      timeoutMs,
+    )
+    return found
+  }
+
+  /** POST a frame with an id and wait for its answer on the stream. */
+  async request(frame: Record<string, unknown>, timeoutMs = 10_000): Promise<Json> {
+    const id = `r${Math.random().toString(36).slice(2)}`
+    const r = await this.post({ v: 1, ...frame, id })
+    if (r.status !== 202) throw new Error(`POST frames: ${r.status} ${JSON.stringify(r.body)}`)
+    return this.next((f) => f.id === id, timeoutMs)
+  }
+
+  events(room: number): Json[] {
+    return roomEvents(this.frames, room)
+  }
+
+  close(): void {
+    this.controller.abort()
+  }
+}
+
+/** A long-poll chat client: one session, polled by hand or in a loop, frames recorded. */
+export class PollClient {
+  readonly frames: Json[] = []
+  seq = 0
+  private constructor(
+    readonly url: string,
+    readonly token: string,
+    readonly session: string,
+  ) {}
+
+  /** Open a session with `POST /chat/sessions`. */
+  static async open(url: string, token: string, v?: number): Promise<PollClient> {
+    const r = await restClient(url).api('POST', `/sessions${v ? `?v=${v}` : ''}`, token)
+    if (r.status !== 201) throw new Error(`open session: ${r.status} ${JSON.stringify(r.body)}`)
+    return new PollClient(url, token, r.body.session)
+  }
+
+  /** One poll (on `url`, default the one that opened the session); records its frames. */
+  async poll(waitMs = 0, url = this.url): Promise<{ status: number; frames: Json[] }> {
+    const r = await restClient(url).api(
+      'GET',
+      `/sessions/${this.session}/poll?after=${this.seq}&waitMs=${waitMs}`,
+      this.token,
+    )
+    if (r.status !== 200) return { status: r.status, frames: [] }
+    this.seq = r.body.seq
+    this.frames.push(...r.body.frames)
+    return { status: 200, frames: r.body.frames }
+  }
+
+  async post(frames: unknown, url = this.url): Promise<{ status: number; body: Json }> {
+    return restClient(url).api('POST', `/sessions/${this.session}/frames`, this.token, frames)
+  }
+
+  /** POST a frame with an id and poll until its answer arrives. */
+  async request(frame: Record<string, unknown>, url = this.url): Promise<Json> {
+    const id = `r${Math.random().toString(36).slice(2)}`
+    const r = await this.post({ v: 1, ...frame, id }, url)
+    if (r.status !== 202) throw new Error(`POST frames: ${r.status} ${JSON.stringify(r.body)}`)
+    for (let i = 0; i < 50; i++) {
+      const found = this.frames.find((f) => f.id === id)
+      if (found) return found
+      await this.poll(200, url)
+    }
+    throw new Error(`no answer to ${JSON.stringify(frame)}`)
+  }
+
+  events(room: number): Json[] {
+    return roomEvents(this.frames, room)
+  }
+}

@@ -59,7 +59,7 @@ describe.each(backends())('chat over WebSocket (%s)', (backend) => {
       [{ type: 'send', room: general, body: 'x'.repeat(1001) }, 'CHAT_MESSAGE_TOO_LARGE'],
       [{ type: 'send', room: general, body: 'x'.repeat(3000) }, 'CHAT_FRAME_TOO_LARGE'],
       [{ type: 'send', room: general, body: 'not a member' }, 'CHAT_NOT_A_MEMBER'],
-      [{ type: 'send', room: secret, body: 'let me in' }, 'CHAT_NOT_A_MEMBER'],
+      [{ type: 'send', room: secret, body: 'let me in' }, 'CHAT_ROOM_NOT_FOUND'],
       [{ type: 'subscribe', room: secret, after: 0 }, 'CHAT_ROOM_NOT_FOUND'],
       [{ type: 'subscribe', room: 999_999 }, 'CHAT_ROOM_NOT_FOUND'],
       [{ type: 'subscribe', room: general, after: 1_000_000 }, 'CHAT_OFFSET_FROM_FUTURE'],
