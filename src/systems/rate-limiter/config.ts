@@ -63,8 +63,17 @@ export interface DescriptorNode {
   readonly rule: Rule | undefined
   /** Children by `key_value` (a value was configured) or `key` (any value). */
   readonly children: ReadonlyMap<string, DescriptorNode>
-  /** Children whose value ends in `*`, as [`key_valueprefix`, node], in file order. */
-  readonly wildcards: readonly (readonly [string, DescriptorNode])[]
+  /** Children whose value holds a `*`, in file order, each with its `key_value` split on `*`. */
+  readonly wildcards: readonly Wildcard[]
+}
+
+/** A configured value with `*` in it (anywhere, any number of times), split once at load time. */
+export interface Wildcard {
+  /** `key_value` as configured, e.g. `path_bar*b` (the rule id and metric label keep it). */
+  readonly pattern: string
+  /** The pattern split on `*`: `["path_bar", "b"]`. */
+  readonly parts: readonly string[]
+  readonly node: DescriptorNode
 }
 
 export interface RateLimiterConfig {
@@ -189,7 +198,7 @@ class Builder {
 
   private level(list: unknown, domain: string, parentId: string, depth: number): DescriptorNode {
     const children = new Map<string, DescriptorNode>()
-    const wildcards: [string, DescriptorNode][] = []
+    const wildcards: Wildcard[] = []
     if (list !== undefined && list !== null) {
       if (!Array.isArray(list)) this.fail(parentId, 'descriptors must be a list')
       if (depth >= MAX_DEPTH) this.fail(parentId, `descriptors nest deeper than ${MAX_DEPTH} levels`)
@@ -198,7 +207,7 @@ class Builder {
         if (children.has(finalKey))
           this.fail(parentId, `duplicate descriptor composite key '${parentId}${finalKey}'`)
         children.set(finalKey, node)
-        if (finalKey.endsWith('*')) wildcards.push([finalKey.slice(0, -1), node])
+        if (finalKey.includes('*')) wildcards.push({ pattern: finalKey, parts: finalKey.split('*'), node })
       }
     }
     return { rule: undefined, children, wildcards }

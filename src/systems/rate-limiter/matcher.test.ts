@@ -1,7 +1,7 @@
 /** Matching descriptors to rules with envoyproxy/ratelimit's semantics. */
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from './config.js'
-import { match } from './matcher.js'
+import { match, wildcardMatches } from './matcher.js'
 
 const config = parseConfig(`
 domain: edge
@@ -48,6 +48,68 @@ describe('matcher', () => {
     // More specific than the config: remote_address has no children.
     expect(ruleOf(['remote_address', '1.2.3.4'], ['path', '/x'])).toBe('no_rule')
     expect(ruleOf(['path', '/x'], ['tenant', 'acme'])).toBe('no_rule')
+  })
+
+  it('matches a wildcard anywhere in the value, any number of times, as envoyproxy/ratelimit does', () => {
+    const c = parseConfig(`
+domain: w
+descriptors:
+  - key: wild
+    value: foo*
+    rate_limit: { unit: minute, requests_per_unit: 20 }
+  - key: noWild
+    value: foo
+    rate_limit: { unit: minute, requests_per_unit: 20 }
+  - key: midWild
+    value: bar*b
+    rate_limit: { unit: minute, requests_per_unit: 20 }
+  - key: multiWild
+    value: foo*bar*baz
+    rate_limit: { unit: minute, requests_per_unit: 10 }
+  - key: path
+    value: /api/*/resource/*/action
+    rate_limit: { unit: minute, requests_per_unit: 20 }
+  - key: nestedWild
+    value: val1
+    descriptors:
+      - key: wild
+        value: goo*
+        rate_limit: { unit: minute, requests_per_unit: 20 }
+`)
+    const id = (...pairs: [string, string][]) => {
+      const m = match(
+        c,
+        'w',
+        pairs.map(([key, value]) => ({ key, value })),
+      )
+      return m.kind === 'rule' ? m.rule.id : m.kind
+    }
+    expect(id(['wild', 'foo1'])).toBe('w.wild_foo*')
+    expect(id(['wild', 'bar'])).toBe('no_rule')
+    expect(id(['noWild', 'foo1'])).toBe('no_rule')
+    expect(id(['nestedWild', 'val1'], ['wild', 'goo2'])).toBe('w.nestedWild_val1.wild_goo*')
+    // A star in the middle: prefix and suffix, the star matching the empty string too.
+    expect(id(['midWild', 'barab'])).toBe('w.midWild_bar*b')
+    expect(id(['midWild', 'bar123b'])).toBe('w.midWild_bar*b')
+    expect(id(['midWild', 'barb'])).toBe('w.midWild_bar*b')
+    expect(id(['midWild', 'bara'])).toBe('no_rule')
+    expect(id(['midWild', 'xbarb'])).toBe('no_rule')
+    // Several stars: each segment in order.
+    expect(id(['multiWild', 'foo123bar456baz'])).toBe('w.multiWild_foo*bar*baz')
+    expect(id(['multiWild', 'foobarbaz'])).toBe('w.multiWild_foo*bar*baz')
+    expect(id(['multiWild', 'foo123baz'])).toBe('no_rule')
+    expect(id(['multiWild', 'bar456baz'])).toBe('no_rule')
+    expect(id(['path', '/api/v1/resource/123/action'])).toBe('w.path_/api/*/resource/*/action')
+    expect(id(['path', '/api/v1/resource/123/other'])).toBe('no_rule')
+  })
+
+  it('never lets the prefix and the suffix of a pattern overlap', () => {
+    expect(wildcardMatches(['ab', 'ba'], 'aba')).toBe(false)
+    expect(wildcardMatches(['ab', 'ba'], 'abba')).toBe(true)
+    expect(wildcardMatches(['a', 'b', 'c'], 'abc')).toBe(true)
+    expect(wildcardMatches(['a', 'b', 'c'], 'ac')).toBe(false)
+    expect(wildcardMatches(['a', 'bc', 'c'], 'abc')).toBe(false)
+    expect(wildcardMatches(['', ''], '')).toBe(true)
   })
 
   it('does not limit an unknown domain', () => {
