@@ -243,7 +243,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       const address = await http.listen({ port: config.port, host: config.host })
       const port = (http.server.address() as { port: number }).port
       const host = config.host.includes(':') ? `[${config.host}]` : config.host
-      listenUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
+      const wildcard = host === '0.0.0.0' || host === '[::]'
+      listenUrl = `http://${wildcard ? '127.0.0.1' : host}:${port}`
+      // Listening on every interface means clients come from elsewhere, and links built from the
+      // loopback fallback (short URLs, hub URLs) would send them to their own machine.
+      if (wildcard && !config.publicUrl)
+        logger.warn(
+          { listenUrl },
+          'PUBLIC_URL is not set: links this process hands out point at its loopback address; set PUBLIC_URL to the address clients use',
+        )
       logger.debug({ address }, 'listening')
       return listenUrl
     },
