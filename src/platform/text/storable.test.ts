@@ -76,9 +76,16 @@ describe('findUnstorableText', () => {
     expect(findUnstorableText({ a: [1, true, null, { '😀': '😀' }] })).toBeUndefined()
     // Not plain data: left alone (a Buffer's bytes are not text).
     expect(findUnstorableText({ d: new Date(0), b: Buffer.from([0]) })).toBeUndefined()
-    // Null-prototype objects (Fastify's parsed query strings) are walked.
+    // Null-prototype objects are walked.
     const query = Object.assign(Object.create(null), { q: 'x\u0000' })
     expect(findUnstorableText(query)).toBe('q')
+    // fast-querystring's objects: a prototype that itself has a null prototype.
+    const parsed = Object.assign(Object.create(Object.create(null)), { q: ['ok', '\ud800'] })
+    expect(findUnstorableText(parsed)).toBe('q[1]')
+    class Frame {
+      constructor(readonly body: string) {}
+    }
+    expect(findUnstorableText({ frame: new Frame('\u0000') })).toBe('frame.body')
   })
 
   it('ends on cycles and survives deep nesting', () => {

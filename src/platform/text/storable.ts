@@ -59,10 +59,20 @@ export function findUnstorableText(value: unknown): string | undefined {
   return undefined
 }
 
-/** Plain objects (JSON bodies, query objects, null-prototype records); not Buffers, Dates, Maps. */
+/**
+ * Objects whose own enumerable keys are their data: plain and null-prototype objects (Fastify's
+ * parsed query strings and params have a prototype of their own), class instances. Not binary
+ * data, dates, regular expressions, maps or sets, whose keys are not text a client sent.
+ */
 function isWalkable(node: object): boolean {
-  const proto = Object.getPrototypeOf(node)
-  return proto === Object.prototype || proto === null
+  return !(
+    ArrayBuffer.isView(node) ||
+    node instanceof ArrayBuffer ||
+    node instanceof Date ||
+    node instanceof RegExp ||
+    node instanceof Map ||
+    node instanceof Set
+  )
 }
 
 /** `parent.key`, or `key` at the root, the key's unstorable code units written as escapes. */
