@@ -1,9 +1,12 @@
 /**
  * The built-in `http` task, as Google Cloud Tasks and QStash offer it: the
  * job POSTs `payload.body` (JSON) to `payload.url` with `payload.headers`;
- * a 2xx completes the attempt, anything else (or no answer within the
- * timeout) fails it and the queue retries with backoff. This is how a
- * service written in any language consumes the queue.
+ * a 2xx completes the attempt, anything else (or no complete answer within
+ * `payload.timeoutMs`, headers and body together) fails it and the queue
+ * retries with backoff. This is how a service written in any language
+ * consumes the queue. Requests go through the platform's guarded agent, which
+ * checks the address actually dialled (target-policy.ts), whatever path the
+ * job came in by. Redirects are not followed.
  *
  * Every request carries `Blueprints-Signature: t=<unix seconds>,v1=<hex>`,
  * the HMAC-SHA256 of `<t>.<body>` under the installation's signing secret,
@@ -12,12 +15,9 @@
  * (receivers dedupe on the job id: delivery is at-least-once).
  */
 import { createHmac } from 'node:crypto'
-import http from 'node:http'
-import https from 'node:https'
-import type { LookupFunction } from 'node:net'
-import { isPrivateAddress } from '../../platform/net/address-policy.js'
+import { type Dispatcher, request } from 'undici'
 import { JobsErrors } from './errors.js'
-import { checkTarget, parseTarget, resolveAll, type TargetPolicy } from './target-policy.js'
+import { checkTarget, parseTarget, type TargetPolicy } from './target-policy.js'
 import type { TaskContext, TaskDefinition } from './types.js'
 
 export interface HttpPayload {
@@ -29,9 +29,16 @@ export interface HttpPayload {
 
 export interface HttpTaskOptions {
   policy: TargetPolicy
+  /** The guarded agent (platform/net) every request goes through: it checks the address dialled. */
+  agent: Dispatcher
   secret: () => string
   defaultTimeoutMs: number
 }
+
+/** Most of a target's answer kept as the job's result or error (the rest is read and dropped). */
+const ANSWER_KEPT_BYTES = 2048
+/** Most of a target's answer read at all; a longer one is cut off (the attempt still counts by status). */
+const ANSWER_READ_BYTES = 1 << 20
 
 const RESERVED = new Set([
   'host',
@@ -70,36 +77,30 @@ function checkPayload(p: unknown): HttpPayload {
   return o as unknown as HttpPayload
 }
 
-/** A socket lookup that refuses private addresses (unless the target is allowed). */
-function guardedLookup(policy: TargetPolicy, hostPort: string): LookupFunction {
-  return (hostname, options, callback) => {
-    const cb = callback as (
-      err: Error | null,
-      address: string | { address: string; family: number }[],
-      family?: number,
-    ) => void
-    ;(policy.lookup ?? resolveAll)(hostname).then(
-      (addrs) => {
-        if (!policy.allowed.has(hostPort) && addrs.some(isPrivateAddress))
-          return cb(new Error(`${hostname} resolves to a private address`), '')
-        const family = (a: string) => (a.includes(':') ? 6 : 4)
-        if ((options as { all?: boolean }).all)
-          return cb(
-            null,
-            addrs.map((a) => ({ address: a, family: family(a) })),
-          )
-        cb(null, addrs[0]!, family(addrs[0]!))
-      },
-      (err) => cb(err as Error, ''),
-    )
-  }
-}
-
 class HttpError extends Error {
   override name = 'HttpTargetError'
 }
 
-function post(payload: HttpPayload, ctx: TaskContext, o: HttpTaskOptions): Promise<unknown> {
+/** The first ANSWER_KEPT_BYTES of a response body, reading at most ANSWER_READ_BYTES of it. */
+async function readAnswer(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const kept: Buffer[] = []
+  let keptBytes = 0
+  let read = 0
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    read += chunk.length
+    if (keptBytes < ANSWER_KEPT_BYTES) {
+      kept.push(chunk)
+      keptBytes += chunk.length
+    }
+    if (read >= ANSWER_READ_BYTES) {
+      body.destroy()
+      break
+    }
+  }
+  return Buffer.concat(kept).toString('utf8').slice(0, ANSWER_KEPT_BYTES)
+}
+
+async function post(payload: HttpPayload, ctx: TaskContext, o: HttpTaskOptions): Promise<unknown> {
   const target = parseTarget(payload.url)
   const body = JSON.stringify(payload.body ?? null)
   const t = Math.floor(Date.now() / 1000)
@@ -114,37 +115,39 @@ function post(payload: HttpPayload, ctx: TaskContext, o: HttpTaskOptions): Promi
     'blueprints-queue': ctx.job.queue,
   }
   if (ctx.job.traceparent) headers.traceparent = ctx.job.traceparent
-  const lib = target.url.protocol === 'https:' ? https : http
   const timeoutMs = payload.timeoutMs ?? o.defaultTimeoutMs
-  return new Promise((resolve, reject) => {
-    const req = lib.request(target.url, {
+  // One deadline for the whole exchange (connect, headers and body): a target that
+  // trickles a byte at a time never resets it, as a socket idle timeout would be.
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(), timeoutMs)
+  const signal = AbortSignal.any([ctx.signal, deadline.signal])
+  const host = target.url.host
+  try {
+    const res = await request(target.url, {
       method: 'POST',
       headers,
-      lookup: guardedLookup(o.policy, target.hostPort),
-      signal: ctx.signal,
-      timeout: timeoutMs,
+      body,
+      dispatcher: o.agent,
+      signal,
+      // The deadline above bounds the exchange; undici's own idle timers must not cut it shorter.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     })
-    req.on('timeout', () =>
-      req.destroy(new HttpError(`no answer from ${target.url.host} within ${timeoutMs} ms`)),
-    )
-    req.on('error', (err) =>
-      reject(err instanceof HttpError ? err : new HttpError(`${target.url.host}: ${err.message}`)),
-    )
-    req.on('response', (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        if (text.length < 2048) text += chunk
-      })
-      res.on('error', reject)
-      res.on('end', () => {
-        const status = res.statusCode ?? 0
-        if (status >= 200 && status < 300) resolve({ status, body: text.slice(0, 2048) })
-        else reject(new HttpError(`${target.url.host} answered ${status}: ${text.slice(0, 200)}`))
-      })
-    })
-    req.end(body)
-  })
+    const text = await readAnswer(res.body)
+    const status = res.statusCode
+    if (status >= 200 && status < 300) return { status, body: text }
+    throw new HttpError(`${host} answered ${status}: ${text.slice(0, 200)}`)
+  } catch (err) {
+    if (err instanceof HttpError) throw err
+    if (deadline.signal.aborted && !ctx.signal.aborted)
+      throw new HttpError(`no complete answer from ${host} within ${timeoutMs} ms (payload.timeoutMs)`)
+    if (ctx.signal.aborted) throw ctx.signal.reason
+    const cause = (err as { cause?: Error }).cause
+    const reason = cause?.message && !(err as Error).message.includes(cause.message) ? `: ${cause.message}` : ''
+    throw new HttpError(`${host}: ${(err as Error).message}${reason}`)
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** The `http` task definition. */

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Db } from '../../platform/db/port.js'
 import { requireBearerToken } from '../../platform/http/bearer-auth.js'
+import { guardedAgent } from '../../platform/net/guarded-agent.js'
 import { defineSystem, type SystemDefinition, type Worker } from '../../platform/system.js'
 import { jobRoutes } from './jobs.routes.js'
 import { JobsStore } from './jobs.store.js'
@@ -64,9 +65,13 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
         s.JOBS_MAX_PAYLOAD_BYTES,
       ])
       const secret = await signingSecret(db, s.JOBS_SIGNING_SECRET)
+      const policy = { allowed: new Set(s.JOBS_ALLOWED_TARGETS.map((t) => t.toLowerCase())) }
+      // Every HTTP target request dials through this agent, which checks the address it connects to.
+      const agent = guardedAgent(policy)
       const tasks = new Map<string, TaskDefinition>(
         builtinTasks({
-          policy: { allowed: new Set(s.JOBS_ALLOWED_TARGETS.map((t) => t.toLowerCase())) },
+          policy,
+          agent,
           secret: () => secret,
           defaultTimeoutMs: s.JOBS_HTTP_TIMEOUT_MS,
         }),
@@ -137,6 +142,7 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
         },
         // Started in this order, stopped in reverse: the worker stops (hands back) first.
         workers,
+        close: () => agent.close(),
       }
     },
   })

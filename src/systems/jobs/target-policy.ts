@@ -2,22 +2,24 @@
  * Which URLs an HTTP task may call. The queue makes requests on behalf of
  * whoever can enqueue, so a target is untrusted input (SSRF): http(s) only,
  * and no private, loopback, link-local or otherwise local address unless its
- * `host:port` is listed in JOBS_ALLOWED_TARGETS. Names are resolved and
- * every address checked, at enqueue (a clear 4xx) and again at connect time
- * through the socket's own lookup, so a DNS answer that changes in between
- * (rebinding) cannot slip through. What counts as private is the platform's
- * address policy (src/platform/net/address-policy.ts), shared with the URL
- * shortener.
+ * `host:port` is listed in JOBS_ALLOWED_TARGETS.
+ *
+ * Two checks, one policy (src/platform/net): at enqueue through REST, for a
+ * clear 4xx naming the reason; and at connect time, by the guarded agent
+ * (src/platform/net/guarded-agent.ts) every request goes through, on the
+ * address actually dialled. The second is the one that protects: it also
+ * covers jobs added through SQL `add_job()` (which no enqueue check sees), IP
+ * literals, and a DNS answer that changed since enqueue (rebinding).
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
-import { ipAddressOf, isLocalName, isPrivateAddress } from '../../platform/net/address-policy.js'
+import { checkedAddress, type Resolver } from '../../platform/net/guarded-agent.js'
+import { isLocalName } from '../../platform/net/address-policy.js'
 import { JobsErrors } from './errors.js'
 
 export interface TargetPolicy {
   /** `host:port` entries allowed although private (lower-case). */
   allowed: ReadonlySet<string>
   /** Resolver (tests inject one). */
-  lookup?: (host: string) => Promise<string[]>
+  resolve?: Resolver
 }
 
 /** A parsed, checked target URL. */
@@ -47,40 +49,20 @@ export function parseTarget(raw: unknown): Target {
   return { url, hostPort: `${url.hostname.toLowerCase()}:${defaultPort(url)}` }
 }
 
-export function resolveAll(host: string): Promise<string[]> {
-  return new Promise((resolve, reject) =>
-    dnsLookup(host, { all: true, verbatim: true }, (err, addrs: LookupAddress[]) =>
-      err ? reject(err) : resolve(addrs.map((a) => a.address)),
-    ),
-  )
-}
-
-/** Check a target: allowed, or resolving only to public addresses. Throws JOBS_FORBIDDEN/UNREACHABLE_TARGET. */
+/** Check a target at enqueue: allowed, or resolving only to public addresses. Throws JOBS_FORBIDDEN/UNREACHABLE_TARGET. */
 export async function checkTarget(target: Target, policy: TargetPolicy): Promise<void> {
   if (policy.allowed.has(target.hostPort)) return
   const host = target.url.hostname.replace(/^\[|\]$/g, '')
-  if (ipAddressOf(host) !== undefined) {
-    if (isPrivateAddress(host))
-      throw JobsErrors.forbiddenTarget(
-        `${target.hostPort} is a private or loopback address; list it in JOBS_ALLOWED_TARGETS to allow it`,
-      )
-    return
-  }
   if (isLocalName(host))
     throw JobsErrors.forbiddenTarget(
       `${target.hostPort} is a local name; list it in JOBS_ALLOWED_TARGETS to allow it`,
     )
-  let addrs: string[]
   try {
-    addrs = await (policy.lookup ?? resolveAll)(host)
+    await checkedAddress(target.url.hostname, target.hostPort, policy)
   } catch (err) {
-    throw JobsErrors.unreachableTarget(
-      `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    )
+    const e = err as NodeJS.ErrnoException
+    if (e.code === 'EFORBIDDENADDRESS')
+      throw JobsErrors.forbiddenTarget(`${e.message}; list ${target.hostPort} in JOBS_ALLOWED_TARGETS to allow it`)
+    throw JobsErrors.unreachableTarget(`${host} does not resolve (${e.code ?? 'error'})`)
   }
-  if (addrs.length === 0) throw JobsErrors.unreachableTarget(`${host} does not resolve`)
-  if (addrs.some(isPrivateAddress))
-    throw JobsErrors.forbiddenTarget(
-      `${host} resolves to a private or loopback address; list ${target.hostPort} in JOBS_ALLOWED_TARGETS to allow it`,
-    )
 }
