@@ -93,7 +93,10 @@ export function guardedConnector(policy: DialPolicy): buildConnector.connector {
           const remote = (socket as Socket).remoteAddress
           if (!trusted && (remote === undefined || isIP(remote) === 0 || isPrivateAddress(remote))) {
             socket.destroy()
-            return callback(new ForbiddenAddressError(`${hostPort} connected to ${remote}, a private address`), null)
+            return callback(
+              new ForbiddenAddressError(`${hostPort} connected to ${remote}, a private address`),
+              null,
+            )
           }
           callback(null, socket)
         })

@@ -68,7 +68,8 @@ describe.each(backends())('HTTP targets are checked at the address dialled (%s)'
       'http://169.254.169.254/latest/meta-data/',
     ]
     const ids = await Promise.all(urls.map(addJobSql))
-    for (const id of ids) await waitFor(`job ${id} dead`, async () => (await c.job(id)).state === 'dead', 15_000)
+    for (const id of ids)
+      await waitFor(`job ${id} dead`, async () => (await c.job(id)).state === 'dead', 15_000)
     for (const id of ids) expect((await c.job(id)).lastError).toMatch(/private|loopback|link-local|refused/i)
     expect(refused.connections).toBe(0)
   })

@@ -50,17 +50,21 @@ describe.each(backends())('http task deadline (%s)', (backend) => {
     await new Promise((r) => server.close(r))
   })
 
-  it.each(['slow-headers', 'slow-body'])('fails a %s target at payload.timeoutMs', async (path) => {
-    const res = await c.call('POST', '/jobs/queues/default/jobs', {
-      task: 'http',
-      maxAttempts: 1,
-      timeoutMs: 60_000,
-      payload: { url: `http://127.0.0.1:${port}/${path}`, timeoutMs: 1_000 },
-    })
-    expect(res.statusCode).toBe(201)
-    const { id } = res.json()
-    // Generous: the point is which deadline ended it (the message), not when.
-    await waitFor('dead', async () => (await c.job(id)).state === 'dead', 30_000)
-    expect((await c.job(id)).lastError).toMatch(/no complete answer from 127\.0\.0\.1:\d+ within 1000 ms/)
-  }, 60_000)
+  it.each(['slow-headers', 'slow-body'])(
+    'fails a %s target at payload.timeoutMs',
+    async (path) => {
+      const res = await c.call('POST', '/jobs/queues/default/jobs', {
+        task: 'http',
+        maxAttempts: 1,
+        timeoutMs: 60_000,
+        payload: { url: `http://127.0.0.1:${port}/${path}`, timeoutMs: 1_000 },
+      })
+      expect(res.statusCode).toBe(201)
+      const { id } = res.json()
+      // Generous: the point is which deadline ended it (the message), not when.
+      await waitFor('dead', async () => (await c.job(id)).state === 'dead', 30_000)
+      expect((await c.job(id)).lastError).toMatch(/no complete answer from 127\.0\.0\.1:\d+ within 1000 ms/)
+    },
+    60_000,
+  )
 })

@@ -143,7 +143,8 @@ async function post(payload: HttpPayload, ctx: TaskContext, o: HttpTaskOptions):
       throw new HttpError(`no complete answer from ${host} within ${timeoutMs} ms (payload.timeoutMs)`)
     if (ctx.signal.aborted) throw ctx.signal.reason
     const cause = (err as { cause?: Error }).cause
-    const reason = cause?.message && !(err as Error).message.includes(cause.message) ? `: ${cause.message}` : ''
+    const reason =
+      cause?.message && !(err as Error).message.includes(cause.message) ? `: ${cause.message}` : ''
     throw new HttpError(`${host}: ${(err as Error).message}${reason}`)
   } finally {
     clearTimeout(timer)

@@ -11,8 +11,9 @@
  * covers jobs added through SQL `add_job()` (which no enqueue check sees), IP
  * literals, and a DNS answer that changed since enqueue (rebinding).
  */
-import { checkedAddress, type Resolver } from '../../platform/net/guarded-agent.js'
+
 import { isLocalName } from '../../platform/net/address-policy.js'
+import { checkedAddress, type Resolver } from '../../platform/net/guarded-agent.js'
 import { JobsErrors } from './errors.js'
 
 export interface TargetPolicy {
@@ -62,7 +63,9 @@ export async function checkTarget(target: Target, policy: TargetPolicy): Promise
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     if (e.code === 'EFORBIDDENADDRESS')
-      throw JobsErrors.forbiddenTarget(`${e.message}; list ${target.hostPort} in JOBS_ALLOWED_TARGETS to allow it`)
+      throw JobsErrors.forbiddenTarget(
+        `${e.message}; list ${target.hostPort} in JOBS_ALLOWED_TARGETS to allow it`,
+      )
     throw JobsErrors.unreachableTarget(`${host} does not resolve (${e.code ?? 'error'})`)
   }
 }
