@@ -41,7 +41,10 @@ export interface RateLimiterOptions {
    * `'memory'` (this process only), `{ memory }` (this process, with a state shared by limiters of the
    * same algorithm and period: see createMemoryState), or a Redis client shared by every process.
    */
-  store: 'memory' | { memory: MemoryState } | { redis: Redis; namespace?: string; batch?: boolean }
+  store:
+    | 'memory'
+    | { memory: MemoryState }
+    | { redis: Redis; namespace?: string; batch?: boolean; deadlineMs?: number }
   /** Memory store only: the clock in ms (Redis uses the server's). */
   clock?: () => number
   /** Memory store only: the most keys kept at once (default 100 000). */

@@ -18,12 +18,12 @@ import { SCRIPTS } from './store.redis.js'
 import { ALGORITHMS, BUCKET_ALGORITHMS, type Op } from './types.js'
 import { validateLimits } from './validate.js'
 
-/** The script with a fake clock (ARGV[5] s, ARGV[6] us) and expiries an hour longer. */
+/** The script with a fake clock (ARGV[6] s, ARGV[7] us) and expiries an hour longer. */
 function withFakeClock(source: string): string {
   const out = source
-    .replace("redis.call('TIME')", '{ ARGV[5], ARGV[6] }')
+    .replace("redis.call('TIME')", '{ ARGV[6], ARGV[7] }')
     .replace(/(PEXPIRE', key\d, |'PX', )reset/g, '$1reset + 3600000')
-  if (out === source || !out.includes('ARGV[5]') || !out.includes('reset + 3600000'))
+  if (out === source || !out.includes('ARGV[6]') || !out.includes('reset + 3600000'))
     throw new Error('the script no longer reads TIME as expected')
   return out
 }
@@ -78,6 +78,7 @@ describe.runIf(backends().includes('services'))('Lua scripts match the TypeScrip
                   limits.limit,
                   limits.periodMs,
                   limits.burst,
+                  0, // no deadline
                   cost,
                   Math.floor(now / 1000),
                   (now % 1000) * 1000,

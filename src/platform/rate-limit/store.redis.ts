@@ -19,9 +19,17 @@
  * slot. Each key is given a PEXPIRE of its `resetMs`, and is deleted when it
  * is fresh again, so idle keys never accumulate. Redis errors (down,
  * timeout) reject the promise: failing open or closed is the caller's choice.
+ *
+ * Deadlines: a call that times out on the client is still queued on the
+ * socket; if Redis stalls and then resumes it would run, and consume what
+ * the caller already answered without. So each call carries a deadline in
+ * Redis time (RedisClock) that its script checks against TIME before it
+ * touches anything: late, it applies nothing and answers an error. By default
+ * the deadline is the client's `commandTimeout`.
  */
 import type { Redis } from 'ioredis'
 import { type LuaScript, loadScripts, runScript } from '../redis/scripts.js'
+import { type RedisClock, redisClockOf } from './redis-clock.js'
 import {
   ALGORITHMS,
   type AlgorithmName,
@@ -45,6 +53,12 @@ export interface RedisStoreOptions {
    * on a Redis Cluster client, where the keys of one call would span slots).
    */
   batch?: boolean
+  /**
+   * A call must be applied within this many ms of being sent, or not at all (its script checks it
+   * against Redis's clock). Default: the client's `commandTimeout`, so that a call the client gave
+   * up on never applies later; 0 or no timeout: no deadline.
+   */
+  deadlineMs?: number
 }
 
 /** The most decisions one script call carries. */
@@ -82,6 +96,7 @@ class Batcher {
     private readonly redis: Redis,
     private readonly scripts: Record<Op, LuaScript>,
     private readonly limitArgs: readonly number[],
+    private readonly deadline: Deadline,
   ) {}
 
   add(op: Op, keys: string[], cost: number): Promise<RateLimitResult> {
@@ -106,12 +121,15 @@ class Batcher {
 
   private send(op: Op, items: Pending[]): void {
     const keys: string[] = []
-    const args: number[] = [...this.limitArgs]
-    for (const p of items) {
-      for (const k of p.keys) keys.push(k)
-      args.push(p.cost)
+    for (const p of items) for (const k of p.keys) keys.push(k)
+    const run = (deadline: number) => {
+      const args: number[] = [...this.limitArgs, deadline]
+      for (const p of items) args.push(p.cost)
+      return runScript<number[]>(this.redis, this.scripts[op], keys, args)
     }
-    runScript<number[]>(this.redis, this.scripts[op], keys, args).then(
+    const d = this.deadline()
+    const reply = typeof d === 'number' ? run(d) : d.then(run)
+    reply.then(
       (r) => {
         for (let i = 0; i < items.length; i++) items[i]!.resolve(resultAt(r, i))
       },
@@ -122,6 +140,16 @@ class Batcher {
   }
 }
 
+/** The deadline (Redis ms) of a call sent now; 0: none. */
+type Deadline = () => number | Promise<number>
+
+function deadlineOf(redis: Redis, deadlineMs: number | undefined): Deadline {
+  const ms = deadlineMs ?? (redis.options as { commandTimeout?: number } | undefined)?.commandTimeout ?? 0
+  if (!(ms > 0)) return () => 0
+  const clock: RedisClock = redisClockOf(redis)
+  return () => clock.deadline(ms)
+}
+
 function flushBatcher(b: Batcher): void {
   b.flush()
 }
@@ -130,7 +158,7 @@ function flushBatcher(b: Batcher): void {
 export function createRedisStore(
   algorithm: AlgorithmName,
   limits: Limits,
-  { redis, namespace, batch = true }: RedisStoreOptions,
+  { redis, namespace, batch = true, deadlineMs }: RedisStoreOptions,
 ): RateLimitStore {
   const byOp = SCRIPTS.get(algorithm)
   const consume = byOp?.get('consume')
@@ -145,12 +173,14 @@ export function createRedisStore(
   }
   const limitArgs = [limits.limit, limits.periodMs, limits.burst]
   const isCluster = (redis as unknown as { isCluster?: boolean }).isCluster === true
-  const batcher = batch && !isCluster ? new Batcher(redis, scripts, limitArgs) : undefined
+  const deadline = deadlineOf(redis, deadlineMs)
+  const batcher = batch && !isCluster ? new Batcher(redis, scripts, limitArgs, deadline) : undefined
 
   return {
     async apply(key, op, cost): Promise<RateLimitResult> {
       if (batcher) return batcher.add(op, keysOf(key), cost)
-      return resultAt(await runScript<number[]>(redis, scripts[op], keysOf(key), [...limitArgs, cost]), 0)
+      const args = [...limitArgs, await deadline(), cost]
+      return resultAt(await runScript<number[]>(redis, scripts[op], keysOf(key), args), 0)
     },
     async reset(key) {
       await redis.del(...keysOf(key))

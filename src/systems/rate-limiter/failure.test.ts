@@ -26,6 +26,9 @@ descriptors:
   - key: closed
     failure_mode: closed
     rate_limit: { unit: hour, requests_per_unit: 100 }
+  - key: stall
+    failure_mode: closed
+    rate_limit: { unit: hour, requests_per_unit: 5 }
 `
 
 describe.skipIf(!testServicesEnabled())('Redis outage', () => {
@@ -114,5 +117,19 @@ describe.skipIf(!testServicesEnabled())('Redis outage', () => {
     expect(await decide('open', 'a')).toBe(429)
     expect(await decide('closed', 'a')).toBe(200)
     expect((await app.http.inject({ url: '/metrics' })).body).toContain('rate_limiter_store_up 1')
+  }, 30_000)
+
+  it('a decision refused while Redis stalls consumes nothing when Redis resumes', async () => {
+    await waitFor('Redis up', async () => (await stats()).store === 'redis', 10_000)
+    expect([await decide('stall', 'a'), await decide('stall', 'a')]).toEqual([200, 200])
+    proxy.pause() // Redis stalls: connections stay open, nothing gets through
+    // The decision times out (RATE_LIMITER_REDIS_TIMEOUT_MS) and the closed failure mode refuses it.
+    expect(await decide('stall', 'a')).toBe(429)
+    proxy.resume() // the held script reaches Redis now, past its deadline
+    await waitFor('Redis handed back', async () => (await stats()).store === 'redis', 10_000)
+    const after = []
+    for (let i = 0; i < 5; i++) after.push(await decide('stall', 'a'))
+    // 2 of 5 used before the stall; the refused one took nothing (it used to: 2 OK, 3 refused).
+    expect(after).toEqual([200, 200, 200, 429, 429])
   }, 30_000)
 })

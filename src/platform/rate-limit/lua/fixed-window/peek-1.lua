@@ -1,6 +1,6 @@
 -- fixed-window/peek-1.lua: what consume would answer now, consuming nothing. Mirrors applyOp over fixed-window.ts.
 -- KEYS     per decision: hash { w = window start (ms), n = units counted in that window }
--- ARGV     limit (units per window), periodMs (the window), then one cost per decision
+-- ARGV     limit (units per window), periodMs (the window), deadline (Redis ms, 0 = none), then one cost per decision
 -- returns  per decision, flattened: { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua

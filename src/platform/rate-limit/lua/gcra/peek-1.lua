@@ -1,6 +1,6 @@
 -- gcra/peek-1.lua: what consume would answer now, consuming nothing. Mirrors applyOp over gcra.ts.
 -- KEYS     per decision: hash { t = whole ms of the TAT, f = its fraction in 1/limit ms }
--- ARGV     limit (per periodMs: emission interval T = periodMs / limit), periodMs, burst, then one cost per decision
+-- ARGV     limit (per periodMs: emission interval T = periodMs / limit), periodMs, burst, deadline (Redis ms, 0 = none), then one cost per decision
 -- returns  per decision, flattened: { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua

@@ -1,6 +1,6 @@
 -- leaky-bucket/peek-1.lua: what consume would answer now, consuming nothing. Mirrors applyOp over leaky-bucket.ts.
 -- KEYS     per decision: hash { l = level x periodMs, t = when l was last brought up to date (ms) }
--- ARGV     limit (units leaked per periodMs), periodMs, burst (bucket size), then one cost per decision
+-- ARGV     limit (units leaked per periodMs), periodMs, burst (bucket size), deadline (Redis ms, 0 = none), then one cost per decision
 -- returns  per decision, flattened: { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua

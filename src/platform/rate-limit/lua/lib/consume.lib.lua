@@ -2,7 +2,7 @@
 -- each decision of the call in order: admit and take when the cost fits, else say when it would.
 -- Only an admission writes.
 -- A call carries one or more decisions (KEYS in groups of keys_per_decision, one cost each in
--- ARGV[4..]); decisions on the same key see each other in order. Returns 5 numbers per decision:
+-- ARGV[5..]); decisions on the same key see each other in order. Returns 5 numbers per decision:
 -- allowed (1 or 0), remaining, capacity, resetMs, retryAfterMs.
 local out = {}
 local function put(i, allowed, remaining, reset, retry)
@@ -11,7 +11,7 @@ local function put(i, allowed, remaining, reset, retry)
 end
 for i = 0, #KEYS / keys_per_decision - 1 do
   key1, key2 = KEYS[i * keys_per_decision + 1], KEYS[i * keys_per_decision + 2]
-  cost, now = tonumber(ARGV[4 + i]), clock
+  cost, now = tonumber(ARGV[5 + i]), clock
   local state = load_state()
   if admits(state, cost) then
     take(state, cost)

@@ -1,6 +1,6 @@
 -- sliding-window-counter/refund-1.lua: give `cost` units back (never beyond a fresh state), atomically. Mirrors applyOp over sliding-window-counter.ts.
 -- KEYS     per decision: hash { w = current window start (ms), p = units of the previous window, c = of the current }
--- ARGV     limit (units per sliding window), periodMs (the window), then one cost per decision
+-- ARGV     limit (units per sliding window), periodMs (the window), deadline (Redis ms, 0 = none), then one cost per decision
 -- returns  per decision, flattened: { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua

@@ -1,6 +1,6 @@
 -- sliding-window-log/peek-2.lua: what consume would answer now, consuming nothing. Mirrors applyOp over sliding-window-log.ts.
 -- KEYS     per decision: a list of admissions, oldest first, "<ms>:<units>" and their sum
--- ARGV     limit (units per sliding window), periodMs (the window), then one cost per decision
+-- ARGV     limit (units per sliding window), periodMs (the window), deadline (Redis ms, 0 = none), then one cost per decision
 -- returns  per decision, flattened: { allowed (1 or 0), remaining, limit (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua

@@ -1,6 +1,6 @@
 -- token-bucket/consume-1.lua: take `cost` units if they fit, atomically; otherwise say when they would. Mirrors applyOp over token-bucket.ts.
 -- KEYS     per decision: hash { k = tokens x periodMs, t = when k was last brought up to date (ms) }
--- ARGV     limit (tokens refilled per periodMs), periodMs, burst (capacity), then one cost per decision
+-- ARGV     limit (tokens refilled per periodMs), periodMs, burst (capacity), deadline (Redis ms, 0 = none), then one cost per decision
 -- returns  per decision, flattened: { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua

@@ -1,6 +1,6 @@
 -- token-bucket/refund-1.lua: give `cost` units back (never beyond a fresh state), atomically. Mirrors applyOp over token-bucket.ts.
 -- KEYS     per decision: hash { k = tokens x periodMs, t = when k was last brought up to date (ms) }
--- ARGV     limit (tokens refilled per periodMs), periodMs, burst (capacity), then one cost per decision
+-- ARGV     limit (tokens refilled per periodMs), periodMs, burst (capacity), deadline (Redis ms, 0 = none), then one cost per decision
 -- returns  per decision, flattened: { allowed (1 or 0), remaining, burst (the capacity), resetMs, retryAfterMs }
 --!include ../lib/prelude.lib.lua
 --!include state.lib.lua
