@@ -40,6 +40,11 @@ export interface Transport {
   /** Resolves once the queue is below half the limit (or the connection closed). */
   drained(lowWater: number): Promise<void>
   close(code: number, reason: string): void
+  /**
+   * A heartbeat is due: probe the peer (a WebSocket's protocol ping) and return false when it
+   * never answered the previous probe (the transport is then closed). Absent: nothing to probe.
+   */
+  probe?(): boolean
 }
 
 export interface ConnectionHooks {

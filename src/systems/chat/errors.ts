@@ -28,13 +28,17 @@ export class ChatError extends AppError {
   static malformed = (detail: string) => new ChatError('CHAT_MALFORMED_FRAME', 400, detail)
   static unknownType = (type: string) =>
     new ChatError('CHAT_UNKNOWN_TYPE', 400, `unknown frame type ${JSON.stringify(type.slice(0, 40))}`)
-  static badVersion = (version: number) =>
+  /** A frame of a version this connection does not speak; names every version the server speaks. */
+  static badVersion = (asked: unknown, spoken: number, versions: readonly number[]) =>
     new ChatError(
       'CHAT_UNSUPPORTED_VERSION',
       400,
-      version >= 2
-        ? 'this connection speaks protocol v1 and v2'
-        : 'this connection speaks protocol v1 (connect with ?v=2 for v2)',
+      `protocol ${typeof asked === 'number' ? `v${asked}` : JSON.stringify(asked ?? null)} is not spoken on this connection: ` +
+        `this server speaks ${versions.map((v) => `v${v}`).join(' and ')}, this connection ` +
+        (spoken >= versions.at(-1)!
+          ? `speaks all of them`
+          : `speaks v${spoken} (connect with ?v=${versions.at(-1)} for v${versions.at(-1)})`),
+      { extensions: { versions: [...versions], connection: spoken } },
     )
   static futureOffset = (room: number, offset: number, head: number) =>
     new ChatError(

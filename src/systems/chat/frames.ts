@@ -73,6 +73,12 @@ export class FrameHandler {
   }
 
   private enqueue(conn: Connection, frame: ClientFrame): void {
+    if (frame.type === 'ping') {
+      // Answered at once, outside the queue and the write limit: a heartbeat must get through when
+      // the connection is busiest, or a client would call a healthy connection dead.
+      conn.sendFrame({ v: 1, type: 'pong', ...(frame.id !== undefined && { id: frame.id }) })
+      return
+    }
     let q = this.queues.get(conn)
     if (!q) {
       q = { tail: Promise.resolve(), size: 0 }
@@ -130,8 +136,7 @@ export class FrameHandler {
     switch (f.type) {
       case 'auth':
         throw ChatError.invalid('this connection is already authenticated')
-      case 'ping':
-        conn.sendFrame({ v: 1, type: 'pong', ...id })
+      case 'ping': // answered in enqueue()
         return
       case 'subscribe':
         await s.readable(user, f.room)

@@ -9,20 +9,26 @@ import type { Fanout } from './fanout.js'
 import type { FrameHandler } from './frames.js'
 import type { MessageStore } from './messages.store.js'
 import type { Presence } from './presence.js'
-import type { ProtocolVersion } from './protocol.js'
+import { PING_GRACE_MS, type ProtocolVersion } from './protocol.js'
 
 export interface HubOptions {
   maxConnectionsPerUser: number
   sendBufferBytes: number
   replayPage: number
   limits: Record<string, number>
+  /** How often every WebSocket and SSE connection gets a `ping` frame (and a WebSocket a protocol ping). */
+  pingIntervalMs: number
 }
+
+/** The server's heartbeat frame: no answer needed; any frame proves the connection alive. */
+const PING_FRAME = JSON.stringify({ v: 1, type: 'ping' })
 
 export class Hub {
   private readonly byUser = new Map<string, number>()
   readonly all = new Set<Connection>()
   resyncs = 0
   opened = 0
+  private readonly heartbeat: NodeJS.Timeout
 
   constructor(
     readonly frames: FrameHandler,
@@ -30,7 +36,29 @@ export class Hub {
     private readonly messages: MessageStore,
     private readonly presence: Presence,
     private readonly opts: HubOptions,
-  ) {}
+  ) {
+    // One timer for every connection (not one each: idle connections are counted in bytes).
+    this.heartbeat = setInterval(() => this.beat(), opts.pingIntervalMs)
+    this.heartbeat.unref()
+  }
+
+  /**
+   * Ping every connection that streams (WebSocket, SSE): a client that hears nothing for the
+   * interval plus PING_GRACE_MS knows the connection is dead even when no close ever came, and a
+   * WebSocket that did not answer the previous protocol ping is closed here. Long polls need no
+   * ping: every poll is answered within CHAT_LONG_POLL_MS.
+   */
+  private beat(): void {
+    for (const conn of this.all) {
+      const t = conn.transport
+      if (t.kind === 'poll') continue
+      if (t.probe && !t.probe()) {
+        conn.release()
+        continue
+      }
+      conn.sendControl(PING_FRAME)
+    }
+  }
 
   /** Throw the 429 ChatError when `user` holds as many connections as allowed. */
   assertCanOpen(user: string): void {
@@ -74,6 +102,10 @@ export class Hub {
       node: this.presence.node,
       protocol,
       limits: this.opts.limits,
+      heartbeat: {
+        intervalMs: this.opts.pingIntervalMs,
+        timeoutMs: this.opts.pingIntervalMs + PING_GRACE_MS,
+      },
       ...extra,
     })
     return conn
@@ -89,6 +121,7 @@ export class Hub {
 
   /** Shutdown: tell every client to reconnect elsewhere and close. */
   closeAll(): void {
+    clearInterval(this.heartbeat)
     for (const conn of [...this.all]) {
       conn.sendFrame({ v: 1, type: 'bye', reason: 'server shutting down; reconnect and resume' })
       conn.close(1001, 'server shutting down')

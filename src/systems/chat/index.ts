@@ -69,6 +69,7 @@ export default defineSystem({
       maxConnectionsPerUser: s.CHAT_MAX_CONNECTIONS_PER_USER,
       sendBufferBytes: s.CHAT_SEND_BUFFER_BYTES,
       replayPage: s.CHAT_REPLAY_PAGE,
+      pingIntervalMs: s.CHAT_PING_INTERVAL_MS,
       limits: {
         maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES,
         maxFrameBytes: s.CHAT_MAX_FRAME_BYTES,

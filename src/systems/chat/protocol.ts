@@ -18,6 +18,10 @@ export const PROTOCOL_VERSION = 1
 /** The newest version this server speaks. */
 export const LATEST_PROTOCOL = 2
 export type ProtocolVersion = 1 | 2
+/** Every version this server speaks, oldest first (named in CHAT_UNSUPPORTED_VERSION). */
+export const SPOKEN_VERSIONS: readonly ProtocolVersion[] = [1, 2]
+/** What a client should wait, past the server's ping interval, before it calls the connection dead. */
+export const PING_GRACE_MS = 10_000
 
 /** The version a connection speaks: what the client asked for (default 1), at most the latest. */
 export function negotiate(requested: number | undefined): ProtocolVersion {
@@ -141,7 +145,8 @@ export function parseClientFrame(
 
 /** Validate a decoded client frame object (POST bodies arrive decoded). */
 export function parseClientObject(r: Raw, maxBody: number, version: ProtocolVersion = 1): ClientFrame {
-  if (r.v !== PROTOCOL_VERSION && !(r.v === 2 && version >= 2)) throw ChatError.badVersion(version)
+  if (r.v !== PROTOCOL_VERSION && !(r.v === 2 && version >= 2))
+    throw ChatError.badVersion(r.v, version, SPOKEN_VERSIONS)
   const type = r.type
   if (typeof type !== 'string') throw ChatError.malformed('type must be a string')
   switch (type) {

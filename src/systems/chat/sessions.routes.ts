@@ -13,7 +13,6 @@ export interface SessionDeps {
 }
 
 const SessionParams = Type.Object({ session: Type.String({ minLength: 1, maxLength: 64 }) })
-const HEARTBEAT_MS = 15_000
 /** `?v=2` asks for protocol v2 (room events in `batch` frames), as on the WebSocket. */
 const VersionQuery = Type.Object({
   v: Type.Optional(
@@ -63,10 +62,8 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       reply.raw.write(`: chat v${protocol}\n\n`)
       const conn = hub.open(user, transport, { session: id }, protocol)
       sessions.add({ id, conn, sse: transport })
-      const heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), HEARTBEAT_MS)
-      heartbeat.unref()
+      // Heartbeats: the hub's `ping` frames (a data frame, so EventSource's onmessage sees them).
       request.raw.on('close', () => {
-        clearInterval(heartbeat)
         sessions.remove(id)
       })
     },

@@ -64,6 +64,12 @@ export const settings = {
     max: 3_600_000,
     doc: 'an SSE or long-poll session without a poll or stream for this long is closed',
   }),
+  CHAT_PING_INTERVAL_MS: int({
+    default: 25_000,
+    min: 100,
+    max: 300_000,
+    doc: 'how often the server pings every WebSocket and SSE connection (a `ping` frame; a WebSocket also gets a protocol ping and is closed when it missed the previous pong); clients should reconnect after this plus 10 s of silence',
+  }),
   CHAT_NODE_ID: optional(
     str({ maxLength: 64, doc: 'this node in presence announcements (default: random)' }),
   ),

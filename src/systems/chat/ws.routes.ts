@@ -50,6 +50,8 @@ class WsTransport implements Transport {
   private tickBytes = 0
   /** Whether ready-made frames may go straight to the TCP socket. */
   private readonly raw: boolean
+  /** The peer answered the last protocol ping (or sent a frame) since the last heartbeat. */
+  alive = true
   constructor(private readonly ws: WebSocket) {
     // ws keeps its TCP socket private; it is there for as long as the WebSocket is open.
     this.socket = (ws as unknown as { _socket?: Socket })._socket
@@ -107,6 +109,16 @@ class WsTransport implements Transport {
   close(code: number, reason: string): void {
     if (this.ws.readyState <= 1) this.ws.close(code, reason)
   }
+  probe(): boolean {
+    if (!this.alive) {
+      // No pong for a whole interval: the peer is gone without a close (a cut cable, a sleeping laptop).
+      this.ws.terminate()
+      return false
+    }
+    this.alive = false
+    if (this.ws.readyState === 1) this.ws.ping()
+    return true
+  }
 }
 
 export interface WsDeps {
@@ -153,12 +165,14 @@ export async function wsRoutes(app: TypedApp, deps: WsDeps): Promise<void> {
       const token = tokenOf(request.headers.authorization, request.query)
       const protocol = negotiate(request.query.v)
       let conn: Connection | undefined
+      let transport: WsTransport | undefined
       let pending: Promise<void> | undefined
       const start = async (t: string) => {
         const user = await deps.tokens.verify(t)
         await deps.seen(user)
         if (socket.readyState !== 1) return
-        conn = deps.hub.open(user, new WsTransport(socket), {}, protocol)
+        transport = new WsTransport(socket)
+        conn = deps.hub.open(user, transport, {}, protocol)
       }
       const onError = (err: unknown) => {
         if (socket.readyState === 1) refuse(socket, err)
@@ -168,7 +182,11 @@ export async function wsRoutes(app: TypedApp, deps: WsDeps): Promise<void> {
       }, AUTH_TIMEOUT_MS)
       timer.unref()
       if (token) pending = start(token).catch(onError)
+      socket.on('pong', () => {
+        if (transport) transport.alive = true
+      })
       socket.on('message', (data, isBinary) => {
+        if (transport) transport.alive = true
         if (conn) {
           if (isBinary) conn.sendError(ChatError.malformed('frames are text (JSON)'))
           else deps.hub.frames.receiveText(conn, data.toString())
