@@ -20,6 +20,7 @@ import { installJsonParser } from './json-parser.js'
 import { installNotFound } from './not-found.js'
 import { installOpenApi } from './openapi.js'
 import { genReqId, installRequestContext } from './request-context.js'
+import { installStorableTextGuard } from './storable-text.js'
 import type { TypedApp } from './types.js'
 
 export interface HttpServerOptions {
@@ -67,6 +68,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<TypedAp
     http: { maxHeaderSize: config.maxHeaderSize },
     clientErrorHandler,
     routerOptions: { maxParamLength: 2048 },
+    // Unknown body fields are refused where a schema says `additionalProperties: false` (our own
+    // APIs), not silently dropped (Fastify's default); protocol schemas leave it open.
+    ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     frameworkErrors: (err: FastifyError, request, reply) => {
       sendProblem(request, reply, toAppError(err, config.bodyLimit))
@@ -79,6 +83,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<TypedAp
   // Only JSON by default: a text body sent to a JSON route is a 415, not a confusing validation error.
   base.removeContentTypeParser('text/plain')
   installNotFound(base)
+  installStorableTextGuard(base)
   installRequestContext(base, tracing, config.metricsEnabled ? metrics : undefined)
   installCors(base, config.corsOrigins)
   await installOpenApi(base, opts.systems)

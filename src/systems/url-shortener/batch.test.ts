@@ -43,6 +43,38 @@ describe.each(backends())('batch create (%s)', (backend) => {
     expect((await c.get('/fresh-one')).headers.location).toBe('https://example.com/3')
   })
 
+  it('fails an item holding text PostgreSQL cannot store alone, naming the field', async () => {
+    const res = await c.api('POST', '/rest/v3/short-urls/batch', {
+      shortUrls: [
+        { longUrl: 'https://example.com/good-1' },
+        { longUrl: 'https://example.com/bad', title: 'nul \u0000 here' },
+        { longUrl: 'https://example.com/good-2', tags: ['ok'] },
+        { longUrl: 'https://example.com/bad', tags: ['lone \ud800'] },
+        { longUrl: 'https://example.com/\udfff' },
+      ],
+    })
+    expect(res.statusCode).toBe(200)
+    const r = res.json().results
+    expect(r.map((x: { ok: boolean }) => x.ok)).toEqual([true, false, true, false, false])
+    expect(r[1].error).toMatchObject({
+      type: 'https://shlink.io/api/error/invalid-data',
+      invalidElements: ['title'],
+    })
+    expect(r[3].error).toMatchObject({ invalidElements: ['tags'] })
+    expect(r[4].error).toMatchObject({ invalidElements: ['longUrl'] })
+    expect((await c.get(`/${r[2].shortUrl.shortCode}`)).headers.location).toBe('https://example.com/good-2')
+    // The single create refuses the same text at the edge, in the same shape.
+    const single = await c.api('POST', '/rest/v3/short-urls', {
+      longUrl: 'https://example.com/',
+      title: '\ud800',
+    })
+    expect(single.statusCode).toBe(400)
+    expect(single.json()).toMatchObject({
+      type: 'https://shlink.io/api/error/invalid-data',
+      invalidElements: ['title'],
+    })
+  })
+
   it('refuses more than 1,000 items, and an empty batch', async () => {
     const many = await c.api('POST', '/rest/v3/short-urls/batch', {
       shortUrls: Array.from({ length: 1001 }, () => ({ longUrl: 'https://example.com' })),

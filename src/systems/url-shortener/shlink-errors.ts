@@ -145,6 +145,15 @@ export function toShlinkError(err: unknown, bodyLimit: number, contentType?: str
   const app = toAppError(err, bodyLimit, contentType)
   if (app.code === 'INVALID_JSON' || app.code === 'INVALID_UTF8')
     return ShlinkErrors.malformedBody(app.message)
+  // The platform's edge rules about text (U+0000, lone surrogates, query escapes that are not UTF-8).
+  if (app.code === 'UNSTORABLE_TEXT' || app.code === 'INVALID_URL_ENCODING') {
+    const params = (app.extensions.invalidParams ?? []) as { name: string }[]
+    if (params.length > 0)
+      return ShlinkErrors.invalidData(
+        params.map((p) => p.name.split(/[.[]/)[0] || p.name),
+        app.message,
+      )
+  }
   return app
 }
 

@@ -47,6 +47,8 @@ export function shortUrlRoutes(api: TypedApp, d: ShortUrlRouteDeps): void {
   api.post(
     '/short-urls/batch',
     {
+      // Each item's text is checked with the item, so one bad item fails alone.
+      config: { perItemText: 'shortUrls' },
       schema: {
         tags: TAGS,
         summary: "Create up to 1,000 short URLs at once (an extension of Shlink's API)",
