@@ -82,12 +82,18 @@ export function jobRoutes(api: TypedApp, d: JobRouteDeps): void {
     {
       schema: {
         tags: TAGS,
-        summary: 'List jobs, newest first',
+        summary: 'List jobs, newest (or oldest) first, a page at a time',
+        description:
+          'Keyset paging by id: `next` is the cursor of the following page, to pass as `before` (newest ' +
+          'first, the default) or `after` (`order=oldest`); null on the last page. Every filter combines ' +
+          'with both orders, and a page never skips or repeats a job, however many are added meanwhile.',
         querystring: Type.Object({
           queue: Type.Optional(Name),
           state: Type.Optional(State),
           task: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          order: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('oldest')])),
           before: Type.Optional(JobId),
+          after: Type.Optional(JobId),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
         }),
         response: {
@@ -96,9 +102,11 @@ export function jobRoutes(api: TypedApp, d: JobRouteDeps): void {
       },
     },
     async (req) => {
-      const limit = req.query.limit ?? 50
-      const jobs = await d.jobs.list({ ...req.query, limit })
-      return { jobs, next: jobs.length === limit ? jobs.at(-1)!.id : null }
+      for (const name of ['before', 'after'] as const) {
+        const v = req.query[name]
+        if (v !== undefined && !isJobId(v)) throw JobsErrors.invalid(name, 'is not a job id')
+      }
+      return d.jobs.list({ ...req.query, limit: req.query.limit ?? 50 })
     },
   )
 

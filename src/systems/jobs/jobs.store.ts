@@ -129,12 +129,18 @@ function stateCondition(state: JobState): string {
   }
 }
 
+/** The order of a listing: by id, which is the order of creation. */
+export type ListOrder = 'newest' | 'oldest'
+
 export interface ListFilter {
   queue?: string
   state?: JobState
   task?: string
-  /** Only ids below this (cursor: the last id of the previous page). */
+  order?: ListOrder
+  /** Only ids below this (keyset cursor of a newest-first listing: the `next` of the previous page). */
   before?: string
+  /** Only ids above this (keyset cursor of an oldest-first listing). */
+  after?: string
   limit: number
 }
 
@@ -185,31 +191,38 @@ export class JobsStore {
     return view
   }
 
-  /** Jobs matching `f`, newest first. */
-  async list(f: ListFilter): Promise<JobView[]> {
+  /**
+   * One page of jobs matching `f` in id order (newest or oldest first), and
+   * the cursor of the next page (the last id, when more match). Keyset
+   * paging: the cursor is an id bound, so a page never skips or repeats a job
+   * however many are added meanwhile. Ids are compared and sorted as numbers
+   * (the column, not its text form: as text, 999 sorts after 5271).
+   */
+  async list(f: ListFilter): Promise<{ jobs: JobView[]; next: string | null }> {
     const where: string[] = []
     const params: unknown[] = []
-    if (f.queue !== undefined) {
-      params.push(f.queue)
-      where.push(`queue = $${params.length}`)
+    const bind = (v: unknown) => {
+      params.push(v)
+      return `$${params.length}`
     }
-    if (f.task !== undefined) {
-      params.push(f.task)
-      where.push(`task = $${params.length}`)
-    }
-    if (f.before !== undefined) {
-      params.push(f.before)
-      where.push(`id < $${params.length}`)
-    }
+    if (f.queue !== undefined) where.push(`j.queue = ${bind(f.queue)}`)
+    if (f.task !== undefined) where.push(`j.task = ${bind(f.task)}`)
+    if (f.before !== undefined) where.push(`j.id < ${bind(f.before)}::bigint`)
+    if (f.after !== undefined) where.push(`j.id > ${bind(f.after)}::bigint`)
     if (f.state !== undefined) where.push(stateCondition(f.state))
-    params.push(f.limit)
+    const dir = f.order === 'oldest' ? 'ASC' : 'DESC'
+    // One row more than the page: whether a next page exists, without a second query.
+    const limit = bind(f.limit + 1)
     const { rows } = await this.db.query<JobRow>(
-      `SELECT ${COLUMNS} FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY id DESC LIMIT $${params.length}`,
+      `SELECT ${COLUMNS} FROM jobs j ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY j.id ${dir} LIMIT ${limit}`,
       params,
     )
+    const more = rows.length > f.limit
+    if (more) rows.length = f.limit
     const now = Date.now()
-    return rows.map((r) => toView(r, now))
+    const jobs = rows.map((r) => toView(r, now))
+    return { jobs, next: more ? jobs.at(-1)!.id : null }
   }
 
   /** Jobs per queue and reported state (every queue listed, zeros included). */

@@ -288,7 +288,7 @@ describe.each(backends())('worker (%s)', (backend) => {
     )
     await waitFor(
       'all done',
-      async () => (await s.store.list({ queue: 'narrow', state: 'completed', limit: 20 })).length === 10,
+      async () => (await s.store.list({ queue: 'narrow', state: 'completed', limit: 20 })).jobs.length === 10,
     )
     expect(peak).toBeLessThanOrEqual(2)
     expect((await s.store.get(jobs[0]!.id))!.progress).toEqual({ pct: 50 })

@@ -87,6 +87,14 @@ export interface JobFilter {
   state?: JobState
   queue?: string
   limit?: number
+  /** Keyset cursor: only jobs older than this id (the `next` of the page before). */
+  before?: string
+}
+
+/** One page of jobs, newest first, and the cursor of the next (older) page, null on the last. */
+export interface JobPage {
+  jobs: Job[]
+  next: string | null
 }
 
 const q = encodeURIComponent
@@ -106,12 +114,13 @@ export function setPaused(queue: string, paused: boolean): Promise<{ name: strin
   return call(`/jobs/queues/${q(queue)}/${paused ? 'pause' : 'resume'}`, { method: 'POST' })
 }
 
-/** The newest jobs, optionally of one state or queue. */
-export async function listJobs(f: JobFilter, signal?: AbortSignal): Promise<Job[]> {
+/** A page of jobs, newest first, optionally of one state or queue, older than `before`. */
+export function listJobs(f: JobFilter, signal?: AbortSignal): Promise<JobPage> {
   const params = new URLSearchParams({ limit: String(f.limit ?? 50) })
   if (f.state) params.set('state', f.state)
   if (f.queue) params.set('queue', f.queue)
-  return (await call<{ jobs: Job[] }>(`/jobs/jobs?${params}`, { signal })).jobs
+  if (f.before) params.set('before', f.before)
+  return call<JobPage>(`/jobs/jobs?${params}`, { signal })
 }
 
 /** One job with its failed attempts (error and stack each). */

@@ -1,6 +1,8 @@
 /**
- * The newest jobs, polled every 2 s, filtered by state and queue; each row
- * opens the job's detail (attempts, errors, cancel and redrive).
+ * The jobs, newest first, a page at a time (polled every 2 s), filtered by
+ * state and queue; older pages follow the API's keyset cursor, so paging
+ * back neither skips nor repeats a job. Each row opens the job's detail
+ * (attempts, errors, cancel and redrive).
  */
 import { ErrorBox } from '../../ui/error-box'
 import { type Job, type JobState, STATES } from './api'
@@ -16,6 +18,13 @@ export interface JobsListProps {
   onQueue: (q: string) => void
   queues: string[]
   limit: number
+  /** 1 for the newest page, then 2, 3, ... going back. */
+  page: number
+  /** Show the next older page (undefined: this is the oldest). */
+  onOlder: (() => void) | undefined
+  /** Show the page before this one, and the newest page (undefined on the newest). */
+  onNewer: (() => void) | undefined
+  onNewest: (() => void) | undefined
   selected: string | undefined
   onOpen: (id: string) => void
 }
@@ -75,7 +84,12 @@ export function JobsList(p: JobsListProps) {
         <section className="table-wrap" aria-label="Jobs table" tabIndex={0}>
           <table>
             <caption>
-              Newest first, updated every 2 s{p.jobs.length >= p.limit ? ` (the newest ${p.limit})` : ''}
+              Newest first, updated every 2 s
+              {p.page > 1
+                ? ` (page ${p.page}, ${p.limit} a page)`
+                : p.onOlder
+                  ? ` (the newest ${p.limit})`
+                  : ''}
             </caption>
             <thead>
               <tr>
@@ -126,6 +140,20 @@ export function JobsList(p: JobsListProps) {
             </tbody>
           </table>
         </section>
+      )}
+      {(p.onOlder || p.onNewer) && (
+        <nav className="pager" aria-label="Jobs pages">
+          <button type="button" className="secondary small" disabled={!p.onNewest} onClick={p.onNewest}>
+            Newest
+          </button>
+          <button type="button" className="secondary small" disabled={!p.onNewer} onClick={p.onNewer}>
+            Newer
+          </button>
+          <span className="muted">Page {p.page}</span>
+          <button type="button" className="secondary small" disabled={!p.onOlder} onClick={p.onOlder}>
+            Older
+          </button>
+        </nav>
       )}
     </section>
   )

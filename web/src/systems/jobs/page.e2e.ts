@@ -4,7 +4,9 @@
  * fails until it is dead (the demo tasks `noop` and `fail`, two attempts),
  * see both reach their states in the live list, open the dead one and see
  * its two failed attempts with their stacks, redrive it and see it run
- * (and fail) twice more. States are awaited by bounded polling.
+ * (and fail) twice more. Then 120 more jobs: the list pages back through
+ * every job with "Older", newest first, each exactly once, down to the oldest.
+ * States are awaited by bounded polling.
  */
 import type { Page } from 'playwright-core'
 import type { SystemE2eContext } from '../../../e2e/types.js'
@@ -92,5 +94,56 @@ export async function exercise(page: Page, { baseUrl }: SystemE2eContext): Promi
   check(
     job.state === 'dead' && job.attempts.length === 4,
     `the server says ${job.state}, ${job.attempts.length} attempts`,
+  )
+
+  await pagesThroughEveryJob(page, baseUrl)
+}
+
+/** The ids the list shows, top to bottom. */
+async function listedIds(page: Page): Promise<string[]> {
+  return page.locator('tr[data-job]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job') ?? ''))
+}
+
+/** Enqueue 120 jobs (ids past 100, where text order used to break paging), then page back to the oldest. */
+async function pagesThroughEveryJob(page: Page, baseUrl: string): Promise<void> {
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
+  const body = JSON.stringify({
+    jobs: Array.from({ length: 120 }, () => ({
+      task: 'noop',
+      runAt: new Date(Date.now() + 3_600_000).toISOString(),
+    })),
+  })
+  const added = await fetch(`${baseUrl}/jobs/queues/default/jobs/batch`, { method: 'POST', headers, body })
+  check(added.status === 201, `batch enqueue answered ${added.status}`)
+  const newest = Math.max(
+    ...((await added.json()) as { jobs: { id: string }[] }).jobs.map((j) => Number(j.id)),
+  )
+  await until(
+    page,
+    `job ${newest} at the top of the list`,
+    async () => (await listedIds(page))[0] === String(newest),
+  )
+  const seen: string[] = []
+  const older = page.getByRole('button', { name: 'Older' })
+  for (let pageNo = 1; ; pageNo++) {
+    await page.getByText(`Page ${pageNo}`, { exact: true }).waitFor()
+    await until(page, `page ${pageNo} loaded`, async () => {
+      const ids = await listedIds(page)
+      return ids.length > 0 && (seen.length === 0 || Number(ids[0]) < Number(seen.at(-1)))
+    })
+    seen.push(...(await listedIds(page)))
+    if (await older.isDisabled()) break
+    check(pageNo < 20, 'paging did not end')
+    await older.click()
+  }
+  // Every job the server has (one page of up to 500), in numeric order, newest first.
+  const all = await fetch(`${baseUrl}/jobs/jobs?limit=500`, { headers })
+  const want = ((await all.json()) as { jobs: { id: string }[] }).jobs
+    .map((j) => Number(j.id))
+    .sort((a, b) => b - a)
+    .map(String)
+  check(
+    JSON.stringify(seen) === JSON.stringify(want),
+    `paged through ${seen.length} jobs (${seen.slice(0, 3).join(', ')} ... ${seen.slice(-3).join(', ')}), not the ${want.length} jobs the server has`,
   )
 }

@@ -165,6 +165,32 @@ describe('jobs page', () => {
     expect(calls(fetch)).toContain('GET /jobs/jobs?limit=50&state=dead')
   })
 
+  it('pages back through older jobs with the API cursor, and returns to the newest', async () => {
+    const page = (ids: string[], next: string | null) => json({ jobs: ids.map((id) => job(id, {})), next })
+    const fetch = server({
+      '/jobs/jobs': (_init, url) => {
+        const before = new URL(url, 'http://x').searchParams.get('before')
+        if (before === null) return page(['1200', '1001'], '1001')
+        if (before === '1001') return page(['1000', '999'], '999')
+        return page(['5'], null)
+      },
+    })
+    render(<JobsPage system={system} />)
+    await waitFor(() => expect(document.querySelector('tr[data-job="1200"]')).toBeTruthy())
+    fireEvent.click(screen.getByRole('button', { name: 'Older' }))
+    await waitFor(() => expect(document.querySelector('tr[data-job="999"]')).toBeTruthy())
+    expect(calls(fetch)).toContain('GET /jobs/jobs?limit=50&before=1001')
+    fireEvent.click(screen.getByRole('button', { name: 'Older' }))
+    await waitFor(() => expect(document.querySelector('tr[data-job="5"]')).toBeTruthy())
+    expect(calls(fetch)).toContain('GET /jobs/jobs?limit=50&before=999')
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Older' }).disabled).toBe(true)
+    expect(screen.getByText('Page 3')).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Newer' }))
+    await waitFor(() => expect(document.querySelector('tr[data-job="1000"]')).toBeTruthy())
+    fireEvent.click(screen.getByRole('button', { name: 'Newest' }))
+    await waitFor(() => expect(document.querySelector('tr[data-job="1200"]')).toBeTruthy())
+  })
+
   it('opens a job with its attempts, errors and stacks, and redrives it', async () => {
     const fetch = server({ '/jobs/jobs/3/redrive': () => json({ id: '3', state: 'waiting' }) })
     render(<JobsPage system={system} />)

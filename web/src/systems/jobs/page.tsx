@@ -29,13 +29,17 @@ const LIST_LIMIT = 50
 export default function JobsPage(_props: SystemPageProps) {
   const [state, setState] = useState<JobState | ''>('')
   const [queue, setQueue] = useState('')
+  // Paging back: the cursors of the pages shown so far (empty: the newest page).
+  const [cursors, setCursors] = useState<string[]>([])
+  const before = cursors.at(-1)
   const [selected, setSelected] = useState<string>()
   const [history, setHistory] = useState<DepthSample[]>([])
 
   const queues = usePoll('queues', listQueues, POLL_MS)
   const jobs = usePoll(
-    `${state}|${queue}`,
-    (signal) => listJobs({ state: state || undefined, queue: queue || undefined, limit: LIST_LIMIT }, signal),
+    `${state}|${queue}|${before ?? ''}`,
+    (signal) =>
+      listJobs({ state: state || undefined, queue: queue || undefined, limit: LIST_LIMIT, before }, signal),
     POLL_MS,
   )
   const job = usePoll(selected, (signal) => getJob(selected!, signal), POLL_MS)
@@ -75,15 +79,25 @@ export default function JobsPage(_props: SystemPageProps) {
       <QueuesCard queues={queues.data} error={queues.error} onRetry={queues.reload} onChanged={reloadAll} />
       <DepthCharts history={history} queues={names} />
       <JobsList
-        jobs={jobs.data}
+        jobs={jobs.data?.jobs}
         error={jobs.error}
         onRetry={jobs.reload}
         state={state}
-        onState={setState}
+        onState={(s) => {
+          setState(s)
+          setCursors([])
+        }}
         queue={queue}
-        onQueue={setQueue}
+        onQueue={(q) => {
+          setQueue(q)
+          setCursors([])
+        }}
         queues={names}
         limit={LIST_LIMIT}
+        page={cursors.length + 1}
+        onOlder={jobs.data?.next ? () => setCursors((c) => [...c, jobs.data!.next!]) : undefined}
+        onNewer={cursors.length > 0 ? () => setCursors((c) => c.slice(0, -1)) : undefined}
+        onNewest={cursors.length > 0 ? () => setCursors([]) : undefined}
         selected={selected}
         onOpen={setSelected}
       />
