@@ -90,7 +90,7 @@ describe.each(backends())('API keys (%s)', (backend) => {
     expect(['*', 'https://app.shlink.io']).toContain(real.headers['access-control-allow-origin'])
   })
 
-  it('domains and mercure-info answer as Shlink does without a hub', async () => {
+  it('domains and mercure-info answer as Shlink does', async () => {
     const domains = (await c.api('GET', '/rest/v3/domains')).json()
     expect(domains.domains.data).toEqual([
       {
@@ -99,11 +99,12 @@ describe.each(backends())('API keys (%s)', (backend) => {
         redirects: { baseUrlRedirect: null, regular404Redirect: null, invalidShortUrlRedirect: null },
       },
     ])
+    // The hub itself is tested in mercure.test.ts (and its 501 with URL_SHORTENER_MERCURE=false).
     const mercure = await c.api('GET', '/rest/v3/mercure-info')
-    expect(mercure.statusCode).toBe(501)
+    expect(mercure.statusCode).toBe(200)
     expect(mercure.json()).toMatchObject({
-      type: 'https://shlink.io/api/error/mercure-not-configured',
-      title: 'Mercure integration not configured',
+      mercureHubUrl: 'https://s.test/.well-known/mercure',
+      token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
     })
   })
 })

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { defineSystem, type SystemContext } from '../../platform/system.js'
+import { ConfigError } from '../../platform/settings.js'
+import { defineSystem, type SystemContext, type Worker } from '../../platform/system.js'
 import { Counter, Gauge } from '../../platform/telemetry/metrics.js'
 import { ApiKeys, parseFlags } from './api-keys.js'
 import { createApiKeyStore } from './api-keys.store.pg.js'
@@ -16,6 +17,10 @@ import { CodeCodec } from './codes.js'
 import { IdAllocator } from './id-allocator.js'
 import { parseDate } from './input.js'
 import { Invalidator } from './invalidation.js'
+import { MercureHub } from './mercure.hub.js'
+import { MercurePublisher } from './mercure.publisher.js'
+import { type MercureDeps, mercureHubRoutes, mercureInfoRoute } from './mercure.routes.js'
+import { derivedSecret, MercureTokens } from './mercure.tokens.js'
 import { healthRoutes, miscRoutes } from './misc.routes.js'
 import type { SharedCache } from './ports.js'
 import { Redirector } from './redirect.js'
@@ -29,6 +34,7 @@ import { createShortUrlStore } from './store.pg.js'
 import { tagRoutes } from './tags.routes.js'
 import { createTagStore } from './tags.store.pg.js'
 import { VisitBuffer } from './visits.buffer.js'
+import { databaseFiles, Geolocator } from './visits.geolocation.js'
 import { visitRoutes } from './visits.routes.js'
 import { createVisitStore } from './visits.store.pg.js'
 
@@ -106,6 +112,66 @@ function visitMetrics(ctx: Ctx, buffer: () => VisitBuffer) {
   return { onFlushed: (n: number) => written.inc(n), onDropped: (n: number) => dropped.inc(n) }
 }
 
+/** The Mercure hub, its publisher and routes' dependencies; undefined with URL_SHORTENER_MERCURE=false. */
+async function createMercure(
+  ctx: Ctx,
+  codeKey: Uint8Array,
+  findByCode: MercurePublisherFindByCode,
+  baseUrl: () => string,
+) {
+  const s = ctx.settings
+  if (!s.URL_SHORTENER_MERCURE) return undefined
+  const secret = s.URL_SHORTENER_MERCURE_JWT_SECRET
+  if (secret !== undefined && secret.length < 32)
+    throw new ConfigError('URL_SHORTENER_MERCURE_JWT_SECRET must be at least 32 characters (HS256 key)')
+  const published = new Counter({
+    name: 'url_shortener_mercure_updates_total',
+    help: 'Mercure updates published to the hub (each process counts what it published)',
+    registers: [ctx.metrics.registry],
+  })
+  const dropped = new Counter({
+    name: 'url_shortener_mercure_updates_dropped_total',
+    help: 'Mercure updates not published because a flush held more visits than one publication takes',
+    registers: [ctx.metrics.registry],
+  })
+  const hub: MercureHub = new MercureHub(ctx.bus, {
+    history: s.URL_SHORTENER_MERCURE_HISTORY,
+    maxSubscribers: s.URL_SHORTENER_MERCURE_MAX_SUBSCRIBERS,
+    log: ctx.log,
+    onPublished: (n) => published.inc(n),
+  })
+  new Gauge({
+    name: 'url_shortener_mercure_subscribers',
+    help: 'Open Mercure hub subscriptions on this process',
+    registers: [ctx.metrics.registry],
+    collect() {
+      this.set(hub.subscriberCount)
+    },
+  })
+  const publisher = new MercurePublisher({
+    hub,
+    findByCode,
+    baseUrl,
+    log: ctx.log,
+    onDropped: (n) => dropped.inc(n),
+  })
+  const deps: MercureDeps = {
+    hub,
+    tokens: new MercureTokens(secret ?? derivedSecret(codeKey)),
+    hubBaseUrl: () => s.URL_SHORTENER_MERCURE_PUBLIC_HUB_URL ?? baseUrl(),
+    tokenDays: s.URL_SHORTENER_MERCURE_JWT_DAYS,
+  }
+  /** Stopped after the flusher: what its last flush handed over is published before the hub closes. */
+  const drain: Worker = {
+    name: 'url-shortener:mercure-publisher',
+    start: async () => {},
+    stop: () => publisher.idle(),
+  }
+  return { hub, publisher, deps, drain }
+}
+
+type MercurePublisherFindByCode = ConstructorParameters<typeof MercurePublisher>[0]['findByCode']
+
 export default defineSystem({
   name: 'url-shortener',
   description: 'URL shortener with the Shlink REST API v3: short links, redirects, visits, tags, QR codes',
@@ -156,6 +222,12 @@ export default defineSystem({
     const resolver = new RedirectResolver(local, shared, store, cacheMetrics(ctx))
     const invalidator = new Invalidator(ctx.bus, local, ctx.log)
 
+    const codeKey = await store.codeKey(randomBytes(32))
+    const mercure = await createMercure(ctx, codeKey, (code) => store.findByCode(code), baseUrl)
+    const geolocator = s.URL_SHORTENER_TRACK_VISITS
+      ? await Geolocator.open(await databaseFiles(s.URL_SHORTENER_GEOLOCATION_DB), ctx.log)
+      : undefined
+
     const visitStore = createVisitStore(db)
     const buffer: VisitBuffer = new VisitBuffer(visitStore, {
       flushMs: s.URL_SHORTENER_VISITS_FLUSH_MS,
@@ -163,10 +235,12 @@ export default defineSystem({
       max: s.URL_SHORTENER_VISITS_BUFFER_MAX,
       log: ctx.log,
       ...visitMetrics(ctx, () => buffer),
+      ...(geolocator && { locate: (ip: string) => geolocator.locate(ip) }),
+      ...(mercure && { onWritten: (visits) => mercure.publisher.visitsWritten(visits) }),
     })
     const redirector = new Redirector(resolver, store, buffer, s.URL_SHORTENER_TRACK_VISITS)
 
-    const codec = new CodeCodec(await store.codeKey(randomBytes(32)))
+    const codec = new CodeCodec(codeKey)
     const service = new ShortUrlService({
       store,
       tags: createTagStore(db),
@@ -177,6 +251,7 @@ export default defineSystem({
       invalidator,
       input: { policy, defaultCodeLength: s.URL_SHORTENER_DEFAULT_CODE_LENGTH, defaultDomain },
       log: ctx.log,
+      ...(mercure && { onCreated: (rows) => mercure.publisher.created(rows) }),
     })
     const misc = {
       ping: () => db.ping(),
@@ -195,24 +270,30 @@ export default defineSystem({
             visitRoutes(api, service)
             tagRoutes(api, service)
             miscRoutes(api, misc)
+            mercureInfoRoute(api, mercure?.deps)
           },
           { prefix: '/rest/v3' },
         )
+        if (mercure) mercureHubRoutes(app, mercure.deps)
         redirectRoutes(app, {
           redirector,
           baseUrl,
           status: Number(s.URL_SHORTENER_REDIRECT_STATUS) as 301 | 302 | 307 | 308,
           cacheLifetimeSec: s.URL_SHORTENER_REDIRECT_CACHE_LIFETIME,
           fallback: s.URL_SHORTENER_INVALID_CODE_REDIRECT,
+          withIp: geolocator !== undefined,
         })
       },
-      // Started in this order, stopped in reverse: the flusher stops (and writes) first.
+      // Started in this order, stopped in reverse: the flusher stops (and writes) first, then what
+      // it publishes to has gone out, then the hub closes its streams.
       workers: [
         {
           name: 'url-shortener:cache-invalidation',
           start: () => invalidator.start(),
           stop: () => invalidator.stop(),
         },
+        ...(geolocator ? [geolocator] : []),
+        ...(mercure ? [mercure.hub, mercure.drain] : []),
         buffer,
       ],
       async close() {

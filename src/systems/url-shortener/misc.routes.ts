@@ -1,10 +1,9 @@
 /**
- * Health, domains and the Mercure probe: the small endpoints Shlink clients
- * call when they connect to a server.
+ * Health and domains: the small endpoints Shlink clients call when they
+ * connect to a server.
  */
 import type { TypedApp } from '../../platform/http/types.js'
 import { DomainList, Health } from './schemas.js'
-import { ShlinkErrors } from './shlink-errors.js'
 
 /** The Shlink version whose REST API this speaks (clients gate features on it). */
 export const SHLINK_COMPAT_VERSION = '4.0.0'
@@ -46,7 +45,7 @@ export function healthRoutes(app: TypedApp, d: MiscRouteDeps): void {
     )
 }
 
-/** `/rest/v3/domains` and `/rest/v3/mercure-info` (behind the API key). */
+/** `/rest/v3/domains` (behind the API key; mercure-info is in mercure.routes.ts). */
 export function miscRoutes(api: TypedApp, d: MiscRouteDeps): void {
   api.get(
     '/domains',
@@ -65,19 +64,6 @@ export function miscRoutes(api: TypedApp, d: MiscRouteDeps): void {
           defaultRedirects: redirects,
         },
       }
-    },
-  )
-
-  api.get(
-    '/mercure-info',
-    {
-      schema: {
-        tags: ['Integrations'],
-        summary: 'Get mercure integration info (no hub is configured: always 501, as Shlink answers then)',
-      },
-    },
-    async () => {
-      throw ShlinkErrors.mercureNotConfigured()
     },
   )
 }

@@ -144,9 +144,22 @@ export interface TagStore {
   delete(names: string[]): Promise<number>
 }
 
+/** Where a visit came from, in Shlink's `visitLocation` shape (empty strings where the database knows nothing). */
+export interface VisitLocation {
+  countryCode: string
+  countryName: string
+  regionName: string
+  cityName: string
+  latitude: number
+  longitude: number
+  timezone: string
+}
+
 /** One visit, as buffered on the redirect path. */
 export interface VisitRecord {
   shortUrlId: number
+  /** The link's code (Mercure topics name it). */
+  shortCode: string
   /** Epoch ms (a number: no Date allocated on the redirect path). */
   at: number
   referer: string | null
@@ -157,6 +170,10 @@ export interface VisitRecord {
   potentialBot?: boolean
   /** Already counted in visit_count on the redirect path (links with maxVisits). */
   counted: boolean
+  /** The client's address, kept only until the flush locates it (never stored); absent with geolocation off. */
+  ip?: string | undefined
+  /** Set at flush time from `ip` (null: private address, unknown, or geolocation off). */
+  location?: VisitLocation | null
 }
 
 export interface VisitRow {
@@ -166,6 +183,7 @@ export interface VisitRow {
   visitedUrl: string | null
   redirectUrl: string | null
   potentialBot: boolean
+  location: VisitLocation | null
 }
 
 export interface VisitQuery {

@@ -18,6 +18,8 @@ export interface RedirectRouteDeps {
   cacheLifetimeSec: number
   /** Where unknown/expired/exhausted codes go instead of a 404 (Shlink's invalidShortUrlRedirect). */
   fallback: string | undefined
+  /** Read the client's address for geolocation (only when a database is loaded). */
+  withIp: boolean
 }
 
 const TAGS = ['URL Shortener']
@@ -29,7 +31,7 @@ const NOT_FOUND_HTML =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>' +
   '<body><h1>Not found</h1><p>This short URL does not exist, has expired, or is no longer available.</p></body></html>'
 
-function visitInfo(request: FastifyRequest, base: string): VisitInfo {
+function visitInfo(request: FastifyRequest, base: string, withIp: boolean): VisitInfo {
   const url = request.url
   const q = url.indexOf('?')
   return {
@@ -37,6 +39,7 @@ function visitInfo(request: FastifyRequest, base: string): VisitInfo {
     referer: request.headers.referer,
     userAgent: request.headers['user-agent'],
     visitedUrl: base + url,
+    ip: withIp ? request.ip : undefined,
   }
 }
 
@@ -93,7 +96,7 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
     },
     (request, reply) => {
       const code = request.params.shortCode
-      const out = d.redirector.visit(code, visitInfo(request, d.baseUrl()))
+      const out = d.redirector.visit(code, visitInfo(request, d.baseUrl(), d.withIp))
       if (out instanceof Promise)
         return out.then(
           (o) => answer(request, reply, code, o),
@@ -115,7 +118,7 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
     async (request, reply) => {
       // The pixel is always served (an e-mail must not show a broken image); only valid codes record a visit.
       try {
-        await d.redirector.visit(request.params.shortCode, visitInfo(request, d.baseUrl()), true)
+        await d.redirector.visit(request.params.shortCode, visitInfo(request, d.baseUrl(), d.withIp), true)
       } catch (err) {
         request.log.warn({ err }, 'tracking pixel lookup failed')
       }

@@ -27,6 +27,8 @@ export interface VisitInfo {
   userAgent: string | undefined
   /** The short URL as visited (base URL + path and query). */
   visitedUrl: string
+  /** The client's address, when visits are geolocated (else undefined: not even read). */
+  ip?: string | undefined
 }
 
 const MAX_HEADER_KEPT = 2048
@@ -99,7 +101,7 @@ export class Redirector {
         ? mergeQuery(target.longUrl, info.query)
         : target.longUrl
     if (target.maxVisits === null) {
-      if (this.trackVisits) this.record(target, info, pixel ? null : location, false)
+      if (this.trackVisits) this.record(code, target, info, pixel ? null : location, false)
       return { found: true, location }
     }
     return this.store.countVisit(target.id).then((granted): Outcome => {
@@ -107,12 +109,13 @@ export class Redirector {
         this.resolver.exhausted(code)
         return NOT_FOUND
       }
-      if (this.trackVisits) this.record(target, info, pixel ? null : location, true)
+      if (this.trackVisits) this.record(code, target, info, pixel ? null : location, true)
       return { found: true, location }
     })
   }
 
   private record(
+    code: string,
     target: RedirectTarget,
     info: VisitInfo,
     redirectUrl: string | null,
@@ -120,12 +123,14 @@ export class Redirector {
   ): void {
     this.buffer.record({
       shortUrlId: target.id,
+      shortCode: code,
       at: Date.now(),
       referer: info.referer ? info.referer.slice(0, MAX_HEADER_KEPT) : null,
       userAgent: info.userAgent ? info.userAgent.slice(0, MAX_HEADER_KEPT) : null,
       visitedUrl: info.visitedUrl.slice(0, MAX_HEADER_KEPT),
       redirectUrl,
       counted,
+      ip: info.ip,
     })
   }
 }

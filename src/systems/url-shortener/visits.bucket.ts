@@ -10,14 +10,16 @@
  * The document (`visit_buckets.visits`):
  *   { "t": first visit, epoch ms,
  *     "s": [ distinct strings of the bucket ],
- *     "v": [ [ms after t, referer, userAgent, visitedUrl, redirectUrl, bot 0|1], ... ] }
+ *     "v": [ [ms after t, referer, userAgent, visitedUrl, redirectUrl, bot 0|1, location?], ... ] }
  * A string field is an index into "s", a literal string, or null: the
- * migration from rows writes literals, the flusher writes indexes.
+ * migration from rows writes literals, the flusher writes indexes. The
+ * location (geolocation, added later: older entries have six fields) is its
+ * JSON text, a string like the others, so a city's visits share one copy.
  */
-import type { VisitRecord, VisitRow } from './ports.js'
+import type { VisitLocation, VisitRecord, VisitRow } from './ports.js'
 
 type Field = number | string | null
-type Entry = [number, Field, Field, Field, Field, 0 | 1]
+type Entry = [number, Field, Field, Field, Field, 0 | 1] | [number, Field, Field, Field, Field, 0 | 1, Field]
 
 export interface BucketDoc {
   t: number
@@ -72,17 +74,31 @@ export function encodeBucket(visits: readonly VisitRecord[]): Bucket {
   }
   let bots = 0
   let uncounted = 0
+  const locations = new Map<VisitLocation, string>()
+  const locationText = (l: VisitLocation): string => {
+    let text = locations.get(l)
+    if (text === undefined) {
+      text = JSON.stringify(l)
+      locations.set(l, text)
+    }
+    return text
+  }
   const entries: Entry[] = visits.map((v) => {
     if (v.potentialBot) bots++
     if (!v.counted) uncounted++
-    return [
-      v.at - firstAt,
-      ref(v.referer),
-      ref(v.userAgent),
-      ref(v.visitedUrl),
-      ref(v.redirectUrl),
-      v.potentialBot ? 1 : 0,
-    ]
+    const bot = v.potentialBot ? 1 : 0
+    const at = v.at - firstAt
+    if (v.location)
+      return [
+        at,
+        ref(v.referer),
+        ref(v.userAgent),
+        ref(v.visitedUrl),
+        ref(v.redirectUrl),
+        bot,
+        ref(locationText(v.location)),
+      ]
+    return [at, ref(v.referer), ref(v.userAgent), ref(v.visitedUrl), ref(v.redirectUrl), bot]
   })
   const doc: BucketDoc = { t: firstAt, s: [...dict.keys()], v: entries }
   return { shortUrlId, firstAt, lastAt, n: visits.length, bots, uncounted, doc: JSON.stringify(doc) }
@@ -98,6 +114,17 @@ export interface DecodedVisit extends VisitRow {
 /** Every visit of a bucket document, in the order they were recorded. */
 export function decodeBucket(bucketId: number, doc: BucketDoc): DecodedVisit[] {
   const str = (f: Field): string | null => (typeof f === 'number' ? (doc.s[f] ?? null) : f)
+  const parsed = new Map<string, VisitLocation>()
+  const location = (f: Field | undefined): VisitLocation | null => {
+    const text = f === undefined ? null : str(f)
+    if (text === null) return null
+    let l = parsed.get(text)
+    if (l === undefined) {
+      l = JSON.parse(text) as VisitLocation
+      parsed.set(text, l)
+    }
+    return l
+  }
   return doc.v.map((e, index) => {
     const at = doc.t + e[0]
     return {
@@ -108,6 +135,7 @@ export function decodeBucket(bucketId: number, doc: BucketDoc): DecodedVisit[] {
       visitedUrl: str(e[3]),
       redirectUrl: str(e[4]),
       potentialBot: e[5] === 1,
+      location: location(e[6]),
       bucketId,
       index,
     }

@@ -2,8 +2,9 @@
  * Visits are recorded without slowing redirects: the redirect pushes a
  * small record into this buffer (no I/O, no parsing), and a Worker writes
  * the buffer in one transaction every URL_SHORTENER_VISITS_FLUSH_MS (or as
- * soon as URL_SHORTENER_VISITS_BATCH visits are waiting). Bot detection runs
- * here too, off the request path, with its verdicts cached per user agent.
+ * soon as URL_SHORTENER_VISITS_BATCH visits are waiting). Bot detection and
+ * geolocation run here too, off the request path (bot verdicts cached per
+ * user agent); once written, visits are handed to the Mercure publisher.
  *
  * What can be lost:
  * - graceful shutdown: nothing. The platform stops accepting requests and
@@ -18,7 +19,7 @@
 import { isbot } from 'isbot'
 import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
-import type { VisitRecord, VisitStore, VisitsSummary } from './ports.js'
+import type { VisitLocation, VisitRecord, VisitStore, VisitsSummary } from './ports.js'
 
 export interface VisitBufferOptions {
   flushMs: number
@@ -27,6 +28,10 @@ export interface VisitBufferOptions {
   log: Logger
   onFlushed?: (count: number) => void
   onDropped?: (count: number) => void
+  /** Geolocation of a client address (absent: geolocation off). */
+  locate?: (ip: string) => VisitLocation | null
+  /** The visits of a flush, once written (the Mercure publisher). */
+  onWritten?: (visits: VisitRecord[]) => void
 }
 
 const BOT_CACHE_MAX = 10_000
@@ -107,12 +112,28 @@ export class VisitBuffer implements Worker {
     this.buffer = []
     this.orphanAgents = []
     this.orphanOverflow = 0
-    for (const v of visits) v.potentialBot = this.isBot(v.userAgent)
+    const locate = this.opts.locate
+    // One client's visits of a flush share a lookup (and a location object).
+    const located = new Map<string, VisitLocation | null>()
+    for (const v of visits) {
+      v.potentialBot = this.isBot(v.userAgent)
+      // Located once (a retried flush keeps it), and the address is not kept beyond this point.
+      if (v.ip !== undefined) {
+        let l = located.get(v.ip)
+        if (l === undefined) {
+          l = locate ? locate(v.ip) : null
+          located.set(v.ip, l)
+        }
+        v.location = l
+        v.ip = undefined
+      }
+    }
     const orphans: VisitsSummary = { total: agents.length + overflow, bots: 0 }
     for (const ua of agents) if (this.isBot(ua)) orphans.bots++
     try {
       await this.store.writeBatch(visits, orphans)
       this.opts.onFlushed?.(visits.length)
+      this.opts.onWritten?.(visits)
     } catch (err) {
       // Put them back in front of anything that arrived meanwhile, within the cap.
       const room = Math.max(0, this.opts.max - this.buffer.length)

@@ -145,13 +145,14 @@ export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitSto
       kept.sort(newestFirst)
       const items = kept
         .slice(offset, need)
-        .map(({ date, referer, userAgent, visitedUrl, redirectUrl, potentialBot }) => ({
+        .map(({ date, referer, userAgent, visitedUrl, redirectUrl, potentialBot, location }) => ({
           date,
           referer,
           userAgent,
           visitedUrl,
           redirectUrl,
           potentialBot,
+          location,
         }))
       return { items, total: await countVisits(db, w, params, q.excludeBots) }
     },

@@ -32,6 +32,16 @@ async function freshDb(backend: (typeof BACKENDS)[number]): Promise<Db> {
 }
 
 const BACKENDS = backends()
+const LONDON = {
+  countryCode: 'GB',
+  countryName: 'United Kingdom',
+  regionName: 'England',
+  cityName: 'London',
+  latitude: 51.5,
+  longitude: -0.09,
+  timezone: '',
+}
+const SYDNEY = { ...LONDON, countryCode: 'AU', countryName: 'Australia', cityName: 'Sydney', latitude: -33.9 }
 
 /** Flushes of visits at distinct instants (the order is then total), overlapping between flushes. */
 const flushes = fc
@@ -42,6 +52,7 @@ const flushes = fc
         bot: fc.boolean(),
         referer: fc.constantFrom(null, 'https://a.example/', 'https://b.example/"q"\\'),
         agent: fc.constantFrom(null, 'Mozilla/5.0', 'curl/8'),
+        location: fc.constantFrom(null, LONDON, SYDNEY),
       }),
       { maxLength: 60 },
     ),
@@ -71,6 +82,7 @@ const flushes = fc
       f.map(
         (v): VisitRecord => ({
           shortUrlId: v.link,
+          shortCode: `code${v.link}`,
           at: T0 + instants[k++]!,
           referer: v.referer,
           userAgent: v.agent,
@@ -78,6 +90,7 @@ const flushes = fc
           redirectUrl: `https://example.com/${v.link}`,
           potentialBot: v.bot,
           counted: false,
+          location: v.location,
         }),
       ),
     )
@@ -129,6 +142,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
               visitedUrl: v.visitedUrl,
               redirectUrl: v.redirectUrl,
               potentialBot: v.potentialBot,
+              location: v.location ?? null,
             })),
           )
         }
@@ -155,6 +169,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
     const store = createVisitStore(db, { listPage: 1 })
     const at = (link: number, t: number): VisitRecord => ({
       shortUrlId: link,
+      shortCode: `code${link}`,
       at: T0 + t,
       referer: null,
       userAgent: null,
@@ -184,6 +199,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
     const store = createVisitStore(db)
     const visits: VisitRecord[] = Array.from({ length: 2_500 }, (_, i) => ({
       shortUrlId: i === 7 ? 99 : 2,
+      shortCode: 'code2',
       at: T0 + i,
       referer: null,
       userAgent: 'Mozilla/5.0',
@@ -231,6 +247,7 @@ describe('migration from one row per visit to buckets', () => {
         visitedUrl: 'http://s/a',
         redirectUrl: 'https://e.example/',
         potentialBot: true,
+        location: null,
       })
       expect(page.items[1]!.referer).toBeNull() // 2,499 is a multiple of 3
       const humans = await store.list({ all: true }, { page: 1, itemsPerPage: 1, excludeBots: true })

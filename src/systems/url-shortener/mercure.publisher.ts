@@ -1,0 +1,136 @@
+/**
+ * What Shlink publishes on its Mercure hub, in Shlink's payload shapes
+ * (PublishingUpdatesGenerator.php): for each written visit, `{shortUrl,
+ * visit}` on `https://shlink.io/new-visit` and on
+ * `https://shlink.io/new-visit/{shortCode}`; for each orphan visit `{visit}`
+ * on `https://shlink.io/new-orphan-visit`; for each created short URL
+ * `{shortUrl}` on `https://shlink.io/new-short-url`.
+ *
+ * Visits are published after the flusher wrote them (so the short URL's
+ * `visitsSummary` counts them, and a crash never announces a visit that was
+ * lost), with their location. Updates are private: only holders of a
+ * subscriber token receive them (visits carry user agents and referers).
+ * Nothing is built while nobody listens (`hub.wanted`).
+ */
+import type { Logger } from '../../platform/telemetry/logger.js'
+import type { MercureHub, MercureUpdate } from './mercure.hub.js'
+import { Topics } from './mercure.topics.js'
+import type { ShortUrlRow, VisitLocation, VisitRecord } from './ports.js'
+import { toShortUrl, toVisit } from './shapes.js'
+
+/** Visits of one flush published at most; beyond, they are counted as dropped (a viral link under a dashboard). */
+export const MAX_VISITS_PER_FLUSH = 5_000
+
+export interface OrphanVisitEvent {
+  at: number
+  referer: string | null
+  userAgent: string | null
+  visitedUrl: string | null
+  potentialBot: boolean
+  location: VisitLocation | null
+  /** Shlink's orphan visit type: `base_url`, `invalid_short_url` or `regular_404`. */
+  type: string
+}
+
+export interface MercurePublisherDeps {
+  hub: MercureHub
+  findByCode: (code: string) => Promise<ShortUrlRow | undefined>
+  baseUrl: () => string
+  log: Logger
+  onDropped?: (updates: number) => void
+}
+
+type Pending = Omit<MercureUpdate, 'id'>
+
+export class MercurePublisher {
+  /** Publications run one after another, so subscribers see flushes in order. */
+  private chain: Promise<void> = Promise.resolve()
+
+  constructor(private readonly d: MercurePublisherDeps) {}
+
+  /** Visits the flusher wrote (called after each successful flush). */
+  visitsWritten(visits: readonly VisitRecord[]): void {
+    if (visits.length === 0 || !this.d.hub.wanted) return
+    const kept = visits.length > MAX_VISITS_PER_FLUSH ? visits.slice(-MAX_VISITS_PER_FLUSH) : visits
+    if (kept.length < visits.length) this.d.onDropped?.(2 * (visits.length - kept.length))
+    this.enqueue(async () => {
+      const rows = new Map<string, Promise<ShortUrlRow | undefined>>()
+      for (const v of kept) if (!rows.has(v.shortCode)) rows.set(v.shortCode, this.d.findByCode(v.shortCode))
+      const base = this.d.baseUrl()
+      const shortUrls = new Map<string, string>()
+      for (const [code, row] of rows) {
+        const r = await row
+        if (r) shortUrls.set(code, JSON.stringify(toShortUrl(r, base)))
+      }
+      const out: Pending[] = []
+      for (const v of kept) {
+        const shortUrl = shortUrls.get(v.shortCode)
+        if (shortUrl === undefined) continue // deleted since
+        const visit = JSON.stringify(
+          toVisit({
+            date: new Date(v.at),
+            referer: v.referer,
+            userAgent: v.userAgent,
+            visitedUrl: v.visitedUrl,
+            redirectUrl: v.redirectUrl,
+            potentialBot: v.potentialBot ?? false,
+            location: v.location ?? null,
+          }),
+        )
+        const data = `{"shortUrl":${shortUrl},"visit":${visit}}`
+        out.push({ topics: [Topics.newVisit], data, private: true })
+        out.push({ topics: [Topics.newShortUrlVisit(v.shortCode)], data, private: true })
+      }
+      return out
+    })
+  }
+
+  /** Orphan visits (to unknown codes, the base URL, other paths) the flusher wrote. */
+  orphanVisitsWritten(visits: readonly OrphanVisitEvent[]): void {
+    if (visits.length === 0 || !this.d.hub.wanted) return
+    this.enqueue(async () =>
+      visits.slice(-MAX_VISITS_PER_FLUSH).map((v) => ({
+        topics: [Topics.newOrphanVisit],
+        data: JSON.stringify({
+          visit: {
+            ...toVisit({
+              date: new Date(v.at),
+              referer: v.referer,
+              userAgent: v.userAgent,
+              visitedUrl: v.visitedUrl,
+              redirectUrl: null,
+              potentialBot: v.potentialBot,
+              location: v.location,
+            }),
+            type: v.type,
+          },
+        }),
+        private: true,
+      })),
+    )
+  }
+
+  /** Short URLs just created. */
+  created(rows: readonly ShortUrlRow[]): void {
+    if (rows.length === 0 || !this.d.hub.wanted) return
+    const base = this.d.baseUrl()
+    const out = rows.map((r) => ({
+      topics: [Topics.newShortUrl],
+      data: JSON.stringify({ shortUrl: toShortUrl(r, base) }),
+      private: true,
+    }))
+    this.enqueue(async () => out)
+  }
+
+  /** Resolves when everything handed over so far has been published (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.chain
+  }
+
+  private enqueue(build: () => Promise<Pending[]>): void {
+    this.chain = this.chain
+      .then(build)
+      .then((updates) => this.d.hub.publish(updates))
+      .catch((err) => this.d.log.warn({ err }, 'mercure updates not published'))
+  }
+}
