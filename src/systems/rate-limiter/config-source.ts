@@ -2,7 +2,7 @@
  * Where the configuration comes from, and hot reload.
  *
  * Two sources, one winner:
- * - the file RATE_LIMITER_CONFIG names (or the bundled example), checked
+ * - the file or directory RATE_LIMITER_CONFIG names (or the bundled example), checked
  *   every RATE_LIMITER_CONFIG_POLL_MS: an edit, a `mv` over it, or a
  *   Kubernetes ConfigMap swap is picked up within one poll;
  * - an override PUT through the admin API, stored in the database (so every
@@ -14,11 +14,17 @@
  * reload can never leave the service without limits. Limiter state survives
  * reloads (see limiters.ts).
  */
-import { readFile, stat } from 'node:fs/promises'
 import type { Bus, Subscription } from '../../platform/bus/port.js'
 import type { Db } from '../../platform/db/port.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
-import { ConfigLoadError, type ParseOptions, parseConfig, type RateLimiterConfig } from './config.js'
+import {
+  ConfigLoadError,
+  type ParseOptions,
+  parseConfig,
+  parseConfigFiles,
+  type RateLimiterConfig,
+} from './config.js'
+import { readConfigFiles } from './config-files.js'
 
 export const CONFIG_SUBJECT = 'rate-limiter.config-changed'
 
@@ -63,9 +69,9 @@ export class ConfigSource {
     if (override)
       this.apply(parseConfig(override.yaml, 'admin override', this.opts.parse), 'admin', override.version)
     else {
-      const { text, stamp } = await this.readFile()
+      const { files, stamp } = await readConfigFiles(this.opts.file)
       this.fileStamp = stamp
-      this.apply(parseConfig(text, this.opts.file, this.opts.parse), 'file', 0)
+      this.apply(parseConfigFiles(files, this.opts.parse), 'file', 0)
     }
   }
 
@@ -104,10 +110,10 @@ export class ConfigSource {
           )
         return
       }
-      const { text, stamp } = await this.readFile()
+      const { files, stamp } = await readConfigFiles(this.opts.file)
       if (stamp === this.fileStamp && this.loaded.source === 'file') return
       this.fileStamp = stamp
-      this.tryApply(() => parseConfig(text, this.opts.file, this.opts.parse), 'file', 0)
+      this.tryApply(() => parseConfigFiles(files, this.opts.parse), 'file', 0)
     } catch (err) {
       // The file vanished or the database is away: keep serving what we have.
       this.fail(err instanceof Error ? err.message : String(err))
@@ -154,11 +160,6 @@ export class ConfigSource {
     return rows[0] ? { yaml: rows[0].yaml, version: Number(rows[0].version) } : undefined
   }
 
-  private async readFile(): Promise<{ text: string; stamp: string }> {
-    const [s, text] = await Promise.all([stat(this.opts.file), readFile(this.opts.file, 'utf8')])
-    return { text, stamp: `${s.mtimeMs}:${s.size}:${text.length}:${hash(text)}` }
-  }
-
   private tryApply(parse: () => RateLimiterConfig, source: 'file' | 'admin', version: number): void {
     try {
       this.apply(parse(), source, version)
@@ -187,11 +188,4 @@ export class ConfigSource {
     this.lastError = message
     this.opts.onReload(false)
   }
-}
-
-/** A cheap content fingerprint (FNV-1a), so an unchanged rewrite is not a reload. */
-function hash(s: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
-  return h >>> 0
 }

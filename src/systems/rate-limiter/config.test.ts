@@ -5,7 +5,9 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { runToExit } from '../../platform/testing/process.js'
-import { ConfigLoadError, parseConfig } from './config.js'
+import { ConfigLoadError, parseConfig, parseConfigFiles } from './config.js'
+import { readConfigFiles } from './config-files.js'
+import { match } from './matcher.js'
 
 const load = (yaml: string) => parseConfig(yaml, 'test.yaml')
 const refused = (yaml: string) => {
@@ -143,6 +145,66 @@ descriptors:
     expect(refused(yaml)).toContain(message)
   })
 
+  it("takes Envoy's other descriptor keys: quota_mode, metadata, share_threshold, value_to_metric, WEEK", () => {
+    const c = load(`
+domain: d
+descriptors:
+  - key: q
+    quota_mode: true
+    metadata: { name: service_1, nested: { list: [1, two] } }
+    rate_limit: { unit: week, requests_per_unit: 5 }
+  - key: files
+    value: files/*
+    share_threshold: true
+    value_to_metric: true
+    rate_limit: { unit: hour, requests_per_unit: 10 }
+`)
+    expect(c.rules[0]).toMatchObject({
+      quotaMode: true,
+      unit: 'WEEK',
+      periodMs: 7 * 86_400_000,
+      metadata: { name: 'service_1', nested: { list: [1, 'two'] } },
+    })
+    expect(refused('domain: d\ndescriptors:\n  - key: a\n    share_threshold: true')).toContain(
+      'share_threshold can only be used with wildcard values',
+    )
+    expect(refused('domain: d\ndescriptors:\n  - key: a\n    metadata: [1]')).toContain(
+      'metadata must be a mapping',
+    )
+  })
+
+  it('loads a directory of files in name order; a domain across files is refused unless merged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rl-dir-'))
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      'domain: test-domain\ndescriptors:\n  - key: key1\n    value: value1\n    rate_limit: { unit: minute, requests_per_unit: 10 }\n',
+    )
+    writeFileSync(
+      join(dir, 'b.yml'),
+      'domain: test-domain\ndescriptors:\n  - key: key2\n    value: value2\n    rate_limit: { unit: minute, requests_per_unit: 20 }\n',
+    )
+    writeFileSync(join(dir, '.hidden.yaml'), 'not: [valid')
+    writeFileSync(join(dir, 'notes.txt'), 'ignored')
+    const { files } = await readConfigFiles(dir)
+    expect(files.map((f) => f.name)).toEqual([join(dir, 'a.yaml'), join(dir, 'b.yml')])
+    expect(() => parseConfigFiles(files)).toThrow(`${join(dir, 'b.yml')}: duplicate domain 'test-domain'`)
+    const merged = parseConfigFiles(files, { mergeDomains: true })
+    const limit = (key: string, value: string) => {
+      const m = match(merged, 'test-domain', [{ key, value }])
+      return m.kind === 'rule' ? m.rule.requestsPerUnit : m.kind
+    }
+    expect([limit('key1', 'value1'), limit('key2', 'value2')]).toEqual([10, 20])
+    // Merging adds descriptors; the same descriptor twice is still an error.
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      'domain: test-domain\ndescriptors:\n  - key: key1\n    value: value1\n',
+    )
+    const again = await readConfigFiles(dir)
+    expect(() => parseConfigFiles(again.files, { mergeDomains: true })).toThrow(
+      "duplicate descriptor composite key 'test-domain.key1_value1'",
+    )
+  })
+
   it('names the document of a multi-domain file', () => {
     expect(refused('domain: a\n---\ndomain: b\ndescriptors:\n  - key: ""')).toMatch(
       /^test\.yaml \(document 2\): /,
@@ -206,7 +268,7 @@ describe('a broken config file at boot', () => {
     expect(code).toBe(2)
     expect(existsSync(join(dir, 'data'))).toBe(false) // no embedded database was opened
     expect(stderr.trim().split('\n')).toEqual([
-      `blueprints: invalid configuration: ${file}: x.a: invalid rate limit unit 'fortnight' (one of second, minute, hour, day, month, year)`,
+      `blueprints: invalid configuration: ${file}: x.a: invalid rate limit unit 'fortnight' (one of second, minute, hour, day, week, month, year)`,
     ])
   }, 150_000)
 })

@@ -1,6 +1,8 @@
 /**
  * The configuration: envoyproxy/ratelimit's YAML format, read strictly, plus
  * three keys of ours per descriptor (`algorithm`, `burst`, `failure_mode`).
+ * Its keys are all taken: `shadow_mode`, `quota_mode`, `detailed_metric`,
+ * `value_to_metric`, `share_threshold`, `metadata`, `name`, `replaces`.
  *
  *   domain: api
  *   descriptors:
@@ -11,7 +13,10 @@
  *       shadow_mode: true              # count, never block
  *       rate_limit: { unit: minute, requests_per_unit: 100 }
  *
- * A file holds one domain per YAML document (`---` between them). Like the
+ * A file holds one domain per YAML document (`---` between them); a
+ * configuration can span several files (a directory, as the Go service loads
+ * its runtime directory), and with `mergeDomains` (its MERGE_DOMAIN_CONFIG)
+ * a domain may be spread over files, each adding descriptors. Like the
  * Go service, an unknown key, an unknown unit, a duplicate descriptor or a
  * duplicate domain is an error naming the place: a typo must not silently
  * turn a limit off. Every limit is also checked by the rate-limit library,
@@ -28,10 +33,22 @@ export const UNIT_SECONDS = {
   MINUTE: 60,
   HOUR: 3_600,
   DAY: 86_400,
+  WEEK: 7 * 86_400,
   MONTH: 30 * 86_400,
   YEAR: 365 * 86_400,
 } as const
 export type Unit = keyof typeof UNIT_SECONDS
+
+/** The proto's enum numbers of RateLimitUnit (WEEK came last, as 7). */
+export const UNIT_NUMBERS: Readonly<Record<number, Unit>> = {
+  1: 'SECOND',
+  2: 'MINUTE',
+  3: 'HOUR',
+  4: 'DAY',
+  5: 'MONTH',
+  6: 'YEAR',
+  7: 'WEEK',
+}
 
 export type FailureMode = 'insurance' | 'open' | 'closed'
 const FAILURE_MODES: readonly FailureMode[] = ['insurance', 'open', 'closed']
@@ -53,6 +70,10 @@ export interface Rule {
   readonly name: string | undefined
   readonly replaces: readonly string[]
   readonly shadowMode: boolean
+  /** Over the limit refuses the request only when every quota-mode descriptor of it is over (Envoy's `quota_mode`). */
+  readonly quotaMode: boolean
+  /** Returned in the response's dynamic metadata when the descriptor passes (Envoy's `metadata`). */
+  readonly metadata: Readonly<Record<string, unknown>> | undefined
   readonly failureMode: FailureMode
   /** Metrics carry the request's value for a key-only descriptor (Envoy's `detailed_metric`). */
   readonly detailedMetric: boolean
@@ -65,6 +86,10 @@ export interface DescriptorNode {
   readonly children: ReadonlyMap<string, DescriptorNode>
   /** Children whose value holds a `*`, in file order, each with its `key_value` split on `*`. */
   readonly wildcards: readonly Wildcard[]
+  /** Values matching this node's wildcard share one state (Envoy's `share_threshold`). */
+  readonly shareThreshold: boolean
+  /** Metric names carry the request's value at this level (Envoy's `value_to_metric`). */
+  readonly valueToMetric: boolean
 }
 
 /** A configured value with `*` in it (anywhere, any number of times), split once at load time. */
@@ -92,6 +117,14 @@ export interface ParseOptions {
   /** Algorithm of descriptors that name none; Envoy's service has only the fixed window. */
   defaultAlgorithm?: AlgorithmName
   defaultFailureMode?: FailureMode
+  /** A domain named again (another file or document) adds its descriptors instead of being an error. */
+  mergeDomains?: boolean
+}
+
+/** One file of a configuration: its name (for errors) and its text. */
+export interface ConfigFile {
+  readonly name: string
+  readonly text: string
 }
 
 const DOMAIN_KEYS = new Set(['domain', 'descriptors'])
@@ -101,7 +134,11 @@ const DESCRIPTOR_KEYS = new Set([
   'rate_limit',
   'descriptors',
   'shadow_mode',
+  'quota_mode',
   'detailed_metric',
+  'value_to_metric',
+  'share_threshold',
+  'metadata',
   'algorithm',
   'burst',
   'failure_mode',
@@ -129,10 +166,34 @@ export function algorithmOf(value: unknown): AlgorithmName | undefined {
 
 /** Parse and check a whole configuration file; throws ConfigLoadError. */
 export function parseConfig(text: string, file = 'config', opts: ParseOptions = {}): RateLimiterConfig {
+  return parseConfigFiles([{ name: file, text }], opts)
+}
+
+/** Parse and check a configuration made of several files, in the order given; throws ConfigLoadError. */
+export function parseConfigFiles(files: readonly ConfigFile[], opts: ParseOptions = {}): RateLimiterConfig {
+  const domains = new Map<string, MutableNode>()
+  const rules: Rule[] = []
+  for (const f of files) parseFile(f.text, f.name, opts, domains, rules)
+  const source =
+    files.length === 1 ? files[0]!.text : files.map((f) => `# ${f.name}\n${f.text}`).join('\n---\n')
+  return { domains, rules, source }
+}
+
+interface MutableNode extends DescriptorNode {
+  rule: Rule | undefined
+  readonly children: Map<string, MutableNode>
+  readonly wildcards: Wildcard[]
+}
+
+function parseFile(
+  text: string,
+  file: string,
+  opts: ParseOptions,
+  domains: Map<string, MutableNode>,
+  rules: Rule[],
+): void {
   const docs = parseAllDocuments(text, { uniqueKeys: true })
   const list = Array.isArray(docs) ? docs : [docs]
-  const domains = new Map<string, DescriptorNode>()
-  const rules: Rule[] = []
   list.forEach((doc, i) => {
     const where = list.length > 1 ? `${file} (document ${i + 1})` : file
     if (doc.errors.length > 0) throw new ConfigLoadError(`${where}: ${doc.errors[0]!.message.split('\n')[0]}`)
@@ -144,13 +205,17 @@ export function parseConfig(text: string, file = 'config', opts: ParseOptions = 
       throw new ConfigLoadError(`${where}: ${(err as Error).message.split('\n')[0]}`)
     }
     if (root === null || root === undefined) return // an empty document (e.g. a trailing ---)
-    const builder = new Builder(where, opts, rules)
-    const domain = builder.domain(root)
-    if (domains.has(domain.name)) throw new ConfigLoadError(`${where}: duplicate domain '${domain.name}'`)
-    domains.set(domain.name, domain.node)
+    new Builder(where, opts, rules).domain(root, domains)
   })
-  return { domains, rules, source: text }
 }
+
+const emptyNode = (): MutableNode => ({
+  rule: undefined,
+  children: new Map(),
+  wildcards: [],
+  shareThreshold: false,
+  valueToMetric: false,
+})
 
 /** Builds one domain's tree, collecting its rules; `fail` names the place of every error. */
 class Builder {
@@ -189,28 +254,33 @@ class Builder {
     return value
   }
 
-  domain(root: unknown): { name: string; node: DescriptorNode } {
+  /** Add one document's domain to `domains` (a new one, or descriptors added to it when merging). */
+  domain(root: unknown, domains: Map<string, MutableNode>): void {
     const o = this.object(root, '', DOMAIN_KEYS)
     const name = o.domain === undefined ? '' : this.string(o.domain, '', 'domain')
     if (name === '') this.fail('', 'config file cannot have empty domain')
-    return { name, node: this.level(o.descriptors, name, `${name}.`, 0) }
+    let node = domains.get(name)
+    if (node && !this.opts.mergeDomains)
+      this.fail('', `duplicate domain '${name}' (set RATE_LIMITER_MERGE_DOMAIN_CONFIG=true to merge)`)
+    if (!node) {
+      node = emptyNode()
+      domains.set(name, node)
+    }
+    this.level(o.descriptors, name, `${name}.`, 0, node)
   }
 
-  private level(list: unknown, domain: string, parentId: string, depth: number): DescriptorNode {
-    const children = new Map<string, DescriptorNode>()
-    const wildcards: Wildcard[] = []
-    if (list !== undefined && list !== null) {
-      if (!Array.isArray(list)) this.fail(parentId, 'descriptors must be a list')
-      if (depth >= MAX_DEPTH) this.fail(parentId, `descriptors nest deeper than ${MAX_DEPTH} levels`)
-      for (const item of list) {
-        const { finalKey, node } = this.descriptor(item, domain, parentId, depth)
-        if (children.has(finalKey))
-          this.fail(parentId, `duplicate descriptor composite key '${parentId}${finalKey}'`)
-        children.set(finalKey, node)
-        if (finalKey.includes('*')) wildcards.push({ pattern: finalKey, parts: finalKey.split('*'), node })
-      }
+  /** Load a descriptor list into `into`; a composite key already there is an error (merging included). */
+  private level(list: unknown, domain: string, parentId: string, depth: number, into: MutableNode): void {
+    if (list === undefined || list === null) return
+    if (!Array.isArray(list)) this.fail(parentId, 'descriptors must be a list')
+    if (depth >= MAX_DEPTH) this.fail(parentId, `descriptors nest deeper than ${MAX_DEPTH} levels`)
+    for (const item of list) {
+      const { finalKey, node } = this.descriptor(item, domain, parentId, depth)
+      if (into.children.has(finalKey))
+        this.fail(parentId, `duplicate descriptor composite key '${parentId}${finalKey}'`)
+      into.children.set(finalKey, node)
+      if (finalKey.includes('*')) into.wildcards.push({ pattern: finalKey, parts: finalKey.split('*'), node })
     }
-    return { rule: undefined, children, wildcards }
   }
 
   private descriptor(item: unknown, domain: string, parentId: string, depth: number) {
@@ -220,9 +290,40 @@ class Builder {
     const value = d.value === undefined || d.value === null ? '' : this.string(d.value, parentId, 'value')
     const finalKey = value === '' ? key : `${key}_${value}`
     const id = `${parentId}${finalKey}`
-    const child = this.level(d.descriptors, domain, `${id}.`, depth + 1)
-    const rule = d.rate_limit === undefined ? undefined : this.rule(d, id, domain)
-    return { finalKey, node: { ...child, rule } }
+    const shareThreshold = this.flag(d.share_threshold, id, 'share_threshold')
+    if (shareThreshold && !finalKey.includes('*'))
+      this.fail(
+        id,
+        `share_threshold can only be used with wildcard values (containing '*'), but found key '${finalKey}'`,
+      )
+    const node: MutableNode = {
+      ...emptyNode(),
+      shareThreshold,
+      valueToMetric: this.flag(d.value_to_metric, id, 'value_to_metric'),
+    }
+    this.level(d.descriptors, domain, `${id}.`, depth + 1, node)
+    if (d.rate_limit === undefined) this.metadata(d.metadata, id) // checked even where nothing uses it, as Envoy does
+    node.rule = d.rate_limit === undefined ? undefined : this.rule(d, id, domain)
+    return { finalKey, node }
+  }
+
+  /** `metadata`: any mapping (Envoy turns it into a protobuf Struct), kept as plain JSON. */
+  private metadata(raw: unknown, id: string): Record<string, unknown> | undefined {
+    if (raw === undefined || raw === null) return undefined
+    if (typeof raw !== 'object' || Array.isArray(raw)) this.fail(id, 'metadata must be a mapping')
+    const json = (v: unknown, at: string): unknown => {
+      if (v === null || typeof v === 'string' || typeof v === 'boolean') return v
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) this.fail(id, `metadata ${at} must be a finite number`)
+        return v
+      }
+      if (Array.isArray(v)) return v.map((e, i) => json(e, `${at}[${i}]`))
+      if (typeof v === 'object' && !(v instanceof Date))
+        return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, json(e, `${at}.${k}`)]))
+      this.fail(id, `metadata ${at} is not a JSON value`)
+    }
+    const out = json(raw, 'metadata') as Record<string, unknown>
+    return Object.keys(out).length === 0 ? undefined : out
   }
 
   private rule(d: Obj, id: string, domain: string): Rule {
@@ -269,6 +370,8 @@ class Builder {
       name,
       replaces,
       shadowMode: this.flag(d.shadow_mode, id, 'shadow_mode'),
+      quotaMode: this.flag(d.quota_mode, id, 'quota_mode'),
+      metadata: this.metadata(d.metadata, id),
       failureMode: failure as FailureMode,
       detailedMetric: this.flag(d.detailed_metric, id, 'detailed_metric'),
     }

@@ -42,7 +42,7 @@ describe('engine', () => {
   const build = (shadow = false) => {
     const pool = new LimiterPool({ instances: 1, retryMs: 100, log: createLogger('silent') })
     metrics = new RateLimiterMetrics(new Registry(), () => 1)
-    engine = new RateLimitEngine(pool, metrics, () => CONFIG, shadow)
+    engine = new RateLimitEngine(pool, metrics, () => CONFIG, { globalShadow: shadow })
   }
   beforeEach(() => build())
 
@@ -90,7 +90,21 @@ describe('engine', () => {
     expect(r.statuses.map((s) => s.code)).toEqual(['OK', 'OVER_LIMIT'])
   })
 
-  it('gives back what the admitting descriptors took when the request is refused as a whole', async () => {
+  it('keeps the hits the admitting descriptors took when the request is refused as a whole (Envoy)', async () => {
+    await engine.shouldRateLimit(req('d', [[['ip', 'x']]], 3))
+    const statuses = []
+    for (let i = 0; i < 3; i++) {
+      const r = await engine.shouldRateLimit(req('d', [[['user', 'shared']], [['ip', 'x']]]))
+      expect(r.overallCode).toBe('OVER_LIMIT')
+      statuses.push(r.statuses[0]!.code)
+    }
+    // The shared bucket (burst 2) counted every refused request, as envoyproxy/ratelimit counts it.
+    expect(statuses).toEqual(['OK', 'OK', 'OVER_LIMIT'])
+  })
+
+  it('gives back what the admitting descriptors took with RATE_LIMITER_STOP_INCREMENT_WHEN_OVER_LIMIT', async () => {
+    const pool = new LimiterPool({ instances: 1, retryMs: 100, log: createLogger('silent') })
+    engine = new RateLimitEngine(pool, metrics, () => CONFIG, { stopIncrementWhenOverLimit: true })
     // `user` (token bucket, burst 2) is shared here; `ip` x runs out after 3.
     await engine.shouldRateLimit(req('d', [[['ip', 'x']]], 3))
     for (let i = 0; i < 5; i++) {
@@ -131,10 +145,16 @@ describe('engine', () => {
     expect(r.overallCode).toBe('OK')
     expect(r.statuses[0]!.shadow).toBe(true)
     expect(metrics.rule('d.trial', 'd').shadowLimited).toBe(1)
-    build(true) // RATE_LIMITER_SHADOW_MODE: every rule
-    for (let i = 0; i < 5; i++)
-      expect((await engine.shouldRateLimit(req('d', [[['ip', 's']]]))).overallCode).toBe('OK')
-    expect(metrics.rule('d.ip', 'd')).toMatchObject({ allowed: 3, shadowLimited: 2, limited: 0 })
+    build(true) // RATE_LIMITER_SHADOW_MODE: OK overall, the statuses as they are (as Envoy answers)
+    const statuses = []
+    for (let i = 0; i < 5; i++) {
+      const r = await engine.shouldRateLimit(req('d', [[['ip', 's']]]))
+      expect(r.overallCode).toBe('OK')
+      statuses.push(r.statuses[0]!.code)
+    }
+    expect(statuses).toEqual(['OK', 'OK', 'OK', 'OVER_LIMIT', 'OVER_LIMIT'])
+    expect(metrics.rule('d.ip', 'd')).toMatchObject({ allowed: 3, limited: 2, shadowLimited: 0 })
+    expect(metrics.globalShadow).toBe(2)
   })
 
   it('skips a rule named in the replaces of another matched rule', async () => {

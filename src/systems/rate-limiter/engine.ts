@@ -9,19 +9,25 @@
  * - a matched rule named in another matched rule's `replaces` is skipped;
  * - `unlimited` is OK with limitRemaining 2^32-1; `requests_per_unit: 0`
  *   blocks everything; no rule is OK without a current limit;
- * - the overall code is OVER_LIMIT if any descriptor is, except that a rule
- *   in `shadow_mode` (or the whole service in RATE_LIMITER_SHADOW_MODE)
- *   answers OK and counts `shadow_limited`.
- * Unlike it, a denied request consumes nothing (over-limit traffic does not
- * push the reset further away), and every algorithm of the library can be chosen.
+ * - a rule in `shadow_mode` answers OK and counts `shadow_limited`;
+ * - the overall code is OVER_LIMIT if any descriptor is, except descriptors
+ *   in `quota_mode` (or all, in RATE_LIMITER_QUOTA_MODE), which refuse only
+ *   when every quota descriptor of the request is over; the whole service in
+ *   RATE_LIMITER_SHADOW_MODE answers OK overall, the statuses unchanged;
+ * - the descriptors that admitted a refused request keep its hits (Envoy's
+ *   default); RATE_LIMITER_STOP_INCREMENT_WHEN_OVER_LIMIT gives them back.
+ * Unlike it, the descriptor that is over the limit is not charged (over-limit
+ * traffic does not push the reset further away), and every algorithm of the
+ * library can be chosen.
  */
 import { createHash } from 'node:crypto'
 import type { RateLimitResult } from '../../platform/rate-limit/index.js'
 import { MAX_KEY_LENGTH } from '../../platform/rate-limit/validate.js'
 import type { RateLimiterConfig, Rule, Unit } from './config.js'
 import { UNIT_SECONDS } from './config.js'
+import { dynamicMetadata } from './dynamic-metadata.js'
 import type { Decision, LimiterPool, LimitSpec } from './limiters.js'
-import { type Entry, match } from './matcher.js'
+import { type Entry, match, sharedValue, statsName } from './matcher.js'
 import type { RateLimiterMetrics } from './metrics.js'
 
 export type Code = 'OK' | 'OVER_LIMIT'
@@ -57,6 +63,20 @@ export interface DescriptorStatus {
 export interface RateLimitResponse {
   overallCode: Code
   statuses: DescriptorStatus[]
+  /** RATE_LIMITER_RESPONSE_DYNAMIC_METADATA: see dynamic-metadata.ts. */
+  dynamicMetadata?: Record<string, unknown>
+}
+
+/** Service-wide switches, each the twin of one of envoyproxy/ratelimit's settings. */
+export interface EngineOptions {
+  /** Answer OK overall whatever the descriptors say (SHADOW_MODE). */
+  globalShadow?: boolean
+  /** Every descriptor in quota mode (QUOTA_MODE). */
+  globalQuota?: boolean
+  /** A refused request takes nothing from the descriptors that admitted it (STOP_CACHE_KEY_INCREMENT_WHEN_OVERLIMIT). */
+  stopIncrementWhenOverLimit?: boolean
+  /** Fill the response's dynamic metadata (RESPONSE_DYNAMIC_METADATA). */
+  dynamicMetadata?: boolean
 }
 
 export const UINT32_MAX = 4_294_967_295
@@ -78,6 +98,8 @@ interface Planned {
   rule: Rule | undefined
   spec: LimitSpec | undefined
   statsId: string
+  /** The state key: domain and entries, a shared wildcard standing for its values. */
+  key: string
 }
 
 /** What an admitted descriptor took, so it can be given back if the request is refused as a whole. */
@@ -100,7 +122,7 @@ export class RateLimitEngine {
     private readonly pool: LimiterPool,
     private readonly metrics: RateLimiterMetrics,
     private readonly config: () => RateLimiterConfig,
-    private readonly globalShadow = false,
+    private readonly opts: EngineOptions = {},
   ) {}
 
   /** Decide a whole request. */
@@ -109,24 +131,42 @@ export class RateLimitEngine {
     const plans = req.descriptors.map((d) => this.plan(config, req.domain, d))
     const replaced = new Set<string>()
     for (const p of plans) if (p.rule) for (const n of p.rule.replaces) replaced.add(n)
+    const active = plans.map((p) => (p.rule?.name !== undefined && replaced.has(p.rule.name) ? undefined : p))
     const decided = await Promise.all(
       req.descriptors.map((d, i) => {
-        const p = plans[i]!
-        if (p.rule?.name !== undefined && replaced.has(p.rule.name))
-          return { status: { ...NOT_LIMITED.status } }
-        return this.decide(req, d, p)
+        const p = active[i]
+        return p ? this.decide(req, d, p) : { status: { ...NOT_LIMITED.status } }
       }),
     )
-    let overallCode: Code = 'OK'
-    for (const d of decided) if (d.status.code === 'OVER_LIMIT') overallCode = 'OVER_LIMIT'
-    if (overallCode === 'OVER_LIMIT') await this.giveBack(decided)
-    return { overallCode, statuses: decided.map((d) => d.status) }
+    // As envoyproxy/ratelimit: quota descriptors refuse only together; the others each on their own.
+    let failedRate = 0
+    let failedQuota = 0
+    let quota = 0
+    const passed: Readonly<Record<string, unknown>>[] = []
+    decided.forEach((d, i) => {
+      const rule = active[i]?.rule
+      if (rule?.unlimited) return
+      const isQuota = rule !== undefined && (this.opts.globalQuota || rule.quotaMode)
+      if (isQuota) quota++
+      if (d.status.code === 'OVER_LIMIT') isQuota ? failedQuota++ : failedRate++
+      else if (rule?.metadata) passed.push(rule.metadata)
+    })
+    let overallCode: Code = failedRate > 0 || (quota > 0 && failedQuota === quota) ? 'OVER_LIMIT' : 'OK'
+    if (overallCode === 'OVER_LIMIT' && this.opts.globalShadow) {
+      overallCode = 'OK'
+      this.metrics.globalShadow++
+    }
+    if (overallCode === 'OVER_LIMIT' && this.opts.stopIncrementWhenOverLimit) await this.giveBack(decided)
+    const res: RateLimitResponse = { overallCode, statuses: decided.map((d) => d.status) }
+    if (this.opts.dynamicMetadata) res.dynamicMetadata = dynamicMetadata(req, passed)
+    return res
   }
 
   /**
-   * A refused request takes nothing: the descriptors that admitted it get their hits back.
-   * envoyproxy/ratelimit keeps them (its issue #1060: a user over their own limit drains a
-   * shared limit); here a tenant stopped by its own limit cannot eat the global one.
+   * RATE_LIMITER_STOP_INCREMENT_WHEN_OVER_LIMIT: a refused request takes nothing, the descriptors
+   * that admitted it get their hits back. By default they keep them, as envoyproxy/ratelimit does
+   * (its issue #1060: a user over their own limit drains a shared limit); with the option a tenant
+   * stopped by its own limit cannot eat the global one.
    */
   private async giveBack(decided: Decided[]): Promise<void> {
     await Promise.all(
@@ -142,10 +182,17 @@ export class RateLimitEngine {
     const m = match(config, domain, d.entries)
     if (m.kind !== 'rule') {
       this.metrics.noMatch(m.kind === 'unknown_domain' ? '' : domain, m.kind)
-      if (!d.limit || m.kind === 'unknown_domain') return { rule: undefined, spec: undefined, statsId: '' }
+      if (!d.limit || m.kind === 'unknown_domain')
+        return { rule: undefined, spec: undefined, statsId: '', key: '' }
     }
     const rule = m.kind === 'rule' ? m.rule : undefined
-    const statsId = rule ? this.statsId(rule, d.entries) : `${domain}._override`
+    const statsId = m.kind === 'rule' ? statsName(domain, d.entries, m.rule, m.path) : `${domain}._override`
+    // share_threshold: every value matching the wildcard counts against one state.
+    const entries =
+      m.kind === 'rule' && !d.limit
+        ? d.entries.map((e, i) => ({ key: e.key, value: sharedValue(e, m.path[i]!) }))
+        : d.entries
+    const key = stateKey(domain, entries)
     if (d.limit) {
       // Envoy's override: the numbers come from the request, the algorithm and failure mode from the rule.
       const spec: LimitSpec = {
@@ -164,11 +211,13 @@ export class RateLimitEngine {
         periodMs: spec.periodMs,
         algorithm: spec.algorithm,
         burst: undefined,
-        shadowMode: false, // as in Envoy: an override is never in shadow mode
+        shadowMode: false, // as in Envoy: an override is never in shadow mode nor in quota mode
+        quotaMode: false,
+        metadata: undefined,
       }
-      return { rule: overridden, spec, statsId }
+      return { rule: overridden, spec, statsId, key }
     }
-    return { rule, spec: rule, statsId }
+    return { rule, spec: rule, statsId, key }
   }
 
   private overrideRule(domain: string): Rule {
@@ -185,15 +234,11 @@ export class RateLimitEngine {
       name: undefined,
       replaces: [],
       shadowMode: false,
+      quotaMode: false,
+      metadata: undefined,
       failureMode: 'insurance',
       detailedMetric: false,
     }
-  }
-
-  private statsId(rule: Rule, entries: readonly Entry[]): string {
-    if (!rule.detailedMetric) return rule.id
-    const last = entries[entries.length - 1]
-    return last && !rule.id.endsWith(`_${last.value}`) ? `${rule.id}_${last.value}` : rule.id
   }
 
   private async decide(req: RateLimitRequest, d: RequestDescriptor, p: Planned): Promise<Decided> {
@@ -204,23 +249,15 @@ export class RateLimitEngine {
       stats.count('unlimited', 'store', false)
       return { status: { code: 'OK', limitRemaining: UINT32_MAX, durationUntilResetMs: 0, rule: rule.id } }
     }
-    const key = stateKey(req.domain, d.entries)
+    const key = p.key
     const started = performance.now()
     const hits = d.hitsAddend || req.hitsAddend || 1
     const capacity = spec.burst ?? spec.requestsPerUnit
     let decision: Decision
-    if (hits > capacity) {
-      // Could never fit (this includes requests_per_unit: 0): over the limit without touching a store.
-      decision = {
-        result: { allowed: false, remaining: 0, limit: capacity, resetMs: 0, retryAfterMs: spec.periodMs },
-        source: 'store',
-        storeError: false,
-      }
-    } else {
-      decision = await this.pool.consume(spec, key, hits)
-    }
+    if (hits > capacity) decision = await this.neverFits(spec, key, capacity)
+    else decision = await this.pool.consume(spec, key, hits)
     stats.latency.observe((performance.now() - started) / 1000)
-    const shadow = !decision.result.allowed && (rule.shadowMode || this.globalShadow)
+    const shadow = !decision.result.allowed && rule.shadowMode
     stats.count(
       decision.result.allowed ? 'allowed' : shadow ? 'shadow_limited' : 'limited',
       decision.source,
@@ -230,6 +267,22 @@ export class RateLimitEngine {
     const consumed =
       decision.result.allowed && (decision.source === 'store' || decision.source === 'insurance')
     return consumed ? { status, taken: { spec, key, hits, source: decision.source } } : { status }
+  }
+
+  /**
+   * More hits than the capacity: over the limit whatever the state, and waiting does not help. The
+   * answer shows the key's real state (its remaining units, the time until it is whole again: 0 on a
+   * fresh key), consuming nothing; `requests_per_unit: 0` has no state and refuses for a period.
+   */
+  private async neverFits(spec: LimitSpec, key: string, capacity: number): Promise<Decision> {
+    const refused = (remaining: number, resetMs: number): Decision => ({
+      result: { allowed: false, remaining, limit: capacity, resetMs, retryAfterMs: resetMs },
+      source: 'store',
+      storeError: false,
+    })
+    if (capacity === 0) return refused(0, spec.periodMs)
+    const now = await this.pool.peekQuietly(spec, key)
+    return now ? refused(now.remaining, now.resetMs) : refused(0, spec.periodMs)
   }
 
   private status(rule: Rule, r: RateLimitResult, shadow: boolean): DescriptorStatus {
@@ -249,19 +302,20 @@ export class RateLimitEngine {
 
   /** The rule a descriptor of `domain` falls under and its current state (admin), consuming nothing. */
   async inspect(domain: string, entries: readonly Entry[]) {
-    const m = match(this.config(), domain, entries)
+    const config = this.config()
+    const m = match(config, domain, entries)
     if (m.kind !== 'rule') return { match: m.kind }
+    const p = this.plan(config, domain, { entries })
     const rule = m.rule
     if (rule.unlimited || rule.requestsPerUnit === 0) return { match: 'rule' as const, rule }
-    const key = stateKey(domain, entries)
-    return { match: 'rule' as const, rule, key, state: await this.pool.peek(rule, key) }
+    return { match: 'rule' as const, rule, key: p.key, state: await this.pool.peek(rule, p.key) }
   }
 
   /** Forget the state of one descriptor (admin). Returns false when it matches no limited rule. */
   async reset(domain: string, entries: readonly Entry[]): Promise<boolean> {
-    const m = match(this.config(), domain, entries)
-    if (m.kind !== 'rule' || m.rule.unlimited || m.rule.requestsPerUnit === 0) return false
-    await this.pool.reset(m.rule, stateKey(domain, entries))
+    const p = this.plan(this.config(), domain, { entries })
+    if (!p.rule || p.rule.unlimited || p.rule.requestsPerUnit === 0) return false
+    await this.pool.reset(p.rule, p.key)
     return true
   }
 }

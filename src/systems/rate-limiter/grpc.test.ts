@@ -115,6 +115,38 @@ describe('Envoy RLS over gRPC', () => {
     }
   })
 
+  it('answers INVALID_ARGUMENT to bytes that are not a RateLimitRequest', async () => {
+    const garbage = [
+      Buffer.from([0x0a, 0xff, 0x01]),
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      Buffer.from('{"domain":"x"}'),
+    ]
+    for (const bytes of garbage) {
+      const err = await new Promise<grpc.ServiceError>((resolve, reject) =>
+        client.makeUnaryRequest(
+          '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          (e) => (e ? resolve(e) : reject(new Error('the call succeeded'))),
+        ),
+      )
+      // Undecodable, or decoded into a message without a domain: either way the caller's fault.
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT)
+      expect(err.details).toMatch(/not a RateLimitRequest|domain/)
+    }
+  })
+
+  it('takes the WEEK unit of a limit override (enum 7)', async () => {
+    const r = await call({
+      domain: 'envoy',
+      descriptors: [
+        { entries: [{ key: 'remote_address', value: 'w' }], limit: { requestsPerUnit: 9, unit: 'WEEK' } },
+      ],
+    })
+    expect(r.statuses[0]).toMatchObject({ code: 'OK', currentLimit: { requestsPerUnit: 9, unit: 'WEEK' } })
+  })
+
   it('refuses an oversized message without decoding it, and keeps serving', async () => {
     const big = {
       domain: 'envoy',

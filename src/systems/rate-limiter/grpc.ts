@@ -2,13 +2,16 @@
  * `envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit` over gRPC
  * (HTTP/2, plaintext), on its own port as envoyproxy/ratelimit serves it
  * (8081 by default). A malformed request is INVALID_ARGUMENT with the field
- * named, never a crash; a message over the size limit is refused by grpc-js
- * with RESOURCE_EXHAUSTED before it is decoded.
+ * named, never a crash, and so are bytes that are not a RateLimitRequest at
+ * all (grpc-js would answer INTERNAL for a message it cannot decode); a
+ * message over the size limit is refused by grpc-js with RESOURCE_EXHAUSTED
+ * before it is decoded.
  */
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import type { Logger } from '../../platform/telemetry/logger.js'
+import { toStruct } from './dynamic-metadata.js'
 import type { RateLimitEngine, RateLimitResponse } from './engine.js'
 import { parseRequest, RequestError, type RequestLimits } from './protocol.js'
 
@@ -49,6 +52,7 @@ export function responseMessage(res: RateLimitResponse, headers?: { key: string;
       },
     })),
     responseHeadersToAdd: headers ?? [],
+    ...(res.dynamicMetadata ? { dynamicMetadata: toStruct(res.dynamicMetadata) } : {}),
   }
 }
 
@@ -69,14 +73,41 @@ export interface RlsServer {
   close(): Promise<void>
 }
 
+/** Marks a request whose bytes did not decode; the handler answers INVALID_ARGUMENT. */
+const UNDECODABLE = Symbol('undecodable')
+
+/** The service definition with a decoder that turns undecodable bytes into a marked request instead of throwing. */
+function tolerantDefinition(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
+  for (const [name, m] of Object.entries(def)) {
+    out[name] = {
+      ...m,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return m.requestDeserialize(bytes)
+        } catch (err) {
+          return { [UNDECODABLE]: (err as Error).message }
+        }
+      },
+    }
+  }
+  return out as grpc.ServiceDefinition
+}
+
 /** Start the gRPC server. */
 export async function startGrpcServer(engine: RateLimitEngine, opts: GrpcServerOptions): Promise<RlsServer> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
   })
-  server.addService(rlsService().service, {
+  server.addService(tolerantDefinition(rlsService().service), {
     shouldRateLimit(call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) {
+      const undecodable = (call.request as { [UNDECODABLE]?: string })[UNDECODABLE]
+      if (undecodable !== undefined)
+        return callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `the message is not a RateLimitRequest: ${undecodable}`,
+        })
       let req: ReturnType<typeof parseRequest>
       try {
         req = parseRequest(call.request, opts.limits)

@@ -63,6 +63,7 @@ export default defineSystem({
       parse: {
         defaultAlgorithm: algorithmOf(s.RATE_LIMITER_DEFAULT_ALGORITHM),
         defaultFailureMode: s.RATE_LIMITER_FAILURE_MODE,
+        mergeDomains: s.RATE_LIMITER_MERGE_DOMAIN_CONFIG,
       },
       db: ctx.db,
       bus: ctx.bus,
@@ -70,7 +71,12 @@ export default defineSystem({
       onReload: (ok) => (ok ? metrics.reloads.ok++ : metrics.reloads.error++),
     })
     await source.init()
-    const engine = new RateLimitEngine(pool, metrics, () => source.current.config, s.RATE_LIMITER_SHADOW_MODE)
+    const engine = new RateLimitEngine(pool, metrics, () => source.current.config, {
+      globalShadow: s.RATE_LIMITER_SHADOW_MODE,
+      globalQuota: s.RATE_LIMITER_QUOTA_MODE,
+      stopIncrementWhenOverLimit: s.RATE_LIMITER_STOP_INCREMENT_WHEN_OVER_LIMIT,
+      dynamicMetadata: s.RATE_LIMITER_RESPONSE_DYNAMIC_METADATA,
+    })
     const limits: RequestLimits = {
       maxDescriptors: s.RATE_LIMITER_MAX_DESCRIPTORS,
       maxEntries: s.RATE_LIMITER_MAX_ENTRIES,

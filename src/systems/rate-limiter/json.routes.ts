@@ -3,11 +3,13 @@
  * `/json` endpoint does it. The body is a RateLimitRequest in the proto's JSON
  * mapping; the answer is a RateLimitResponse, with HTTP 200 for OK and 429 for
  * OVER_LIMIT. A malformed request is a 400 problem+json naming the field.
+ * The body is checked as protobuf's JSON mapping reads it, before the schema
+ * validator could coerce it: `"domain": 5` is refused, not read as "5".
  */
 import { Type } from '@sinclair/typebox'
 import { AppError } from '../../platform/errors.js'
 import type { TypedApp } from '../../platform/http/types.js'
-import type { RateLimitEngine } from './engine.js'
+import type { RateLimitEngine, RateLimitRequest } from './engine.js'
 import { parseRequest, RequestError, type RequestLimits, responseJson } from './protocol.js'
 
 const Entry = Type.Object({ key: Type.String(), value: Type.String() })
@@ -15,10 +17,15 @@ const Descriptor = Type.Object(
   {
     entries: Type.Array(Entry, { description: 'Hierarchical key/value pairs, most general first' }),
     limit: Type.Optional(
-      Type.Object({
-        requestsPerUnit: Type.Integer({ minimum: 0 }),
-        unit: Type.String({ description: 'SECOND, MINUTE, HOUR, DAY, MONTH or YEAR' }),
-      }),
+      Type.Object(
+        {
+          requestsPerUnit: Type.Optional(Type.Integer({ minimum: 0, description: 'or requests_per_unit' })),
+          unit: Type.Union([Type.String(), Type.Integer()], {
+            description: 'SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR (or the enum number)',
+          }),
+        },
+        { additionalProperties: true },
+      ),
     ),
     hitsAddend: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String()])),
   },
@@ -45,7 +52,13 @@ const Status = Type.Object({
   durationUntilReset: Type.String({ description: 'protojson Duration, e.g. "0.250s"' }),
 })
 const RateLimitResponseSchema = Type.Object(
-  { overallCode: Type.Union([Type.Literal('OK'), Type.Literal('OVER_LIMIT')]), statuses: Type.Array(Status) },
+  {
+    overallCode: Type.Union([Type.Literal('OK'), Type.Literal('OVER_LIMIT')]),
+    statuses: Type.Array(Status),
+    dynamicMetadata: Type.Optional(
+      Type.Object({}, { additionalProperties: true, description: 'RATE_LIMITER_RESPONSE_DYNAMIC_METADATA' }),
+    ),
+  },
   { description: 'envoy.service.ratelimit.v3.RateLimitResponse (JSON mapping)' },
 )
 
@@ -57,9 +70,19 @@ export function badRequest(err: RequestError): AppError {
 }
 
 export function jsonRoutes(app: TypedApp, engine: RateLimitEngine, limits: RequestLimits): void {
+  const parsed = new WeakMap<object, RateLimitRequest>()
   app.post(
     '/json',
     {
+      // Before validation: the validator coerces types (5 -> "5"), protobuf's JSON mapping does not.
+      preValidation: async (request) => {
+        try {
+          parsed.set(request, parseRequest(request.body, limits))
+        } catch (err) {
+          if (err instanceof RequestError) throw badRequest(err)
+          throw err
+        }
+      },
       schema: {
         summary: 'Decide a RateLimitRequest (Envoy RLS v3, JSON mapping)',
         body: RateLimitRequestSchema,
@@ -67,14 +90,7 @@ export function jsonRoutes(app: TypedApp, engine: RateLimitEngine, limits: Reque
       },
     },
     async (request, reply) => {
-      let req: ReturnType<typeof parseRequest>
-      try {
-        req = parseRequest(request.body, limits)
-      } catch (err) {
-        if (err instanceof RequestError) throw badRequest(err)
-        throw err
-      }
-      const res = await engine.shouldRateLimit(req)
+      const res = await engine.shouldRateLimit(parsed.get(request) ?? parseRequest(request.body, limits))
       return reply.code(res.overallCode === 'OK' ? 200 : 429).send(responseJson(res))
     },
   )

@@ -187,6 +187,18 @@ export class LimiterPool {
     return this.limiter(spec).peek(key, 1)
   }
 
+  /** What `key` looks like now under `spec`, from whichever store decides now; undefined when that fails. */
+  async peekQuietly(spec: LimitSpec, key: string): Promise<RateLimitResult | undefined> {
+    try {
+      if (this.health && !this.health.isUp)
+        return spec.failureMode === 'insurance' ? await this.insuranceFor(spec).peek(key, 1) : undefined
+      return await this.limiter(spec).peek(key, 1)
+    } catch (err) {
+      this.health?.failed(err)
+      return undefined
+    }
+  }
+
   /** Forget `key` under `spec` in the primary store and the insurance limiter. */
   async reset(spec: LimitSpec, key: string): Promise<void> {
     await this.insurance.get(specKey(spec))?.reset(key)

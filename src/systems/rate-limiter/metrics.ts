@@ -55,6 +55,8 @@ export class RateLimiterMetrics {
   private readonly latency: FastHistogram
   readonly unmatched = new Map<string, number>()
   reloads = { ok: 0, error: 0 }
+  /** Requests answered OK only because of RATE_LIMITER_SHADOW_MODE (Envoy's global_shadow_mode stat). */
+  globalShadow = 0
 
   constructor(registry: Registry, storeUp: () => number) {
     this.latency = new FastHistogram(
@@ -133,6 +135,16 @@ export class RateLimiterMetrics {
         c.inc({ result: 'error' }, reloads.error)
       },
     )
+    const counts = this
+    new Counter({
+      name: 'rate_limiter_global_shadow_total',
+      help: 'Requests over the limit answered OK because of RATE_LIMITER_SHADOW_MODE',
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(counts.globalShadow)
+      },
+    })
     new Gauge({
       name: 'rate_limiter_store_up',
       help: '1 while decisions go to Redis, 0 while the failure modes decide (no Redis configured: 1)',

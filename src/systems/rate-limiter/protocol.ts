@@ -6,7 +6,7 @@
  * request gets the same message whichever way it came.
  */
 import type { Unit } from './config.js'
-import { UNIT_SECONDS } from './config.js'
+import { UNIT_NUMBERS, UNIT_SECONDS } from './config.js'
 import { MAX_HITS, type RateLimitRequest, type RateLimitResponse, type RequestDescriptor } from './engine.js'
 import type { Entry } from './matcher.js'
 
@@ -53,12 +53,7 @@ function hits(v: unknown, field: string): number {
 }
 
 function unit(v: unknown, field: string): Unit {
-  const name =
-    typeof v === 'string'
-      ? v.toUpperCase()
-      : typeof v === 'number'
-        ? Object.keys(UNIT_SECONDS)[v - 1]
-        : undefined
+  const name = typeof v === 'string' ? v.toUpperCase() : typeof v === 'number' ? UNIT_NUMBERS[v] : undefined
   if (!name || !Object.hasOwn(UNIT_SECONDS, name))
     throw new RequestError(field, `must be one of ${Object.keys(UNIT_SECONDS).join(', ')}`)
   return name as Unit
@@ -88,6 +83,8 @@ function descriptor(v: unknown, field: string, limits: RequestLimits): RequestDe
     entries: entries(o.entries, `${field}.entries`, limits),
   }
   if (o.limit !== undefined && o.limit !== null) {
+    if (typeof o.limit !== 'object' || Array.isArray(o.limit))
+      throw new RequestError(`${field}.limit`, 'must be an object with requestsPerUnit and unit')
     const l = o.limit as Obj
     const rpu = pick(l, 'requestsPerUnit', 'requests_per_unit') ?? 0
     if (typeof rpu !== 'number' || !Number.isInteger(rpu) || rpu < 0 || rpu > 4_294_967_295)
@@ -134,5 +131,6 @@ export function responseJson(res: RateLimitResponse) {
       limitRemaining: s.limitRemaining,
       durationUntilReset: durationJson(s.durationUntilResetMs),
     })),
+    ...(res.dynamicMetadata ? { dynamicMetadata: res.dynamicMetadata } : {}),
   }
 }

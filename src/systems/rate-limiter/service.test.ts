@@ -71,9 +71,29 @@ describe.each(backends())('rate limiter service (%s)', (backend) => {
     expect(r.json.statuses[0].limitRemaining).toBe(1)
   })
 
+  it("takes Envoy's limit override in snake_case and camelCase, WEEK included", async () => {
+    const over = (limit: object, value: string) =>
+      t.decide({ domain: 'api', descriptors: [{ entries: [{ key: 'client', value }], limit }] })
+    const snake = await over({ requests_per_unit: 7, unit: 'WEEK' }, 'o1')
+    expect(snake.status).toBe(200)
+    expect(snake.json.statuses[0]).toMatchObject({
+      currentLimit: { requestsPerUnit: 7, unit: 'WEEK' },
+      limitRemaining: 6,
+    })
+    const camel = await over({ requestsPerUnit: 3, unit: 'DAY' }, 'o2')
+    expect(camel.json.statuses[0]).toMatchObject({ currentLimit: { requestsPerUnit: 3, unit: 'DAY' } })
+  })
+
   it.each([
     ['an empty domain', { domain: '', descriptors: [{ entries: [{ key: 'a', value: 'b' }] }] }, 'domain'],
     ['no descriptors', { domain: 'api', descriptors: [] }, 'descriptors'],
+    // protojson does not read a number as a string: no coercion to "5".
+    ['a number as domain', { domain: 5, descriptors: [{ entries: [{ key: 'a', value: 'b' }] }] }, 'domain'],
+    [
+      'a number as value',
+      { domain: 'api', descriptors: [{ entries: [{ key: 'a', value: 5 }] }] },
+      'descriptors[0].entries[0].value',
+    ],
     ['an empty entry list', { domain: 'api', descriptors: [{ entries: [] }] }, 'descriptors[0].entries'],
     [
       'an empty value',
@@ -87,7 +107,9 @@ describe.each(backends())('rate limiter service (%s)', (backend) => {
       'a bad override unit',
       {
         domain: 'api',
-        descriptors: [{ entries: [{ key: 'a', value: 'b' }], limit: { requestsPerUnit: 1, unit: 'WEEK' } }],
+        descriptors: [
+          { entries: [{ key: 'a', value: 'b' }], limit: { requestsPerUnit: 1, unit: 'FORTNIGHT' } },
+        ],
       },
       'descriptors[0].limit.unit',
     ],

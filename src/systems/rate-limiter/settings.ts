@@ -2,9 +2,9 @@
  * The rate limiter's environment variables (validated at boot with the
  * platform's). Where envoyproxy/ratelimit has an equivalent, the doc names it.
  */
-import { readFileSync } from 'node:fs'
 import { bool, ConfigError, int, oneOf, optional, type Setting, str } from '../../platform/settings.js'
-import { parseConfig } from './config.js'
+import { parseConfigFiles } from './config.js'
+import { readConfigFilesSync } from './config-files.js'
 
 /**
  * The config file's path, read and checked while the settings are: a broken file stops the process
@@ -16,15 +16,16 @@ function configFile(doc: string): Setting<string | undefined> {
     doc,
     parse(name, raw) {
       if (raw === undefined || raw === '') return undefined
-      let text: string
+      let files: ReturnType<typeof readConfigFilesSync>
       try {
-        text = readFileSync(raw, 'utf8')
+        files = readConfigFilesSync(raw)
       } catch (err) {
         throw new ConfigError(
           `${name}: cannot read ${raw}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
         )
       }
-      parseConfig(text, raw, { defaultAlgorithm: 'token-bucket' })
+      // Merging on: the strictest check of a duplicate domain waits for the service's own parse.
+      parseConfigFiles(files, { defaultAlgorithm: 'token-bucket', mergeDomains: true })
       return raw
     },
   }
@@ -32,7 +33,7 @@ function configFile(doc: string): Setting<string | undefined> {
 
 export const settings = {
   RATE_LIMITER_CONFIG: configFile(
-    'YAML file of rate limit domains (envoyproxy/ratelimit format plus algorithm/burst/failure_mode); default: the bundled example.yaml',
+    'YAML file of rate limit domains (envoyproxy/ratelimit format plus algorithm/burst/failure_mode), or a directory of such files (*.yaml, *.yml); default: the bundled example.yaml',
   ),
   RATE_LIMITER_CONFIG_POLL_MS: int({
     default: 1_000,
@@ -77,9 +78,25 @@ export const settings = {
     max: 60_000,
     doc: 'while Redis is down, how often it is probed to hand decisions back',
   }),
+  RATE_LIMITER_MERGE_DOMAIN_CONFIG: bool({
+    default: false,
+    doc: 'a domain named in several files (or documents) adds their descriptors instead of being refused (Envoy: MERGE_DOMAIN_CONFIG)',
+  }),
   RATE_LIMITER_SHADOW_MODE: bool({
     default: false,
-    doc: 'count over-limit decisions but answer OK to all (Envoy: SHADOW_MODE)',
+    doc: 'answer OK to every request; descriptor statuses still say OVER_LIMIT and are counted (Envoy: SHADOW_MODE)',
+  }),
+  RATE_LIMITER_QUOTA_MODE: bool({
+    default: false,
+    doc: 'every descriptor in quota mode: a request is refused only when all its descriptors are over the limit (Envoy: QUOTA_MODE)',
+  }),
+  RATE_LIMITER_STOP_INCREMENT_WHEN_OVER_LIMIT: bool({
+    default: false,
+    doc: 'a refused request gives its hits back to the descriptors that admitted it; default: they keep them, as Envoy does (Envoy: STOP_CACHE_KEY_INCREMENT_WHEN_OVERLIMIT)',
+  }),
+  RATE_LIMITER_RESPONSE_DYNAMIC_METADATA: bool({
+    default: false,
+    doc: 'fill the response dynamic_metadata: domain, descriptors, hits and the metadata of the descriptors that passed (Envoy: RESPONSE_DYNAMIC_METADATA)',
   }),
   RATE_LIMITER_GRPC_PORT: optional(
     int({
