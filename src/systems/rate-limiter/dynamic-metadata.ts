@@ -6,9 +6,18 @@
  * descriptor that passed, merged (nested mappings merged, the first value
  * of a key kept). Envoy hands it to the filters after the rate limit filter.
  */
-import type { RateLimitRequest } from './engine.js'
-
 type Json = Record<string, unknown>
+
+/** What of a RateLimitRequest the metadata shows (the engine's request fits it). */
+export interface DecidedRequest {
+  readonly domain: string
+  readonly hitsAddend: number
+  readonly descriptors: readonly {
+    readonly entries: readonly { readonly key: string; readonly value: string }[]
+    readonly limit?: { readonly requestsPerUnit: number; readonly unit: string }
+    readonly hitsAddend?: number
+  }[]
+}
 
 const isMapping = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
 
@@ -22,7 +31,7 @@ export function mergeMetadata(dest: Json, src: Readonly<Json>): void {
 }
 
 /** The dynamic metadata of a decided request; `passed` are the metadata of the descriptors that passed, in order. */
-export function dynamicMetadata(req: RateLimitRequest, passed: readonly Readonly<Json>[]): Json {
+export function dynamicMetadata(req: DecidedRequest, passed: readonly Readonly<Json>[]): Json {
   const out: Json = {
     domain: req.domain,
     descriptors: req.descriptors.map((d) => {
