@@ -170,7 +170,8 @@ export async function addJob(
         payload,
         runAt,
         spec.priority ?? 0,
-        spec.maxAttempts ?? 25,
+        // Null: the queue's default max attempts (PUT /jobs/queues/{queue}), else 25.
+        spec.maxAttempts ?? null,
         spec.key ?? null,
         spec.keyMode ?? 'replace',
         spec.groupKey ?? null,
@@ -239,10 +240,10 @@ export async function addJobs(
     // One statement, whose NOTIFY (when wakePlan puts it in the commit) is sent once for the batch.
     const { rows } = await db.query<{ id: string }>(
       // The queue is checked and locked once for the batch (sql/0002: no foreign key check per row).
-      `WITH q AS (SELECT name FROM ${schema}.queues WHERE name = $1 FOR KEY SHARE),
+      `WITH q AS (SELECT name, max_attempts FROM ${schema}.queues WHERE name = $1 FOR KEY SHARE),
        ins AS (
          INSERT INTO ${schema}.jobs (queue, task, payload, priority, run_at, max_attempts, group_key, timeout_ms, traceparent)
-         SELECT q.name, j.t, j.p, coalesce(j.pr, 0), coalesce(j.ra, now()), coalesce(j.ma, 25), j.g, j.tm, j.tp
+         SELECT q.name, j.t, j.p, coalesce(j.pr, 0), coalesce(j.ra, now()), coalesce(j.ma, q.max_attempts, 25), j.g, j.tm, j.tp
            FROM q, jsonb_to_recordset($2::jsonb)
              AS j(t text, p jsonb, pr int, ra timestamptz, ma int, g text, tm int, tp text)
          RETURNING id

@@ -45,6 +45,8 @@ export interface JobView {
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
+  /** The dead job this one is the dead-letter copy of. */
+  deadLetterOf: string | null
   /** Failed attempts, oldest first, each with its error and stack. */
   attempts?: AttemptView[]
 }
@@ -76,12 +78,14 @@ interface JobRow {
   created_at: Date
   started_at: Date | null
   finished_at: Date | null
+  dead_letter_of: string | null
   depends_on?: string[] | null
 }
 
 const COLUMNS = `id::text AS id, queue, task, payload, state, priority, run_at, attempts, max_attempts, key,
   group_key, timeout_ms, progress, result, last_error, stalls, pending_parents, on_parent_failure, schedule,
-  tick, traceparent, locked_by, locked_until, created_at, started_at, finished_at`
+  tick, traceparent, locked_by, locked_until, created_at, started_at, finished_at,
+  dead_letter_of::text AS dead_letter_of`
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 
@@ -114,6 +118,7 @@ function toView(r: JobRow, now: number): JobView {
     createdAt: r.created_at.toISOString(),
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
+    deadLetterOf: r.dead_letter_of,
   }
 }
 

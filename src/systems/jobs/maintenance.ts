@@ -5,8 +5,10 @@
  *   worker that died or hung; it becomes `failed` (retried at once) or
  *   `dead` (no attempt left), and the stall is counted and recorded as the
  *   attempt's error;
- * - pruning: completed and cancelled jobs after JOBS_RETENTION_MS, dead ones
- *   after JOBS_DEAD_RETENTION_MS, Idempotency-Keys after 24 hours;
+ * - pruning: completed and cancelled jobs after their queue's retention or
+ *   JOBS_RETENTION_MS, dead ones after their queue's dead retention or
+ *   JOBS_DEAD_RETENTION_MS, Idempotency-Keys after 24 hours; a job that dies
+ *   in the sweep is copied to its queue's dead-letter queue (sql/0003);
  * - vacuuming the jobs table once JOBS_VACUUM_DEAD_ROWS dead rows pile up
  *   (vacuum.ts: why a queue cannot wait for autovacuum).
  * Each runs on its own timer and guard, so a long VACUUM never delays a sweep.
@@ -16,7 +18,7 @@ import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { JobMetrics } from './metrics.js'
 import { vacuumIfBloated } from './vacuum.js'
-import { propagateFailure } from './worker.store.js'
+import { deadLetter, propagateFailure } from './worker.store.js'
 
 export interface MaintenanceOptions {
   db: Db
@@ -55,8 +57,23 @@ WITH stalled AS (
   SELECT id, attempts, worker, last_error, started_at FROM upd
 )
 SELECT id::text AS id, state, has_children,
+       (state = 'dead' AND EXISTS (SELECT 1 FROM queues q WHERE q.name = upd.queue AND q.dead_letter IS NOT NULL))
+         AS dead_letter,
        (SELECT count(pg_notify($1, q)) FROM (SELECT DISTINCT queue AS q FROM upd) w) AS woken
   FROM upd`
+
+/**
+ * Delete finished jobs of `states` older than their queue's retention (`column` of queues, sql/0003),
+ * else the process's ($1). The first bound, the shortest retention of any queue, lets the
+ * finished_at index skip the young jobs; the second is each job's own queue's.
+ */
+const PRUNE = (column: string, states: string) => `
+DELETE FROM jobs WHERE id IN (
+  SELECT j.id FROM jobs j LEFT JOIN queues q ON q.name = j.queue
+   WHERE j.state IN ${states}
+     AND j.finished_at < now() - least($1, (SELECT min(${column}) FROM queues)) * interval '1 millisecond'
+     AND j.finished_at < now() - coalesce(q.${column}, $1) * interval '1 millisecond'
+   LIMIT 10000)`
 
 const DEFAULT_VACUUM_DEAD_ROWS = 10_000
 
@@ -112,11 +129,16 @@ export class Maintenance implements Worker {
   /** Give back jobs whose lease expired; returns how many. */
   async sweep(): Promise<number> {
     return this.o.db.tx(async (tx) => {
-      const { rows } = await tx.query<{ id: string; state: string; has_children: boolean }>(SWEEP, [
-        this.channel,
-      ])
+      const { rows } = await tx.query<{
+        id: string
+        state: string
+        has_children: boolean
+        dead_letter: boolean
+      }>(SWEEP, [this.channel])
       const dead = rows.filter((r) => r.state === 'dead' && r.has_children).map((r) => r.id)
       if (dead.length > 0) await propagateFailure(tx, dead, this.channel)
+      const letters = rows.filter((r) => r.dead_letter).map((r) => r.id)
+      if (letters.length > 0) await deadLetter(tx, letters, this.channel)
       this.o.metrics.stalls += rows.length
       return rows.length
     })
@@ -124,18 +146,12 @@ export class Maintenance implements Worker {
 
   /** Delete finished jobs past their retention; returns how many. */
   async prune(): Promise<number> {
-    const { rowCount: a } = await this.o.db.query(
-      `DELETE FROM jobs WHERE id IN (
-         SELECT id FROM jobs WHERE state IN ('completed', 'cancelled')
-            AND finished_at < now() - $1 * interval '1 millisecond' LIMIT 10000)`,
-      [this.o.retentionMs],
-    )
-    const { rowCount: b } = await this.o.db.query(
-      `DELETE FROM jobs WHERE id IN (
-         SELECT id FROM jobs WHERE state = 'dead'
-            AND finished_at < now() - $1 * interval '1 millisecond' LIMIT 10000)`,
-      [this.o.deadRetentionMs],
-    )
+    const { rowCount: a } = await this.o.db.query(PRUNE('retention_ms', "('completed', 'cancelled')"), [
+      this.o.retentionMs,
+    ])
+    const { rowCount: b } = await this.o.db.query(PRUNE('dead_retention_ms', "('dead')"), [
+      this.o.deadRetentionMs,
+    ])
     await this.o.db.query("DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'")
     return a + b
   }

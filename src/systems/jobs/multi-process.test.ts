@@ -7,49 +7,14 @@
  * Then a graceful stop of every process leaves no job locked.
  * Runs with TEST_SERVICES=1 only: PGlite is one process's database.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { testServiceUrls } from '../../platform/config.js'
 import { backends, testDb, uniqueId } from '../../platform/testing/backends.js'
-import { ROOT } from '../../platform/testing/process.js'
-import { waitFor } from '../../platform/testing/wait.js'
 import { addJobs } from './enqueue.js'
+import { startWorkerProcess as startWorker } from './testing-processes.js'
 import { migrateJobs } from './worker-fixture.js'
 
 const JOBS = 100_000
-const ENTRY = 'src/systems/jobs/testing-worker-main.ts'
-
-interface Proc {
-  child: ChildProcess
-  /** The worker's id (what it writes in `locked_by`). */
-  id: string
-  exited: Promise<number | string>
-}
-
-async function startWorker(env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    err += d
-  })
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)))
-  let gone = false
-  void exited.then(() => {
-    gone = true
-  })
-  const ready = () => /worker ready (\S+)\n/.exec(out)?.[1]
-  await waitFor(`worker ready (${err})`, () => gone || ready() !== undefined, 60_000)
-  if (gone) throw new Error(`worker exited early: ${err}`)
-  return { child, id: ready()!, exited }
-}
 
 describe.skipIf(!backends().includes('services'))(
   '100,000 jobs over three worker processes, one killed repeatedly',

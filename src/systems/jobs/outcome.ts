@@ -20,6 +20,8 @@ export interface OutcomeWriterOptions {
   backoff: Backoff
   /** The worker's id, recorded on each failed attempt. */
   workerId: string
+  /** The queue's own retry delays (PUT /jobs/queues/{queue}), over `backoff`. */
+  queueBackoff?: (queue: string) => Partial<Backoff> | undefined
 }
 
 /**
@@ -48,7 +50,12 @@ export class OutcomeWriter {
           else tally.refused++
         })
       case 'failed': {
-        const backoff = { ...this.o.backoff, ...this.o.tasks.get(job.task)?.backoff }
+        // The process's, then the queue's, then the task's own: the most specific wins.
+        const backoff = {
+          ...this.o.backoff,
+          ...this.o.queueBackoff?.(job.queue),
+          ...this.o.tasks.get(job.task)?.backoff,
+        }
         return this.o.store
           .fail({
             id: job.id,

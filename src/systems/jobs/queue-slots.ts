@@ -15,6 +15,11 @@ export class QueueSlot implements QueueLimits {
   ratePeriodMs: number | null = null
   groupRateLimit: number | null = null
   groupRatePeriodMs: number | null = null
+  /** Jobs of the queue active at once across every process (null: no limit; sql/0003). */
+  globalConcurrency: number | null = null
+  /** The queue's retry delays, over the process's (a task's own still win). */
+  backoffBaseMs: number | null = null
+  backoffMaxMs: number | null = null
   running = 0
   /** Jobs fetched ahead of free slots, leased, not started yet. */
   buffer: FetchedJob[] = []
@@ -41,6 +46,9 @@ interface QueueRow {
   rate_period_ms: number | null
   group_rate_limit: number | null
   group_rate_period_ms: number | null
+  global_concurrency: number | null
+  backoff_base_ms: number | null
+  backoff_max_ms: number | null
 }
 
 export class QueueSlots {
@@ -68,7 +76,8 @@ export class QueueSlots {
   /** Re-read queue settings; new queues appear, removed ones stop being fetched. */
   async refresh(): Promise<void> {
     const { rows } = await this.db.query<QueueRow>(
-      'SELECT name, paused, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms FROM queues',
+      `SELECT name, paused, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms,
+              global_concurrency, backoff_base_ms, backoff_max_ms FROM queues`,
     )
     const seen = new Set<string>()
     for (const r of rows) {
@@ -85,6 +94,9 @@ export class QueueSlots {
       s.ratePeriodMs = r.rate_period_ms
       s.groupRateLimit = r.group_rate_limit
       s.groupRatePeriodMs = r.group_rate_period_ms
+      s.globalConcurrency = r.global_concurrency
+      s.backoffBaseMs = r.backoff_base_ms
+      s.backoffMaxMs = r.backoff_max_ms
     }
     for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name)
   }

@@ -55,9 +55,9 @@ export function queueRoutes(api: TypedApp, d: QueueRouteDeps): void {
     {
       schema: {
         tags: TAGS,
-        summary: 'Create a queue, or change its concurrency and rate limits',
+        summary: 'Create a queue, or change its concurrency, rate limits, job defaults and dead-letter queue',
         description:
-          'rateLimit per ratePeriodMs caps jobs started in the whole queue; groupRateLimit per groupRatePeriodMs caps each groupKey. Omitted fields are null (defaults, no limit).',
+          'concurrency caps jobs per process, globalConcurrency across every process (1: serial). rateLimit per ratePeriodMs caps jobs started in the whole queue; groupRateLimit per groupRatePeriodMs caps each groupKey. maxAttempts, backoffBaseMs/backoffMaxMs, retentionMs/deadRetentionMs are the defaults of its jobs; deadLetter names a queue that receives a copy of each job that dies after its last attempt. Omitted fields are null (defaults, no limit).',
         params: Type.Object({ queue: Name }),
         body: QueueBody,
         response: { 200: Queue, 201: Queue },
@@ -75,12 +75,27 @@ export function queueRoutes(api: TypedApp, d: QueueRouteDeps): void {
           'groupRateLimit',
           'groupRatePeriodMs',
         ])
+      if (b.backoffBaseMs != null && b.backoffMaxMs != null && b.backoffBaseMs > b.backoffMaxMs)
+        throw JobsErrors.invalidRequest('backoffBaseMs must not be over backoffMaxMs', ['backoffBaseMs'])
+      if (b.deadLetter != null) {
+        if (b.deadLetter === req.params.queue)
+          throw JobsErrors.invalidRequest('deadLetter must name another queue', ['deadLetter'])
+        if (!(await d.queues.get(b.deadLetter)))
+          throw JobsErrors.invalidRequest(`deadLetter names no queue: ${b.deadLetter}`, ['deadLetter'])
+      }
       const { queue, created } = await d.queues.upsert(req.params.queue, {
         concurrency: b.concurrency ?? null,
         rateLimit: b.rateLimit ?? null,
         ratePeriodMs: b.ratePeriodMs ?? null,
         groupRateLimit: b.groupRateLimit ?? null,
         groupRatePeriodMs: b.groupRatePeriodMs ?? null,
+        globalConcurrency: b.globalConcurrency ?? null,
+        maxAttempts: b.maxAttempts ?? null,
+        backoffBaseMs: b.backoffBaseMs ?? null,
+        backoffMaxMs: b.backoffMaxMs ?? null,
+        retentionMs: b.retentionMs ?? null,
+        deadRetentionMs: b.deadRetentionMs ?? null,
+        deadLetter: b.deadLetter ?? null,
       })
       const counts = await d.jobs.counts(queue.name)
       return reply

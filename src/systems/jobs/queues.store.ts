@@ -1,4 +1,7 @@
-/** Queues: their settings (concurrency, rate limits), pause and resume. */
+/**
+ * Queues: their settings (concurrency per process and across processes, rate limits, the defaults of
+ * their jobs' attempts, backoff and retention, a dead-letter queue), pause and resume.
+ */
 import type { Db } from '../../platform/db/port.js'
 
 export interface QueueSettings {
@@ -7,6 +10,13 @@ export interface QueueSettings {
   ratePeriodMs: number | null
   groupRateLimit: number | null
   groupRatePeriodMs: number | null
+  globalConcurrency: number | null
+  maxAttempts: number | null
+  backoffBaseMs: number | null
+  backoffMaxMs: number | null
+  retentionMs: number | null
+  deadRetentionMs: number | null
+  deadLetter: string | null
 }
 
 export interface QueueView extends QueueSettings {
@@ -23,6 +33,13 @@ interface Row {
   rate_period_ms: number | null
   group_rate_limit: number | null
   group_rate_period_ms: number | null
+  global_concurrency: number | null
+  max_attempts: number | null
+  backoff_base_ms: number | null
+  backoff_max_ms: number | null
+  retention_ms: string | null
+  dead_retention_ms: string | null
+  dead_letter: string | null
   created_at: Date
 }
 
@@ -35,6 +52,14 @@ function toView(r: Row): QueueView {
     ratePeriodMs: r.rate_period_ms,
     groupRateLimit: r.group_rate_limit,
     groupRatePeriodMs: r.group_rate_period_ms,
+    globalConcurrency: r.global_concurrency,
+    maxAttempts: r.max_attempts,
+    backoffBaseMs: r.backoff_base_ms,
+    backoffMaxMs: r.backoff_max_ms,
+    // bigint columns arrive as text; the values fit a double (at most a year in ms).
+    retentionMs: r.retention_ms === null ? null : Number(r.retention_ms),
+    deadRetentionMs: r.dead_retention_ms === null ? null : Number(r.dead_retention_ms),
+    deadLetter: r.dead_letter,
     createdAt: r.created_at.toISOString(),
   }
 }
@@ -55,13 +80,32 @@ export class QueuesStore {
   /** Create or update a queue; returns it and whether it was created. */
   async upsert(name: string, s: QueueSettings): Promise<{ queue: QueueView; created: boolean }> {
     const { rows } = await this.db.query<Row & { created: boolean }>(
-      `INSERT INTO queues AS q (name, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO queues AS q (name, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms,
+                                global_concurrency, max_attempts, backoff_base_ms, backoff_max_ms, retention_ms,
+                                dead_retention_ms, dead_letter)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (name) DO UPDATE SET concurrency = EXCLUDED.concurrency, rate_limit = EXCLUDED.rate_limit,
          rate_period_ms = EXCLUDED.rate_period_ms, group_rate_limit = EXCLUDED.group_rate_limit,
-         group_rate_period_ms = EXCLUDED.group_rate_period_ms
+         group_rate_period_ms = EXCLUDED.group_rate_period_ms, global_concurrency = EXCLUDED.global_concurrency,
+         max_attempts = EXCLUDED.max_attempts, backoff_base_ms = EXCLUDED.backoff_base_ms,
+         backoff_max_ms = EXCLUDED.backoff_max_ms, retention_ms = EXCLUDED.retention_ms,
+         dead_retention_ms = EXCLUDED.dead_retention_ms, dead_letter = EXCLUDED.dead_letter
        RETURNING q.*, (q.xmax = 0) AS created`,
-      [name, s.concurrency, s.rateLimit, s.ratePeriodMs, s.groupRateLimit, s.groupRatePeriodMs],
+      [
+        name,
+        s.concurrency,
+        s.rateLimit,
+        s.ratePeriodMs,
+        s.groupRateLimit,
+        s.groupRatePeriodMs,
+        s.globalConcurrency,
+        s.maxAttempts,
+        s.backoffBaseMs,
+        s.backoffMaxMs,
+        s.retentionMs,
+        s.deadRetentionMs,
+        s.deadLetter,
+      ],
     )
     // "!queue": workers re-read the queue's settings, then fetch.
     await this.db.query('SELECT pg_notify($1, $2)', [`${this.db.schema}_jobs`, `!${name}`])

@@ -33,7 +33,12 @@ const jobFields = {
   ),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   key: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'dedupe / debounce key' })),
-  keyMode: Type.Optional(Type.Union([Type.Literal('replace'), Type.Literal('keep')])),
+  keyMode: Type.Optional(
+    Type.Union([Type.Literal('replace'), Type.Literal('keep'), Type.Literal('preserve_run_at')], {
+      description:
+        'with a pending job of the same key: replace (debounce: update it, run time included), keep (dedupe: leave it), preserve_run_at (throttle: update it but keep its first run time)',
+    }),
+  ),
   groupKey: Type.Optional(
     Type.String({ minLength: 1, maxLength: 200, description: 'rate-limit group (tenant)' }),
   ),
@@ -64,6 +69,14 @@ export const BatchBody = Type.Object(
 export const Added = Type.Object({ id: Type.String(), state: State, deduplicated: Type.Boolean() })
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+/**
+ * An integer or null, as one type list rather than a union: with a union, the validator's type
+ * coercion turns a 0 that fails the minimum into null (its null branch accepts 0), so
+ * `{"globalConcurrency": 0}` would mean "no limit" instead of a 400.
+ */
+const NullableInt = (o: { minimum: number; maximum: number; description?: string }) =>
+  Type.Unsafe<number | null>({ type: ['integer', 'null'], ...o })
 
 export const Attempt = Type.Object({
   attempt: Type.Integer(),
@@ -102,6 +115,7 @@ export const Job = Type.Object({
   createdAt: Type.String(),
   startedAt: Nullable(Type.String()),
   finishedAt: Nullable(Type.String()),
+  deadLetterOf: Nullable(Type.String({ description: 'the dead job this one is the dead-letter copy of' })),
   attempts: Type.Optional(
     Type.Array(Attempt, { description: 'failed attempts, oldest first, with error and stack' }),
   ),
@@ -110,11 +124,48 @@ export const Job = Type.Object({
 export const Counts = Type.Object(Object.fromEntries(STATES.map((s) => [s, Type.Integer()])))
 
 const queueSettings = {
-  concurrency: Nullable(Type.Integer({ minimum: 1, maximum: 1000 })),
-  rateLimit: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-  ratePeriodMs: Nullable(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
-  groupRateLimit: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-  groupRatePeriodMs: Nullable(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  concurrency: NullableInt({ minimum: 1, maximum: 1000 }),
+  rateLimit: NullableInt({ minimum: 1, maximum: 1_000_000 }),
+  ratePeriodMs: NullableInt({ minimum: 1, maximum: 86_400_000 }),
+  groupRateLimit: NullableInt({ minimum: 1, maximum: 1_000_000 }),
+  groupRatePeriodMs: NullableInt({ minimum: 1, maximum: 86_400_000 }),
+  globalConcurrency: NullableInt({
+    minimum: 1,
+    maximum: 10_000,
+    description: 'jobs of the queue active at once across every process (1: a serial queue); null: no limit',
+  }),
+  maxAttempts: NullableInt({
+    minimum: 1,
+    maximum: 1000,
+    description: "default of the queue's jobs (else 25)",
+  }),
+  backoffBaseMs: NullableInt({
+    minimum: 0,
+    maximum: 86_400_000,
+    description: 'retry delay base (else JOBS_BACKOFF_BASE_MS)',
+  }),
+  backoffMaxMs: NullableInt({
+    minimum: 0,
+    maximum: 86_400_000,
+    description: 'retry delay cap (else JOBS_BACKOFF_MAX_MS)',
+  }),
+  retentionMs: NullableInt({
+    minimum: 0,
+    maximum: 31_536_000_000,
+    description: 'completed and cancelled jobs kept this long (else JOBS_RETENTION_MS)',
+  }),
+  deadRetentionMs: NullableInt({
+    minimum: 0,
+    maximum: 31_536_000_000,
+    description: 'dead jobs kept this long (else JOBS_DEAD_RETENTION_MS)',
+  }),
+  deadLetter: Nullable(
+    Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$',
+      description:
+        'an existing queue that receives a copy of every job of this one that dies after its last attempt',
+    }),
+  ),
 }
 
 export const QueueBody = Type.Partial(Type.Object(queueSettings), { additionalProperties: false })

@@ -19,7 +19,7 @@ export interface EnqueueInput {
   runAt?: string
   maxAttempts?: number
   key?: string
-  keyMode?: 'replace' | 'keep'
+  keyMode?: 'replace' | 'keep' | 'preserve_run_at'
   groupKey?: string
   timeoutMs?: number
   dependsOn?: string[]

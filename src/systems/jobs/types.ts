@@ -19,7 +19,7 @@ export interface JobSpec {
   maxAttempts?: number
   /** Dedupe / debounce key: a pending job of the queue with this key is replaced (or kept). */
   key?: string
-  keyMode?: 'replace' | 'keep'
+  keyMode?: 'replace' | 'keep' | 'preserve_run_at'
   /** Rate-limit group (a tenant): the queue's per-group limit applies to it. */
   groupKey?: string
   timeoutMs?: number

@@ -60,8 +60,9 @@ const FETCH = `
 WITH next AS (
   SELECT id FROM jobs
    WHERE queue = $1 AND state IN ('waiting', 'failed') AND run_at <= now()
-     -- Checked here, not only in the worker's copy: once a pause commits, no fetch takes a job.
-     AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND paused)
+     -- Checked here, not only in the worker's copy: once a pause commits, no fetch takes a job; and a
+     -- queue with a global concurrency limit is only fetched by fetch_limited() (sql/0003), which counts.
+     AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND (paused OR global_concurrency IS NOT NULL))
    ORDER BY priority DESC, run_at, id
    LIMIT $2
    FOR UPDATE SKIP LOCKED
@@ -115,7 +116,9 @@ UPDATE jobs
        finished_at = CASE WHEN attempts >= max_attempts THEN now() END
   FROM ${ASYNC_COMMIT}
  WHERE id = $1 AND lease = $2 AND state = 'active'
-RETURNING state, has_children`
+RETURNING state, has_children,
+          (state = 'dead' AND EXISTS (SELECT 1 FROM queues q WHERE q.name = jobs.queue AND q.dead_letter IS NOT NULL))
+            AS dead_letter`
 
 const HEARTBEAT = `
 UPDATE jobs j SET locked_until = now() + $3 * interval '1 millisecond'
@@ -185,6 +188,11 @@ export async function propagateFailure(tx: Queryable, parents: string[], channel
   }
 }
 
+/** Copy dead jobs into their queue's dead-letter queue, in the transaction that made them dead (sql/0003). */
+export async function deadLetter(tx: Queryable, ids: string[], channel: string): Promise<void> {
+  await tx.query('SELECT dead_letter($1::bigint[], $2)', [ids, channel])
+}
+
 /** The worker's queries on one schema. */
 export class WorkerStore {
   readonly channel: string
@@ -205,6 +213,26 @@ export class WorkerStore {
     const out = new Array<FetchedJob>(rows.length)
     for (let i = 0; i < rows.length; i++) out[i] = toJob(queue, rows[i]!)
     return out
+  }
+
+  /**
+   * Take up to `n` runnable jobs of a queue with a global concurrency limit (fetch_limited() in
+   * sql/0003: the fetches of the queue serialised on its row, active jobs counted).
+   */
+  async fetchLimited(
+    queue: string,
+    n: number,
+    worker: string,
+    leaseMs: number,
+    on?: Queryable,
+  ): Promise<FetchedJob[]> {
+    const { rows } = await (on ?? this.db).query<FetchedRow>('SELECT * FROM fetch_limited($1, $2, $3, $4)', [
+      queue,
+      n,
+      worker,
+      leaseMs,
+    ])
+    return rows.map((r) => toJob(queue, r))
   }
 
   /** Mark attempts completed (durably when `on`, the handler's transaction, is given); returns the ids accepted. */
@@ -228,12 +256,10 @@ export class WorkerStore {
   /** Record a failed attempt; returns the job's new state, or undefined when the lease was lost. */
   async fail(f: Failure): Promise<StoredState | undefined> {
     return this.db.tx(async (tx) => {
-      const { rows } = await tx.query<{ state: StoredState; has_children: boolean }>(FAIL, [
-        f.id,
-        f.lease,
-        f.retryInMs,
-        f.error,
-      ])
+      const { rows } = await tx.query<{ state: StoredState; has_children: boolean; dead_letter: boolean }>(
+        FAIL,
+        [f.id, f.lease, f.retryInMs, f.error],
+      )
       const row = rows[0]
       if (!row) return undefined
       await tx.query(
@@ -241,6 +267,7 @@ export class WorkerStore {
         [f.id, f.attempt, f.worker, f.error, f.stack, f.startedAt],
       )
       if (row.state === 'dead' && row.has_children) await propagateFailure(tx, [f.id], this.channel)
+      if (row.dead_letter) await deadLetter(tx, [f.id], this.channel)
       return row.state
     })
   }

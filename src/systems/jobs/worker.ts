@@ -21,6 +21,7 @@ import type { Logger } from '../../platform/telemetry/logger.js'
 import type { Tracing } from '../../platform/telemetry/tracing.js'
 import { Attempt, type AttemptHost, LeaseLostError, type Outcome } from './attempt.js'
 import { Completer } from './completer.js'
+import { wakeWorkers } from './enqueue.js'
 import { withJobTrace } from './job-trace.js'
 import { PROGRESS_LIMIT } from './limits.js'
 import { type JobMetrics, sample } from './metrics.js'
@@ -89,6 +90,14 @@ export class JobWorker implements Worker, AttemptHost {
       tasks: o.tasks,
       backoff: o.backoff,
       workerId: this.id,
+      queueBackoff: (queue) => {
+        const q = this.slots.get(queue)
+        if (!q) return undefined
+        const b: Partial<Backoff> = {}
+        if (q.backoffBaseMs !== null) b.baseMs = q.backoffBaseMs
+        if (q.backoffMaxMs !== null) b.maxMs = q.backoffMaxMs
+        return b
+      },
     })
     this.slots = new QueueSlots(o.db, o.queueConcurrency, o.queues)
   }
@@ -198,7 +207,9 @@ export class JobWorker implements Worker, AttemptHost {
       this.begin(q, q.buffer.shift()!)
     if (q.fetching || q.wakes === q.emptyAt || q.limitedUntil > Date.now()) return
     const free = Math.max(Math.min(q.concurrency - q.running, this.o.concurrency - this.running), 0)
-    const want = Math.min(free + (this.o.prefetch ?? 0) - q.buffer.length, this.o.fetchBatch)
+    // No prefetch under a global limit: a job held here, not running, would keep another process's slot.
+    const prefetch = q.globalConcurrency === null ? (this.o.prefetch ?? 0) : 0
+    const want = Math.min(free + prefetch - q.buffer.length, this.o.fetchBatch)
     if (want <= 0) return
     q.fetching = this.fetch(q, want)
   }
@@ -218,7 +229,10 @@ export class JobWorker implements Worker, AttemptHost {
         want = Math.min(want, Math.max(peek.remaining + 1, 1))
       }
       const conn = this.fetchConn?.busy === false ? this.fetchConn : undefined
-      const jobs = await this.store.fetch(q.name, want, this.id, this.o.leaseMs, conn)
+      const jobs =
+        q.globalConcurrency === null
+          ? await this.store.fetch(q.name, want, this.id, this.o.leaseMs, conn)
+          : await this.store.fetchLimited(q.name, want, this.id, this.o.leaseMs, conn)
       got = jobs.length
       if (this.stopping) {
         await this.store.release(
@@ -294,7 +308,17 @@ export class JobWorker implements Worker, AttemptHost {
   settled(attempt: Attempt, outcome: Outcome): void {
     this.unhold(attempt, needsWrite(outcome))
     const write = this.outcomes.write(attempt.job, outcome)
-    if (write) this.track(write, attempt)
+    if (write) this.track(this.wakeLimited(write, attempt.job.queue), attempt)
+    else if (outcome.kind === 'committed') void this.wakeLimited(Promise.resolve(), attempt.job.queue)
+  }
+
+  /**
+   * Under a global limit, a slot freed here may be one another process waits for (its fetch came back
+   * short and it sleeps until a wake-up): once the write has landed, wake every worker of the queue.
+   */
+  private wakeLimited(write: Promise<void>, queue: string): Promise<void> {
+    if (this.slots.get(queue)?.globalConcurrency == null) return write
+    return write.then(() => wakeWorkers(this.o.db, this.store.channel, queue))
   }
 
   /** Free the attempt's slots (it keeps its lease until its write lands, when `keepLease`). */
