@@ -4,10 +4,13 @@
  * transaction runs under one FIFO mutex; the search path is set only when
  * the scoped view asking differs from the last one that ran. Queries with a
  * text of their own run as named prepared statements (pglite-statements.ts).
+ * Every commit is durable against a killed process, asynchronous ones too
+ * (pglite-durability.ts).
  */
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { Mutex } from './mutex.js'
+import { BEHIND_SQL, FLUSH_SQL, mayCommitAsync, SAFETY_NET_MS } from './pglite-durability.js'
 import { PgliteStatements } from './pglite-statements.js'
 import {
   assertIdent,
@@ -24,16 +27,45 @@ interface Shared {
   mutex: Mutex
   currentSchema: string | undefined
   closed: boolean
+  safetyNet: NodeJS.Timeout | undefined
 }
+
+/** The statements' cache key of schema-independent platform statements. */
+const NO_SCHEMA = ''
 
 /** Open (or create) a PGlite database in `dataDir`; `undefined` keeps it in memory. */
 export async function openPglite(dataDir: string | undefined, schema = 'public'): Promise<Db> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
   const pg = await PGlite.create(dataDir ? { dataDir } : {})
-  return view(
-    { pg, statements: new PgliteStatements(pg), mutex: new Mutex(), currentSchema: undefined, closed: false },
-    schema,
-  )
+  const shared: Shared = {
+    pg,
+    statements: new PgliteStatements(pg),
+    mutex: new Mutex(),
+    currentSchema: undefined,
+    closed: false,
+    safetyNet: undefined,
+  }
+  if (dataDir) {
+    // A database default of `off` would otherwise make every commit of this session asynchronous.
+    await pg.exec("SET synchronous_commit TO 'on'")
+    shared.safetyNet = setInterval(() => void flushIfBehind(shared).catch(() => undefined), SAFETY_NET_MS)
+    shared.safetyNet.unref()
+  }
+  return view(shared, schema)
+}
+
+/** Write the WAL to the files now (see pglite-durability.ts). Call under the mutex, outside a transaction. */
+async function flushWal(shared: Shared): Promise<void> {
+  await shared.statements.query(NO_SCHEMA, FLUSH_SQL)
+}
+
+/** The safety net: flush when WAL was inserted but not written (a commit made asynchronous unseen). */
+function flushIfBehind(shared: Shared): Promise<void> {
+  return shared.mutex.run(async () => {
+    if (shared.closed) return
+    const res = await shared.statements.query<{ behind: boolean }>(NO_SCHEMA, BEHIND_SQL)
+    if (res.rows[0]?.behind) await flushWal(shared)
+  })
 }
 
 function view(shared: Shared, schema: string): Db {
@@ -51,6 +83,12 @@ function view(shared: Shared, schema: string): Db {
     return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length }
   }
 
+  /** After a statement or script that ran on its own (it committed): flush if it may have committed asynchronously. */
+  async function durable<T>(sql: string, out: T): Promise<T> {
+    if (mayCommitAsync(sql) && !pg.isInTransaction()) await flushWal(shared)
+    return out
+  }
+
   const db: Db = {
     kind: 'pglite',
     schema,
@@ -58,28 +96,35 @@ function view(shared: Shared, schema: string): Db {
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
         await ensurePath()
-        return run(text, params)
+        return durable(text, await run(text, params))
       }),
     exec: (sql) =>
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
         await ensurePath()
         await pg.exec(sql)
+        await durable(sql, undefined)
       }),
     tx: (fn) =>
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
         await ensurePath()
         await pg.exec('BEGIN')
+        let mayBeAsync = false
         const tx: Queryable = {
-          query: (text, params) => run(text, params),
+          query: (text, params) => {
+            if (mayCommitAsync(text)) mayBeAsync = true
+            return run(text, params)
+          },
           exec: async (sql) => {
+            if (mayCommitAsync(sql)) mayBeAsync = true
             await pg.exec(sql)
           },
         }
         try {
           const out = await fn(tx)
           await pg.exec('COMMIT')
+          if (mayBeAsync) await flushWal(shared)
           return out
         } catch (err) {
           await pg.exec('ROLLBACK').catch(() => undefined)
@@ -111,6 +156,7 @@ function view(shared: Shared, schema: string): Db {
       mutex.run(async () => {
         if (shared.closed) return
         shared.closed = true
+        clearInterval(shared.safetyNet)
         shared.statements.clear()
         await pg.close()
       }),
