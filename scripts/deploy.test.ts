@@ -124,6 +124,21 @@ describe('deploy/ manifests', () => {
     expect(config.publicUrl).toMatch(/^https?:\/\/[^/]+/)
     expect(config.publicUrl).not.toMatch(/127\.0\.0\.1|localhost|0\.0\.0\.0/)
   })
+
+  it("never sets the rate limiter's instance floor above the fewest replicas that run", () => {
+    // RATE_LIMITER_INSTANCES is the floor of the live count: above the real count, every replica's
+    // insurance limiter would admit less than its share during a Redis outage.
+    const env: Record<string, string> = {}
+    for (const cm of byKind('ConfigMap')) Object.assign(env, cm.data)
+    const floor = Number(env.RATE_LIMITER_INSTANCES ?? 1)
+    for (const d of deployments) {
+      const hpa = byKind('HorizontalPodAutoscaler').find(
+        (o) => o.spec.scaleTargetRef.name === d.metadata.name,
+      )
+      const fewest = Math.min(d.spec.replicas ?? 1, hpa?.spec.minReplicas ?? Number.POSITIVE_INFINITY)
+      expect(floor, `${d.metadata.name} runs as few as ${fewest}`).toBeLessThanOrEqual(fewest)
+    }
+  })
 })
 
 describe('Dockerfile', () => {

@@ -11,6 +11,7 @@ import type { TypedApp } from '../../platform/http/types.js'
 import { ConfigLoadError, type Rule } from './config.js'
 import type { ConfigSource, LoadedConfig } from './config-source.js'
 import type { RateLimitEngine } from './engine.js'
+import type { InstanceCount } from './instances.js'
 import type { LimiterPool } from './limiters.js'
 import type { Entry } from './matcher.js'
 import type { RateLimiterMetrics } from './metrics.js'
@@ -22,6 +23,8 @@ export interface AdminDeps {
   engine: RateLimitEngine
   source: ConfigSource
   pool: LimiterPool
+  /** The live process count (heartbeats), shown by /stats. */
+  instances: InstanceCount
   metrics: RateLimiterMetrics
   limits: RequestLimits
   token: string | undefined
@@ -211,6 +214,8 @@ export function adminRoutes(app: TypedApp, d: AdminDeps): void {
     },
     async () => ({
       store: d.pool.shared ? (d.pool.health?.isUp ? 'redis' : 'fallback') : 'memory',
+      // What the insurance limiters divide by: the last live count seen, at least the floor.
+      instances: { current: d.instances.current, lastSeen: d.instances.lastSeen },
       grpc: d.grpc() ?? null,
       config: {
         source: d.source.current.source,

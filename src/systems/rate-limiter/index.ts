@@ -12,6 +12,7 @@ import { ConfigSource } from './config-source.js'
 import { RateLimitEngine } from './engine.js'
 import { envoyResponseHeaders } from './envoy-headers.js'
 import { type RlsServer, startGrpcServer } from './grpc.js'
+import { InstanceCount } from './instances.js'
 import { jsonRoutes } from './json.routes.js'
 import { LimiterPool } from './limiters.js'
 import { RateLimiterMetrics } from './metrics.js'
@@ -48,14 +49,23 @@ export default defineSystem({
       await redis.connect()
     }
 
+    const instances = new InstanceCount({
+      redis,
+      floor: s.RATE_LIMITER_INSTANCES,
+      intervalMs: s.RATE_LIMITER_HEARTBEAT_MS,
+      ttlMs: 3 * s.RATE_LIMITER_HEARTBEAT_MS,
+      log: ctx.log,
+    })
     const pool = new LimiterPool({
       redis,
-      instances: s.RATE_LIMITER_INSTANCES,
+      instances: () => instances.current,
       retryMs: s.RATE_LIMITER_REDIS_RETRY_MS,
       log: ctx.log,
     })
-    const metrics = new RateLimiterMetrics(ctx.metrics.registry, () =>
-      pool.health && !pool.health.isUp ? 0 : 1,
+    const metrics = new RateLimiterMetrics(
+      ctx.metrics.registry,
+      () => (pool.health && !pool.health.isUp ? 0 : 1),
+      () => instances.current,
     )
     const source = new ConfigSource({
       file: s.RATE_LIMITER_CONFIG ?? EXAMPLE.pathname,
@@ -95,12 +105,14 @@ export default defineSystem({
           source,
           pool,
           metrics,
+          instances,
           limits,
           token: s.RATE_LIMITER_ADMIN_TOKEN,
           grpc: () => (grpc ? { host: grpcHost, port: grpc.port } : undefined),
         })
       },
       workers: [
+        { name: 'rate-limiter:instances', start: () => instances.start(), stop: () => instances.stop() },
         { name: 'rate-limiter:config-reload', start: () => source.start(), stop: () => source.stop() },
         {
           name: 'rate-limiter:grpc',

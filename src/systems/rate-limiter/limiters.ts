@@ -11,7 +11,9 @@
  * With Redis, a failed call marks the store down (StoreHealth) and the rule's
  * `failure_mode` decides until Redis answers again:
  * - `insurance`: an in-memory limiter of the same algorithm decides, with the
- *   limit divided by RATE_LIMITER_INSTANCES (each process admits its share);
+ *   limit divided by the number of processes (instances.ts: learned live
+ *   from heartbeats in Redis, at least RATE_LIMITER_INSTANCES), so each
+ *   process admits its share;
  * - `open`: admit; `closed`: deny.
  */
 import type { Redis } from 'ioredis'
@@ -49,8 +51,8 @@ export interface LimitSpec {
 export interface LimiterPoolOptions {
   /** Shared Redis (decisions exact across processes); undefined: this process's memory. */
   redis?: Redis
-  /** Processes sharing the limits: each one's insurance limiter admits 1/instances. */
-  instances: number
+  /** Processes sharing the limits (a number, or read at each outage): each one's insurance limiter admits 1/instances. */
+  instances: number | (() => number)
   retryMs: number
   log: Logger
   /** Limiters kept (distinct algorithm/limit/period combinations); config rules plus overrides. */
@@ -113,10 +115,10 @@ export class LimiterPool {
   }
 
   private insuranceFor(spec: LimitSpec): RateLimiter {
-    const k = specKey(spec)
+    const n = typeof this.opts.instances === 'number' ? this.opts.instances : this.opts.instances()
+    const k = `${specKey(spec)}/${n}`
     let l = this.insurance.get(k)
     if (!l) {
-      const n = this.opts.instances
       l = createRateLimiter({
         algorithm: spec.algorithm,
         limit: Math.max(1, Math.ceil(spec.requestsPerUnit / n)),
@@ -201,7 +203,7 @@ export class LimiterPool {
 
   /** Forget `key` under `spec` in the primary store and the insurance limiter. */
   async reset(spec: LimitSpec, key: string): Promise<void> {
-    await this.insurance.get(specKey(spec))?.reset(key)
+    for (const [k, l] of this.insurance.entries()) if (k.startsWith(`${specKey(spec)}/`)) await l.reset(key)
     await this.limiter(spec).reset(key)
   }
 

@@ -58,7 +58,7 @@ export class RateLimiterMetrics {
   /** Requests answered OK only because of RATE_LIMITER_SHADOW_MODE (Envoy's global_shadow_mode stat). */
   globalShadow = 0
 
-  constructor(registry: Registry, storeUp: () => number) {
+  constructor(registry: Registry, storeUp: () => number, instances: () => number = () => 1) {
     this.latency = new FastHistogram(
       'rate_limiter_decision_duration_seconds',
       'Time to decide one descriptor, by rule',
@@ -143,6 +143,14 @@ export class RateLimiterMetrics {
       collect() {
         this.reset()
         this.inc(counts.globalShadow)
+      },
+    })
+    new Gauge({
+      name: 'rate_limiter_instances',
+      help: 'Processes sharing the limits as this one counts them (live heartbeats, at least RATE_LIMITER_INSTANCES): the insurance limiters divide by it',
+      registers: [registry],
+      collect() {
+        this.set(instances())
       },
     })
     new Gauge({

@@ -64,7 +64,13 @@ export const settings = {
     default: 1,
     min: 1,
     max: 10_000,
-    doc: 'processes sharing the limits; while Redis is down each insurance limiter admits limit / instances',
+    doc: 'the fewest processes sharing the limits (the floor of the count learned from heartbeats in Redis); while Redis is down each insurance limiter admits limit / count',
+  }),
+  RATE_LIMITER_HEARTBEAT_MS: int({
+    default: 2_000,
+    min: 100,
+    max: 60_000,
+    doc: 'how often each process announces itself in Redis; one not heard from for 3 intervals no longer counts',
   }),
   RATE_LIMITER_REDIS_TIMEOUT_MS: int({
     default: 250,
