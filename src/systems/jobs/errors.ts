@@ -85,6 +85,13 @@ export const JobsErrors = {
       409,
       `Job ${id} is ${state}; only dead or cancelled jobs are redriven`,
     ),
+  unknownKey: (queue: string, key: string) =>
+    new AppError(
+      'JOBS_UNKNOWN_KEY',
+      404,
+      `No pending job of queue ${queue} has the key ${JSON.stringify(key)}`,
+    ),
+  hasDependents: (message: string) => new AppError('JOBS_HAS_DEPENDENTS', 409, message),
 } as const
 
 interface PgError {
@@ -118,6 +125,8 @@ export function mapDbError(err: unknown, queue?: string): never {
     }
     if (e.code === '23505' && /jobs_key/.test(e.constraint ?? ''))
       throw new AppError('JOBS_KEY_CONFLICT', 409, 'A pending job with the same key exists')
+    if (e.code === '55000' && /depend on it/.test(e.message ?? ''))
+      throw JobsErrors.hasDependents(`${(e.message ?? '').replace(/^job/, 'Job')}`)
     if (e.code === '23514')
       throw JobsErrors.invalidRequest(`a value is out of range (${e.constraint ?? 'check'})`)
   }

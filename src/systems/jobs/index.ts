@@ -13,6 +13,7 @@ import { guardedAgent } from '../../platform/net/guarded-agent.js'
 import { defineSystem, type SystemDefinition, type Worker } from '../../platform/system.js'
 import { jobRoutes } from './jobs.routes.js'
 import { JobsStore } from './jobs.store.js'
+import { keyRoutes } from './keys.routes.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'
 import { queueRoutes } from './queues.routes.js'
@@ -28,6 +29,7 @@ import type { TaskDefinition } from './types.js'
 import { JobWorker } from './worker.js'
 
 export { addJob, addJobs } from './enqueue.js'
+export { removeJob, rescheduleJob } from './keyed-jobs.js'
 export type { JobSpec, TaskContext, TaskDefinition } from './types.js'
 
 export interface JobsSystemOptions {
@@ -137,6 +139,7 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
             message: 'the jobs API needs Authorization: Bearer <JOBS_API_TOKEN>',
           })
           jobRoutes(app, { service, jobs })
+          keyRoutes(app, { db, jobs })
           queueRoutes(app, { queues, jobs, service })
           scheduleRoutes(app, { schedules, service })
         },
