@@ -26,6 +26,7 @@ import { ChatError } from './errors.js'
 import type { EphemeralFrame, Fanout, FeedListener } from './fanout.js'
 import type { MessageStore } from './messages.store.js'
 import { errorFrame, type ProtocolVersion } from './protocol.js'
+import type { TokenClaims } from './tokens.js'
 import { EventRun, type OutFrame } from './wire.js'
 
 /** What a connection writes frames to: a WebSocket, an SSE stream, or a long-poll queue. */
@@ -145,6 +146,10 @@ export class Connection {
   sending = 0
   /** Last typing frame published per room (throttle). */
   readonly typingAt = new Map<number, number>()
+  /** The token this connection runs on (replaced by a `refresh`); undefined: never expires. */
+  auth: TokenClaims | undefined
+  /** The client was told its token expires soon (`expiring`), for the current token. */
+  expiryWarned = false
 
   constructor(
     readonly user: string,

@@ -6,6 +6,9 @@ import { AppError } from '../../platform/errors.js'
 
 export class ChatError extends AppError {
   static unauthenticated = (detail: string) => new ChatError('CHAT_UNAUTHENTICATED', 401, detail)
+  static tokenRevoked = () => new ChatError('CHAT_TOKEN_REVOKED', 401, 'the token has been revoked')
+  static tokenExpired = () =>
+    new ChatError('CHAT_TOKEN_EXPIRED', 401, 'the token of this connection expired; reconnect with a new one')
   static badUser = (user: string) =>
     new ChatError(
       'CHAT_INVALID_USER',

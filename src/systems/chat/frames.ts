@@ -7,10 +7,12 @@
 import type { RateLimiter } from '../../platform/rate-limit/index.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { Connection } from './connection.js'
+import { expiryFields, refresh } from './connection-auth.js'
 import { ChatError } from './errors.js'
 import type { Presence } from './presence.js'
 import { type ClientFrame, parseClientFrame, parseClientObject } from './protocol.js'
 import type { ChatService } from './service.js'
+import type { TokenClaims } from './tokens.js'
 
 /** Frame types that write, and so count against the per-connection rate limit. */
 const WRITES = new Set(['send', 'edit', 'delete', 'react', 'read', 'typing'])
@@ -37,6 +39,9 @@ export class FrameHandler {
     private readonly limiter: RateLimiter,
     private readonly log: Logger,
     private readonly limits: { maxFrameBytes: number; maxMessageBytes: number },
+    /** Verify a token (a `refresh` frame's); throws the 401 ChatError for a bad or revoked one. */
+    private readonly verifyToken: (token: string) => Promise<TokenClaims> = () =>
+      Promise.reject(ChatError.unauthenticated('tokens cannot be refreshed here')),
   ) {}
 
   /** A text frame from a socket or SSE/long-poll POST body; errors become `error` frames. */
@@ -138,6 +143,11 @@ export class FrameHandler {
         throw ChatError.invalid('this connection is already authenticated')
       case 'ping': // answered in enqueue()
         return
+      case 'refresh': {
+        refresh(conn, await this.verifyToken(f.token))
+        conn.sendFrame({ v: 1, type: 'refreshed', ...id, ...expiryFields(conn.auth) })
+        return
+      }
       case 'subscribe':
         await s.readable(user, f.room)
         await conn.subscribe(f.room, f.after, f.id)

@@ -4,12 +4,15 @@
  * at shutdown with a frame that tells clients to reconnect (to any node).
  */
 import { Connection, type Transport } from './connection.js'
+import { checkExpiry, closeRevoked, expiryFields } from './connection-auth.js'
 import { ChatError } from './errors.js'
 import type { Fanout } from './fanout.js'
 import type { FrameHandler } from './frames.js'
 import type { MessageStore } from './messages.store.js'
 import type { Presence } from './presence.js'
 import { PING_GRACE_MS, type ProtocolVersion } from './protocol.js'
+import type { Revocation } from './revocations.js'
+import type { TokenClaims } from './tokens.js'
 
 export interface HubOptions {
   maxConnectionsPerUser: number
@@ -29,6 +32,7 @@ export class Hub {
   resyncs = 0
   opened = 0
   private readonly heartbeat: NodeJS.Timeout
+  private readonly expiry: NodeJS.Timeout
 
   constructor(
     readonly frames: FrameHandler,
@@ -40,6 +44,14 @@ export class Hub {
     // One timer for every connection (not one each: idle connections are counted in bytes).
     this.heartbeat = setInterval(() => this.beat(), opts.pingIntervalMs)
     this.heartbeat.unref()
+    // Token lifetimes are checked once a second for all connections, not with a timer each.
+    this.expiry = setInterval(() => checkExpiry(this.all), 1_000)
+    this.expiry.unref()
+  }
+
+  /** Close this node's connections whose token `r` revokes. */
+  revoke(r: Revocation): number {
+    return closeRevoked(this.all, r)
   }
 
   /**
@@ -75,6 +87,8 @@ export class Hub {
     transport: Transport,
     extra: Record<string, unknown> = {},
     protocol: ProtocolVersion = 1,
+    /** The token the connection opened with: it expires with it unless refreshed. */
+    claims?: TokenClaims,
   ): Connection {
     this.assertCanOpen(user)
     const n = this.byUser.get(user) ?? 0
@@ -92,6 +106,7 @@ export class Hub {
       },
       protocol,
     )
+    conn.auth = claims
     this.all.add(conn)
     this.opened++
     this.presence.connected(conn)
@@ -106,6 +121,7 @@ export class Hub {
         intervalMs: this.opts.pingIntervalMs,
         timeoutMs: this.opts.pingIntervalMs + PING_GRACE_MS,
       },
+      ...expiryFields(claims),
       ...extra,
     })
     return conn
@@ -122,6 +138,7 @@ export class Hub {
   /** Shutdown: tell every client to reconnect elsewhere and close. */
   closeAll(): void {
     clearInterval(this.heartbeat)
+    clearInterval(this.expiry)
     for (const conn of [...this.all]) {
       conn.sendFrame({ v: 1, type: 'bye', reason: 'server shutting down; reconnect and resume' })
       conn.close(1001, 'server shutting down')

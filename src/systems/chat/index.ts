@@ -10,10 +10,12 @@ import { FrameHandler } from './frames.js'
 import { Hub } from './hub.js'
 import { MessageStore } from './messages.store.js'
 import { chatMetrics } from './metrics.js'
-import { documentSecurity, TOKEN_REQUIRED } from './openapi.js'
+import { ADMIN_REQUIRED, documentSecurity, TOKEN_REQUIRED } from './openapi.js'
 import { Presence } from './presence.js'
 import { authHook } from './rest.auth.js'
 import { publicRoutes, restRoutes } from './rest.routes.js'
+import { Revocations } from './revocations.js'
+import { adminRevocationRoutes, revocationRoutes } from './revocations.routes.js'
 import { RoomStore } from './rooms.store.js'
 import { ChatService } from './service.js'
 import { Sessions } from './sessions.js'
@@ -43,6 +45,8 @@ export default defineSystem({
       sweepMs: s.CHAT_SWEEP_MS,
       page: s.CHAT_REPLAY_PAGE,
     })
+    const revocations = new Revocations(ctx.db, ctx.bus, ctx.log, s.CHAT_REVOCATION_SYNC_MS)
+    tokens.revoked = (claims) => revocations.isRevoked(claims)
     const presence = new Presence(ctx.bus, ctx.log, s.CHAT_PRESENCE_INTERVAL_MS, s.CHAT_NODE_ID)
     const service = new ChatService(
       rooms,
@@ -61,10 +65,14 @@ export default defineSystem({
       burst: s.CHAT_MESSAGES_PER_SECOND * 2,
       store: 'memory',
     })
-    const frames = new FrameHandler(service, presence, limiter, ctx.log, {
-      maxFrameBytes: s.CHAT_MAX_FRAME_BYTES,
-      maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES,
-    })
+    const frames = new FrameHandler(
+      service,
+      presence,
+      limiter,
+      ctx.log,
+      { maxFrameBytes: s.CHAT_MAX_FRAME_BYTES, maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES },
+      (token) => tokens.claims(token),
+    )
     const hub = new Hub(frames, fanout, messages, presence, {
       maxConnectionsPerUser: s.CHAT_MAX_CONNECTIONS_PER_USER,
       sendBufferBytes: s.CHAT_SEND_BUFFER_BYTES,
@@ -80,6 +88,8 @@ export default defineSystem({
     chatMetrics(ctx.metrics.registry, hub, frames, fanout, presence, service.writer)
     const seen = (user: string) => service.seen(user)
     const restDeps = { service, tokens, presence, limiter, devTokens: s.CHAT_DEV_TOKENS }
+    // A revocation (from this node, the Bus or PostgreSQL) closes the connections it revokes.
+    revocations.onRevoked = (r) => hub.revoke(r)
 
     return {
       async routes(app) {
@@ -89,6 +99,10 @@ export default defineSystem({
           hub.closeAll()
         })
         publicRoutes(app, restDeps)
+        await app.register(async (admin) => {
+          admin.addHook('onRoute', documentSecurity(ADMIN_REQUIRED))
+          adminRevocationRoutes(admin, { tokens, revocations, adminToken: s.CHAT_ADMIN_TOKEN })
+        })
         await wsRoutes(app, {
           hub,
           tokens,
@@ -100,12 +114,14 @@ export default defineSystem({
           api.addHook('onRequest', authHook(tokens, seen))
           api.addHook('onRoute', documentSecurity(TOKEN_REQUIRED))
           restRoutes(api, restDeps)
+          revocationRoutes(api, { tokens, revocations, adminToken: s.CHAT_ADMIN_TOKEN })
           sessionRoutes(api, { hub, sessions, longPollMs: s.CHAT_LONG_POLL_MS })
         })
       },
       workers: [
         { name: 'chat:fanout', start: () => fanout.start(), stop: () => fanout.stop() },
         { name: 'chat:presence', start: () => presence.start(), stop: () => presence.stop() },
+        { name: 'chat:revocations', start: () => revocations.start(), stop: () => revocations.stop() },
       ],
     }
   },

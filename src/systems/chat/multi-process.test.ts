@@ -1,6 +1,7 @@
 /**
  * Real server processes (`node --import tsx src/main.ts`) sharing
  * PostgreSQL and NATS JetStream, the way the chat scales out:
+ * - a token revoked on one node closes its connection on the other (NATS);
  * - clients on two nodes, writers on both: every member gets every message
  *   exactly once, in offset order;
  * - the node a reader is connected to is killed (SIGKILL) mid-stream of
@@ -44,6 +45,8 @@ describe.skipIf(!backends().includes('services'))('chat on several processes', (
     CHAT_MESSAGES_PER_SECOND: '100000',
     CHAT_PRESENCE_INTERVAL_MS: '300',
     CHAT_SWEEP_MS: '200',
+    // Longer than the tests: a revocation reaches the other node through NATS or not at all.
+    CHAT_REVOCATION_SYNC_MS: '300000',
     ...backendEnv('services', uniqueId()),
   }
   beforeAll(async () => {
@@ -77,6 +80,24 @@ describe.skipIf(!backends().includes('services'))('chat on several processes', (
     expect(fromA).toEqual(Array.from({ length: 200 }, (_, i) => `a${i}`))
     await Promise.all(clients.map((c) => c.close()))
   }, 120_000)
+
+  it("closes a revoked token's connections on the other node, through the bus", async () => {
+    const onA = restClient(a!.url)
+    const token = await onA.token('revokee')
+    const other = await onA.token('revokee')
+    const conn = await WsClient.connect(b!.url, token)
+    const kept = await WsClient.connect(b!.url, other)
+    expect((await onA.api('POST', '/tokens/revoke', token, {})).body).toMatchObject({ revoked: 'token' })
+    await waitFor('the connection on b closed', () => conn.closed !== undefined, 20_000)
+    expect(conn.closed!.code).toBe(4401)
+    expect(conn.frames.find((f) => f.type === 'error')).toMatchObject({ code: 'CHAT_TOKEN_REVOKED' })
+    // b refuses the token too; the user's other token still works there.
+    expect((await restClient(b!.url).api('GET', '/me', token)).body).toMatchObject({
+      code: 'CHAT_TOKEN_REVOKED',
+    })
+    expect(await kept.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
+    await kept.close()
+  })
 
   it('resumes on another node after its node is killed mid-stream, and the dead node expires from presence', async () => {
     const c = await startServer({ entry: ENTRY, env, timeoutMs: 110_000 })

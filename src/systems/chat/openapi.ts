@@ -24,10 +24,17 @@ export const SECURITY_SCHEMES = {
     name: 'access_token',
     description: 'The same token in the query, for browsers (EventSource and WebSocket cannot set headers)',
   },
+  chatAdmin: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The operator token (CHAT_ADMIN_TOKEN), for revoking any user',
+  },
 } as const
 
 /** Either scheme satisfies a route. (The WebSocket route is not in the document: @fastify/websocket hides it.) */
 export const TOKEN_REQUIRED: Security = [{ chatBearer: [] }, { chatAccessToken: [] }]
+/** The operator's routes. */
+export const ADMIN_REQUIRED: Security = [{ chatAdmin: [] }]
 
 /**
  * A route's swagger transform: put the security schemes into the document being built (it runs

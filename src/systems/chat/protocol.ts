@@ -65,6 +65,7 @@ export type PresenceStatus = 'online' | 'away' | 'offline'
 /** Frames a client sends. */
 export type ClientFrame =
   | { type: 'auth'; id?: string; token: string }
+  | { type: 'refresh'; id?: string; token: string }
   | { type: 'ping'; id?: string }
   | { type: 'subscribe'; id?: string; room: number; after?: number }
   | { type: 'unsubscribe'; id?: string; room: number }
@@ -151,6 +152,7 @@ export function parseClientObject(r: Raw, maxBody: number, version: ProtocolVers
   if (typeof type !== 'string') throw ChatError.malformed('type must be a string')
   switch (type) {
     case 'auth':
+    case 'refresh':
       return { type, id: id(r), token: text(r, 'token', 8_192) }
     case 'ping':
       return { type, id: id(r) }

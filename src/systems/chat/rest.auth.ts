@@ -4,12 +4,14 @@ import type { RateLimiter } from '../../platform/rate-limit/index.js'
 import { ChatError } from './errors.js'
 import type { Presence } from './presence.js'
 import type { ChatService } from './service.js'
-import { type Tokens, tokenOf } from './tokens.js'
+import { type TokenClaims, type Tokens, tokenOf } from './tokens.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The chat user a bearer token named (chat routes only). */
     chatUser?: string
+    /** The verified token's claims (expiry, id): what a session opened by this request runs on. */
+    chatClaims?: TokenClaims
   }
 }
 
@@ -29,9 +31,10 @@ export function userOf(request: FastifyRequest): string {
 /** Resolve the bearer token of every API route; anonymous routes are registered outside. */
 export function authHook(tokens: Tokens, seen: (user: string) => Promise<void>) {
   return async function chatAuth(request: FastifyRequest): Promise<void> {
-    const user = await tokens.verify(tokenOf(request.headers.authorization, request.query))
-    await seen(user)
-    request.chatUser = user
+    const claims = await tokens.claims(tokenOf(request.headers.authorization, request.query))
+    await seen(claims.user)
+    request.chatUser = claims.user
+    request.chatClaims = claims
   }
 }
 

@@ -19,14 +19,30 @@ export function publicRoutes(app: TypedApp, deps: RestDeps): void {
     {
       schema: {
         summary: 'Development issuer: a token for a user name (no password; for development and the console)',
-        body: Type.Object({ user: S.UserName }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            user: S.UserName,
+            ttlSeconds: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: 31_536_000,
+                description: 'a shorter life than CHAT_TOKEN_TTL_S (at most that), e.g. to try refresh',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           201: Type.Object({ token: Type.String(), user: Type.String(), expiresAt: Type.String() }),
         },
       },
     },
     async (request, reply) => {
-      const { token, expiresAt } = await deps.tokens.issue(request.body.user)
+      const { user, ttlSeconds } = request.body
+      const { token, expiresAt } = await deps.tokens.issue(
+        user,
+        ttlSeconds === undefined ? undefined : Math.min(ttlSeconds, deps.tokens.ttlSeconds),
+      )
       await deps.service.seen(request.body.user)
       return reply.code(201).send({ token, user: request.body.user, expiresAt: expiresAt.toISOString() })
     },

@@ -39,7 +39,8 @@ describe.each(backends())('chat REST API (%s)', (backend) => {
         const route = `${method.toUpperCase()} ${path}`
         if (open.includes(route)) expect(op.security, route).toBeUndefined()
         else {
-          expect(op.security, route).toEqual(required)
+          const admin = route === 'POST /chat/admin/revocations'
+          expect(op.security, route).toEqual(admin ? [{ chatAdmin: [] }] : required)
           // The document matches the server: without a token, the route answers 401.
           const url = path.replace(/\{[^}]+\}/g, '1')
           const res = await fetch(`${t.url}${url}`, {

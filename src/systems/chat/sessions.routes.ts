@@ -24,10 +24,13 @@ const VersionQuery = Type.Object({
   ),
 })
 
-/** The session `id`, if it belongs to `user`. */
-function sessionOf(sessions: Sessions, id: string, user: string): Session {
+/**
+ * The session `id`, if it belongs to `user`. A closed long-poll session stays pollable (`closed`)
+ * until its last frames (the error that closed it) were taken.
+ */
+function sessionOf(sessions: Sessions, id: string, user: string, closed = false): Session {
   const s = sessions.get(id)
-  if (!s || s.conn.user !== user || s.conn.closed) throw ChatError.sessionNotFound()
+  if (!s || s.conn.user !== user || (s.conn.closed && !closed)) throw ChatError.sessionNotFound()
   return s
 }
 
@@ -60,7 +63,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       })
       const protocol = negotiate(request.query.v)
       reply.raw.write(`: chat v${protocol}\n\n`)
-      const conn = hub.open(user, transport, { session: id }, protocol)
+      const conn = hub.open(user, transport, { session: id }, protocol, request.chatClaims)
       sessions.add({ id, conn, sse: transport })
       // Heartbeats: the hub's `ping` frames (a data frame, so EventSource's onmessage sees them).
       request.raw.on('close', () => {
@@ -82,7 +85,13 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     async (request, reply) => {
       const id = sessions.newId()
       const transport = new PollTransport()
-      const conn = hub.open(request.chatUser!, transport, { session: id }, negotiate(request.query.v))
+      const conn = hub.open(
+        request.chatUser!,
+        transport,
+        { session: id },
+        negotiate(request.query.v),
+        request.chatClaims,
+      )
       sessions.add({ id, conn, poll: transport })
       return reply.code(201).send({ session: id })
     },
@@ -104,8 +113,13 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       },
     },
     async (request, reply) => {
-      const s = sessionOf(sessions, request.params.session, request.chatUser!)
+      const s = sessionOf(sessions, request.params.session, request.chatUser!, true)
       if (!s.poll) throw ChatError.invalid('this session streams over SSE; it cannot be polled')
+      if (s.conn.closed && s.poll.pendingAfter(request.query.after) === 0) {
+        // Closed (expired, revoked) and its last frames acknowledged: gone.
+        sessions.remove(s.id)
+        throw ChatError.sessionNotFound()
+      }
       const signal = { aborted: false }
       request.raw.on('close', () => {
         signal.aborted = true

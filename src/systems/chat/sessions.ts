@@ -84,6 +84,13 @@ export class PollTransport implements Transport {
     for (const r of this.drainWaiters.splice(0)) r()
   }
 
+  /** Frames queued after `after` (not acknowledged by it). */
+  pendingAfter(after: number): number {
+    let n = 0
+    for (const q of this.queue) if (q.seq > after) n++
+    return n
+  }
+
   /** Drop frames up to `after` (the client has them), then return the rest, waiting up to `waitMs` for one. */
   async poll(
     after: number,
@@ -168,8 +175,10 @@ export class Sessions {
   private expire(): void {
     const now = Date.now()
     for (const s of this.byId.values())
-      if (s.poll && now - s.poll.lastSeen > this.idleMs) this.remove(s.id)
-      else if (s.conn.closed) this.byId.delete(s.id)
+      if (s.poll) {
+        // A closed poll session waits (up to the idle time) for a poll to take its last frames.
+        if (now - s.poll.lastSeen > this.idleMs) this.remove(s.id)
+      } else if (s.conn.closed) this.byId.delete(s.id)
   }
 
   stop(): void {

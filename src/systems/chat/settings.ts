@@ -70,6 +70,18 @@ export const settings = {
     max: 300_000,
     doc: 'how often the server pings every WebSocket and SSE connection (a `ping` frame; a WebSocket also gets a protocol ping and is closed when it missed the previous pong); clients should reconnect after this plus 10 s of silence',
   }),
+  CHAT_REVOCATION_SYNC_MS: int({
+    default: 5_000,
+    min: 50,
+    max: 300_000,
+    doc: 'how often a node reads token revocations from PostgreSQL (the Bus brings them at once; this brings what it lost)',
+  }),
+  CHAT_ADMIN_TOKEN: optional(
+    str({
+      maxLength: 500,
+      doc: 'bearer token of POST /chat/admin/revocations (revoke any user); unset: the route answers 401',
+    }),
+  ),
   CHAT_NODE_ID: optional(
     str({ maxLength: 64, doc: 'this node in presence announcements (default: random)' }),
   ),

@@ -250,11 +250,11 @@ export class PollClient {
   }
 
   /** One poll (on `url`, default the one that opened the session); records its frames. */
-  async poll(waitMs = 0, url = this.url): Promise<{ status: number; frames: Json[] }> {
+  async poll(waitMs = 0, url = this.url, token = this.token): Promise<{ status: number; frames: Json[] }> {
     const r = await restClient(url).api(
       'GET',
       `/sessions/${this.session}/poll?after=${this.seq}&waitMs=${waitMs}`,
-      this.token,
+      token,
     )
     if (r.status !== 200) return { status: r.status, frames: [] }
     this.seq = r.body.seq

@@ -27,6 +27,17 @@ export const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/
 
 const ALG = 'EdDSA'
 
+/** What a verified token says: who, until when, and what identifies it for revocation. */
+export interface TokenClaims {
+  user: string
+  /** Expiry, ms since the epoch (`exp`, required). */
+  expiresAt: number
+  /** Issue time, ms since the epoch (`iat`), when the token has one. */
+  issuedAt: number | undefined
+  /** The token's id (`jti`), when it has one: what revoking one token names. */
+  jti: string | undefined
+}
+
 export interface TokenOptions {
   issuer: string
   audience: string
@@ -44,6 +55,14 @@ export class Tokens {
     /** The public half, as served at the JWKS endpoint. */
     readonly jwks: { keys: JWK[] },
   ) {}
+
+  /** The dev issuer's token lifetime (CHAT_TOKEN_TTL_S). */
+  get ttlSeconds(): number {
+    return this.opts.ttlSeconds
+  }
+
+  /** A check that throws for revoked tokens (revocations.ts), applied by every verification. */
+  revoked: (claims: TokenClaims) => boolean = () => false
 
   /** Load the signing key from PostgreSQL (creating it once, race-free across nodes) and build the verifier. */
   static async open(db: Db, opts: TokenOptions): Promise<Tokens> {
@@ -79,14 +98,21 @@ export class Tokens {
       .setIssuer(this.opts.issuer)
       .setAudience(this.opts.audience)
       .setIssuedAt(now)
+      .setJti(randomUUID())
       .setExpirationTime(now + ttlSeconds)
       .sign(this.signingKey)
     return { token, expiresAt: new Date((now + ttlSeconds) * 1000) }
   }
 
-  /** The user a token names, or a 401 ChatError (bad signature, expired, wrong issuer or audience, bad subject). */
+  /** The user a token names, or a 401 ChatError (bad signature, expired, revoked, wrong issuer or audience, bad subject). */
   async verify(token: string | undefined): Promise<string> {
+    return (await this.claims(token)).user
+  }
+
+  /** The claims of a valid token, or the 401 ChatError `verify` throws. */
+  async claims(token: string | undefined): Promise<TokenClaims> {
     if (!token) throw ChatError.unauthenticated('a bearer token is required')
+    let claims: TokenClaims
     try {
       const { payload } = await jwtVerify(token, this.keySet, {
         issuer: this.opts.issuer,
@@ -95,7 +121,12 @@ export class Tokens {
       })
       const sub = payload.sub!
       if (!USER_NAME.test(sub)) throw ChatError.unauthenticated('the token subject is not a valid user name')
-      return sub
+      claims = {
+        user: sub,
+        expiresAt: payload.exp! * 1000,
+        issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
+        jti: typeof payload.jti === 'string' ? payload.jti : undefined,
+      }
     } catch (err) {
       if (err instanceof ChatError) throw err
       const code = (err as { code?: string }).code
@@ -103,6 +134,8 @@ export class Tokens {
         code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid',
       )
     }
+    if (this.revoked(claims)) throw ChatError.tokenRevoked()
+    return claims
   }
 }
 

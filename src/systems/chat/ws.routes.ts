@@ -168,11 +168,11 @@ export async function wsRoutes(app: TypedApp, deps: WsDeps): Promise<void> {
       let transport: WsTransport | undefined
       let pending: Promise<void> | undefined
       const start = async (t: string) => {
-        const user = await deps.tokens.verify(t)
-        await deps.seen(user)
+        const claims = await deps.tokens.claims(t)
+        await deps.seen(claims.user)
         if (socket.readyState !== 1) return
         transport = new WsTransport(socket)
-        conn = deps.hub.open(user, transport, {}, protocol)
+        conn = deps.hub.open(claims.user, transport, {}, protocol, claims)
       }
       const onError = (err: unknown) => {
         if (socket.readyState === 1) refuse(socket, err)
