@@ -16,15 +16,15 @@ const CONFIG = parseConfig(`
 domain: q
 descriptors:
   - key: regular
-    rate_limit: { unit: minute, requests_per_unit: 1 }
+    rate_limit: { unit: day, requests_per_unit: 1 }
     metadata: { name: regular, nested: { a: 1 } }
   - key: quota1
     quota_mode: true
-    rate_limit: { unit: minute, requests_per_unit: 1 }
+    rate_limit: { unit: day, requests_per_unit: 1 }
     metadata: { name: quota1, nested: { b: 2 } }
   - key: quota2
     quota_mode: true
-    rate_limit: { unit: minute, requests_per_unit: 2 }
+    rate_limit: { unit: day, requests_per_unit: 2 }
   - key: files
     value: files/*
     share_threshold: true
