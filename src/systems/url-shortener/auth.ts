@@ -1,8 +1,10 @@
 /**
  * The `X-Api-Key` check of every `/rest/v3` route, as Shlink does it: no
  * key is `missing-authentication`, an unknown, disabled or expired key is
- * `invalid-api-key`, both 401. CORS preflights never reach it (the
- * platform's CORS plugin answers OPTIONS before any route hook runs).
+ * `invalid-api-key`, both 401. `GET /short-urls/shorten` takes the key
+ * from its `apiKey` query parameter instead, as Shlink's single-step
+ * creation does. CORS preflights never reach it (the platform's CORS
+ * plugin answers OPTIONS before any route hook runs).
  */
 import type { FastifyRequest } from 'fastify'
 import type { ApiKeys } from './api-keys.js'
@@ -15,10 +17,20 @@ declare module 'fastify' {
   }
 }
 
+/** Routes that authenticate with an `apiKey` query parameter (Shlink's single-step shorten). */
+export const QUERY_KEY_ROUTES: ReadonlySet<string> = new Set(['/rest/v3/short-urls/shorten'])
+
 export function apiKeyHook(keys: ApiKeys) {
   return async function checkApiKey(request: FastifyRequest): Promise<void> {
-    const header = request.headers['x-api-key']
-    const key = Array.isArray(header) ? header[0] : header
+    let key: string | undefined
+    if (QUERY_KEY_ROUTES.has(request.routeOptions.url ?? '')) {
+      const q = (request.query as { apiKey?: unknown }).apiKey
+      key = typeof q === 'string' ? q : undefined
+      if (!key) throw ShlinkErrors.missingQueryAuthentication()
+    } else {
+      const header = request.headers['x-api-key']
+      key = Array.isArray(header) ? header[0] : header
+    }
     if (!key) throw ShlinkErrors.missingAuthentication()
     if (key.length > 200) throw ShlinkErrors.invalidApiKey()
     const row = await keys.verify(key)

@@ -30,7 +30,7 @@ describe.each(backends())('batch create (%s)', (backend) => {
     expect(r[0]).toMatchObject({ ok: true, shortUrl: { longUrl: 'https://example.com/1', tags: ['t'] } })
     expect(r[1]).toMatchObject({
       ok: false,
-      error: { type: 'https://shlink.io/api/error/invalid-url', status: 400 },
+      error: { type: 'https://shlink.io/api/error/invalid-data', status: 400, invalidElements: ['longUrl'] },
     })
     expect(r[2]).toMatchObject({ ok: false, error: { type: 'https://shlink.io/api/error/non-unique-slug' } })
     expect(r[3]).toMatchObject({ ok: true, shortUrl: { shortCode: 'fresh-one' } })

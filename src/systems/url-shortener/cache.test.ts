@@ -18,6 +18,7 @@ const target = (version: number, longUrl = 'https://example.com/'): RedirectTarg
   validSince: null,
   validUntil: null,
   maxVisits: null,
+  rules: null,
   version,
 })
 

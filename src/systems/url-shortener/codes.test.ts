@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CodeCodec, checkSlug, fromBase62, isPlausibleCode, toBase62 } from './codes.js'
+import { CodeCodec, checkSlug, codeFromPath, fromBase62, isPlausibleCode, toBase62 } from './codes.js'
 
 const codec = new CodeCodec(randomBytes(32))
 
@@ -52,6 +52,15 @@ describe('checkSlug', () => {
     ['my slug', 'my-slug'],
     ['a/b', 'a-b'],
     ['Promo_2024.v1~x', 'Promo_2024.v1~x'],
+    // Unicode slugs, as Shlink creates them (its API test: 🦣🦣🦣); NFC, so both spellings of é are one slug
+    ['🦣🦣🦣', '🦣🦣🦣'],
+    ['caf\u00e9', 'caf\u00e9'],
+    ['cafe\u0301', 'caf\u00e9'],
+    ['日本語 リンク', '日本語-リンク'],
+    ['👩\u200d💻', '👩\u200d💻'],
+    ["l'été!", "l'été!"],
+    ['x'.repeat(100), 'x'.repeat(100)],
+    ['🦣'.repeat(100), '🦣'.repeat(100)],
   ])('accepts %j as %j', (raw, slug) => {
     expect(checkSlug(raw)).toEqual({ ok: true, slug })
   })
@@ -64,8 +73,21 @@ describe('checkSlug', () => {
     'a?b',
     'a#b',
     'a%20b',
-    'caf\u00e9',
+    'a:b',
+    'a@b',
+    'a[b]',
+    'a\\b',
+    'a<b>',
+    'a"b',
+    'a{b}',
+    'a|b',
+    'a^b',
+    'a`b',
+    'a\u0000b',
+    'a\u202eb',
+    'a\ud800b',
     'x'.repeat(101),
+    '🦣'.repeat(101),
     'rest',
     'Docs',
     'METRICS',
@@ -79,5 +101,17 @@ describe('checkSlug', () => {
   it('plausible codes are what slugs may be', () => {
     expect(isPlausibleCode('abc-DEF_1.~')).toBe(true)
     expect(isPlausibleCode('<script>')).toBe(false)
+    expect(isPlausibleCode('🦣🦣🦣')).toBe(true)
+    expect(isPlausibleCode('a%41')).toBe(false)
+  })
+
+  it('reads a path segment as the slug it names, however it was sent', () => {
+    // The router percent-decodes UTF-8 (a browser's /%F0%9F%A6%A3); raw UTF-8 bytes arrive as Latin-1.
+    expect(codeFromPath('🦣')).toBe('🦣')
+    expect(codeFromPath(Buffer.from('🦣', 'utf8').toString('latin1'))).toBe('🦣')
+    expect(codeFromPath('cafe\u0301')).toBe('caf\u00e9')
+    expect(codeFromPath('abc12')).toBe('abc12')
+    // A Latin-1 text that is not UTF-8 stays as it is.
+    expect(codeFromPath('caf\u00e9')).toBe('caf\u00e9')
   })
 })

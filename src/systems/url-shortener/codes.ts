@@ -152,23 +152,41 @@ export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   'fixture',
 ])
 
-/** Characters a slug may hold: RFC 3986 "unreserved", so a slug never needs escaping in a URL. */
+/** The fast path: a slug or code of RFC 3986 "unreserved" characters, which never needs escaping. */
 const SLUG = /^[A-Za-z0-9._~-]+$/
+
+/**
+ * Any other slug character: letters, marks, digits, symbols (emoji included) and punctuation of
+ * any script, and the URL sub-delimiters `!$&'()*+,;=`. Not: URL delimiters `:/?#[]@` (Shlink
+ * refuses them too), `%` (`/a%41` would be ambiguous with `/aA`), `\` (browsers read it as `/`),
+ * characters a URL must escape and browsers rewrite (`"<>^`{|}` and spaces: spaces become `-`
+ * first), controls, separators, unassigned or private-use code points and lone surrogates.
+ */
+// U+200D (zero-width joiner) glues emoji sequences such as 👩‍💻; variation selectors are marks (\p{M}).
+const UNICODE_SLUG = /^(?:[\p{L}\p{M}\p{N}\p{S}\p{Pc}\p{Pd}\p{Ps}\p{Pe}\p{Pi}\p{Pf}\p{Po}]|\u200D)+$/u
+const URL_UNSAFE = /[:/?#[\]@%\\"<>^`{|}]/
 
 export type SlugCheck = { ok: true; slug: string } | { ok: false; reason: string }
 
 /**
  * Normalize and check a custom slug. As Shlink does, spaces and `/` become
- * `-`; then the slug must be 1-100 unreserved characters, not only dots
- * (`.` and `..` are path segments browsers rewrite), and not reserved.
+ * `-`; the slug is put in Unicode NFC (an `é` typed as one code point or as
+ * `e` + accent is one slug). Then it must be 1-100 characters (code points)
+ * of the sets above, not only dots (`.` and `..` are path segments browsers
+ * rewrite), and not reserved. Emoji slugs (`🦣🦣🦣`) are slugs.
  */
 export function checkSlug(raw: string, extraReserved: ReadonlySet<string> = new Set()): SlugCheck {
-  const slug = raw.trim().replace(/[ /]/g, '-')
+  const slug = raw
+    .trim()
+    .replace(/[\s/]+/gu, '-')
+    .normalize('NFC')
   if (slug.length === 0) return { ok: false, reason: 'the custom slug is empty' }
-  if (slug.length > MAX_SLUG_LENGTH)
+  if ([...slug].length > MAX_SLUG_LENGTH)
     return { ok: false, reason: `the custom slug is longer than ${MAX_SLUG_LENGTH} characters` }
-  if (!SLUG.test(slug))
-    return { ok: false, reason: 'the custom slug may only contain letters, digits and - . _ ~' }
+  if (URL_UNSAFE.test(slug))
+    return { ok: false, reason: 'URL-reserved characters (: / ? # [ ] @ %) cannot be used in a custom slug' }
+  if (!SLUG.test(slug) && !UNICODE_SLUG.test(slug))
+    return { ok: false, reason: 'the custom slug may only contain letters, digits, symbols and - . _ ~' }
   if (/^\.+$/.test(slug)) return { ok: false, reason: 'the custom slug cannot be only dots' }
   const lower = slug.toLowerCase()
   if (RESERVED_SLUGS.has(lower) || extraReserved.has(lower))
@@ -178,5 +196,24 @@ export function checkSlug(raw: string, extraReserved: ReadonlySet<string> = new 
 
 /** Whether `code` could be a short code at all (cheap reject before any cache or database). */
 export function isPlausibleCode(code: string): boolean {
-  return code.length > 0 && code.length <= MAX_SLUG_LENGTH && SLUG.test(code)
+  if (code.length === 0) return false
+  if (code.length <= MAX_SLUG_LENGTH && SLUG.test(code)) return true
+  // A Unicode slug: at most 100 code points, two UTF-16 units each.
+  return code.length <= 2 * MAX_SLUG_LENGTH && !URL_UNSAFE.test(code) && UNICODE_SLUG.test(code)
+}
+
+/**
+ * The code a request path segment names. The router percent-decodes it as UTF-8 (a browser sends
+ * `/%F0%9F%A6%A3` for `/🦣`); a client that sends the raw UTF-8 bytes (curl with a literal emoji)
+ * arrives as Latin-1 text, which is read again as UTF-8 here. Then NFC, as slugs are stored.
+ */
+export function codeFromPath(segment: string): string {
+  if (SLUG.test(segment)) return segment
+  let text = segment
+  if (!/[\u0100-\uffff]/.test(text) && /[\x80-\xff]/.test(text)) {
+    const bytes = Buffer.from(text, 'latin1')
+    const utf8 = bytes.toString('utf8')
+    if (!utf8.includes('\uFFFD')) text = utf8
+  }
+  return text.normalize('NFC')
 }

@@ -14,6 +14,9 @@ import { apiKeyHook } from './auth.js'
 import { LocalCache } from './cache.lru.js'
 import { createRedisCache } from './cache.redis.js'
 import { CodeCodec } from './codes.js'
+import { Domains } from './domains.js'
+import { domainRoutes } from './domains.routes.js'
+import { createDomainStore } from './domains.store.pg.js'
 import { IdAllocator } from './id-allocator.js'
 import { parseDate } from './input.js'
 import { Invalidator } from './invalidation.js'
@@ -21,10 +24,11 @@ import { MercureHub } from './mercure.hub.js'
 import { MercurePublisher } from './mercure.publisher.js'
 import { type MercureDeps, mercureHubRoutes, mercureInfoRoute } from './mercure.routes.js'
 import { derivedSecret, MercureTokens } from './mercure.tokens.js'
-import { healthRoutes, miscRoutes } from './misc.routes.js'
+import { healthRoutes } from './misc.routes.js'
 import type { SharedCache } from './ports.js'
 import { Redirector } from './redirect.js'
 import { redirectRoutes } from './redirect.routes.js'
+import { redirectRuleRoutes } from './redirect-rules.routes.js'
 import { RedirectResolver, type Tier, throttledWarn } from './resolver.js'
 import { ShortUrlService } from './service.js'
 import { settings } from './settings.js'
@@ -238,7 +242,25 @@ export default defineSystem({
       ...(geolocator && { locate: (ip: string) => geolocator.locate(ip) }),
       ...(mercure && { onWritten: (visits) => mercure.publisher.visitsWritten(visits) }),
     })
-    const redirector = new Redirector(resolver, store, buffer, s.URL_SHORTENER_TRACK_VISITS)
+    const redirector = new Redirector(
+      resolver,
+      store,
+      buffer,
+      s.URL_SHORTENER_TRACK_VISITS,
+      s.URL_SHORTENER_TRACK_ORPHAN_VISITS,
+    )
+    const domains = new Domains({
+      store: createDomainStore(db),
+      defaultDomain,
+      defaults: {
+        baseUrlRedirect: s.URL_SHORTENER_BASE_URL_REDIRECT ?? null,
+        regular404Redirect: s.URL_SHORTENER_REGULAR_404_REDIRECT ?? null,
+        invalidShortUrlRedirect: s.URL_SHORTENER_INVALID_CODE_REDIRECT ?? null,
+      },
+      policy,
+      refreshMs: s.URL_SHORTENER_DOMAINS_REFRESH_MS,
+      log: ctx.log,
+    })
 
     const codec = new CodeCodec(codeKey)
     const service = new ShortUrlService({
@@ -253,11 +275,7 @@ export default defineSystem({
       log: ctx.log,
       ...(mercure && { onCreated: (rows) => mercure.publisher.created(rows) }),
     })
-    const misc = {
-      ping: () => db.ping(),
-      defaultDomain,
-      invalidCodeRedirect: s.URL_SHORTENER_INVALID_CODE_REDIRECT,
-    }
+    const misc = { ping: () => db.ping() }
 
     return {
       async routes(app) {
@@ -267,9 +285,10 @@ export default defineSystem({
           async (api) => {
             api.addHook('onRequest', apiKeyHook(apiKeys))
             shortUrlRoutes(api, { service, baseUrl })
-            visitRoutes(api, service)
+            redirectRuleRoutes(api, service)
+            visitRoutes(api, service, domains)
             tagRoutes(api, service)
-            miscRoutes(api, misc)
+            domainRoutes(api, domains)
             mercureInfoRoute(api, mercure?.deps)
           },
           { prefix: '/rest/v3' },
@@ -280,13 +299,14 @@ export default defineSystem({
           baseUrl,
           status: Number(s.URL_SHORTENER_REDIRECT_STATUS) as 301 | 302 | 307 | 308,
           cacheLifetimeSec: s.URL_SHORTENER_REDIRECT_CACHE_LIFETIME,
-          fallback: s.URL_SHORTENER_INVALID_CODE_REDIRECT,
+          domains,
           withIp: geolocator !== undefined,
         })
       },
       // Started in this order, stopped in reverse: the flusher stops (and writes) first, then what
       // it publishes to has gone out, then the hub closes its streams.
       workers: [
+        domains,
         {
           name: 'url-shortener:cache-invalidation',
           start: () => invalidator.start(),

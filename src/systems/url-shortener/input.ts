@@ -58,7 +58,7 @@ function title(raw: string | null | undefined): string | null | undefined {
 
 function checkUrl(raw: string, policy: UrlPolicyOptions): string {
   const r = checkLongUrl(raw, policy)
-  if (!r.ok) throw ShlinkErrors.invalidUrl(raw, r.reason)
+  if (!r.ok) throw ShlinkErrors.invalidData(['longUrl'], r.reason)
   return r.url
 }
 

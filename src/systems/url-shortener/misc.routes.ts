@@ -1,17 +1,15 @@
 /**
- * Health and domains: the small endpoints Shlink clients call when they
- * connect to a server.
+ * Health: the endpoints monitoring probes and Shlink clients call first
+ * (domains are in domains.routes.ts, mercure-info in mercure.routes.ts).
  */
 import type { TypedApp } from '../../platform/http/types.js'
-import { DomainList, Health } from './schemas.js'
+import { Health } from './schemas.js'
 
 /** The Shlink version whose REST API this speaks (clients gate features on it). */
 export const SHLINK_COMPAT_VERSION = '4.0.0'
 
 export interface MiscRouteDeps {
   ping: () => Promise<void>
-  defaultDomain: () => string
-  invalidCodeRedirect: string | undefined
 }
 
 const health = (status: 'pass' | 'fail') => ({
@@ -43,27 +41,4 @@ export function healthRoutes(app: TypedApp, d: MiscRouteDeps): void {
           .send(health(ok ? 'pass' : 'fail'))
       },
     )
-}
-
-/** `/rest/v3/domains` (behind the API key; mercure-info is in mercure.routes.ts). */
-export function miscRoutes(api: TypedApp, d: MiscRouteDeps): void {
-  api.get(
-    '/domains',
-    {
-      schema: { tags: ['Domains'], summary: 'List configured domains', response: { 200: DomainList } },
-    },
-    async () => {
-      const redirects = {
-        baseUrlRedirect: null,
-        regular404Redirect: null,
-        invalidShortUrlRedirect: d.invalidCodeRedirect ?? null,
-      }
-      return {
-        domains: {
-          data: [{ domain: d.defaultDomain(), isDefault: true, redirects }],
-          defaultRedirects: redirects,
-        },
-      }
-    },
-  )
 }

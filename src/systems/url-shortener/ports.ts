@@ -4,6 +4,34 @@
  * durable thing) and `cache.*.ts` (the redirect caches).
  */
 
+/** Redirect rule conditions, Shlink's (redirect-rules.ts says what each matches). */
+export const CONDITION_TYPES = [
+  'device',
+  'language',
+  'query-param',
+  'any-value-query-param',
+  'valueless-query-param',
+  'ip-address',
+  'geolocation-country-code',
+  'geolocation-city-name',
+  'before-date',
+  'after-date',
+  'browser',
+] as const
+export type ConditionType = (typeof CONDITION_TYPES)[number]
+
+export interface RedirectCondition {
+  type: ConditionType
+  matchKey: string | null
+  matchValue: string | null
+}
+
+/** A rule as stored and cached: its position in the list is its priority. */
+export interface RedirectRule {
+  longUrl: string
+  conditions: RedirectCondition[]
+}
+
 /** A short URL as stored, with its tags and visit counters. */
 export interface ShortUrlRow {
   id: number
@@ -19,6 +47,8 @@ export interface ShortUrlRow {
   crawlable: boolean
   forwardQuery: boolean
   tags: string[]
+  /** Redirect rules in priority order (empty: none). */
+  rules: RedirectRule[]
   version: number
 }
 
@@ -88,6 +118,8 @@ export interface RedirectTarget {
   validSince: number | null
   validUntil: number | null
   maxVisits: number | null
+  /** Redirect rules in priority order; null when the link has none (most links: nothing to try). */
+  rules: RedirectRule[] | null
   version: number
 }
 
@@ -121,6 +153,8 @@ export interface ShortUrlStore {
    * False when the link is exhausted or gone.
    */
   countVisit(id: number): Promise<boolean>
+  /** Replace a link's redirect rules (priority = position + 1) and give the link a new version. */
+  setRules(id: number, rules: RedirectRule[]): Promise<void>
 }
 
 export interface TagQuery {
@@ -176,6 +210,23 @@ export interface VisitRecord {
   location?: VisitLocation | null
 }
 
+export const ORPHAN_VISIT_TYPES = ['base_url', 'invalid_short_url', 'regular_404'] as const
+/** Shlink's orphan visits: to the base URL, to an unknown short code, to any other missing path. */
+export type OrphanVisitType = (typeof ORPHAN_VISIT_TYPES)[number]
+
+/** A visit that found no short URL, as buffered. */
+export interface OrphanVisitRecord {
+  type: OrphanVisitType
+  /** Epoch ms. */
+  at: number
+  referer: string | null
+  userAgent: string | null
+  visitedUrl: string | null
+  /** Where the visitor was sent instead (a configured "not found" redirect), or null. */
+  redirectUrl: string | null
+  potentialBot?: boolean
+}
+
 export interface VisitRow {
   date: Date
   referer: string | null
@@ -184,6 +235,8 @@ export interface VisitRow {
   redirectUrl: string | null
   potentialBot: boolean
   location: VisitLocation | null
+  /** Orphan visits only. */
+  type?: OrphanVisitType
 }
 
 export interface VisitQuery {
@@ -203,13 +256,37 @@ export interface VisitsSummary {
 export type VisitScope = { shortUrlId: number } | { tag: string } | { all: true }
 
 export interface VisitStore {
-  /** Write visits and add them to the counters, in one transaction. */
-  writeBatch(visits: VisitRecord[], orphans: VisitsSummary): Promise<void>
+  /** Write visits and orphan visits and add them to the counters, in one transaction. */
+  writeBatch(visits: VisitRecord[], orphans: OrphanVisitRecord[]): Promise<void>
   list(scope: VisitScope, q: VisitQuery): Promise<Page<VisitRow>>
+  /** Orphan visits, newest first; of one type when given. */
+  listOrphans(q: VisitQuery, type?: OrphanVisitType): Promise<Page<VisitRow>>
+  /** Delete every orphan visit and zero the orphan counters; the number of stored visits deleted. */
+  deleteOrphans(): Promise<number>
   /** Delete a link's visits and zero its counters (maxVisits counts from zero again, as in Shlink). */
   deleteFor(shortUrlId: number): Promise<number>
   tagExists(tag: string): Promise<boolean>
   summary(): Promise<{ nonOrphan: VisitsSummary; orphan: VisitsSummary }>
+}
+
+/** Where "not found" visits go instead of a 404 (Shlink's NotFoundRedirects); null: nowhere. */
+export interface NotFoundRedirects {
+  baseUrlRedirect: string | null
+  regular404Redirect: string | null
+  invalidShortUrlRedirect: string | null
+}
+
+export interface DomainRow {
+  /** Host name with an optional port, lower-case. */
+  authority: string
+  redirects: NotFoundRedirects
+}
+
+export interface DomainStore {
+  /** Every domain with a row, by authority. */
+  all(): Promise<DomainRow[]>
+  /** Create the domain if needed and merge the redirects given (absent: kept, null: cleared). */
+  upsertRedirects(authority: string, patch: Partial<NotFoundRedirects>): Promise<DomainRow>
 }
 
 export interface ApiKeyRow {

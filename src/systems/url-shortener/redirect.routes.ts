@@ -7,6 +7,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { TypedApp } from '../../platform/http/types.js'
+import { codeFromPath } from './codes.js'
+import type { Domains } from './domains.js'
+import type { OrphanVisitType } from './ports.js'
 import { renderQr } from './qr.js'
 import type { Outcome, Redirector, VisitInfo } from './redirect.js'
 import { QrQuery, ShortCodeParams } from './schemas.js'
@@ -16,8 +19,8 @@ export interface RedirectRouteDeps {
   baseUrl: () => string
   status: 301 | 302 | 307 | 308
   cacheLifetimeSec: number
-  /** Where unknown/expired/exhausted codes go instead of a 404 (Shlink's invalidShortUrlRedirect). */
-  fallback: string | undefined
+  /** Where "not found" visits go instead of a 404, per domain (Shlink's not-found redirects). */
+  domains: Domains
   /** Read the client's address for geolocation (only when a database is loaded). */
   withIp: boolean
 }
@@ -38,8 +41,11 @@ function visitInfo(request: FastifyRequest, base: string, withIp: boolean): Visi
     query: q < 0 ? '' : url.slice(q + 1),
     referer: request.headers.referer,
     userAgent: request.headers['user-agent'],
+    acceptLanguage: request.headers['accept-language'],
+    // Read for ip-address redirect rules; recorded (for geolocation) only when a database is loaded.
+    ip: request.ip,
+    geolocate: withIp,
     visitedUrl: base + url,
-    ip: withIp ? request.ip : undefined,
   }
 }
 
@@ -47,8 +53,34 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
   const cacheControl =
     d.status === 301 || d.status === 308 ? `private,max-age=${d.cacheLifetimeSec}` : undefined
 
-  function notFound(request: FastifyRequest, reply: FastifyReply, code: string): FastifyReply {
-    if (d.fallback) return reply.redirect(d.fallback, 302)
+  /**
+   * A visit that found no short URL: recorded as an orphan visit of `type`, then sent to the
+   * domain's redirect for that type when one is configured, else answered 404.
+   */
+  function orphan(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    type: OrphanVisitType,
+    info: VisitInfo | undefined,
+  ): FastifyReply | undefined {
+    const path = request.url.split('?')[0] ?? '/'
+    const redirect = d.domains.redirectFor(type, request.headers.host, path)
+    d.redirector.orphan(type, info ?? visitInfo(request, d.baseUrl(), false), redirect)
+    return redirect === null ? undefined : reply.redirect(redirect, 302)
+  }
+
+  function notFound(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: string,
+    info?: VisitInfo,
+  ): FastifyReply {
+    const redirected = orphan(request, reply, 'invalid_short_url', info)
+    if (redirected) return redirected
+    return notFoundPage(request, reply, code)
+  }
+
+  function notFoundPage(request: FastifyRequest, reply: FastifyReply, code: string): FastifyReply {
     if (request.headers.accept?.includes('text/html'))
       return reply.code(404).type('text/html; charset=utf-8').send(NOT_FOUND_HTML)
     return reply
@@ -76,8 +108,14 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
     })
   }
 
-  function answer(request: FastifyRequest, reply: FastifyReply, code: string, out: Outcome): FastifyReply {
-    if (!out.found) return notFound(request, reply, code)
+  function answer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: string,
+    info: VisitInfo,
+    out: Outcome,
+  ): FastifyReply {
+    if (!out.found) return notFound(request, reply, code, info)
     if (cacheControl) reply.header('cache-control', cacheControl)
     return reply.redirect(out.location, d.status)
   }
@@ -95,14 +133,15 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
       },
     },
     (request, reply) => {
-      const code = request.params.shortCode
-      const out = d.redirector.visit(code, visitInfo(request, d.baseUrl(), d.withIp))
+      const code = codeFromPath(request.params.shortCode)
+      const info = visitInfo(request, d.baseUrl(), d.withIp)
+      const out = d.redirector.visit(code, info)
       if (out instanceof Promise)
         return out.then(
-          (o) => answer(request, reply, code, o),
+          (o) => answer(request, reply, code, info, o),
           (err) => unavailable(request, reply, err),
         )
-      answer(request, reply, code, out)
+      answer(request, reply, code, info, out)
     },
   )
 
@@ -118,7 +157,11 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
     async (request, reply) => {
       // The pixel is always served (an e-mail must not show a broken image); only valid codes record a visit.
       try {
-        await d.redirector.visit(request.params.shortCode, visitInfo(request, d.baseUrl(), d.withIp), true)
+        await d.redirector.visit(
+          codeFromPath(request.params.shortCode),
+          visitInfo(request, d.baseUrl(), d.withIp),
+          true,
+        )
       } catch (err) {
         request.log.warn({ err }, 'tracking pixel lookup failed')
       }
@@ -137,8 +180,8 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
       },
     },
     async (request, reply) => {
-      const code = request.params.shortCode
-      if (!(await d.redirector.exists(code))) return notFound(request, reply, code)
+      const code = codeFromPath(request.params.shortCode)
+      if (!(await d.redirector.exists(code))) return notFoundPage(request, reply, code)
       const q = request.query
       const qr = await renderQr(`${d.baseUrl()}/${code}`, {
         size: q.size ?? 300,

@@ -12,7 +12,8 @@
  * PostgreSQL per visit of such a link (store.countVisit).
  */
 import { isPlausibleCode } from './codes.js'
-import type { RedirectTarget, ShortUrlStore } from './ports.js'
+import type { OrphanVisitType, RedirectTarget, ShortUrlStore } from './ports.js'
+import { matchRules, type VisitContext } from './redirect-rules.js'
 import type { RedirectResolver } from './resolver.js'
 import type { VisitBuffer } from './visits.buffer.js'
 
@@ -20,15 +21,13 @@ export type Outcome = { found: true; location: string } | { found: false }
 
 const NOT_FOUND: Outcome = Object.freeze({ found: false })
 
-export interface VisitInfo {
-  /** The raw query string of the visit, without `?` ('' when none). */
-  query: string
+/** A visit: what redirect rules look at (query, user agent, languages, address), and what is recorded. */
+export interface VisitInfo extends VisitContext {
   referer: string | undefined
-  userAgent: string | undefined
   /** The short URL as visited (base URL + path and query). */
   visitedUrl: string
-  /** The client's address, when visits are geolocated (else undefined: not even read). */
-  ip?: string | undefined
+  /** Whether the visit record keeps `ip` for the flusher to locate (a geolocation database is loaded). */
+  geolocate: boolean
 }
 
 const MAX_HEADER_KEPT = 2048
@@ -70,7 +69,21 @@ export class Redirector {
     private readonly store: ShortUrlStore,
     private readonly buffer: VisitBuffer,
     private readonly trackVisits: boolean,
+    private readonly trackOrphanVisits: boolean,
   ) {}
+
+  /** Record a visit that found no short URL (the caller knows its type and where it was sent). */
+  orphan(type: OrphanVisitType, info: VisitInfo, redirectUrl: string | null): void {
+    if (!this.trackVisits || !this.trackOrphanVisits) return
+    this.buffer.recordOrphan({
+      type,
+      at: Date.now(),
+      referer: info.referer ? info.referer.slice(0, MAX_HEADER_KEPT) : null,
+      userAgent: info.userAgent ? info.userAgent.slice(0, MAX_HEADER_KEPT) : null,
+      visitedUrl: info.visitedUrl.slice(0, MAX_HEADER_KEPT),
+      redirectUrl: redirectUrl ? redirectUrl.slice(0, MAX_HEADER_KEPT) : null,
+    })
+  }
 
   /** Resolve a visit; synchronous when the code is cached and has no maxVisits. */
   visit(code: string, info: VisitInfo, pixel = false): Outcome | Promise<Outcome> {
@@ -91,15 +104,11 @@ export class Redirector {
     info: VisitInfo,
     pixel: boolean,
   ): Outcome | Promise<Outcome> {
-    if (target === null || !isValidNow(target, Date.now())) {
-      if (this.trackVisits) this.buffer.recordOrphan(info.userAgent?.slice(0, MAX_HEADER_KEPT) ?? null)
-      return NOT_FOUND
-    }
-    const location = pixel
-      ? ''
-      : target.forwardQuery
-        ? mergeQuery(target.longUrl, info.query)
-        : target.longUrl
+    // Not found: the route records the orphan visit, once it knows where the visitor goes instead.
+    if (target === null || !isValidNow(target, Date.now())) return NOT_FOUND
+    const longUrl =
+      target.rules === null ? target.longUrl : (matchRules(target.rules, info) ?? target.longUrl)
+    const location = pixel ? '' : target.forwardQuery ? mergeQuery(longUrl, info.query) : longUrl
     if (target.maxVisits === null) {
       if (this.trackVisits) this.record(code, target, info, pixel ? null : location, false)
       return { found: true, location }
@@ -130,7 +139,7 @@ export class Redirector {
       visitedUrl: info.visitedUrl.slice(0, MAX_HEADER_KEPT),
       redirectUrl,
       counted,
-      ip: info.ip,
+      ip: info.geolocate ? info.ip : undefined,
     })
   }
 }

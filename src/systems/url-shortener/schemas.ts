@@ -182,6 +182,15 @@ export const Visit = Type.Object({
   redirectUrl: Nullable(Type.String()),
 })
 
+export const OrphanVisit = Type.Object({
+  ...Visit.properties,
+  type: StringEnum(['base_url', 'invalid_short_url', 'regular_404'] as const),
+})
+
+export const OrphanVisitList = Type.Object({
+  visits: Type.Object({ data: Type.Array(OrphanVisit), pagination: Pagination }),
+})
+
 export const VisitsQuery = Type.Object({
   startDate: Type.Optional(DateText),
   endDate: Type.Optional(DateText),
@@ -189,6 +198,15 @@ export const VisitsQuery = Type.Object({
   itemsPerPage: Type.Optional(PerPage),
   excludeBots: Type.Optional(Type.Boolean()),
   domain: Type.Optional(Type.String({ maxLength: 253 })),
+})
+
+export const OrphanVisitsQuery = Type.Object({
+  ...VisitsQuery.properties,
+  type: Type.Optional(
+    StringEnum(['base_url', 'invalid_short_url', 'regular_404'] as const, {
+      description: 'Only visits of this type',
+    }),
+  ),
 })
 
 export const VisitList = Type.Object({
@@ -247,7 +265,7 @@ export const Health = Type.Object({
   links: Type.Object({ about: Type.String(), project: Type.String() }),
 })
 
-const Redirects = Type.Object({
+export const Redirects = Type.Object({
   baseUrlRedirect: Nullable(Type.String()),
   regular404Redirect: Nullable(Type.String()),
   invalidShortUrlRedirect: Nullable(Type.String()),

@@ -6,13 +6,14 @@
  */
 import type { Static } from '@sinclair/typebox'
 import type { Logger } from '../../platform/telemetry/logger.js'
-import { type CodeCodec, isPlausibleCode } from './codes.js'
+import { type CodeCodec, codeFromPath, isPlausibleCode } from './codes.js'
 import type { IdAllocator } from './id-allocator.js'
 import { type CreationInput, creationInput, editionInput, type InputContext, parseDate } from './input.js'
 import type { Invalidator } from './invalidation.js'
 import type {
   ListQuery,
   NewShortUrl,
+  OrphanVisitType,
   Page,
   RedirectTarget,
   SharedCache,
@@ -25,6 +26,7 @@ import type {
   VisitRow,
   VisitStore,
 } from './ports.js'
+import { rulesFromBody } from './redirect-rules.js'
 import type { ShortUrlCreation, ShortUrlEdition } from './schemas.js'
 import { type ShlinkError, ShlinkErrors } from './shlink-errors.js'
 
@@ -55,6 +57,7 @@ export function targetOf(row: ShortUrlRow): RedirectTarget {
     validSince: row.validSince ? row.validSince.getTime() : null,
     validUntil: row.validUntil ? row.validUntil.getTime() : null,
     maxVisits: row.maxVisits,
+    rules: row.rules.length > 0 ? row.rules : null,
     version: row.version,
   }
 }
@@ -145,7 +148,8 @@ export class ShortUrlService {
     return results as BatchItem[]
   }
 
-  async get(code: string): Promise<ShortUrlRow> {
+  async get(raw: string): Promise<ShortUrlRow> {
+    const code = codeFromPath(raw)
     const row = isPlausibleCode(code) ? await this.d.store.findByCode(code) : undefined
     if (!row) throw ShlinkErrors.shortUrlNotFound(code)
     return row
@@ -155,7 +159,8 @@ export class ShortUrlService {
     return this.d.store.list(q)
   }
 
-  async edit(code: string, body: Static<typeof ShortUrlEdition>): Promise<ShortUrlRow> {
+  async edit(raw: string, body: Static<typeof ShortUrlEdition>): Promise<ShortUrlRow> {
+    const code = codeFromPath(raw)
     const patch = editionInput(body, this.d.input)
     const row = isPlausibleCode(code) ? await this.d.store.update(code, patch) : undefined
     if (!row) throw ShlinkErrors.shortUrlNotFound(code)
@@ -163,11 +168,22 @@ export class ShortUrlService {
     return row
   }
 
-  async remove(code: string): Promise<void> {
+  async remove(raw: string): Promise<void> {
+    const code = codeFromPath(raw)
     const gone = isPlausibleCode(code) ? await this.d.store.delete(code) : undefined
     if (!gone) throw ShlinkErrors.shortUrlNotFound(code)
     await this.writeThrough([{ code, target: null, version: gone.version }])
     await this.d.invalidator.invalidate([code])
+  }
+
+  /** Replace a link's redirect rules; every cache tier then holds the new rules. */
+  async setRules(code: string, body: unknown): Promise<ShortUrlRow> {
+    const row = await this.get(code)
+    await this.d.store.setRules(row.id, rulesFromBody(body, this.d.input.policy))
+    const updated = await this.d.store.findByCode(row.shortCode)
+    if (!updated) throw ShlinkErrors.shortUrlNotFound(code)
+    await this.published([updated])
+    return updated
   }
 
   async visits(code: string, q: VisitQuery): Promise<Page<VisitRow>> {
@@ -182,6 +198,14 @@ export class ShortUrlService {
 
   nonOrphanVisits(q: VisitQuery): Promise<Page<VisitRow>> {
     return this.d.visits.list({ all: true }, q)
+  }
+
+  orphanVisits(q: VisitQuery, type?: OrphanVisitType): Promise<Page<VisitRow>> {
+    return this.d.visits.listOrphans(q, type)
+  }
+
+  deleteOrphanVisits(): Promise<number> {
+    return this.d.visits.deleteOrphans()
   }
 
   /** Delete a link's visits. A link with maxVisits can be visited again (its count restarts), as in Shlink. */

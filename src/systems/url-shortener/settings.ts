@@ -24,6 +24,22 @@ export const settings = {
       doc: 'where unknown, expired or exhausted codes redirect instead of a 404 (Shlink: DEFAULT_INVALID_SHORT_URL_REDIRECT)',
     }),
   ),
+  URL_SHORTENER_BASE_URL_REDIRECT: optional(
+    url(['http', 'https'], {
+      doc: 'where visits to the base URL (/) of a domain without its own redirect go (Shlink: DEFAULT_BASE_URL_REDIRECT)',
+    }),
+  ),
+  URL_SHORTENER_REGULAR_404_REDIRECT: optional(
+    url(['http', 'https'], {
+      doc: 'where visits to other missing paths go (Shlink: DEFAULT_REGULAR_404_REDIRECT)',
+    }),
+  ),
+  URL_SHORTENER_DOMAINS_REFRESH_MS: int({
+    default: 5_000,
+    min: 100,
+    max: 3_600_000,
+    doc: "how often each process reloads the domains' redirects (a change made elsewhere applies within it)",
+  }),
   URL_SHORTENER_DEFAULT_CODE_LENGTH: int({
     default: 5,
     min: 4,
@@ -65,6 +81,10 @@ export const settings = {
   URL_SHORTENER_TRACK_VISITS: bool({
     default: true,
     doc: 'record visits (Shlink: DISABLE_TRACKING inverted)',
+  }),
+  URL_SHORTENER_TRACK_ORPHAN_VISITS: bool({
+    default: true,
+    doc: 'record visits that find no short URL (Shlink: TRACK_ORPHAN_VISITS)',
   }),
   URL_SHORTENER_VISITS_FLUSH_MS: int({
     default: 500,

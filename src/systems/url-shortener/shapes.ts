@@ -29,12 +29,13 @@ export function toShortUrl(row: ShortUrlRow, baseUrl: string): Static<typeof Sho
     title: row.title,
     crawlable: row.crawlable,
     forwardQuery: row.forwardQuery,
-    hasRedirectRules: false,
+    hasRedirectRules: row.rules.length > 0,
   }
 }
 
-export function toVisit(v: VisitRow): Static<typeof Visit> {
+export function toVisit(v: VisitRow): Static<typeof Visit> & { type?: VisitRow['type'] } {
   return {
+    ...(v.type && { type: v.type }),
     referer: v.referer,
     date: atom(v.date),
     userAgent: v.userAgent,

@@ -31,23 +31,23 @@ export class ShlinkError extends AppError {
 }
 
 export const ShlinkErrors = {
+  /**
+   * Shlink 4's one answer to bad input, a refused long URL included (its `invalid-url` is gone since
+   * 4.0): `detail` is always Shlink's fixed sentence; what was wrong is in `reason`, ours.
+   */
   invalidData: (invalidElements: string[], reason?: string) =>
+    new ShlinkError('INVALID_ARGUMENT', 400, 'Invalid data', 'invalid-data', 'Provided data is not valid', {
+      invalidElements: [...new Set(invalidElements)],
+      ...(reason && { reason }),
+    }),
+  domainNotFound: (authority: string) =>
     new ShlinkError(
-      'INVALID_ARGUMENT',
-      400,
-      'Invalid data',
-      'invalid-data',
-      reason ? `Provided data is not valid: ${reason}` : 'Provided data is not valid',
-      { invalidElements: [...new Set(invalidElements)] },
-    ),
-  invalidUrl: (url: string, reason: string) =>
-    new ShlinkError(
-      'INVALID_URL',
-      400,
-      'Invalid URL',
-      'invalid-url',
-      `Provided URL ${url.length > 200 ? `${url.slice(0, 200)}...` : url} is invalid: ${reason}.`,
-      { url: url.slice(0, 2100) },
+      'DOMAIN_NOT_FOUND',
+      404,
+      'Domain not found',
+      'domain-not-found',
+      `Domain with authority "${authority}" could not be found`,
+      { authority },
     ),
   nonUniqueSlug: (slug: string) =>
     new ShlinkError(
@@ -94,6 +94,15 @@ export const ShlinkErrors = {
       'Expected one of the following authentication headers, ["X-Api-Key"], but none were provided',
       { expectedHeaders: ['X-Api-Key'] },
     ),
+  /** The single-step `GET /short-urls/shorten` authenticates by query parameter. */
+  missingQueryAuthentication: () =>
+    new ShlinkError(
+      'INVALID_AUTHORIZATION',
+      401,
+      'Invalid authorization',
+      'missing-authentication',
+      'Expected authentication to be provided in "apiKey" query param',
+    ),
   invalidApiKey: () =>
     new ShlinkError(
       'INVALID_API_KEY',
@@ -116,7 +125,8 @@ export const ShlinkErrors = {
       400,
       'Malformed request body',
       'malformed-request-body',
-      `Provided request does not contain a valid JSON body: ${why}`,
+      'Provided request does not contain a valid JSON body.',
+      { reason: why },
     ),
 } as const
 

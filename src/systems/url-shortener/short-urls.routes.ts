@@ -127,6 +127,34 @@ export function shortUrlRoutes(api: TypedApp, d: ShortUrlRouteDeps): void {
   )
 
   api.get(
+    '/short-urls/shorten',
+    {
+      schema: {
+        tags: TAGS,
+        summary: "Create a short URL in one GET (Shlink's single-step integration; key in `apiKey`)",
+        description:
+          'For tools that can only open a URL. `format=txt` (or `Accept: text/plain`) answers the short URL ' +
+          'as plain text; JSON otherwise.',
+        querystring: Type.Object({
+          apiKey: Type.Optional(Type.String({ maxLength: 200 })),
+          longUrl: Type.String({ maxLength: 65_536 }),
+          format: Type.Optional(Type.Unsafe<'txt' | 'json'>({ type: 'string', enum: ['txt', 'json'] })),
+        }),
+        response: { 200: ShortUrl },
+      },
+    },
+    async (request, reply) => {
+      const row = await d.service.create({ longUrl: request.query.longUrl }, request.apiKeyId ?? null)
+      const shortUrl = toShortUrl(row, d.baseUrl())
+      const format =
+        request.query.format ?? (request.headers.accept?.startsWith('text/plain') ? 'txt' : 'json')
+      // A string with a text type is sent as it is (the JSON schema of 200 is not applied to it).
+      if (format === 'txt') return reply.type('text/plain').send(shortUrl.shortUrl as never)
+      return shortUrl
+    },
+  )
+
+  api.get(
     '/short-urls/:shortCode',
     {
       schema: {

@@ -134,7 +134,11 @@ describe.each(backends())('short URLs (%s)', (backend) => {
       ['javascript:alert(1)', 'scheme'],
       ['data:text/html,<b>hi</b>', 'scheme'],
       ['file:///etc/passwd', 'scheme'],
-      ['ftp://example.com/x', 'scheme'],
+      ['vbscript:msgbox(1)', 'scheme'],
+      ['ftp://127.0.0.1/x', 'private'],
+      ['foo.com', 'absolute'],
+      ['  ', 'empty'],
+      ['example.com:8080/x', 'scheme'],
       ['LONG', 'longer than 2048'],
       ['http://127.0.0.1/admin', 'private'],
       ['http://localhost:8080/', 'private'],
@@ -145,17 +149,20 @@ describe.each(backends())('short URLs (%s)', (backend) => {
       ['http://2130706433/', 'private'],
       [`${BASE}/abc12`, 'this shortener'],
       ['not a url', 'absolute'],
-    ])('refuses %s with INVALID_URL', async (url, reason) => {
+    ])('refuses %j as Shlink 4 does: invalid-data naming longUrl', async (url, reason) => {
       const longUrl = url === 'LONG' ? `https://example.com/${'a'.repeat(2100)}` : url
       const res = await c.api('POST', '/rest/v3/short-urls', { longUrl })
       expect(res.statusCode).toBe(400)
       const body = res.json()
       expect(body).toMatchObject({
-        type: 'https://shlink.io/api/error/invalid-url',
-        title: 'Invalid URL',
-        code: 'INVALID_URL',
+        type: 'https://shlink.io/api/error/invalid-data',
+        title: 'Invalid data',
+        detail: 'Provided data is not valid',
+        status: 400,
+        invalidElements: ['longUrl'],
+        code: 'INVALID_ARGUMENT',
       })
-      expect(body.detail).toContain(reason)
+      expect(body.reason).toContain(reason)
     })
 
     it.each([
@@ -247,7 +254,10 @@ describe.each(backends())('short URLs (%s)', (backend) => {
       const bad = await c.api('PATCH', `/rest/v3/short-urls/${created.shortCode}`, {
         longUrl: 'javascript:x',
       })
-      expect(bad.json().type).toBe('https://shlink.io/api/error/invalid-url')
+      expect(bad.json()).toMatchObject({
+        type: 'https://shlink.io/api/error/invalid-data',
+        invalidElements: ['longUrl'],
+      })
       const missing = await c.api('PATCH', '/rest/v3/short-urls/nope-nope', { title: 'x' })
       expect(missing.statusCode).toBe(404)
     })

@@ -10,16 +10,21 @@ import type {
   ListQuery,
   NewShortUrl,
   Page,
+  RedirectRule,
   RedirectTarget,
   ShortUrlRow,
   ShortUrlStore,
 } from './ports.js'
 
+/** A link's redirect rules as one JSON array in priority order (null when it has none). */
+const RULES = `(SELECT json_agg(json_build_object('longUrl', r.long_url, 'conditions', r.conditions) ORDER BY r.priority)
+   FROM redirect_rules r WHERE r.short_url_id = s.id) AS rules`
+
 /** The columns of a ShortUrlRow; `s` is short_urls. Tags come sorted, as one array. */
 const COLUMNS = `s.id, s.short_code, s.long_url, s.date_created, s.valid_since, s.valid_until, s.max_visits,
   s.visit_count, s.bot_count, s.title, s.crawlable, s.forward_query, s.version,
   coalesce((SELECT array_agg(t.name ORDER BY t.name) FROM short_url_tags st JOIN tags t ON t.id = st.tag_id
-            WHERE st.short_url_id = s.id), '{}') AS tags`
+            WHERE st.short_url_id = s.id), '{}') AS tags, ${RULES}`
 
 interface Row {
   id: string | number
@@ -36,6 +41,13 @@ interface Row {
   forward_query: boolean
   version: string | number
   tags: string[] | null
+  rules: RedirectRule[] | string | null
+}
+
+/** PGlite and pg both parse json columns; a driver that did not would hand back the text. */
+function rulesOf(raw: RedirectRule[] | string | null | undefined): RedirectRule[] | null {
+  if (raw === null || raw === undefined) return null
+  return typeof raw === 'string' ? (JSON.parse(raw) as RedirectRule[]) : raw
 }
 
 function toRow(r: Row): ShortUrlRow {
@@ -53,6 +65,7 @@ function toRow(r: Row): ShortUrlRow {
     crawlable: r.crawlable,
     forwardQuery: r.forward_query,
     tags: r.tags ?? [],
+    rules: rulesOf(r.rules) ?? [],
     version: Number(r.version),
   }
 }
@@ -190,6 +203,7 @@ export function createShortUrlStore(db: Db): ShortUrlStore {
           crawlable: link.crawlable,
           forwardQuery: link.forwardQuery,
           tags: [...link.tags].sort(),
+          rules: [],
           version: Number(r.version),
         } satisfies ShortUrlRow
       }
@@ -200,6 +214,24 @@ export function createShortUrlStore(db: Db): ShortUrlStore {
 
     insertMany,
     findByCode,
+
+    async setRules(id, rules) {
+      await db.tx(async (tx) => {
+        await tx.query('DELETE FROM redirect_rules WHERE short_url_id = $1', [id])
+        if (rules.length > 0)
+          await tx.query(
+            `INSERT INTO redirect_rules (short_url_id, priority, long_url, conditions)
+             SELECT $1, p, u, c::json FROM unnest($2::int[], $3::text[], $4::text[]) AS r(p, u, c)`,
+            [
+              id,
+              rules.map((_, i) => i + 1),
+              rules.map((r) => r.longUrl),
+              rules.map((r) => JSON.stringify(r.conditions)),
+            ],
+          )
+        await tx.query("UPDATE short_urls SET version = nextval('versions') WHERE id = $1", [id])
+      })
+    },
 
     async findExisting(c: ExistingCriteria) {
       const where = ['s.long_url = $1']
@@ -246,9 +278,10 @@ export function createShortUrlStore(db: Db): ShortUrlStore {
         valid_until: Date | null
         max_visits: number | null
         version: string | number
+        rules: RedirectRule[] | string | null
       }>(
-        `SELECT id, long_url, forward_query, valid_since, valid_until, max_visits, version
-           FROM short_urls WHERE short_code = $1`,
+        `SELECT id, long_url, forward_query, valid_since, valid_until, max_visits, version, ${RULES}
+           FROM short_urls s WHERE short_code = $1`,
         [code],
       )
       const r = rows[0]
@@ -260,6 +293,7 @@ export function createShortUrlStore(db: Db): ShortUrlStore {
         validSince: r.valid_since ? r.valid_since.getTime() : null,
         validUntil: r.valid_until ? r.valid_until.getTime() : null,
         maxVisits: r.max_visits,
+        rules: rulesOf(r.rules),
         version: Number(r.version),
       } satisfies RedirectTarget
     },

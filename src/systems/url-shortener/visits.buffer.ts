@@ -19,7 +19,7 @@
 import { isbot } from 'isbot'
 import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
-import type { VisitLocation, VisitRecord, VisitStore, VisitsSummary } from './ports.js'
+import type { OrphanVisitRecord, VisitLocation, VisitRecord, VisitStore } from './ports.js'
 
 export interface VisitBufferOptions {
   flushMs: number
@@ -39,9 +39,8 @@ const BOT_CACHE_MAX = 10_000
 export class VisitBuffer implements Worker {
   readonly name = 'url-shortener:visits-flusher'
   private buffer: VisitRecord[] = []
-  /** User agents of orphan visits (unknown codes), counted only. */
-  private orphanAgents: (string | null)[] = []
-  private orphanOverflow = 0
+  /** Visits that found no short URL (Shlink's orphan visits), written with the others. */
+  private orphans: OrphanVisitRecord[] = []
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
   private readonly botVerdicts = new Map<string, boolean>()
@@ -60,9 +59,12 @@ export class VisitBuffer implements Worker {
     if (this.buffer.length === this.opts.batch) void this.flush()
   }
 
-  recordOrphan(userAgent: string | null): void {
-    if (this.orphanAgents.length < this.opts.max) this.orphanAgents.push(userAgent)
-    else this.orphanOverflow++
+  recordOrphan(visit: OrphanVisitRecord): void {
+    if (this.orphans.length >= this.opts.max) {
+      this.opts.onDropped?.(1)
+      return
+    }
+    this.orphans.push(visit)
   }
 
   get pending(): number {
@@ -101,17 +103,15 @@ export class VisitBuffer implements Worker {
   }
 
   private hasWork(): boolean {
-    return this.buffer.length > 0 || this.orphanAgents.length > 0 || this.orphanOverflow > 0
+    return this.buffer.length > 0 || this.orphans.length > 0
   }
 
   private async write(): Promise<void> {
     if (!this.hasWork()) return
     const visits = this.buffer
-    const agents = this.orphanAgents
-    const overflow = this.orphanOverflow
+    const orphans = this.orphans
     this.buffer = []
-    this.orphanAgents = []
-    this.orphanOverflow = 0
+    this.orphans = []
     const locate = this.opts.locate
     // One client's visits of a flush share a lookup (and a location object).
     const located = new Map<string, VisitLocation | null>()
@@ -128,8 +128,7 @@ export class VisitBuffer implements Worker {
         v.ip = undefined
       }
     }
-    const orphans: VisitsSummary = { total: agents.length + overflow, bots: 0 }
-    for (const ua of agents) if (this.isBot(ua)) orphans.bots++
+    for (const o of orphans) o.potentialBot = this.isBot(o.userAgent)
     try {
       await this.store.writeBatch(visits, orphans)
       this.opts.onFlushed?.(visits.length)
@@ -140,8 +139,7 @@ export class VisitBuffer implements Worker {
       const kept = visits.slice(0, room)
       if (kept.length < visits.length) this.opts.onDropped?.(visits.length - kept.length)
       this.buffer = kept.concat(this.buffer)
-      this.orphanAgents = agents.concat(this.orphanAgents).slice(0, this.opts.max)
-      this.orphanOverflow += overflow
+      this.orphans = orphans.concat(this.orphans).slice(0, this.opts.max)
       this.opts.log.warn({ err, pending: this.buffer.length }, 'writing visits failed; will retry')
     }
   }

@@ -1,15 +1,24 @@
 /**
- * Visits: of one short URL, of a tag, of every short URL (non-orphan), the
- * global summary, and deleting a short URL's visits. Orphan visits (to
- * unknown codes) are counted but not stored one by one, so their list is
- * always empty (see README).
+ * Visits: of one short URL, of a tag, of a domain, of every short URL
+ * (non-orphan), orphan visits (to the base URL, unknown codes and other
+ * missing paths), the global summary, and deleting a short URL's or the
+ * orphan visits.
  */
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import type { TypedApp } from '../../platform/http/types.js'
+import type { Domains } from './domains.js'
 import { normalizeTags } from './input.js'
 import type { Page, VisitQuery, VisitRow } from './ports.js'
-import { MAX_PAGE_SIZE, ShortCodeParams, VisitList, VisitStats, VisitsQuery } from './schemas.js'
+import {
+  MAX_PAGE_SIZE,
+  OrphanVisitList,
+  OrphanVisitsQuery,
+  ShortCodeParams,
+  VisitList,
+  VisitStats,
+  VisitsQuery,
+} from './schemas.js'
 import { ShortUrlService } from './service.js'
 import { pageSize, pagination, summary, toVisit } from './shapes.js'
 import { ShlinkErrors } from './shlink-errors.js'
@@ -37,7 +46,9 @@ function visitList(q: VisitQuery, result: Page<VisitRow>) {
   }
 }
 
-export function visitRoutes(api: TypedApp, service: ShortUrlService): void {
+const EMPTY: Page<VisitRow> = { items: [], total: 0 }
+
+export function visitRoutes(api: TypedApp, service: ShortUrlService, domains: Domains): void {
   const listSchema = { querystring: VisitsQuery, response: { 200: VisitList } }
 
   api.get(
@@ -99,18 +110,60 @@ export function visitRoutes(api: TypedApp, service: ShortUrlService): void {
   )
 
   api.get(
-    '/visits/orphan',
+    '/domains/:domain/visits',
     {
       schema: {
         tags: TAGS,
-        summary: 'List orphan visits (always empty: orphan visits are counted in /visits, not stored)',
+        summary: 'List visits for domain',
+        description:
+          'Visits of the short URLs of a domain (`DEFAULT` or its name for the default one). Short URLs ' +
+          'live on the default domain only, so another known domain has none; an unknown one is a 404.',
+        params: Type.Object({ domain: Type.String({ minLength: 1, maxLength: 260 }) }),
         ...listSchema,
       },
     },
     async (request) => {
+      const kind = await domains.kind(request.params.domain)
+      if (kind === 'unknown') throw ShlinkErrors.domainNotFound(request.params.domain)
       const q = visitQuery(request.query)
-      return visitList(q, { items: [], total: 0 })
+      return visitList(q, kind === 'default' ? await service.nonOrphanVisits(q) : EMPTY)
     },
+  )
+
+  api.get(
+    '/visits/orphan',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'List orphan visits',
+        description:
+          'Visits to the base URL, to unknown short codes and to any other missing path, newest first. ' +
+          '`domain`: `DEFAULT` or the default domain lists them all, another domain none.',
+        querystring: OrphanVisitsQuery,
+        response: { 200: OrphanVisitList },
+      },
+    },
+    async (request) => {
+      const q = visitQuery(request.query)
+      const { domain, type } = request.query
+      const everyDomain = domain === undefined || (await domains.kind(domain)) === 'default'
+      // Every stored orphan visit has its type (toVisit copies it).
+      return visitList(q, everyDomain ? await service.orphanVisits(q, type) : EMPTY) as Static<
+        typeof OrphanVisitList
+      >
+    },
+  )
+
+  api.delete(
+    '/visits/orphan',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete orphan visits',
+        response: { 200: Type.Object({ deletedVisits: Type.Integer() }) },
+      },
+    },
+    async () => ({ deletedVisits: await service.deleteOrphanVisits() }),
   )
 
   api.get(

@@ -6,14 +6,16 @@
  * orphan visits to their counter row. Lists merge buckets newest first.
  */
 import type { Db } from '../../platform/db/port.js'
-import type {
-  Page,
-  VisitQuery,
-  VisitRecord,
-  VisitRow,
-  VisitScope,
-  VisitStore,
-  VisitsSummary,
+import {
+  ORPHAN_VISIT_TYPES,
+  type OrphanVisitRecord,
+  type OrphanVisitType,
+  type Page,
+  type VisitQuery,
+  type VisitRecord,
+  type VisitRow,
+  type VisitScope,
+  type VisitStore,
 } from './ports.js'
 import {
   type BucketDoc,
@@ -42,13 +44,32 @@ interface BucketRow {
   id: string | number
   last_at: string | number
   visits: BucketDoc | string
+  type: number | null
+}
+
+/** Orphan visits as bucket input: the type's index stands in for the link id. */
+function orphanGroups(orphans: OrphanVisitRecord[]): VisitRecord[][] {
+  const byType: VisitRecord[][] = [[], [], []]
+  for (const o of orphans)
+    byType[ORPHAN_VISIT_TYPES.indexOf(o.type)]!.push({
+      shortUrlId: ORPHAN_VISIT_TYPES.indexOf(o.type),
+      shortCode: '',
+      at: o.at,
+      referer: o.referer,
+      userAgent: o.userAgent,
+      visitedUrl: o.visitedUrl,
+      redirectUrl: o.redirectUrl,
+      potentialBot: o.potentialBot ?? false,
+      counted: true,
+    })
+  return byType.filter((g) => g.length > 0).flatMap((g) => groupByLink(g, BUCKET_MAX))
 }
 
 export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitStore {
   const listPage = opts.listPage ?? 200
   const statementVisits = opts.statementVisits ?? STATEMENT_VISITS
   return {
-    async writeBatch(visits: VisitRecord[], orphans: VisitsSummary) {
+    async writeBatch(visits: VisitRecord[], orphans: OrphanVisitRecord[]) {
       const groups = groupByLink(visits, BUCKET_MAX)
       const ids = [...new Set(visits.map((v) => v.shortUrlId))].sort((a, b) => a - b)
       await db.tx(async (tx) => {
@@ -90,19 +111,31 @@ export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitSto
             ],
           )
         }
-        if (orphans.total > 0)
-          await tx.query('UPDATE orphan_visits SET total = total + $1, bots = bots + $2 WHERE id = 1', [
-            orphans.total,
-            orphans.bots,
-          ])
+        if (orphans.length > 0) {
+          const buckets = orphanGroups(orphans).map(encodeBucket)
+          await tx.query(
+            `WITH ins AS (
+               INSERT INTO orphan_visit_buckets (type, first_at, last_at, n, bots, visits)
+               SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::text[]::json[]))
+             UPDATE orphan_visits SET total = total + $7, bots = bots + $8 WHERE id = 1`,
+            [
+              buckets.map((b) => b.shortUrlId),
+              buckets.map((b) => b.firstAt),
+              buckets.map((b) => b.lastAt),
+              buckets.map((b) => b.n),
+              buckets.map((b) => b.bots),
+              buckets.map((b) => b.doc),
+              orphans.length,
+              buckets.reduce((n, b) => n + b.bots, 0),
+            ],
+          )
+        }
       })
     },
 
     async list(scope: VisitScope, q: VisitQuery): Promise<Page<VisitRow>> {
-      const from = q.startDate?.getTime() ?? 0
-      const to = q.endDate?.getTime() ?? Number.MAX_SAFE_INTEGER
-      const params: unknown[] = [from, to]
-      const where = ['last_at >= $1::bigint', 'first_at <= $2::bigint']
+      const params: unknown[] = []
+      const where: string[] = []
       if ('shortUrlId' in scope) {
         params.push(scope.shortUrlId)
         where.push('short_url_id = $3')
@@ -111,50 +144,29 @@ export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitSto
         where.push(`short_url_id IN (SELECT st.short_url_id FROM short_url_tags st JOIN tags t ON t.id = st.tag_id
                                       WHERE t.name = $3)`)
       }
-      const w = where.join(' AND ')
-      const keep = (v: DecodedVisit) => v.at >= from && v.at <= to && !(q.excludeBots && v.potentialBot)
-      const offset = (q.page - 1) * q.itemsPerPage
-      const need = offset + q.itemsPerPage
+      return listBuckets(db, 'visit_buckets', where, params, q, listPage)
+    },
 
-      // Buckets come newest last visit first; a bucket whose last visit is older than the `need`-th
-      // newest visit kept so far cannot contribute to the page, and neither can any after it.
-      const kept: DecodedVisit[] = []
-      let after: { lastAt: number; id: number } | undefined
-      for (;;) {
-        const n = params.length
-        const { rows } = await db.query<BucketRow>(
-          `SELECT id, last_at, visits FROM visit_buckets
-            WHERE ${w}${after ? ` AND (last_at, id) < ($${n + 1}::bigint, $${n + 2}::bigint)` : ''}
-            ORDER BY last_at DESC, id DESC LIMIT ${listPage}`,
-          after ? [...params, after.lastAt, after.id] : params,
+    async listOrphans(q: VisitQuery, type?: OrphanVisitType): Promise<Page<VisitRow>> {
+      if (type === undefined) return listBuckets(db, 'orphan_visit_buckets', [], [], q, listPage)
+      return listBuckets(
+        db,
+        'orphan_visit_buckets',
+        ['type = $3'],
+        [ORPHAN_VISIT_TYPES.indexOf(type)],
+        q,
+        listPage,
+      )
+    },
+
+    async deleteOrphans() {
+      return db.tx(async (tx) => {
+        const { rows } = await tx.query<{ n: string | number }>(
+          'WITH d AS (DELETE FROM orphan_visit_buckets RETURNING n) SELECT coalesce(sum(n), 0) AS n FROM d',
         )
-        if (rows.length === 0) break
-        if (kept.length >= need) {
-          kept.sort(newestFirst)
-          kept.length = need
-          if (Number(rows[0]!.last_at) < kept[need - 1]!.at) break
-        }
-        for (const r of rows) {
-          const doc = typeof r.visits === 'string' ? (JSON.parse(r.visits) as BucketDoc) : r.visits
-          for (const v of decodeBucket(Number(r.id), doc)) if (keep(v)) kept.push(v)
-        }
-        const last = rows[rows.length - 1]!
-        after = { lastAt: Number(last.last_at), id: Number(last.id) }
-        if (rows.length < listPage) break
-      }
-      kept.sort(newestFirst)
-      const items = kept
-        .slice(offset, need)
-        .map(({ date, referer, userAgent, visitedUrl, redirectUrl, potentialBot, location }) => ({
-          date,
-          referer,
-          userAgent,
-          visitedUrl,
-          redirectUrl,
-          potentialBot,
-          location,
-        }))
-      return { items, total: await countVisits(db, w, params, q.excludeBots) }
+        await tx.query('UPDATE orphan_visits SET total = 0, bots = 0 WHERE id = 1')
+        return Number(rows[0]!.n)
+      })
     },
 
     async deleteFor(shortUrlId) {
@@ -194,17 +206,87 @@ export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitSto
 }
 
 /**
+ * One page of the visits in `table` (visit_buckets or orphan_visit_buckets) that match `where`
+ * (whose parameters start at $3; $1 and $2 are the date range), newest first, and their total.
+ */
+async function listBuckets(
+  db: Db,
+  table: 'visit_buckets' | 'orphan_visit_buckets',
+  extraWhere: string[],
+  extraParams: unknown[],
+  q: VisitQuery,
+  listPage: number,
+): Promise<Page<VisitRow>> {
+  const from = q.startDate?.getTime() ?? 0
+  const to = q.endDate?.getTime() ?? Number.MAX_SAFE_INTEGER
+  const params: unknown[] = [from, to, ...extraParams]
+  const w = ['last_at >= $1::bigint', 'first_at <= $2::bigint', ...extraWhere].join(' AND ')
+  const typeColumn = table === 'orphan_visit_buckets' ? 'type' : 'NULL::smallint AS type'
+  const keep = (v: DecodedVisit) => v.at >= from && v.at <= to && !(q.excludeBots && v.potentialBot)
+  const offset = (q.page - 1) * q.itemsPerPage
+  const need = offset + q.itemsPerPage
+
+  // Buckets come newest last visit first; a bucket whose last visit is older than the `need`-th
+  // newest visit kept so far cannot contribute to the page, and neither can any after it.
+  const kept: (DecodedVisit & { type?: OrphanVisitType })[] = []
+  let after: { lastAt: number; id: number } | undefined
+  for (;;) {
+    const n = params.length
+    const { rows } = await db.query<BucketRow>(
+      `SELECT id, last_at, visits, ${typeColumn} FROM ${table}
+        WHERE ${w}${after ? ` AND (last_at, id) < ($${n + 1}::bigint, $${n + 2}::bigint)` : ''}
+        ORDER BY last_at DESC, id DESC LIMIT ${listPage}`,
+      after ? [...params, after.lastAt, after.id] : params,
+    )
+    if (rows.length === 0) break
+    if (kept.length >= need) {
+      kept.sort(newestFirst)
+      kept.length = need
+      if (Number(rows[0]!.last_at) < kept[need - 1]!.at) break
+    }
+    for (const r of rows) {
+      const doc = typeof r.visits === 'string' ? (JSON.parse(r.visits) as BucketDoc) : r.visits
+      const type = r.type === null ? undefined : ORPHAN_VISIT_TYPES[r.type]
+      for (const v of decodeBucket(Number(r.id), doc)) if (keep(v)) kept.push(type ? { ...v, type } : v)
+    }
+    const last = rows[rows.length - 1]!
+    after = { lastAt: Number(last.last_at), id: Number(last.id) }
+    if (rows.length < listPage) break
+  }
+  kept.sort(newestFirst)
+  const items = kept
+    .slice(offset, need)
+    .map(({ date, referer, userAgent, visitedUrl, redirectUrl, potentialBot, location, type }) => ({
+      date,
+      referer,
+      userAgent,
+      visitedUrl,
+      redirectUrl,
+      potentialBot,
+      location,
+      ...(type && { type }),
+    }))
+  return { items, total: await countVisits(db, table, w, params, q.excludeBots) }
+}
+
+/**
  * Visits matching a list's filters: buckets wholly inside the date range are counted from their
  * columns; only the (at most a few) buckets straddling a bound are opened.
  */
-async function countVisits(db: Db, where: string, params: unknown[], excludeBots: boolean): Promise<number> {
+async function countVisits(
+  db: Db,
+  table: string,
+  where: string,
+  params: unknown[],
+  excludeBots: boolean,
+): Promise<number> {
   const { rows } = await db.query<{ n: string | number | null }>(
     `SELECT coalesce(sum(CASE WHEN first_at >= $1::bigint AND last_at <= $2::bigint
                               THEN n - CASE WHEN ${excludeBots} THEN bots ELSE 0 END
                               ELSE (SELECT count(*) FROM json_array_elements(visits->'v') x
                                      WHERE (visits->>'t')::bigint + (x->>0)::bigint BETWEEN $1::bigint AND $2::bigint
                                        AND NOT (${excludeBots} AND x->>5 = '1')) END), 0) AS n
-       FROM visit_buckets WHERE ${where}`,
+       FROM ${table} WHERE ${where}`,
     params,
   )
   return Number(rows[0]!.n ?? 0)

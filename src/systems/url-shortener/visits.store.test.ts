@@ -115,7 +115,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
       fc.asyncProperty(flushes, queries, fc.integer({ min: 1, max: 4 }), async (fs, qs, listPage) => {
         const db = await freshDb(backend)
         const store = createVisitStore(db, { listPage })
-        for (const f of fs) await store.writeBatch(f, { total: 0, bots: 0 })
+        for (const f of fs) await store.writeBatch(f, [])
         const all = fs.flat()
         for (const x of qs) {
           const q: VisitQuery = {
@@ -182,10 +182,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
     // link 1's bucket holds the second newest visit.
     await store.writeBatch(
       [10, 20, 30, 40].map((t) => at(1, t)).concat([15, 25, 35, 45].map((t) => at(2, t))),
-      {
-        total: 0,
-        bots: 0,
-      },
+      [],
     )
     const page = await store.list({ all: true }, { page: 1, itemsPerPage: 2, excludeBots: false })
     expect(page.items.map((v) => v.date.getTime() - T0)).toEqual([45, 40])
@@ -208,7 +205,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
       potentialBot: false,
       counted: i % 2 === 0,
     }))
-    await store.writeBatch(visits, { total: 0, bots: 0 })
+    await store.writeBatch(visits, [])
     const buckets = await db.query<{ n: number }>('SELECT n FROM visit_buckets ORDER BY id')
     expect(buckets.rows.map((r) => Number(r.n))).toEqual([1_000, 1_000, 499])
     const page = await store.list({ shortUrlId: 2 }, { page: 3, itemsPerPage: 1_000, excludeBots: false })
