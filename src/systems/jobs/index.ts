@@ -57,6 +57,8 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
     description:
       'PostgreSQL job queue and cron scheduler: retries, priorities, DAGs, rate limits, HTTP targets',
     migrations: new URL('./sql/', import.meta.url),
+    // Lifecycle events (jobs.job.*) leave through the outbox: written by the state change's own statement.
+    outbox: true,
     settings,
 
     async create(ctx) {
@@ -66,6 +68,9 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
       await db.query('UPDATE limits SET max_payload_bytes = $1 WHERE id = 1 AND max_payload_bytes <> $1', [
         s.JOBS_MAX_PAYLOAD_BYTES,
       ])
+      // Which lifecycle events the state-change trigger writes (sql/0005).
+      const events = s.JOBS_EVENTS.filter((e) => e !== 'none')
+      await db.query('UPDATE limits SET events = $1 WHERE id = 1 AND events IS DISTINCT FROM $1', [events])
       const secret = await signingSecret(db, s.JOBS_SIGNING_SECRET)
       const policy = { allowed: new Set(s.JOBS_ALLOWED_TARGETS.map((t) => t.toLowerCase())) }
       // Every HTTP target request dials through this agent, which checks the address it connects to.

@@ -109,6 +109,12 @@ export const settings = {
     itemDoc: 'host:port',
     doc: 'HTTP task targets allowed although private or loopback, comma-separated host:port',
   }),
+  JOBS_EVENTS: list({
+    default: ['completed', 'failed', 'dead', 'cancelled', 'removed'],
+    item: (v) => ['completed', 'failed', 'dead', 'cancelled', 'removed', 'none'].includes(v),
+    itemDoc: 'completed, failed, dead, cancelled, removed (or none)',
+    doc: 'lifecycle events published on the Bus as jobs.job.<event>, through the outbox (none: no events)',
+  }),
   JOBS_HTTP_TIMEOUT_MS: int({
     default: 30_000,
     min: 100,

@@ -4,6 +4,7 @@
  * as several processes would run them). Also used by bench.ts.
  */
 import { trace } from '@opentelemetry/api'
+import { OUTBOX_MIGRATIONS } from '../../platform/bus/outbox.js'
 import { migrate } from '../../platform/db/migrate.js'
 import type { Db } from '../../platform/db/port.js'
 import { createLogger } from '../../platform/telemetry/logger.js'
@@ -25,9 +26,12 @@ const noTracing: Tracing = {
 }
 export const silentLog = createLogger(process.env.TEST_LOG_LEVEL || 'silent')
 
-/** Create the jobs tables in `db`'s schema. */
+/** Create the jobs tables in `db`'s schema, with the outbox its lifecycle events are written to (as the system has). */
 export async function migrateJobs(db: Db): Promise<void> {
-  await migrate(db, [{ source: 'system', dir: MIGRATIONS }])
+  await migrate(db, [
+    { source: 'platform/outbox', dir: OUTBOX_MIGRATIONS },
+    { source: 'system', dir: MIGRATIONS },
+  ])
 }
 
 export class WorkerFixture {
