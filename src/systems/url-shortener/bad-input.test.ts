@@ -217,4 +217,79 @@ describe.each(backends())('bad input never reaches a 5xx (%s)', (backend) => {
       { numRuns: 300 },
     )
   })
+
+  it('random bodies at PATCH /domains/redirects and POST /redirect-rules', async () => {
+    const condition = fc.record(
+      {
+        type: fc.oneof(
+          fc.constantFrom('device', 'language', 'query-param', 'ip-address', 'before-date', 'browser'),
+          fc.string(),
+        ),
+        matchKey: fc.oneof(fc.constant(null), fc.string({ maxLength: 20 }), fc.integer()),
+        matchValue: fc.oneof(
+          fc.constant(null),
+          field,
+          fc.constantFrom('android', 'en', '1.2.*.4', '1.2.3.0/99'),
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    const rules = fc.record(
+      {
+        redirectRules: fc.oneof(
+          fc.array(
+            fc.oneof(
+              fc.record(
+                { longUrl: field, conditions: fc.oneof(fc.array(condition, { maxLength: 3 }), field) },
+                {
+                  requiredKeys: [],
+                },
+              ),
+              fc.jsonValue({ maxDepth: 2 }),
+            ),
+            { maxLength: 4 },
+          ),
+          field,
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    const redirects = fc.record(
+      {
+        domain: fc.oneof(field, fc.constantFrom('example.com', 'a.b:0', '[::1]', 'x'.repeat(300))),
+        baseUrlRedirect: fc.oneof(fc.constant(null), field),
+        regular404Redirect: fc.oneof(fc.constant(null), field),
+        invalidShortUrlRedirect: fc.oneof(fc.constant(null), field),
+      },
+      { requiredKeys: [] },
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(rules, body), fc.oneof(redirects, body), async (r, d) => {
+        expectSane(await c.api('POST', `/rest/v3/short-urls/${code}/redirect-rules`, r))
+        expectSane(await c.api('PATCH', '/rest/v3/domains/redirects', d))
+      }),
+      { numRuns: 300 },
+    )
+    // Whatever was stored, the link still redirects and lists its rules.
+    expect((await c.api('GET', `/rest/v3/short-urls/${code}/redirect-rules`)).statusCode).toBe(200)
+    expect((await c.get(`/${code}`)).statusCode).toBe(302)
+  })
+
+  it('random queries and domains at the orphan, domain and shorten routes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+        async (q, domain) => {
+          const enc = encodeURIComponent(q)
+          expectSane(await c.api('GET', `/rest/v3/visits/orphan?type=${enc}&domain=${enc}&page=${enc}`))
+          expectSane(
+            await c.api('GET', `/rest/v3/domains/${encodeURIComponent(domain)}/visits?startDate=${enc}`),
+          )
+          expectSane(await c.get(`/rest/v3/short-urls/shorten?apiKey=${enc}&longUrl=${enc}&format=${enc}`))
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
 })

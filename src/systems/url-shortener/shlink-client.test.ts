@@ -3,6 +3,7 @@
  * built on) against a listening server: the proof that existing Shlink
  * clients work unchanged.
  */
+import { get as httpGet } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
 import { flushVisits, type Json, shortenerApp, TEST_KEY, type TestClient } from './testing.js'
@@ -136,6 +137,112 @@ describe.each(backends())('Shlink JS SDK (%s)', (backend) => {
   it('health and domains', async () => {
     expect(await client.health()).toMatchObject({ status: 'pass' })
     const domains = await client.listDomains()
-    expect(domains.data).toEqual([expect.objectContaining({ domain: 's.test', isDefault: true })])
+    expect(domains.data[0]).toEqual(expect.objectContaining({ domain: 's.test', isDefault: true }))
+  })
+
+  it('Shlink 4 features the web client turns on: domain redirects and visits, redirect rules, orphan visits', async () => {
+    // Domain redirects: set, merged, listed, applied to a visit of an unknown code on that host.
+    expect(
+      await client.editDomainRedirects({
+        domain: 'go.example',
+        invalidShortUrlRedirect: 'https://example.com/404',
+      }),
+    ).toEqual({
+      baseUrlRedirect: null,
+      regular404Redirect: null,
+      invalidShortUrlRedirect: 'https://example.com/404',
+    })
+    const listed = await client.listDomains()
+    expect(listed.data).toContainEqual({
+      domain: 'go.example',
+      isDefault: false,
+      redirects: {
+        baseUrlRedirect: null,
+        regular404Redirect: null,
+        invalidShortUrlRedirect: 'https://example.com/404',
+      },
+    })
+    // fetch may not set Host (a forbidden header); a browser sends the name it was given.
+    const lost = await new Promise<{ status?: number; location?: string }>((resolve, reject) =>
+      httpGet(`${base}/sdk-nowhere`, { headers: { host: 'go.example' } }, (res) => {
+        res.resume()
+        resolve({ status: res.statusCode, location: res.headers.location })
+      }).on('error', reject),
+    )
+    expect(lost).toEqual({ status: 302, location: 'https://example.com/404' })
+    await expect(client.editDomainRedirects({ domain: 'not a domain' })).rejects.toMatchObject({
+      type: ErrorType.INVALID_ARGUMENT,
+      invalidElements: ['domain'],
+    })
+
+    // Redirect rules: set through the SDK, read back, applied.
+    const link = await client.createShortUrl({
+      longUrl: 'https://example.com/rules',
+      customSlug: 'sdk-rules',
+    })
+    const set = await client.setShortUrlRedirectRules(
+      { shortCode: link.shortCode },
+      {
+        redirectRules: [
+          {
+            longUrl: 'https://example.com/fr',
+            conditions: [{ type: 'language', matchKey: null, matchValue: 'fr' }],
+          },
+        ],
+      },
+    )
+    expect(set.redirectRules).toEqual([
+      {
+        longUrl: 'https://example.com/fr',
+        priority: 1,
+        conditions: [{ type: 'language', matchKey: null, matchValue: 'fr' }],
+      },
+    ])
+    expect(await client.getShortUrlRedirectRules({ shortCode: link.shortCode })).toEqual({
+      defaultLongUrl: 'https://example.com/rules',
+      redirectRules: set.redirectRules,
+    })
+    expect((await client.getShortUrl({ shortCode: link.shortCode })).hasRedirectRules).toBe(true)
+    const french = await fetch(`${base}/sdk-rules`, {
+      headers: { 'accept-language': 'fr-FR' },
+      redirect: 'manual',
+    })
+    expect(french.headers.get('location')).toBe('https://example.com/fr')
+
+    // Visits of the default domain; orphan visits (the unknown code above) listed by type, then deleted.
+    await fetch(`${base}/sdk-rules`, { redirect: 'manual' })
+    await flushVisits(c.app)
+    const domainVisits = await client.getDomainVisits('DEFAULT')
+    expect(domainVisits.pagination.totalItems).toBeGreaterThanOrEqual(2)
+    await expect(client.getDomainVisits('unknown.example')).rejects.toMatchObject({
+      type: ErrorType.DOMAIN_NOT_FOUND,
+      authority: 'unknown.example',
+    })
+    const orphans = await client.getOrphanVisits({ type: 'invalid_short_url' })
+    expect(orphans.data).toContainEqual(
+      expect.objectContaining({
+        type: 'invalid_short_url',
+        visitedUrl: 'https://s.test/sdk-nowhere',
+        redirectUrl: 'https://example.com/404',
+      }),
+    )
+    const overview = await client.getVisitsOverview()
+    expect(overview.orphanVisits.total).toBe(orphans.pagination.totalItems)
+    expect(await client.deleteOrphanVisits()).toEqual({ deletedVisits: orphans.pagination.totalItems })
+    expect((await client.getOrphanVisits()).data).toEqual([])
+  })
+
+  it('emoji slugs and deep links through the SDK', async () => {
+    const emoji = await client.createShortUrl({ longUrl: 'https://emojipedia.org/fire/', customSlug: '🔥🦣' })
+    expect(emoji.shortCode).toBe('🔥🦣')
+    expect((await client.getShortUrl({ shortCode: '🔥🦣' })).longUrl).toBe('https://emojipedia.org/fire/')
+    const visit = await fetch(`${base}/${encodeURIComponent('🔥🦣')}`, { redirect: 'manual' })
+    expect(visit.headers.get('location')).toBe('https://emojipedia.org/fire/')
+    const deep = await client.createShortUrl({ longUrl: 'myapp://open/item?id=7' })
+    expect(deep.longUrl).toBe('myapp://open/item?id=7')
+    await expect(client.createShortUrl({ longUrl: 'javascript:alert(1)' })).rejects.toMatchObject({
+      type: ErrorType.INVALID_ARGUMENT,
+      invalidElements: ['longUrl'],
+    })
   })
 })
