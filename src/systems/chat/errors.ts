@@ -3,12 +3,21 @@
  * (status + code) and an `error` frame over the real-time transports (code).
  */
 import { AppError } from '../../platform/errors.js'
+import { UNSTORABLE_REASON } from '../../platform/http/storable-text.js'
 
 export class ChatError extends AppError {
   static unauthenticated = (detail: string) => new ChatError('CHAT_UNAUTHENTICATED', 401, detail)
   static tokenRevoked = () => new ChatError('CHAT_TOKEN_REVOKED', 401, 'the token has been revoked')
   static tokenExpired = () =>
     new ChatError('CHAT_TOKEN_EXPIRED', 401, 'the token of this connection expired; reconnect with a new one')
+  /**
+   * Text PostgreSQL cannot store in a frame's field: the code and reason of the platform's edge rule
+   * for HTTP bodies (`UNSTORABLE_TEXT`), so every transport answers it alike.
+   */
+  static unstorable = (field: string) =>
+    new ChatError('UNSTORABLE_TEXT', 400, `${field} ${UNSTORABLE_REASON}`, {
+      extensions: { invalidParams: [{ name: field, reason: UNSTORABLE_REASON }] },
+    })
   static badUser = (user: string) =>
     new ChatError(
       'CHAT_INVALID_USER',

@@ -68,4 +68,9 @@ export function chatMetrics(
   // Their quotient is the mean group-commit size: how much each database call carries.
   counter('chat_commit_calls_total', 'Group-commit calls to the database (writer.ts)', () => writer.batches)
   counter('chat_messages_written_total', 'Messages stored by group commit', () => writer.written)
+  counter(
+    'chat_commit_splits_total',
+    'Group commits split in two because one item could not be stored (it then fails alone)',
+    () => writer.splits,
+  )
 }

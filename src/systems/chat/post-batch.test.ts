@@ -11,6 +11,7 @@ import { backends, testDb } from '../../platform/testing/backends.js'
 import { ChatError } from './errors.js'
 import { MessageStore, type PostResult } from './messages.store.js'
 import { RoomStore } from './rooms.store.js'
+import { MessageWriter } from './writer.js'
 
 const ok = (r: PostResult | ChatError) => {
   if (r instanceof ChatError) throw new Error(`expected a message, got ${r.code}`)
@@ -150,5 +151,49 @@ describe.each(backends())('post_batch (%s)', (backend) => {
       [r.id],
     )
     expect(rows[0]!.n).toBe(0)
+  })
+
+  it('fails an item PostgreSQL cannot store alone: every other item of its group commit is stored', async () => {
+    const a = await room('nul-a', ['bob'])
+    const b = await room('nul-b', ['bob'])
+    const calls: number[] = []
+    const counting = Object.create(store, {
+      postBatch: {
+        value: (batch: Parameters<MessageStore['postBatch']>[0]) => {
+          calls.push(batch.reduce((n, x) => n + x.items.length, 0))
+          return store.postBatch(batch)
+        },
+      },
+    }) as MessageStore
+    const writer = new MessageWriter(counting, async () => {})
+    // Queued in one turn: one group commit of 41 items over two rooms, the bad one in the middle of a.
+    const posts = Array.from({ length: 41 }, (_, i) =>
+      writer.post(i % 2 === 0 ? a.id : b.id, {
+        sender: 'bob',
+        body: i === 20 ? 'bad \u0000 byte' : `m${i}`,
+        cid: `c${i}`,
+      }),
+    )
+    const settled = await Promise.allSettled(posts)
+    expect(calls[0]).toBe(41)
+    const refused = settled.flatMap((r, i) => (r.status === 'rejected' ? [i] : []))
+    expect(refused).toEqual([20])
+    const err = (settled[20] as PromiseRejectedResult).reason
+    expect(err).toBeInstanceOf(ChatError)
+    expect(err.status).toBe(400)
+    // Every good item stored once, each room's offsets dense and in the order they were queued.
+    for (const [r, parity] of [
+      [a, 0],
+      [b, 1],
+    ] as const) {
+      const { rows } = await db.query<{ body: string; offset: number }>(
+        'SELECT body, "offset"::int AS offset FROM messages WHERE room_id = $1 ORDER BY "offset"',
+        [r.id],
+      )
+      const expected = Array.from({ length: 41 }, (_, i) => i).filter((i) => i % 2 === parity && i !== 20)
+      expect(rows.map((x) => x.body)).toEqual(expected.map((i) => `m${i}`))
+      expect(rows.map((x) => x.offset)).toEqual(expected.map((_, k) => r.head + 1 + k))
+    }
+    expect(writer.splits).toBeGreaterThan(0)
   })
 })

@@ -12,6 +12,7 @@
  * that defined it, so every v1 frame is unchanged in v2.
  * README.md documents every frame; this file parses client frames.
  */
+import { findUnstorableText } from '../../platform/text/storable.js'
 import { ChatError } from './errors.js'
 
 export const PROTOCOL_VERSION = 1
@@ -150,6 +151,9 @@ export function parseClientObject(r: Raw, maxBody: number, version: ProtocolVers
     throw ChatError.badVersion(r.v, version, SPOKEN_VERSIONS)
   const type = r.type
   if (typeof type !== 'string') throw ChatError.malformed('type must be a string')
+  // Before any field is used: one U+0000 or lone surrogate would fail the group commit it joins.
+  const bad = findUnstorableText(r)
+  if (bad !== undefined) throw ChatError.unstorable(bad)
   switch (type) {
     case 'auth':
     case 'refresh':

@@ -47,6 +47,8 @@ export class MessageWriter {
   /** Calls to PostgreSQL and messages written, for the metrics. */
   batches = 0
   written = 0
+  /** Batches split because one of their items could not be stored (each split: one more call). */
+  splits = 0
 
   constructor(
     private readonly store: MessageStore,
@@ -109,25 +111,7 @@ export class MessageWriter {
 
   private async write(batch: Taken[]): Promise<void> {
     try {
-      let results: (PostResult | ChatError)[][]
-      try {
-        results = await this.store.postBatch(batch)
-      } catch (err) {
-        for (const b of batch) for (const p of b.items) p.reject(err)
-        return
-      }
-      this.batches++
-      const fresh: PostResult[] = []
-      for (const r of results) for (const x of r) if (!(x instanceof ChatError) && !x.duplicate) fresh.push(x)
-      this.written += fresh.length
-      // Delivered before the senders hear `sent`, so a sender's own copy never trails its answer.
-      await this.onCommitted(fresh)
-      for (const [i, b] of batch.entries())
-        for (const [j, p] of b.items.entries()) {
-          const r = results[i]![j]!
-          if (r instanceof ChatError) p.reject(r)
-          else p.resolve(r)
-        }
+      await this.commit(batch)
     } finally {
       for (const b of batch) {
         this.busy.delete(b.room)
@@ -138,4 +122,75 @@ export class MessageWriter {
       if (this.queues.size > 0) this.schedule()
     }
   }
+
+  /**
+   * One post_batch() call, and what it tells the senders. When the call fails for a value of one
+   * item (a data error: text PostgreSQL cannot store that got past the edge, a value out of range),
+   * the whole transaction rolled back and nothing was written: the batch is split in two halves,
+   * each committed on its own (first half first, so each room keeps its order), until the bad item
+   * is alone and fails alone. Other errors (the database is down) fail the whole batch.
+   */
+  private async commit(batch: Taken[]): Promise<void> {
+    let results: (PostResult | ChatError)[][]
+    try {
+      results = await this.store.postBatch(batch)
+    } catch (err) {
+      const count = batch.reduce((n, b) => n + b.items.length, 0)
+      if (!isDataError(err)) {
+        for (const b of batch) for (const p of b.items) p.reject(err)
+        return
+      }
+      if (count === 1) {
+        batch[0]!.items[0]!.reject(
+          ChatError.invalid(`the message cannot be stored: ${(err as Error).message}`),
+        )
+        return
+      }
+      this.splits++
+      const [first, second] = halves(batch, count)
+      await this.commit(first)
+      await this.commit(second)
+      return
+    }
+    this.batches++
+    const fresh: PostResult[] = []
+    for (const r of results) for (const x of r) if (!(x instanceof ChatError) && !x.duplicate) fresh.push(x)
+    this.written += fresh.length
+    // Delivered before the senders hear `sent`, so a sender's own copy never trails its answer.
+    await this.onCommitted(fresh)
+    for (const [i, b] of batch.entries())
+      for (const [j, p] of b.items.entries()) {
+        const r = results[i]![j]!
+        if (r instanceof ChatError) p.reject(r)
+        else p.resolve(r)
+      }
+  }
+}
+
+/**
+ * Whether PostgreSQL refused a value of the statement rather than the statement itself failing to
+ * run: SQLSTATE classes 22 (data exception: invalid byte sequence, untranslatable character, out of
+ * range), 23 (integrity) and 54 (program limit: an index row too large).
+ */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)
+}
+
+/** `batch` (of `count` items) cut in two at its middle item, rooms still in id order in each half. */
+function halves(batch: Taken[], count: number): [Taken[], Taken[]] {
+  const first: Taken[] = []
+  const second: Taken[] = []
+  let left = Math.floor(count / 2)
+  for (const b of batch) {
+    if (left >= b.items.length) {
+      first.push(b)
+      left -= b.items.length
+    } else if (left > 0) {
+      first.push({ room: b.room, items: b.items.slice(0, left) })
+      second.push({ room: b.room, items: b.items.slice(left) })
+      left = 0
+    } else second.push(b)
+  }
+  return [first, second]
 }
