@@ -186,10 +186,23 @@ export class RateLimitEngine {
         return { rule: undefined, spec: undefined, statsId: '', key: '' }
     }
     const rule = m.kind === 'rule' ? m.rule : undefined
-    const statsId = m.kind === 'rule' ? statsName(domain, d.entries, m.rule, m.path) : `${domain}._override`
+    // The hot path: without these flags the metric name is the rule id and the state key the entries.
+    let shared = false
+    let named = m.kind === 'rule' && m.rule.detailedMetric
+    if (m.kind === 'rule')
+      for (const step of m.path) {
+        if (step.how === 'wildcard' && step.node.shareThreshold) shared = named = true
+        if (step.node.valueToMetric) named = true
+      }
+    const statsId =
+      m.kind !== 'rule'
+        ? `${domain}._override`
+        : named
+          ? statsName(domain, d.entries, m.rule, m.path)
+          : m.rule.id
     // share_threshold: every value matching the wildcard counts against one state.
     const entries =
-      m.kind === 'rule' && !d.limit
+      m.kind === 'rule' && shared && !d.limit
         ? d.entries.map((e, i) => ({ key: e.key, value: sharedValue(e, m.path[i]!) }))
         : d.entries
     const key = stateKey(domain, entries)
