@@ -12,9 +12,11 @@
  * then fails like a timeout, and nothing was applied either way).
  *
  * The local clock is monotonic (performance.now), so a wall-clock step here
- * changes nothing; a step of the Redis server's clock moves deadlines by as
- * much until the next samples (every few seconds, the best of the last 30 s
- * kept, so one slow sample does not shorten every deadline).
+ * changes nothing. Samples are taken every few seconds and the best of the
+ * last 30 s kept, so one slow sample does not shorten every deadline; a
+ * sample more than 1 s below that best (Redis's clock stepped back, or a
+ * failover reached a server whose clock is behind) drops the older ones. A
+ * step of Redis's clock moves deadlines by as much until the next sample.
  */
 import type { Redis } from 'ioredis'
 
@@ -23,6 +25,8 @@ const localNow = () => performance.timeOrigin + performance.now()
 
 const SAMPLE_EVERY_MS = 5_000
 const KEEP_SAMPLES_MS = 30_000
+/** A sample this far below the best bound means Redis's clock stepped back: the old bounds are dropped. */
+const STEP_MS = 1_000
 
 interface Sample {
   /** Lower bound of (Redis ms - local ms). */
@@ -50,8 +54,13 @@ export class RedisClock {
       const [s, us] = (await this.redis.time()) as [string | number, string | number]
       const t1 = localNow()
       const redisMs = Number(s) * 1000 + Number(us) / 1000
+      const offset = redisMs - t1
+      // A clock that went back by more than a round trip can explain (a step, a failover to a
+      // server whose clock is behind) makes the older, larger bounds wrong: start again from this one.
+      const best = this.offset
+      if (best !== undefined && offset < best - STEP_MS) this.samples = []
       this.samples = this.samples.filter((x) => x.at > t1 - KEEP_SAMPLES_MS)
-      this.samples.push({ offset: redisMs - t1, at: t0 })
+      this.samples.push({ offset, at: t0 })
     })().finally(() => {
       this.sampling = undefined
     })
