@@ -265,7 +265,7 @@ describe('table', () => {
     const lines = formatScenarioTable(result).split('\n')
     expect(lines).toHaveLength(5)
     expect(lines[0]).toBe(
-      '| subject | role | req/s | p50 | p99 | errors | peak RSS | ratio vs system | goal met? |',
+      '| subject | role | req/s | p50 | p99 | errors | peak RSS | ratio vs system (req/s) | goal met? |',
     )
     expect(lines[2]).toBe('| blueprints | system | 17,012 | 2.00 ms | 5.50 ms | 0 | 120 MB | — | — |')
     expect(lines[3]).toBe(

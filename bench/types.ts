@@ -5,6 +5,7 @@
  * each subject's server in a child pinned to core 0, drives it from core 1,
  * interleaves subjects round by round, and reports medians and ratios.
  */
+import type { Claim } from './harness/claim.js'
 
 export interface StartedServer {
   /** Base URL of the server under load, e.g. http://127.0.0.1:41234 */
@@ -106,4 +107,6 @@ export interface ScenarioResult {
   cpuRatios?: Record<string, number>
   /** Caveats found while measuring (e.g. the load generator saturated its core). */
   notes?: string[]
+  /** The ratio the scenario claims (harness/claim.ts): `ratios`, or `cpuRatios` when the load generator neared its core. */
+  claim?: Claim
 }

@@ -11,6 +11,7 @@
  */
 import type { BenchScenario, BenchSubject, BenchSuite, ScenarioResult, StartedServer } from '../types.js'
 import { UsageError } from './args.js'
+import { claimOf } from './claim.js'
 import { runLoad } from './load.js'
 import { peakRssMb } from './proc.js'
 import {
@@ -240,6 +241,7 @@ export function summarize(
       if (Number.isFinite(c)) cpuRatios[s.name] = c
     })
   const notes = subjects.flatMap((s) => cpuNotes(s.name, s.serverCpu, s.loadCpu))
+  const withCpu = Object.keys(cpuRatios).length > 0 ? { cpuRatios } : {}
   return {
     scenario: scenario.name,
     description: scenario.description,
@@ -247,8 +249,11 @@ export function summarize(
     ratios,
     goals: { ...scenario.goals },
     ratioRounds,
-    ...(Object.keys(cpuRatios).length > 0 ? { cpuRatios } : {}),
+    ...withCpu,
     ...(notes.length > 0 ? { notes } : {}),
+    ...(sys >= 0 && Object.keys(ratios).length > 0
+      ? { claim: claimOf({ subjects, ratios, ...withCpu }) }
+      : {}),
   }
 }
 

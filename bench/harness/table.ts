@@ -4,6 +4,7 @@
  * meets the goal the suite states. Pure formatting, so it is unit-tested.
  */
 import type { ScenarioResult, SubjectResult } from '../types.js'
+import { basisLabel } from './claim.js'
 import { goalMet } from './stats.js'
 
 const DASH = '—'
@@ -41,15 +42,31 @@ function row(cells: string[]): string {
   return `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`
 }
 
-/** The table of one scenario; `unit` is the throughput column's label (req/s for HTTP, ops/s otherwise). */
+/**
+ * The table of one scenario; `unit` is the throughput column's label (req/s for HTTP, ops/s otherwise).
+ * The ratio column and the goal are the claimed ratio (per server CPU-second when the load generator
+ * neared its core; see claim.ts), and its header says which.
+ */
 export function formatScenarioTable(result: ScenarioResult, unit = 'req/s'): string {
   const system = result.subjects.find((s) => s.role === 'system')
-  const header = ['subject', 'role', unit, 'p50', 'p99', 'errors', 'peak RSS', 'ratio vs system', 'goal met?']
+  const claimed = result.claim?.ratios ?? result.ratios
+  const basis = basisLabel(result.claim?.basis ?? 'throughput', unit)
+  const header = [
+    'subject',
+    'role',
+    unit,
+    'p50',
+    'p99',
+    'errors',
+    'peak RSS',
+    `ratio vs system (${basis})`,
+    'goal met?',
+  ]
   const align = ['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---']
   const lines = [row(header), row(align)]
   for (const s of result.subjects) {
     const isSystem = s === system
-    const ratio = isSystem ? undefined : result.ratios[s.name]
+    const ratio = isSystem ? undefined : claimed[s.name]
     const goal = isSystem ? undefined : result.goals[s.name]
     lines.push(
       row([
@@ -91,9 +108,26 @@ export function formatPerCpuLine(result: ScenarioResult): string | undefined {
   return `Per server CPU-second (median): ${values}${ratios ? `; ratio ${ratios}` : ''}`
 }
 
+/** Which ratio is the claim, and why; the other basis is given beside it for reference. */
+export function formatClaimLine(result: ScenarioResult, unit = 'req/s'): string | undefined {
+  const claim = result.claim
+  if (!claim) return undefined
+  const other = claim.basis === 'per-cpu' ? result.ratios : (result.cpuRatios ?? {})
+  const otherLabel = basisLabel(claim.basis === 'per-cpu' ? 'throughput' : 'per-cpu', unit)
+  const reference = Object.entries(other)
+    .map(([name, r]) => `${formatRatio(r)} vs ${name}`)
+    .join(', ')
+  return (
+    `Claimed ratio: ${basisLabel(claim.basis, unit)}, because ${claim.reason}` +
+    (reference ? ` (${otherLabel} ratio for reference: ${reference})` : '')
+  )
+}
+
 /** Heading, table, ratio spread, CPU line and notes of one scenario, as printed and as README-ready text. */
 export function formatScenario(result: ScenarioResult, unit = 'req/s'): string {
   const out = [`### ${result.scenario}`, '', result.description, '', formatScenarioTable(result, unit), '']
+  const claim = formatClaimLine(result, unit)
+  if (claim) out.push(claim)
   for (const [name, rs] of Object.entries(result.ratioRounds ?? {}))
     if (rs.length > 1) out.push(`Per-round ratios vs ${name}: ${rs.map((r) => r.toFixed(3)).join(', ')}`)
   const cpu = formatCpuLine(result.subjects)

@@ -1,0 +1,11 @@
+-- The visits flusher adds to the counters of every visited link on each flush (visit_count,
+-- bot_count): one new row version per link per flush. With full pages the new version lands on
+-- another page and every index of short_urls (four) gets a new entry; with room left on the page
+-- PostgreSQL makes it a heap-only tuple (HOT): no index is touched, and the old version is pruned
+-- in place. Measured on PGlite, 8,000 visits over 1,000 links per flush: 13 µs of CPU per visit
+-- -> 10.5; and even when every row of every page changes in every flush (the worst case), three
+-- updates in four are HOT, against one in twenty-five with full pages (visits.store.test.ts).
+-- The price: pages filled to 70%, so the table takes ~1.4x the space. Only pages written from now
+-- on follow the setting; an existing installation can rewrite the table (VACUUM FULL short_urls,
+-- outside a migration) to apply it to its old pages.
+ALTER TABLE short_urls SET (fillfactor = 70);
