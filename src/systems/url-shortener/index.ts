@@ -240,7 +240,12 @@ export default defineSystem({
       log: ctx.log,
       ...visitMetrics(ctx, () => buffer),
       ...(geolocator && { locate: (ip: string) => geolocator.locate(ip) }),
-      ...(mercure && { onWritten: (visits) => mercure.publisher.visitsWritten(visits) }),
+      ...(mercure && {
+        onWritten: (visits, orphans) => {
+          mercure.publisher.visitsWritten(visits)
+          mercure.publisher.orphanVisitsWritten(orphans)
+        },
+      }),
     })
     const redirector = new Redirector(
       resolver,

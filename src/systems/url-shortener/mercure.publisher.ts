@@ -15,22 +15,11 @@
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { MercureHub, MercureUpdate } from './mercure.hub.js'
 import { Topics } from './mercure.topics.js'
-import type { ShortUrlRow, VisitLocation, VisitRecord } from './ports.js'
+import type { OrphanVisitRecord, ShortUrlRow, VisitRecord } from './ports.js'
 import { toShortUrl, toVisit } from './shapes.js'
 
 /** Visits of one flush published at most; beyond, they are counted as dropped (a viral link under a dashboard). */
 export const MAX_VISITS_PER_FLUSH = 5_000
-
-export interface OrphanVisitEvent {
-  at: number
-  referer: string | null
-  userAgent: string | null
-  visitedUrl: string | null
-  potentialBot: boolean
-  location: VisitLocation | null
-  /** Shlink's orphan visit type: `base_url`, `invalid_short_url` or `regular_404`. */
-  type: string
-}
 
 export interface MercurePublisherDeps {
   hub: MercureHub
@@ -86,24 +75,22 @@ export class MercurePublisher {
   }
 
   /** Orphan visits (to unknown codes, the base URL, other paths) the flusher wrote. */
-  orphanVisitsWritten(visits: readonly OrphanVisitEvent[]): void {
+  orphanVisitsWritten(visits: readonly OrphanVisitRecord[]): void {
     if (visits.length === 0 || !this.d.hub.wanted) return
     this.enqueue(async () =>
       visits.slice(-MAX_VISITS_PER_FLUSH).map((v) => ({
         topics: [Topics.newOrphanVisit],
         data: JSON.stringify({
-          visit: {
-            ...toVisit({
-              date: new Date(v.at),
-              referer: v.referer,
-              userAgent: v.userAgent,
-              visitedUrl: v.visitedUrl,
-              redirectUrl: null,
-              potentialBot: v.potentialBot,
-              location: v.location,
-            }),
+          visit: toVisit({
+            date: new Date(v.at),
+            referer: v.referer,
+            userAgent: v.userAgent,
+            visitedUrl: v.visitedUrl,
+            redirectUrl: v.redirectUrl,
+            potentialBot: v.potentialBot ?? false,
+            location: v.location ?? null,
             type: v.type,
-          },
+          }),
         }),
         private: true,
       })),

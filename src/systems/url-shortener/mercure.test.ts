@@ -212,6 +212,26 @@ describe.each(backends())('Mercure hub (%s)', (backend) => {
     for (const s of [all, one, created]) s.es.close()
   }, 60_000)
 
+  it('streams orphan visits, with their type and location, on new-orphan-visit', async () => {
+    const s = subscribe(b, info.mercureHubUrl, info.token, ['https://shlink.io/new-orphan-visit'])
+    await s.opened
+    await waitFor('presence of the other process', () => hubOf(a).wanted, 10_000)
+    expect(await a.visit('no-such-code', '81.2.69.142')).toBe(404)
+    await flushVisits(a.app)
+    await waitFor('the orphan visit', () => s.received.length === 1, 10_000)
+    expect(s.received[0]!.data).toEqual({
+      visit: expect.objectContaining({
+        type: 'invalid_short_url',
+        visitedUrl: `${BASE}/no-such-code`,
+        visitLocation: expect.objectContaining({ countryCode: 'GB', cityName: 'London' }),
+      }),
+    })
+    // Stored with its location too.
+    const listed = (await a.api('GET', '/rest/v3/visits/orphan')).json().visits.data
+    expect(listed[0]).toMatchObject({ type: 'invalid_short_url', visitLocation: { countryCode: 'GB' } })
+    s.es.close()
+  }, 60_000)
+
   it('replays what a cut connection missed after Last-Event-ID, once, in order', async () => {
     await a.api('POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/r', customSlug: 'replay' })
     const s = subscribe(a, info.mercureHubUrl, info.token, ['https://shlink.io/new-visit/replay'])

@@ -225,6 +225,9 @@ export interface OrphanVisitRecord {
   /** Where the visitor was sent instead (a configured "not found" redirect), or null. */
   redirectUrl: string | null
   potentialBot?: boolean
+  /** As VisitRecord's: the client's address until the flush locates it, then its location. */
+  ip?: string | undefined
+  location?: VisitLocation | null
 }
 
 export interface VisitRow {

@@ -65,7 +65,7 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
   ): FastifyReply | undefined {
     const path = request.url.split('?')[0] ?? '/'
     const redirect = d.domains.redirectFor(type, request.headers.host, path)
-    d.redirector.orphan(type, info ?? visitInfo(request, d.baseUrl(), false), redirect)
+    d.redirector.orphan(type, info ?? visitInfo(request, d.baseUrl(), d.withIp), redirect)
     return redirect === null ? undefined : reply.redirect(redirect, 302)
   }
 

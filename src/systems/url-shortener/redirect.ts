@@ -82,6 +82,7 @@ export class Redirector {
       userAgent: info.userAgent ? info.userAgent.slice(0, MAX_HEADER_KEPT) : null,
       visitedUrl: info.visitedUrl.slice(0, MAX_HEADER_KEPT),
       redirectUrl: redirectUrl ? redirectUrl.slice(0, MAX_HEADER_KEPT) : null,
+      ip: info.geolocate ? info.ip : undefined,
     })
   }
 

@@ -30,8 +30,8 @@ export interface VisitBufferOptions {
   onDropped?: (count: number) => void
   /** Geolocation of a client address (absent: geolocation off). */
   locate?: (ip: string) => VisitLocation | null
-  /** The visits of a flush, once written (the Mercure publisher). */
-  onWritten?: (visits: VisitRecord[]) => void
+  /** The visits and orphan visits of a flush, once written (the Mercure publisher). */
+  onWritten?: (visits: VisitRecord[], orphans: OrphanVisitRecord[]) => void
 }
 
 const BOT_CACHE_MAX = 10_000
@@ -115,24 +115,29 @@ export class VisitBuffer implements Worker {
     const locate = this.opts.locate
     // One client's visits of a flush share a lookup (and a location object).
     const located = new Map<string, VisitLocation | null>()
+    const place = (v: VisitRecord | OrphanVisitRecord) => {
+      // Located once (a retried flush keeps it), and the address is not kept beyond this point.
+      if (v.ip === undefined) return
+      let l = located.get(v.ip)
+      if (l === undefined) {
+        l = locate ? locate(v.ip) : null
+        located.set(v.ip, l)
+      }
+      v.location = l
+      v.ip = undefined
+    }
     for (const v of visits) {
       v.potentialBot = this.isBot(v.userAgent)
-      // Located once (a retried flush keeps it), and the address is not kept beyond this point.
-      if (v.ip !== undefined) {
-        let l = located.get(v.ip)
-        if (l === undefined) {
-          l = locate ? locate(v.ip) : null
-          located.set(v.ip, l)
-        }
-        v.location = l
-        v.ip = undefined
-      }
+      place(v)
     }
-    for (const o of orphans) o.potentialBot = this.isBot(o.userAgent)
+    for (const o of orphans) {
+      o.potentialBot = this.isBot(o.userAgent)
+      place(o)
+    }
     try {
       await this.store.writeBatch(visits, orphans)
       this.opts.onFlushed?.(visits.length)
-      this.opts.onWritten?.(visits)
+      this.opts.onWritten?.(visits, orphans)
     } catch (err) {
       // Put them back in front of anything that arrived meanwhile, within the cap.
       const room = Math.max(0, this.opts.max - this.buffer.length)

@@ -63,6 +63,7 @@ function orphanGroups(orphans: OrphanVisitRecord[]): VisitRecord[][] {
       redirectUrl: o.redirectUrl,
       potentialBot: o.potentialBot ?? false,
       counted: true,
+      location: o.location ?? null,
     })
   return byType.filter((g) => g.length > 0).flatMap((g) => groupByLink(g, BUCKET_MAX))
 }

@@ -281,7 +281,7 @@ describe.each(BACKENDS)('counter updates of the flusher (%s)', (backend) => {
     for (let f = 0; f < 5; f++)
       await store.writeBatch(
         all.map((l) => visit(l, f)),
-        { total: 0, bots: 0 },
+        [],
       )
     // Statistics reach the views at the end of a transaction once flushed; ask for the flush.
     await db.query('SELECT pg_stat_force_next_flush()')
