@@ -31,7 +31,7 @@ describe('RedisClock', () => {
   })
 
   it('keeps the best bound of recent samples, and starts again when Redis steps back', async () => {
-    const state = { skew: 10_000, delay: 0 }
+    const state: { skew: number; delay: number; lag?: number } = { skew: 10_000, delay: 0 }
     const clock = new RedisClock(fakeRedis(state))
     await clock.sample()
     const good = clock.offset!
