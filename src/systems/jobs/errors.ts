@@ -92,6 +92,18 @@ export const JobsErrors = {
       `No pending job of queue ${queue} has the key ${JSON.stringify(key)}`,
     ),
   hasDependents: (message: string) => new AppError('JOBS_HAS_DEPENDENTS', 409, message),
+  notAPullQueue: (queue: string) =>
+    new AppError(
+      'JOBS_NOT_A_PULL_QUEUE',
+      409,
+      `Queue ${queue} is run by this server's workers; make it a pull queue (PUT /jobs/queues/${queue} with "pull": true) to lease its jobs over HTTP`,
+    ),
+  leaseLost: (id: string) =>
+    new AppError(
+      'JOBS_LEASE_LOST',
+      409,
+      `Job ${id} is not leased with this token: the lease expired (the job was retried or leased again), or the job was cancelled or finished`,
+    ),
 } as const
 
 interface PgError {

@@ -16,6 +16,9 @@ import { JobsStore } from './jobs.store.js'
 import { keyRoutes } from './keys.routes.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'
+import { PullService } from './pull.js'
+import { pullRoutes } from './pull.routes.js'
+import { PullStore } from './pull.store.js'
 import { queueRoutes } from './queues.routes.js'
 import { QueuesStore } from './queues.store.js'
 import { RateLimits } from './rate-limits.js'
@@ -27,6 +30,7 @@ import { settings } from './settings.js'
 import { builtinTasks } from './tasks.js'
 import type { TaskDefinition } from './types.js'
 import { JobWorker } from './worker.js'
+import { WorkerStore } from './worker.store.js'
 
 export { addJob, addJobs } from './enqueue.js'
 export { removeJob, rescheduleJob } from './keyed-jobs.js'
@@ -90,8 +94,15 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
       const queues = new QueuesStore(db)
       const schedules = new SchedulesStore(db)
       const service = new JobsService(db, tasks, s.JOBS_MAX_PAYLOAD_BYTES)
+      const pull = new PullService({
+        db,
+        pull: new PullStore(db),
+        store: new WorkerStore(db),
+        backoff: { baseMs: s.JOBS_BACKOFF_BASE_MS, maxMs: s.JOBS_BACKOFF_MAX_MS },
+      })
 
       const workers: Worker[] = [
+        pull,
         new Maintenance({
           db,
           log: ctx.log,
@@ -145,6 +156,7 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
           })
           jobRoutes(app, { service, jobs })
           keyRoutes(app, { db, jobs })
+          pullRoutes(app, { pull, defaultLeaseMs: s.JOBS_LEASE_MS })
           queueRoutes(app, { queues, jobs, service })
           scheduleRoutes(app, { schedules, service })
         },

@@ -49,6 +49,7 @@ interface QueueRow {
   global_concurrency: number | null
   backoff_base_ms: number | null
   backoff_max_ms: number | null
+  pull: boolean
 }
 
 export class QueueSlots {
@@ -77,7 +78,7 @@ export class QueueSlots {
   async refresh(): Promise<void> {
     const { rows } = await this.db.query<QueueRow>(
       `SELECT name, paused, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms,
-              global_concurrency, backoff_base_ms, backoff_max_ms FROM queues`,
+              global_concurrency, backoff_base_ms, backoff_max_ms, pull FROM queues`,
     )
     const seen = new Set<string>()
     for (const r of rows) {
@@ -88,7 +89,8 @@ export class QueueSlots {
         s = new QueueSlot(r.name, this.defaultConcurrency)
         this.slots.set(r.name, s)
       }
-      s.paused = r.paused
+      // A pull queue's jobs are run by external workers over HTTP (pull.ts): this worker never fetches them.
+      s.paused = r.paused || r.pull
       s.concurrency = r.concurrency ?? this.defaultConcurrency
       s.rateLimit = r.rate_limit
       s.ratePeriodMs = r.rate_period_ms

@@ -96,6 +96,7 @@ export function queueRoutes(api: TypedApp, d: QueueRouteDeps): void {
         retentionMs: b.retentionMs ?? null,
         deadRetentionMs: b.deadRetentionMs ?? null,
         deadLetter: b.deadLetter ?? null,
+        pull: b.pull ?? false,
       })
       const counts = await d.jobs.counts(queue.name)
       return reply

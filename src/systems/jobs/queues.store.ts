@@ -17,6 +17,8 @@ export interface QueueSettings {
   retentionMs: number | null
   deadRetentionMs: number | null
   deadLetter: string | null
+  /** Run by external workers over HTTP only (pull.ts). */
+  pull: boolean
 }
 
 export interface QueueView extends QueueSettings {
@@ -40,6 +42,7 @@ interface Row {
   retention_ms: string | null
   dead_retention_ms: string | null
   dead_letter: string | null
+  pull: boolean
   created_at: Date
 }
 
@@ -60,6 +63,7 @@ function toView(r: Row): QueueView {
     retentionMs: r.retention_ms === null ? null : Number(r.retention_ms),
     deadRetentionMs: r.dead_retention_ms === null ? null : Number(r.dead_retention_ms),
     deadLetter: r.dead_letter,
+    pull: r.pull,
     createdAt: r.created_at.toISOString(),
   }
 }
@@ -82,14 +86,14 @@ export class QueuesStore {
     const { rows } = await this.db.query<Row & { created: boolean }>(
       `INSERT INTO queues AS q (name, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms,
                                 global_concurrency, max_attempts, backoff_base_ms, backoff_max_ms, retention_ms,
-                                dead_retention_ms, dead_letter)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                dead_retention_ms, dead_letter, pull)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (name) DO UPDATE SET concurrency = EXCLUDED.concurrency, rate_limit = EXCLUDED.rate_limit,
          rate_period_ms = EXCLUDED.rate_period_ms, group_rate_limit = EXCLUDED.group_rate_limit,
          group_rate_period_ms = EXCLUDED.group_rate_period_ms, global_concurrency = EXCLUDED.global_concurrency,
          max_attempts = EXCLUDED.max_attempts, backoff_base_ms = EXCLUDED.backoff_base_ms,
          backoff_max_ms = EXCLUDED.backoff_max_ms, retention_ms = EXCLUDED.retention_ms,
-         dead_retention_ms = EXCLUDED.dead_retention_ms, dead_letter = EXCLUDED.dead_letter
+         dead_retention_ms = EXCLUDED.dead_retention_ms, dead_letter = EXCLUDED.dead_letter, pull = EXCLUDED.pull
        RETURNING q.*, (q.xmax = 0) AS created`,
       [
         name,
@@ -105,6 +109,7 @@ export class QueuesStore {
         s.retentionMs,
         s.deadRetentionMs,
         s.deadLetter,
+        s.pull,
       ],
     )
     // "!queue": workers re-read the queue's settings, then fetch.

@@ -168,11 +168,18 @@ const queueSettings = {
   ),
 }
 
-export const QueueBody = Type.Partial(Type.Object(queueSettings), { additionalProperties: false })
+const Pull = Type.Boolean({
+  description:
+    'a pull queue: its jobs are run by external workers over HTTP (POST /jobs/pull/fetch), never by this process, and it accepts any task name',
+})
+export const QueueBody = Type.Partial(Type.Object({ ...queueSettings, pull: Pull }), {
+  additionalProperties: false,
+})
 export const Queue = Type.Object({
   name: Type.String(),
   paused: Type.Boolean(),
   ...queueSettings,
+  pull: Pull,
   createdAt: Type.String(),
   counts: Counts,
 })

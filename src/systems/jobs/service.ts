@@ -50,20 +50,34 @@ export class JobsService {
     return this.taskNames().map((name) => ({ name, description: this.tasks.get(name)!.description ?? '' }))
   }
 
-  /** Check the task exists and accepts the payload; then build the spec. */
+  /** Whether `queue` is a pull queue (its tasks are external workers', any name is accepted). */
+  private async isPullQueue(queue: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ pull: boolean }>('SELECT pull FROM queues WHERE name = $1', [
+      queue,
+    ])
+    return rows[0]?.pull === true
+  }
+
+  /**
+   * Check the task exists and accepts the payload; then build the spec. In a
+   * pull queue (`queue` given and pull) a task this process does not run is
+   * accepted unchecked: external workers run it.
+   */
   async toSpec(
     input: EnqueueInput,
     traceparent: string | undefined,
     dependsOn = input.dependsOn,
+    queue?: string,
   ): Promise<JobSpec> {
     const def = this.tasks.get(input.task)
-    if (!def) throw JobsErrors.unknownTask(input.task, this.taskNames())
+    if (!def && !(queue !== undefined && (await this.isPullQueue(queue))))
+      throw JobsErrors.unknownTask(input.task, this.taskNames())
     let runAt: Date | undefined
     if (input.runAt !== undefined) {
       runAt = new Date(input.runAt)
       if (Number.isNaN(runAt.getTime())) throw JobsErrors.invalidRunAt('is not an RFC 3339 date-time')
     }
-    await def.validate?.(input.payload)
+    await def?.validate?.(input.payload)
     return {
       task: input.task,
       payload: input.payload ?? {},
@@ -86,7 +100,7 @@ export class JobsService {
     input: EnqueueInput,
     opts: { idempotencyKey?: string; traceparent?: string } = {},
   ): Promise<AddedJob & { replayed: boolean }> {
-    const spec = await this.toSpec(input, opts.traceparent)
+    const spec = await this.toSpec(input, opts.traceparent, input.dependsOn, queue)
     const o = { schema: this.db.schema, maxPayloadBytes: this.maxPayloadBytes }
     const idem = opts.idempotencyKey
     if (idem === undefined) return { ...(await addJob(this.db, queue, spec, o)), replayed: false }
@@ -167,7 +181,7 @@ export class JobsService {
     const o = { schema: this.db.schema, maxPayloadBytes: this.maxPayloadBytes }
     const spec = (it: BatchItem, i: number, deps: string[] | undefined) =>
       atItem(i, async () => {
-        const s = await this.toSpec(it, traceparent, deps)
+        const s = await this.toSpec(it, traceparent, deps, queue)
         checkSpec(s)
         return s
       })
