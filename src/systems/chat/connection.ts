@@ -34,8 +34,11 @@ export interface Transport {
   readonly kind: 'ws' | 'sse' | 'poll'
   /** Queue one serialised frame (a control frame: made for this connection). */
   send(text: string): void
-  /** Queue a frame shared with other connections (room events): its encodings are made once. */
-  sendShared(frame: OutFrame): void
+  /**
+   * Queue a frame shared with other connections (room events): its encodings are made once. `at`:
+   * the room and the last offset it carries (what the client has of the room once it got it).
+   */
+  sendShared(frame: OutFrame, at?: { room: number; offset: number }): void
   /** Bytes queued and not yet written to the network (or taken by a poll). */
   buffered(): number
   /** Resolves once the queue is below half the limit (or the connection closed). */
@@ -100,7 +103,7 @@ class RoomSubscription implements FeedListener {
     // The common case on a v2 connection: the whole run is new, as one frame shared by the room.
     // A run in which this member leaves goes event by event, so nothing after the leave is sent.
     if (this.conn.protocol >= 2 && run.first === this.next && !run.leavers?.has(this.conn.user)) {
-      if (!this.conn.sendEvent(run.batch())) return
+      if (!this.conn.sendEvent(run.batch(), this.room, run.last)) return
       this.next = run.last + 1
       return
     }
@@ -117,7 +120,7 @@ class RoomSubscription implements FeedListener {
       return
     }
     // Advanced only once sent: an overflow reports the last offset the client was actually sent.
-    if (!this.conn.sendEvent(run.frames[i]!)) return
+    if (!this.conn.sendEvent(run.frames[i]!, this.room, event.offset)) return
     this.next = event.offset + 1
     // A member who left (or was removed) stops receiving the room after seeing that event.
     if (event.type === 'update' && event.kind === 'leave' && event.user === this.conn.user)
@@ -181,15 +184,25 @@ export class Connection {
     this.sendFrame(errorFrame(err, id, room))
   }
 
-  /** Send room events, unless the buffer is over its bound: then resync instead (and return false). */
-  sendEvent(frame: OutFrame): boolean {
+  /**
+   * Send room events of `room` up to `offset`, unless the buffer is over its bound: then resync
+   * instead (and return false).
+   */
+  sendEvent(frame: OutFrame, room: number, offset: number): boolean {
     if (this.closed) return false
     if (this.transport.buffered() > this.hooks.sendBufferBytes) {
       this.overflow()
       return false
     }
-    this.transport.sendShared(frame)
+    this.transport.sendShared(frame, { room, offset })
     return true
+  }
+
+  /** Where each subscription stands: room -> the last offset sent (what a resume asks `after`). */
+  positions(): Map<number, number> {
+    const out = new Map<number, number>()
+    for (const [room, sub] of this.subs) out.set(room, sub.next - 1)
+    return out
   }
 
   /** The buffer overflowed: drop every subscription and tell the client where to resume. */

@@ -5,6 +5,7 @@ import { ChatError } from './errors.js'
 import type { Hub } from './hub.js'
 import { LATEST_PROTOCOL, negotiate } from './protocol.js'
 import { PollTransport, type Session, type Sessions, SseTransport } from './sessions.js'
+import { decodeEventId } from './sse-resume.js'
 
 export interface SessionDeps {
   hub: Hub
@@ -43,13 +44,28 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       schema: {
         summary:
           'Server-Sent Events transport: server frames as `data:` lines; the first, `hello`, names the session',
-        querystring: VersionQuery,
+        description:
+          "Every event has an id naming the session and each room's last offset; reconnect with it as `Last-Event-ID` (EventSource does) and the stream resumes there, on any node, without new subscriptions.",
+        querystring: Type.Intersect([
+          VersionQuery,
+          Type.Object({
+            lastEventId: Type.Optional(
+              Type.String({ maxLength: 40_000, description: 'for clients that cannot set `Last-Event-ID`' }),
+            ),
+          }),
+        ]),
       },
     },
     async (request, reply) => {
       const user = request.chatUser!
-      const id = sessions.newId()
-      const transport = new SseTransport(reply.raw)
+      const header = request.headers['last-event-id']
+      const resume = decodeEventId(typeof header === 'string' ? header : request.query.lastEventId)
+      // A resumed stream keeps its session id (the client POSTs to it); a live stream of the same
+      // session on this node is the one being replaced: the client has already left it.
+      const earlier = resume && sessions.get(resume.session)
+      if (earlier && earlier.conn.user === user) sessions.remove(resume.session)
+      const id = resume && (!earlier || earlier.conn.user === user) ? resume.session : sessions.newId()
+      const transport = new SseTransport(reply.raw, id)
       // Fails with 429 before anything is written when the user is over the connection limit.
       hub.assertCanOpen(user)
       reply.hijack()
@@ -62,12 +78,24 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
         connection: 'keep-alive',
       })
       const protocol = negotiate(request.query.v)
-      reply.raw.write(`: chat v${protocol}\n\n`)
-      const conn = hub.open(user, transport, { session: id }, protocol, request.chatClaims)
+      // `retry`: EventSource reconnects after 1 s (its default is 3 s) and resumes with its last id.
+      reply.raw.write(`: chat v${protocol}\nretry: 1000\n\n`)
+      const conn = hub.open(
+        user,
+        transport,
+        { session: id, ...(resume && { resumed: true }) },
+        protocol,
+        request.chatClaims,
+      )
+      transport.positions = () => conn.positions()
       sessions.add({ id, conn, sse: transport })
+      // Each room from where the client stands, through the frame handler (the same checks as a
+      // subscribe frame: a room no longer readable is an error frame for that room).
+      for (const [room, after] of resume?.rooms ?? [])
+        hub.frames.receiveObject(conn, { v: 1, type: 'subscribe', room, after })
       // Heartbeats: the hub's `ping` frames (a data frame, so EventSource's onmessage sees them).
       request.raw.on('close', () => {
-        sessions.remove(id)
+        sessions.remove(id, conn)
       })
     },
   )

@@ -15,17 +15,37 @@
 import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { Connection, Transport } from './connection.js'
+import { encodeEventId } from './sse-resume.js'
 import type { OutFrame } from './wire.js'
 
-/** An SSE response as a transport. */
+/**
+ * An SSE response as a transport. Every event carries an `id:` that says where the stream stands:
+ * the session and, per subscribed room, the last offset sent (`sse-resume.ts`). EventSource keeps
+ * the last id it received and sends it back as `Last-Event-ID` when it reconnects, so the stream
+ * resumes exactly there, on any node, with nothing stored on the server.
+ */
 export class SseTransport implements Transport {
   readonly kind = 'sse'
-  constructor(private readonly res: ServerResponse) {}
-  send(text: string): void {
-    if (!this.res.writableEnded) this.res.write(`data: ${text}\n\n`)
+  /** The connection's positions (set once it exists); until then events carry no id. */
+  positions: (() => Map<number, number>) | undefined
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly session: string,
+  ) {}
+  private id(at?: { room: number; offset: number }): string {
+    if (!this.positions) return ''
+    const p = this.positions()
+    if (at) p.set(at.room, at.offset)
+    return `id: ${encodeEventId(this.session, p)}\n`
   }
-  sendShared(frame: OutFrame): void {
-    if (!this.res.writableEnded) this.res.write(frame.sseChunk())
+  send(text: string): void {
+    if (!this.res.writableEnded) this.res.write(`${this.id()}data: ${text}\n\n`)
+  }
+  sendShared(frame: OutFrame, at?: { room: number; offset: number }): void {
+    if (this.res.writableEnded) return
+    // The id line and the shared data chunk form one event: the browser applies the id only with it.
+    this.res.write(this.id(at))
+    this.res.write(frame.sseChunk())
   }
   buffered(): number {
     return this.res.writableLength
@@ -165,9 +185,10 @@ export class Sessions {
     return this.byId.get(id)
   }
 
-  remove(id: string): void {
+  /** Close and forget session `id` (only if it is still `conn`'s, when given: a resumed stream reuses ids). */
+  remove(id: string, conn?: Connection): void {
     const s = this.byId.get(id)
-    if (!s) return
+    if (!s || (conn && s.conn !== conn)) return
     this.byId.delete(id)
     s.conn.close(1000, 'session closed')
   }
