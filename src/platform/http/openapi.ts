@@ -7,6 +7,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import { completeOpenApiDocument } from './openapi-document.js'
 
 /** An OpenAPI security scheme object (`components.securitySchemes`). */
 export type SecurityScheme =
@@ -40,7 +41,9 @@ export async function installOpenApi(app: FastifyInstance, systems: { name: stri
       ],
       components: { securitySchemes },
     },
-  })
+    transformObject: ({ openapiObject }: { openapiObject: unknown }) =>
+      completeOpenApiDocument(openapiObject),
+  } as Parameters<typeof swagger>[1])
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list', deepLinking: true },

@@ -3,14 +3,16 @@
  * bare-route speed. This file only wires the parts: stores -> caches ->
  * service and redirector -> routes -> workers. Read README.md first.
  */
+
 import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { ConfigError } from '../../platform/settings.js'
 import { defineSystem, type SystemContext, type Worker } from '../../platform/system.js'
 import { Counter, Gauge } from '../../platform/telemetry/metrics.js'
 import { ApiKeys, parseFlags } from './api-keys.js'
 import { createApiKeyStore } from './api-keys.store.pg.js'
-import { apiKeyHook } from './auth.js'
+import { apiKeyHook, documentApiKey } from './auth.js'
 import { LocalCache } from './cache.lru.js'
 import { createRedisCache } from './cache.redis.js'
 import { CodeCodec } from './codes.js'
@@ -289,6 +291,7 @@ export default defineSystem({
         await app.register(
           async (api) => {
             api.addHook('onRequest', apiKeyHook(apiKeys))
+            documentApiKey(api as unknown as FastifyInstance)
             shortUrlRoutes(api, { service, baseUrl })
             redirectRuleRoutes(api, service)
             visitRoutes(api, service, domains)

@@ -1,0 +1,149 @@
+/**
+ * The OpenAPI document of every system (`/openapi.json`, Swagger UI at `/docs`): it passes
+ * Redocly's recommended rules (`redocly.yaml`; exceptions justified in docs/platform.md), every
+ * operation that answers 401 without credentials declares a security scheme that, applied as
+ * declared, gets past the 401 (what Swagger UI's "Try it out" does), and every operation sits
+ * under exactly one tag, its system's name, so the console's `/docs#/<system>` links land on it.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type App, buildTestApp } from './platform/testing/app.js'
+import { systems } from './systems/index.js'
+
+const API_KEY = 'openapi-key-0000-0000-000000000000'
+const JOBS_TOKEN = 'openapi-jobs-token'
+const ADMIN_TOKEN = 'openapi-admin-token'
+
+// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is plain JSON here
+type Json = any
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch']
+
+describe('the OpenAPI document', () => {
+  let app: App
+  let doc: Json
+  let chatToken: string
+  let origin: string
+  const operations: { method: string; path: string; op: Json }[] = []
+
+  beforeAll(async () => {
+    app = await buildTestApp('embedded', {
+      systems,
+      env: { INITIAL_API_KEY: API_KEY, JOBS_API_TOKEN: JOBS_TOKEN, RATE_LIMITER_ADMIN_TOKEN: ADMIN_TOKEN },
+      startWorkers: false,
+    })
+    origin = await app.start()
+    doc = (await app.http.inject({ url: '/openapi.json' })).json()
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Json>))
+      for (const method of METHODS) if (item[method]) operations.push({ method, path, op: item[method] })
+    chatToken = (
+      await app.http.inject({ method: 'POST', url: '/chat/tokens', payload: { user: 'docs-reader' } })
+    ).json().token
+  }, 120_000)
+  afterAll(() => app?.close())
+
+  it("passes Redocly's recommended rules", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-'))
+    try {
+      const file = join(dir, 'openapi.json')
+      writeFileSync(file, JSON.stringify(doc))
+      const run = spawnSync(
+        process.execPath,
+        [
+          'node_modules/@redocly/cli/bin/cli.js',
+          'lint',
+          file,
+          '--config',
+          'redocly.yaml',
+          '--format',
+          'json',
+        ],
+        {
+          encoding: 'utf8',
+          // No telemetry, no update check: CI has no network beyond the registries.
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+          timeout: 120_000,
+        },
+      )
+      const start = run.stdout.indexOf('{')
+      const report = JSON.parse(run.stdout.slice(start)) as Json
+      const problems = (report.problems as Json[]).map(
+        (p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer ?? ''}`,
+      )
+      expect(problems).toEqual([])
+      expect(run.status).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('declares a usable security scheme on every operation that needs credentials', async () => {
+    const schemes = doc.components.securitySchemes as Record<string, Json>
+    /** The secret a user would type into Swagger UI's "Authorize" for each scheme. */
+    const secrets: Record<string, string> = {
+      urlShortenerApiKey: API_KEY,
+      urlShortenerQueryApiKey: API_KEY,
+      jobsBearer: JOBS_TOKEN,
+      rateLimiterBearer: ADMIN_TOKEN,
+      chatBearer: chatToken,
+      chatAccessToken: chatToken,
+    }
+    let guarded = 0
+    for (const { method, path, op } of operations) {
+      const url = path.replace(/\{[^}]+\}/g, 'x')
+      const body = op.requestBody ? { payload: {} } : {}
+      const bare = await app.http.inject({ method: method.toUpperCase() as 'GET', url, ...body })
+      if (bare.statusCode !== 401) continue
+      guarded++
+      const requirement = (op.security ?? []).find((r: Json) => Object.keys(r).length > 0)
+      expect(requirement, `${method} ${path} answers 401 but declares no security`).toBeDefined()
+      // Apply the first requirement the way Swagger UI would.
+      const headers: Record<string, string> = {}
+      const query: Record<string, string> = {}
+      for (const name of Object.keys(requirement)) {
+        const scheme = schemes[name]
+        expect(scheme, `${method} ${path} names an undeclared scheme ${name}`).toBeDefined()
+        expect(secrets[name], `no test secret for scheme ${name}`).toBeDefined()
+        if (scheme.type === 'http' && scheme.scheme === 'bearer')
+          headers.authorization = `Bearer ${secrets[name]}`
+        else if (scheme.type === 'apiKey' && scheme.in === 'header')
+          headers[scheme.name.toLowerCase()] = secrets[name]!
+        else if (scheme.type === 'apiKey' && scheme.in === 'query') query[scheme.name] = secrets[name]!
+        else throw new Error(`scheme ${name} of a kind this test does not apply`)
+      }
+      // Over a socket: an event stream (`/chat/sse`) answers its status at once and stays open.
+      const search = new URLSearchParams(query).toString()
+      const authed = await request(`${origin}${url}${search ? `?${search}` : ''}`, {
+        method: method.toUpperCase() as 'GET',
+        headers: { ...headers, ...(op.requestBody && { 'content-type': 'application/json' }) },
+        body: op.requestBody ? '{}' : undefined,
+      })
+      if (String(authed.headers['content-type']).startsWith('text/event-stream'))
+        authed.body.on('error', () => {}).destroy()
+      else await authed.body.dump()
+      expect(authed.statusCode, `${method} ${path} with its declared scheme`).not.toBe(401)
+    }
+    // The URL shortener, jobs, chat and the rate limiter's admin routes are guarded here.
+    expect(guarded).toBeGreaterThan(40)
+  })
+
+  it("groups each system's operations under one tag, the system's name, declared at the top", () => {
+    const declared = new Set((doc.tags as Json[]).map((t) => t.name))
+    const names = new Set(['platform', ...systems.map((s) => s.name)])
+    const perTag = new Map<string, number>()
+    for (const { method, path, op } of operations) {
+      expect(op.tags, `${method} ${path}`).toHaveLength(1)
+      const tag = op.tags[0]
+      expect(names.has(tag) && declared.has(tag), `${method} ${path} is tagged ${tag}`).toBe(true)
+      perTag.set(tag, (perTag.get(tag) ?? 0) + 1)
+    }
+    // Every system's deep link (`/docs#/<name>`, what web/ links to) lands on its operations.
+    for (const s of systems) expect(perTag.get(s.name), s.name).toBeGreaterThan(0)
+    expect(perTag.get('url-shortener')).toBe(operations.filter((o) => o.path.startsWith('/rest/')).length + 3)
+  })
+})
