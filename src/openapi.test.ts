@@ -144,6 +144,10 @@ describe('the OpenAPI document', () => {
     }
     // Every system's deep link (`/docs#/<name>`, what web/ links to) lands on its operations.
     for (const s of systems) expect(perTag.get(s.name), s.name).toBeGreaterThan(0)
-    expect(perTag.get('url-shortener')).toBe(operations.filter((o) => o.path.startsWith('/rest/')).length + 3)
+    // And every operation under a system's prefix is under its tag (the URL shortener's Shlink API at /rest).
+    const owner = (path: string) =>
+      path.startsWith('/rest/') ? 'url-shortener' : systems.find((s) => path.startsWith(`/${s.name}/`))?.name
+    for (const { method, path, op } of operations)
+      if (owner(path) !== undefined) expect(op.tags[0], `${method} ${path}`).toBe(owner(path))
   })
 })
