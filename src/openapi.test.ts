@@ -18,6 +18,7 @@ import { systems } from './systems/index.js'
 const API_KEY = 'openapi-key-0000-0000-000000000000'
 const JOBS_TOKEN = 'openapi-jobs-token'
 const ADMIN_TOKEN = 'openapi-admin-token'
+const CHAT_ADMIN_TOKEN = 'openapi-chat-admin-token'
 
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is plain JSON here
 type Json = any
@@ -27,23 +28,24 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch']
 describe('the OpenAPI document', () => {
   let app: App
   let doc: Json
-  let chatToken: string
   let origin: string
   const operations: { method: string; path: string; op: Json }[] = []
 
   beforeAll(async () => {
     app = await buildTestApp('embedded', {
       systems,
-      env: { INITIAL_API_KEY: API_KEY, JOBS_API_TOKEN: JOBS_TOKEN, RATE_LIMITER_ADMIN_TOKEN: ADMIN_TOKEN },
+      env: {
+        INITIAL_API_KEY: API_KEY,
+        JOBS_API_TOKEN: JOBS_TOKEN,
+        RATE_LIMITER_ADMIN_TOKEN: ADMIN_TOKEN,
+        CHAT_ADMIN_TOKEN,
+      },
       startWorkers: false,
     })
     origin = await app.start()
     doc = (await app.http.inject({ url: '/openapi.json' })).json()
     for (const [path, item] of Object.entries(doc.paths as Record<string, Json>))
       for (const method of METHODS) if (item[method]) operations.push({ method, path, op: item[method] })
-    chatToken = (
-      await app.http.inject({ method: 'POST', url: '/chat/tokens', payload: { user: 'docs-reader' } })
-    ).json().token
   }, 120_000)
   afterAll(() => app?.close())
 
@@ -90,11 +92,17 @@ describe('the OpenAPI document', () => {
       urlShortenerQueryApiKey: API_KEY,
       jobsBearer: JOBS_TOKEN,
       rateLimiterBearer: ADMIN_TOKEN,
-      chatBearer: chatToken,
-      chatAccessToken: chatToken,
+      chatAdmin: CHAT_ADMIN_TOKEN,
     }
     let guarded = 0
-    for (const { method, path, op } of operations) {
+    for (const [i, { method, path, op }] of operations.entries()) {
+      // A chat user of its own per operation: one of them revokes its user's tokens.
+      const user = `docs-reader-${i}`
+      const chatToken = (
+        await app.http.inject({ method: 'POST', url: '/chat/tokens', payload: { user } })
+      ).json().token as string
+      secrets.chatBearer = chatToken
+      secrets.chatAccessToken = chatToken
       const url = path.replace(/\{[^}]+\}/g, 'x')
       const body = op.requestBody ? { payload: {} } : {}
       const bare = await app.http.inject({ method: method.toUpperCase() as 'GET', url, ...body })
