@@ -9,9 +9,11 @@ import type { Db } from './port.js'
 
 describe('PGlite prepared statements', () => {
   let db: Db
+  // A fresh PGlite per test (the statement cache is the subject); a start takes seconds, and over a
+  // minute on a machine loaded far past its cores.
   beforeEach(async () => {
     db = await openPglite(undefined)
-  })
+  }, 180_000)
   afterEach(async () => {
     await db.close()
   })
