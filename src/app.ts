@@ -169,6 +169,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       if (definition.outbox) workers.push(createOutboxRelay(sysDb, bus, log))
       workers.push(...(instance.workers ?? []))
       if (instance.ready) readiness[definition.name] = instance.ready
+      if (instance.siteFallback) http.siteFallbacks.push(instance.siteFallback)
       const prefix = definition.prefix ?? `/${definition.name}`
       await http.register(
         async (scope) => {

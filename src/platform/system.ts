@@ -10,6 +10,7 @@ import type { Outbox } from './bus/outbox.js'
 import type { Bus } from './bus/port.js'
 import type { Config } from './config.js'
 import type { Db } from './db/port.js'
+import type { SiteFallback } from './http/not-found.js'
 import type { TypedApp } from './http/types.js'
 import type { Redis } from './redis/client.js'
 import type { SettingsOf, SettingsSpec } from './settings.js'
@@ -47,6 +48,11 @@ export interface SystemInstance {
   /** Routes, registered under the system's prefix in their own encapsulated context. */
   routes: (app: TypedApp) => Promise<void> | void
   workers?: Worker[]
+  /**
+   * Answer GETs of `/` (otherwise the console) or of paths no route matches (otherwise a 404)
+   * when the system wants to: see SiteFallback.
+   */
+  siteFallback?: SiteFallback
   /** Extra readiness check of the system's own; throw to report not ready. */
   ready?: () => Promise<void>
   /** Release what `create` opened that workers do not own. Runs after workers stopped. */
@@ -92,4 +98,4 @@ export function schemaOf(prefix: string, name: string): string {
   return `${prefix}${name.replaceAll('-', '_')}`
 }
 
-export type { FastifyInstance }
+export type { FastifyInstance, SiteFallback }

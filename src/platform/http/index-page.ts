@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { plainProblem } from '../errors.js'
 import { sendProblem } from './error-handler.js'
+import { answeredByFallback } from './not-found.js'
 import { type StaticFile, StaticFiles } from './static-files.js'
 import type { TypedApp } from './types.js'
 
@@ -89,7 +90,9 @@ export function indexPage(
       const html = unbuiltPage(systems)
       const page = async (_req: FastifyRequest, reply: FastifyReply) =>
         reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html)
-      app.get('/', HIDDEN, page)
+      app.get('/', HIDDEN, async (req, reply) =>
+        answeredByFallback('root', req, reply) ? reply : page(req, reply),
+      )
       app.get('/console', HIDDEN, page)
       app.get('/console/*', HIDDEN, page)
       return
@@ -97,7 +100,10 @@ export function indexPage(
     // Client-side routes all load the same page; the app reads the path and renders the view.
     const index = async (request: FastifyRequest, reply: FastifyReply) =>
       sendFile(request, reply, files.get('index.html')!, true)
-    app.get('/', HIDDEN, index)
+    // A system may answer `/` itself (the URL shortener's base-URL redirect); the console stays at /console.
+    app.get('/', HIDDEN, async (req, reply) =>
+      answeredByFallback('root', req, reply) ? reply : index(req, reply),
+    )
     app.get('/console', HIDDEN, index)
     app.get('/console/*', HIDDEN, index)
     app.get('/assets/*', HIDDEN, async (request, reply) => {

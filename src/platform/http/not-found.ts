@@ -3,7 +3,7 @@
  * HTTP says 405 with an `Allow` header. We keep a router of our own with
  * every registered route, and on a miss ask it which methods would match.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import { PlatformErrors, plainProblem } from '../errors.js'
 import { sendProblem } from './error-handler.js'
@@ -12,7 +12,37 @@ const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 /** Methods that make a path "exist" (OPTIONS matches everything through the CORS preflight route). */
 const RESOURCE_METHODS = METHODS.filter((m) => m !== 'OPTIONS')
 
+/**
+ * A system's answer to a GET the platform would otherwise answer itself: `root` is `/` (the
+ * console), `not-found` a path no route matches. True when it sent the reply. Synchronous: it
+ * decides from memory (the URL shortener's per-domain redirects for the base URL and other 404s).
+ */
+export type SiteFallback = (
+  kind: 'root' | 'not-found',
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => boolean
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The systems' fallbacks, tried in order (app.ts fills it). */
+    siteFallbacks: SiteFallback[]
+  }
+}
+
+/** Whether a system's fallback answered this GET. */
+export function answeredByFallback(
+  kind: 'root' | 'not-found',
+  request: FastifyRequest,
+  reply: FastifyReply,
+): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false
+  for (const f of request.server.siteFallbacks ?? []) if (f(kind, request, reply)) return true
+  return false
+}
+
 export function installNotFound(app: FastifyInstance): void {
+  app.decorate('siteFallbacks', [] as SiteFallback[])
   const router = FindMyWay({ ignoreTrailingSlash: false })
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
@@ -26,6 +56,7 @@ export function installNotFound(app: FastifyInstance): void {
     }
   })
   app.setNotFoundHandler((request, reply) => {
+    if (answeredByFallback('not-found', request, reply)) return reply
     const path = request.url.split('?')[0] ?? '/'
     const allow = RESOURCE_METHODS.filter((m) => m !== request.method && router.find(m, path) !== null)
     if (allow.length > 0)

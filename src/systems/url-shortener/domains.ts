@@ -59,7 +59,7 @@ export function normalizeAuthority(raw: unknown): string | null {
  * collapsed), percent-encoded in the query.
  */
 export function fillPlaceholders(redirect: string, authority: string, path: string): string {
-  if (!redirect.includes('%7B')) return redirect
+  if (!redirect.includes('%7B') && !redirect.includes('{')) return redirect
   const hashAt = redirect.indexOf('#')
   const beforeHash = hashAt >= 0 ? redirect.slice(0, hashAt) : redirect
   const hash = hashAt >= 0 ? redirect.slice(hashAt) : ''
@@ -69,8 +69,11 @@ export function fillPlaceholders(redirect: string, authority: string, path: stri
   const schemeEnd = head.indexOf('://') + 3
   const pathAt = head.indexOf('/', schemeEnd)
   const origin = pathAt >= 0 ? head.slice(0, pathAt) : head
+  // URL parsing escapes braces in the path and leaves them in the query: fill both spellings.
   const fill = (text: string, f: (v: string) => string) =>
-    text.replaceAll('%7BDOMAIN%7D', f(authority)).replaceAll('%7BORIGINAL_PATH%7D', f(path))
+    text
+      .replace(/%7BDOMAIN%7D|\{DOMAIN\}/g, () => f(authority))
+      .replace(/%7BORIGINAL_PATH%7D|\{ORIGINAL_PATH\}/g, () => f(path))
   const newPath = pathAt >= 0 ? fill(head.slice(pathAt), (v) => v).replace(/\/{2,}/g, '/') : ''
   return `${origin}${newPath}${fill(query, encodeURIComponent)}${hash}`
 }

@@ -29,7 +29,7 @@ import { derivedSecret, MercureTokens } from './mercure.tokens.js'
 import { healthRoutes } from './misc.routes.js'
 import type { SharedCache } from './ports.js'
 import { Redirector } from './redirect.js'
-import { redirectRoutes } from './redirect.routes.js'
+import { redirectRoutes, siteFallback } from './redirect.routes.js'
 import { redirectRuleRoutes } from './redirect-rules.routes.js'
 import { RedirectResolver, type Tier, throttledWarn } from './resolver.js'
 import { ShortUrlService } from './service.js'
@@ -283,8 +283,18 @@ export default defineSystem({
       ...(mercure && { onCreated: (rows) => mercure.publisher.created(rows) }),
     })
     const misc = { ping: () => db.ping() }
+    const redirectDeps = {
+      redirector,
+      baseUrl,
+      status: Number(s.URL_SHORTENER_REDIRECT_STATUS) as 301 | 302 | 307 | 308,
+      cacheLifetimeSec: s.URL_SHORTENER_REDIRECT_CACHE_LIFETIME,
+      domains,
+      withIp: geolocator !== undefined,
+    }
 
     return {
+      // Base-URL and other-404 visits: recorded as orphan visits, redirected per domain.
+      siteFallback: siteFallback(redirectDeps),
       async routes(app) {
         app.setErrorHandler(shlinkErrorHandler(ctx.config.bodyLimit))
         healthRoutes(app, misc)
@@ -302,14 +312,7 @@ export default defineSystem({
           { prefix: '/rest/v3' },
         )
         if (mercure) mercureHubRoutes(app, mercure.deps)
-        redirectRoutes(app, {
-          redirector,
-          baseUrl,
-          status: Number(s.URL_SHORTENER_REDIRECT_STATUS) as 301 | 302 | 307 | 308,
-          cacheLifetimeSec: s.URL_SHORTENER_REDIRECT_CACHE_LIFETIME,
-          domains,
-          withIp: geolocator !== undefined,
-        })
+        redirectRoutes(app, redirectDeps)
       },
       // Started in this order, stopped in reverse: the flusher stops (and writes) first, then what
       // it publishes to has gone out, then the hub closes its streams.

@@ -7,7 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { TypedApp } from '../../platform/http/types.js'
-import { codeFromPath } from './codes.js'
+import type { SiteFallback } from '../../platform/system.js'
+import { codeFromPath, RESERVED_SLUGS } from './codes.js'
 import type { Domains } from './domains.js'
 import type { OrphanVisitType } from './ports.js'
 import { renderQr } from './qr.js'
@@ -49,25 +50,45 @@ function visitInfo(request: FastifyRequest, base: string, withIp: boolean): Visi
   }
 }
 
+/**
+ * A visit that found no short URL: recorded as an orphan visit of `type`, then sent to the
+ * domain's redirect for that type when one is configured (else the caller answers 404).
+ */
+function orphan(
+  d: RedirectRouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  type: OrphanVisitType,
+  info: VisitInfo | undefined,
+): FastifyReply | undefined {
+  const path = request.url.split('?')[0] ?? '/'
+  const redirect = d.domains.redirectFor(type, request.headers.host, path)
+  d.redirector.orphan(type, info ?? visitInfo(request, d.baseUrl(), d.withIp), redirect)
+  return redirect === null ? undefined : reply.redirect(redirect, 302)
+}
+
+/**
+ * Shlink's other two kinds of orphan visit, through the platform's fallbacks. `/` is the console
+ * here: it becomes a base-URL visit (recorded, redirected) only when a base URL redirect applies
+ * to the host. A path no route matches is a regular 404 visit (recorded; redirected when
+ * configured), unless its first segment is reserved (`/rest/...`, another system, `/favicon.ico`):
+ * those are not visits to the short domain.
+ */
+export function siteFallback(d: RedirectRouteDeps): SiteFallback {
+  return (kind, request, reply) => {
+    if (kind === 'root') {
+      if (d.domains.redirectFor('base_url', request.headers.host, '/') === null) return false
+      return orphan(d, request, reply, 'base_url', undefined) !== undefined
+    }
+    const first = (request.url.split(/[/?]/)[1] ?? '').toLowerCase()
+    if (RESERVED_SLUGS.has(first)) return false
+    return orphan(d, request, reply, 'regular_404', undefined) !== undefined
+  }
+}
+
 export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
   const cacheControl =
     d.status === 301 || d.status === 308 ? `private,max-age=${d.cacheLifetimeSec}` : undefined
-
-  /**
-   * A visit that found no short URL: recorded as an orphan visit of `type`, then sent to the
-   * domain's redirect for that type when one is configured, else answered 404.
-   */
-  function orphan(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    type: OrphanVisitType,
-    info: VisitInfo | undefined,
-  ): FastifyReply | undefined {
-    const path = request.url.split('?')[0] ?? '/'
-    const redirect = d.domains.redirectFor(type, request.headers.host, path)
-    d.redirector.orphan(type, info ?? visitInfo(request, d.baseUrl(), d.withIp), redirect)
-    return redirect === null ? undefined : reply.redirect(redirect, 302)
-  }
 
   function notFound(
     request: FastifyRequest,
@@ -75,7 +96,7 @@ export function redirectRoutes(app: TypedApp, d: RedirectRouteDeps): void {
     code: string,
     info?: VisitInfo,
   ): FastifyReply {
-    const redirected = orphan(request, reply, 'invalid_short_url', info)
+    const redirected = orphan(d, request, reply, 'invalid_short_url', info)
     if (redirected) return redirected
     return notFoundPage(request, reply, code)
   }
