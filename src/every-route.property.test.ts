@@ -83,11 +83,12 @@ function valueFor(
     case 'string':
       return text
     case 'integer':
-    case 'number':
-      return fc.oneof(
-        fc.integer({ min: schema.minimum ?? -5, max: Math.min(schema.maximum ?? 100, 100) }),
-        text,
-      )
+    case 'number': {
+      // Near the bottom of the allowed range (a big `maximum` would mostly give huge values).
+      const min = Math.ceil(schema.minimum ?? -5)
+      const max = Math.max(min, Math.min(schema.maximum ?? min + 100, min + 100))
+      return fc.oneof(fc.integer({ min, max }), text)
+    }
     case 'boolean':
       return fc.oneof(fc.boolean(), text)
     case 'array':
