@@ -17,6 +17,8 @@ class QueueTally {
   refused = 0
   released = 0
   rateLimited = 0
+  /** Fetch statements sent for the queue (jobs per fetch = completed / fetches under load). */
+  fetches = 0
   waits: number[] = []
   runs: number[] = []
 }
@@ -61,6 +63,11 @@ export class JobMetrics {
       'jobs_rate_limited_total',
       'Fetched jobs put back by a queue or group rate limit',
       (t) => t.rateLimited,
+    )
+    counter(
+      'jobs_fetches_total',
+      'Fetch statements this process sent (one per batch of jobs it took, or per empty look)',
+      (t) => t.fetches,
     )
     new Counter({
       name: 'jobs_stalled_total',

@@ -23,6 +23,8 @@ export class QueueSlot implements QueueLimits {
   running = 0
   /** Jobs fetched ahead of free slots, leased, not started yet. */
   buffer: FetchedJob[] = []
+  /** How many jobs to hold ahead: the prefetch, doubled by each full fetch (a backlog) up to a fetch batch. */
+  ahead: number
   fetching: Promise<void> | undefined
   /** Incremented by every wake-up (NOTIFY, poll). */
   wakes = 1
@@ -33,8 +35,10 @@ export class QueueSlot implements QueueLimits {
   constructor(
     readonly name: string,
     defaultConcurrency: number,
+    prefetch = 0,
   ) {
     this.concurrency = defaultConcurrency
+    this.ahead = prefetch
   }
 }
 
@@ -59,6 +63,7 @@ export class QueueSlots {
     private readonly db: Db,
     private readonly defaultConcurrency: number,
     private readonly only?: readonly string[],
+    private readonly prefetch = 0,
   ) {}
 
   /** Whether this worker takes jobs of `name` (all queues, unless it was given a list). */
@@ -86,7 +91,7 @@ export class QueueSlots {
       seen.add(r.name)
       let s = this.slots.get(r.name)
       if (!s) {
-        s = new QueueSlot(r.name, this.defaultConcurrency)
+        s = new QueueSlot(r.name, this.defaultConcurrency, this.prefetch)
         this.slots.set(r.name, s)
       }
       // A pull queue's jobs are run by external workers over HTTP (pull.ts): this worker never fetches them.

@@ -19,10 +19,10 @@ export const settings = {
     doc: 'jobs of one queue one process runs at once, unless the queue sets its own',
   }),
   JOBS_FETCH_BATCH: int({
-    default: 50,
+    default: 500,
     min: 1,
     max: 1_000,
-    doc: 'most jobs taken by one fetch (bounded by free slots)',
+    doc: 'most jobs taken by one fetch: free slots plus the prefetch, which doubles toward this while fetches come back full (a backlog)',
   }),
   JOBS_PREFETCH: int({
     default: 10,

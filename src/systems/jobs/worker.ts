@@ -99,7 +99,7 @@ export class JobWorker implements Worker, AttemptHost {
         return b
       },
     })
-    this.slots = new QueueSlots(o.db, o.queueConcurrency, o.queues)
+    this.slots = new QueueSlots(o.db, o.queueConcurrency, o.queues, o.prefetch ?? 0)
   }
 
   /** Jobs running in this process now. */
@@ -208,8 +208,11 @@ export class JobWorker implements Worker, AttemptHost {
     if (q.fetching || q.wakes === q.emptyAt || q.limitedUntil > Date.now()) return
     const free = Math.max(Math.min(q.concurrency - q.running, this.o.concurrency - this.running), 0)
     // No prefetch under a global limit: a job held here, not running, would keep another process's slot.
-    const prefetch = q.globalConcurrency === null ? (this.o.prefetch ?? 0) : 0
-    const want = Math.min(free + prefetch - q.buffer.length, this.o.fetchBatch)
+    const ahead = q.globalConcurrency === null ? q.ahead : 0
+    // Refill once the buffer is down to half: a fetch for every slot that frees would cost the
+    // database a statement per job or two, where one per half a buffer does the same work.
+    if (q.buffer.length > ahead >> 1) return
+    const want = Math.min(free + ahead - q.buffer.length, this.o.fetchBatch)
     if (want <= 0) return
     q.fetching = this.fetch(q, want)
   }
@@ -229,6 +232,7 @@ export class JobWorker implements Worker, AttemptHost {
         want = Math.min(want, Math.max(peek.remaining + 1, 1))
       }
       const conn = this.fetchConn?.busy === false ? this.fetchConn : undefined
+      this.o.metrics.queue(q.name).fetches++
       const jobs =
         q.globalConcurrency === null
           ? await this.store.fetch(q.name, want, this.id, this.o.leaseMs, conn)
@@ -242,6 +246,11 @@ export class JobWorker implements Worker, AttemptHost {
         return
       }
       for (const job of jobs) q.buffer.push(job)
+      // A full fetch means a backlog: fetch further ahead next time (up to a fetch batch), so the
+      // round trip is paid for more jobs; a short one means the queue is keeping up: back to the
+      // configured prefetch, so an idle process does not hold jobs another could start.
+      const base = this.o.prefetch ?? 0
+      q.ahead = got === want && base > 0 ? Math.min(q.ahead * 2, this.o.fetchBatch) : base
     } catch (err) {
       this.logError(err)
       got = -1
