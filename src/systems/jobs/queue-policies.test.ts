@@ -53,7 +53,7 @@ describe.each(backends())('queue policies, worker level (%s)', (backend) => {
       await addJobs(
         db,
         'serial',
-        Array.from({ length: 40 }, () => ({ task: 'serial' })),
+        Array.from({ length: 25 }, () => ({ task: 'serial' })),
       )
     ).map((j) => j.id)
     await waitFor(
@@ -72,7 +72,7 @@ describe.each(backends())('queue policies, worker level (%s)', (backend) => {
       await addJobs(
         db,
         'two',
-        Array.from({ length: 40 }, () => ({ task: 'two' })),
+        Array.from({ length: 25 }, () => ({ task: 'two' })),
       )
     ).map((j) => j.id)
     await waitFor(
@@ -84,7 +84,7 @@ describe.each(backends())('queue policies, worker level (%s)', (backend) => {
       60_000,
     )
     expect(peak.get('two')).toBeLessThanOrEqual(2)
-  })
+  }, 180_000)
 
   it('the plain fetch refuses a limited queue (a worker with stale settings cannot pass the limit)', async () => {
     const { db } = await setup()
