@@ -289,6 +289,31 @@ describe.each(backends())('Mercure hub (%s)', (backend) => {
     expect(a.logs.lines.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([])
   })
 
+  it('normal 4xx answers across the API log nothing at error level', async () => {
+    const before = a.logs.lines.length
+    const calls: [string, string, unknown, number][] = [
+      ['GET', '/no-such-code', undefined, 404],
+      ['GET', '/rest/v3/short-urls/no-such-code', undefined, 404],
+      ['POST', '/rest/v3/short-urls', { longUrl: 'javascript:alert(1)' }, 400],
+      ['POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/x', maxVisits: -1 }, 400],
+      ['PUT', '/rest/v3/tags', { oldName: 'nope', newName: 'x' }, 404],
+      ['GET', '/rest/v3/short-urls?page=abc', undefined, 400],
+    ]
+    for (const [method, path, body, status] of calls)
+      expect((await a.api(method, path, body)).statusCode, `${method} ${path}`).toBe(status)
+    const noKey = await a.app.http.inject({ method: 'GET', url: '/rest/v3/short-urls' })
+    expect(noKey.statusCode).toBe(401)
+    const malformed = await a.app.http.inject({
+      method: 'POST',
+      url: '/rest/v3/short-urls',
+      headers: { 'x-api-key': TEST_KEY, 'content-type': 'application/json' },
+      payload: '{"longUrl":',
+    })
+    expect(malformed.statusCode).toBe(400)
+    const logged = a.logs.lines.slice(before)
+    expect(logged.filter((l) => l.level === 'error' || l.level === 'fatal' || l.err?.stack)).toEqual([])
+  })
+
   it('private updates reach only tokens whose selectors match their topic', async () => {
     // The installation's secret, as every process derives it from the shared code key.
     const { rows } = await system(a).context.db.query<{ key: Uint8Array }>(
