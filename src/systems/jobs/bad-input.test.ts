@@ -286,4 +286,47 @@ describe.each(backends())('jobs bad input (%s)', (backend) => {
       { numRuns: 60 },
     )
   })
+  it('never answers 5xx at the pull and by-key routes', async () => {
+    await c.call('PUT', '/jobs/queues/prop-pull', { pull: true })
+    const pullPaths = ['/jobs/pull/fetch', '/jobs/pull/heartbeat', '/jobs/pull/complete', '/jobs/pull/fail']
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...pullPaths),
+        fc.record(
+          {
+            worker: field,
+            queues: fc.oneof(field, fc.array(fc.constantFrom('prop-pull', 'default', 'missing'))),
+            tasks: field,
+            max: field,
+            leaseMs: field,
+            waitMs: fc.constantFrom(undefined, 0),
+            jobs: fc.oneof(field, fc.array(fc.record({ id: field, leaseToken: field }))),
+            id: field,
+            leaseToken: field,
+            error: field,
+            retryInMs: field,
+          },
+          { requiredKeys: [] },
+        ),
+        async (path, body) => {
+          const res = await c.call('POST', path, body)
+          expect(res.statusCode, res.body).toBeLessThan(500)
+        },
+      ),
+      { numRuns: 150 },
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        anyText,
+        fc.constantFrom('GET', 'DELETE', 'PATCH'),
+        fc.record({ runAt: field, priority: field, maxAttempts: field }, { requiredKeys: [] }),
+        async (key, method, body) => {
+          const url = `/jobs/queues/default/keys/${encodeURIComponent(key)}`
+          const res = await c.call(method, url, method === 'PATCH' ? body : undefined)
+          expect(res.statusCode, res.body).toBeLessThan(500)
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
 })
