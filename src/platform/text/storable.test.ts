@@ -62,6 +62,9 @@ describe('findUnstorableText', () => {
     expect(findUnstorableText({ 'k\u0000': 1 })).toBe('k\\u0000')
     expect(findUnstorableText({ payload: { '\ud800x': 'fine' } })).toBe('payload.\\ud800x')
     expect(findUnstorableText({ payload: { 'bad\udc00': '\u0000' } })).toBe('payload.bad\\udc00')
+    // Keys before values, in a flat record (the fast path) as in a nested one.
+    expect(findUnstorableText({ a: '\u0000', 'b\u0000': 1 })).toBe('b\\u0000')
+    expect(findUnstorableText({ n: { a: '\u0000', 'b\u0000': 1 } })).toBe('n.b\\u0000')
   })
 
   it('is the empty path for a bad string at the root', () => {

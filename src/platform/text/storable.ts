@@ -6,17 +6,23 @@
  * field, so that one bad value is a 4xx for its sender and never a 500 or a silent change.
  */
 
-/** U+0000, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what this looks for.
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
-/** Same characters, global: used to escape them when a bad key is written into a path. */
+/** U+0000, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one: escaped when a bad key is written into a path. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what this looks for.
 const UNSTORABLE_ALL = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
 /** Whether PostgreSQL can store this string as `text` (no U+0000, no lone surrogate). */
 export function isStorableText(text: string): boolean {
-  return !UNSTORABLE.test(text)
+  // A loop over code units: several times faster than the regular expression on short strings.
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit === 0) return false
+    if (unit < 0xd800 || unit > 0xdfff) continue
+    if (unit > 0xdbff) return false
+    const next = text.charCodeAt(i + 1)
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false
+    i++
+  }
+  return true
 }
 
 /**
@@ -31,6 +37,11 @@ export function isStorableText(text: string): boolean {
 export function findUnstorableText(value: unknown): string | undefined {
   if (typeof value === 'string') return isStorableText(value) ? undefined : ''
   if (typeof value !== 'object' || value === null) return undefined
+  // Most values are flat records (path params, query strings, small frames): no allocation for them.
+  if (!Array.isArray(value) && isWalkable(value)) {
+    const flat = findInFlatRecord(value as Record<string, unknown>)
+    if (flat !== NESTED) return flat
+  }
   const seen = new Set<object>()
   // Depth-first, in order: children are pushed last-first so the first is popped first.
   const stack: Array<{ node: unknown; path: string }> = [{ node: value, path: '' }]
@@ -55,6 +66,26 @@ export function findUnstorableText(value: unknown): string | undefined {
       const key = keys[i] as string
       stack.push({ node: (node as Record<string, unknown>)[key], path: joinKey(path, key) })
     }
+  }
+  return undefined
+}
+
+/** Marks a record that holds an object, which the general walk must take. */
+const NESTED = Symbol('nested')
+
+/** The first bad key, else the first bad string value, of a record without nested objects. */
+function findInFlatRecord(record: Record<string, unknown>): string | undefined | typeof NESTED {
+  const keys = Object.keys(record)
+  // Keys first, then values: the order the general walk reports them in.
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    if (!isStorableText(key)) return joinKey('', key)
+    const v = record[key]
+    if (typeof v === 'object' && v !== null) return NESTED
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const v = record[keys[i] as string]
+    if (typeof v === 'string' && !isStorableText(v)) return keys[i]
   }
   return undefined
 }
