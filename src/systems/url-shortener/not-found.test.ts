@@ -5,7 +5,8 @@
  * server-wide default), else answered as before (console at `/`, 404).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { backends } from '../../platform/testing/backends.js'
+import { backends, uniqueId } from '../../platform/testing/backends.js'
+import { waitFor } from '../../platform/testing/wait.js'
 import { BASE, flushVisits, type Json, shortenerApp, type TestClient } from './testing.js'
 
 describe.each(backends())('not-found visits (%s)', (backend) => {
@@ -94,6 +95,33 @@ describe.each(backends())('not-found visits (%s)', (backend) => {
       })
     } finally {
       await other.close()
+    }
+  })
+
+  it('a redirect set through one process applies in another sharing the database within its refresh', async () => {
+    const id = uniqueId()
+    const env = { DB_SCHEMA_PREFIX: `t${id}_`, URL_SHORTENER_DOMAINS_REFRESH_MS: '200' }
+    const a = await shortenerApp(backend, env)
+    const b = await shortenerApp(backend, env)
+    try {
+      expect((await b.get('/gone', { host: 'shared.example' })).statusCode).toBe(404)
+      await a.api('PATCH', '/rest/v3/domains/redirects', {
+        domain: 'shared.example',
+        invalidShortUrlRedirect: 'https://shared.example.org/lost',
+      })
+      await waitFor(
+        'the other process to apply the redirect',
+        async () =>
+          (await b.get('/gone', { host: 'shared.example' })).headers.location ===
+          'https://shared.example.org/lost',
+        15_000,
+      )
+      expect(
+        (await b.api('GET', '/rest/v3/domains')).json().domains.data.map((d: Json) => d.domain),
+      ).toContain('shared.example')
+    } finally {
+      await a.close()
+      await b.close()
     }
   })
 
