@@ -4,13 +4,15 @@
  * mapping; the answer is a RateLimitResponse, with HTTP 200 for OK and 429 for
  * OVER_LIMIT. A malformed request is a 400 problem+json naming the field.
  * The body is checked as protobuf's JSON mapping reads it, before the schema
- * validator could coerce it: `"domain": 5` is refused, not read as "5".
+ * validator could coerce it: `"domain": 5` is refused, not read as "5"; a field
+ * the message does not have is refused too, as protojson's default does.
  */
 import { Type } from '@sinclair/typebox'
 import { AppError } from '../../platform/errors.js'
 import type { TypedApp } from '../../platform/http/types.js'
 import type { RateLimitEngine, RateLimitRequest } from './engine.js'
 import { parseRequest, RequestError, type RequestLimits, responseJson } from './protocol.js'
+import { refuseUnknownFields } from './protojson-fields.js'
 
 const Entry = Type.Object({ key: Type.String(), value: Type.String() })
 const Descriptor = Type.Object(
@@ -77,6 +79,7 @@ export function jsonRoutes(app: TypedApp, engine: RateLimitEngine, limits: Reque
       // Before validation: the validator coerces types (5 -> "5"), protobuf's JSON mapping does not.
       preValidation: async (request) => {
         try {
+          refuseUnknownFields(request.body)
           parsed.set(request, parseRequest(request.body, limits))
         } catch (err) {
           if (err instanceof RequestError) throw badRequest(err)
