@@ -47,4 +47,43 @@ describe.each(backends())('Shlink JS SDK, Node client (%s)', (backend) => {
     expect(tags.data).toContain('node-b')
     expect(tags.data).not.toContain('node-a')
   })
+
+  it('the Shlink 4 calls: domain redirects and visits, redirect rules, orphan visits and their deletion', async () => {
+    expect(
+      await client.editDomainRedirects({
+        domain: 'node.example',
+        regular404Redirect: 'https://example.com/',
+      }),
+    ).toEqual({
+      baseUrlRedirect: null,
+      regular404Redirect: 'https://example.com/',
+      invalidShortUrlRedirect: null,
+    })
+    expect((await client.listDomains()).data.map((d: Json) => d.domain)).toContain('node.example')
+    const link = await client.createShortUrl({ longUrl: 'https://example.com/r', customSlug: 'node-rules' })
+    const rules = await client.setShortUrlRedirectRules(
+      { shortCode: link.shortCode },
+      {
+        redirectRules: [
+          { longUrl: 'myapp://r', conditions: [{ type: 'device', matchKey: null, matchValue: 'ios' }] },
+        ],
+      },
+    )
+    expect(rules.redirectRules[0]).toMatchObject({ longUrl: 'myapp://r', priority: 1 })
+    expect((await client.getShortUrlRedirectRules({ shortCode: link.shortCode })).redirectRules).toHaveLength(
+      1,
+    )
+    await c.get('/node-unknown', { 'user-agent': 'Mozilla/5.0 Firefox/120' })
+    await c.get(`/${link.shortCode}`, { 'user-agent': 'Mozilla/5.0 Firefox/120' })
+    await flushVisits(c.app)
+    expect((await client.getDomainVisits('DEFAULT')).data.length).toBeGreaterThanOrEqual(1)
+    const orphans = await client.getOrphanVisits({ type: 'invalid_short_url' })
+    expect(orphans.data[0]).toMatchObject({
+      type: 'invalid_short_url',
+      visitedUrl: 'https://s.test/node-unknown',
+    })
+    // A bodyless DELETE with Content-Type: application/json, as this client sends every request.
+    expect(await client.deleteOrphanVisits()).toEqual({ deletedVisits: orphans.pagination.totalItems })
+    expect((await client.getVisitsOverview()).orphanVisits.total).toBe(0)
+  })
 })
