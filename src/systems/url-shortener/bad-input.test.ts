@@ -275,6 +275,39 @@ describe.each(backends())('bad input never reaches a 5xx (%s)', (backend) => {
     expect((await c.get(`/${code}`)).statusCode).toBe(302)
   })
 
+  it('random topics, event ids and tokens at the Mercure hub: always a 4xx, never a stream', async () => {
+    const printable = fc.string({ unit: 'grapheme-ascii', maxLength: 60 })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(anyText, { maxLength: 60 }),
+        anyText,
+        anyText,
+        fc.option(
+          fc.oneof(
+            printable,
+            printable.map((t) => `Bearer ${t}`),
+          ),
+          { nil: undefined },
+        ),
+        fc.option(printable, { nil: undefined }),
+        async (topics, lastEventId, token, authorization, cookie) => {
+          const q = [
+            ...topics.map((t) => `topic=${encodeURIComponent(t)}`),
+            `lastEventID=${encodeURIComponent(lastEventId)}`,
+            `access_token=${encodeURIComponent(token)}`,
+          ].join('&')
+          const headers: Record<string, string> = {}
+          if (authorization !== undefined) headers.authorization = authorization
+          if (cookie !== undefined) headers.cookie = `mercureAuthorization=${cookie}`
+          const res = await c.get(`/.well-known/mercure?${q}`, headers)
+          expectSane(res)
+          expect(res.statusCode).toBeGreaterThanOrEqual(400)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   it('random queries and domains at the orphan, domain and shorten routes', async () => {
     await fc.assert(
       fc.asyncProperty(
