@@ -155,11 +155,36 @@ export class ChatSocket {
   }
 
   /** Send a message; returns its cid. It is kept and sent again after a reconnect until answered. */
-  send(room: number, body: string, cid: string = newCid()): string {
-    const frame = { type: 'send' as const, room, body, cid, id: `s-${cid}` }
+  send(room: number, body: string, cid: string = newCid(), parent?: number): string {
+    const frame = {
+      type: 'send' as const,
+      room,
+      body,
+      cid,
+      id: `s-${cid}`,
+      ...(parent !== undefined && { parent }),
+    }
     this.outbox.set(frame.id, { frame })
     this.write(frame)
     return cid
+  }
+
+  /**
+   * Change the body of our message at `message`. Edits, deletes and reactions are not kept for a
+   * reconnect (unlike sends): their result arrives as a room event, and a refusal as an `error` frame.
+   */
+  edit(room: number, message: number, body: string): void {
+    this.write({ type: 'edit', room, message, body, id: `e-${room}-${message}` })
+  }
+
+  /** Delete the message at `message` (ours, or any as the room's owner). */
+  delete(room: number, message: number): void {
+    this.write({ type: 'delete', room, message, id: `d-${room}-${message}` })
+  }
+
+  /** Add (or with `remove`, take back) our reaction `emoji` to the message at `message`. */
+  react(room: number, message: number, emoji: string, remove = false): void {
+    this.write({ type: 'react', room, message, emoji, remove, id: `r-${room}-${message}` })
   }
 
   /** Tell the room's members that we type (throttled like the server relays it). */

@@ -71,6 +71,9 @@ export type ClientFrame =
   | { type: 'ack'; room: number; offset: number }
   | { type: 'send'; room: number; body: string; cid: string; id: string; parent?: number }
   | { type: 'read'; room: number; offset: number }
+  | { type: 'edit'; room: number; message: number; body: string; id?: string }
+  | { type: 'delete'; room: number; message: number; id?: string }
+  | { type: 'react'; room: number; message: number; emoji: string; remove?: boolean; id?: string }
   | { type: 'typing'; room: number }
   | { type: 'presence'; status: 'online' | 'away' }
   | { type: 'watch'; users: string[] }

@@ -8,10 +8,15 @@ export function Composer({
   roomTitle,
   onSend,
   onTyping,
+  replyTo,
+  onCancelReply,
 }: {
   roomTitle: string
   onSend: (body: string) => void
   onTyping: () => void
+  /** The message this one answers (a thread), shown above the box until sent or cancelled. */
+  replyTo?: { offset: number; sender: string; body: string }
+  onCancelReply?: () => void
 }) {
   const [text, setText] = useState('')
   const id = useId()
@@ -29,6 +34,15 @@ export function Composer({
 
   return (
     <form className="composer" onSubmit={send}>
+      {replyTo && (
+        <p className="replying" data-reply-to={replyTo.offset}>
+          Replying to {replyTo.sender}:{' '}
+          {replyTo.body.length > 60 ? `${replyTo.body.slice(0, 60)}…` : replyTo.body}{' '}
+          <button type="button" className="secondary small" onClick={onCancelReply}>
+            Cancel reply
+          </button>
+        </p>
+      )}
       <label htmlFor={id} className="sr-only">
         Message {roomTitle}
       </label>

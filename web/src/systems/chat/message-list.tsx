@@ -10,6 +10,7 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react'
 import type { PendingSend } from './chat-state'
+import { type MessageActionHandlers, MessageActions } from './message-actions'
 import { receiptMarks, seenBy } from './receipts'
 import type { ChatMessage } from './timeline'
 
@@ -26,6 +27,15 @@ export interface MessageListProps {
   target: number | undefined
   onRetry: (cid: string) => void
   onDiscard: (cid: string) => void
+  /** Reply, react, edit, delete (message-actions.tsx). */
+  actions: MessageActionHandlers
+}
+
+/** A thread's parent as a reply shows it: "alice: the first words…". */
+function quoteOf(parent: ChatMessage | undefined, offset: number): string {
+  if (!parent) return `message #${offset}`
+  if (parent.deleted) return `${parent.sender}: (deleted)`
+  return `${parent.sender}: ${parent.body.length > 60 ? `${parent.body.slice(0, 60)}…` : parent.body}`
 }
 
 /** "14:03" today, else the date too. */
@@ -42,6 +52,12 @@ const STICKY_PX = 48
 export function MessageList(p: MessageListProps) {
   const box = useRef<HTMLElement>(null)
   const marks = useMemo(() => receiptMarks(p.messages, p.receipts, p.me), [p.messages, p.receipts, p.me])
+  const byOffset = useMemo(() => new Map(p.messages.map((m) => [m.offset, m])), [p.messages])
+  const replies = useMemo(() => {
+    const n = new Map<number, number>()
+    for (const m of p.messages) if (m.parent !== null) n.set(m.parent, (n.get(m.parent) ?? 0) + 1)
+    return n
+  }, [p.messages])
   const first = p.messages[0]?.offset
   const last = p.messages[p.messages.length - 1]
   const pendingCount = p.pending.length
@@ -110,9 +126,19 @@ export function MessageList(p: MessageListProps) {
             >
               <div className="message-meta">
                 <strong>{m.sender}</strong> <time dateTime={m.at}>{messageTime(m.at)}</time>
-                {m.parent !== null && <span className="muted"> · reply to #{m.parent}</span>}
+                {(replies.get(m.offset) ?? 0) > 0 && (
+                  <span className="muted" data-replies={replies.get(m.offset)}>
+                    {' '}
+                    · {replies.get(m.offset)} {replies.get(m.offset) === 1 ? 'reply' : 'replies'}
+                  </span>
+                )}
                 {m.editedAt && !m.deleted && <span className="muted"> · edited</span>}
               </div>
+              {m.parent !== null && (
+                <p className="reply-quote muted" data-parent={m.parent}>
+                  ↪ {quoteOf(byOffset.get(m.parent), m.parent)}
+                </p>
+              )}
               {m.deleted ? (
                 <p className="message-body muted">
                   <em>message deleted</em>
@@ -129,6 +155,7 @@ export function MessageList(p: MessageListProps) {
                   ))}
                 </ul>
               )}
+              <MessageActions m={m} me={p.me} h={p.actions} />
               {readers && (
                 <p className="receipts" data-readers={readers.join(',')}>
                   {seenBy(readers)}

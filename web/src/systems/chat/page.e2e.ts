@@ -9,7 +9,9 @@
  * Bob reloads after fifty-two more messages and pages back to the first one
  * with "Load older messages": the whole history, in order, once. Alice
  * searches and sees the match highlighted, and markup typed in a message
- * stays text everywhere. All states are awaited by bounded polling.
+ * stays text everywhere. Bob replies in the thread of alice's message, alice
+ * edits it, bob reacts and takes the reaction back, alice deletes it: each
+ * seen on the other page. All states are awaited by bounded polling.
  */
 import type { Browser, Page, WebSocketRoute } from 'playwright-core'
 import type { SystemE2eContext } from '../../../e2e/types.js'
@@ -236,6 +238,41 @@ export async function exercise(alice: Page, { baseUrl }: SystemE2eContext): Prom
     check(!(await alice.evaluate(() => 'hacked' in window)), 'a message ran script')
     await hit.getByRole('button', { name: 'Show in room' }).click()
     await alice.locator('li.message.target', { hasText: 'zebra' }).waitFor()
+
+    // Threads, edits, reactions and deletes, each seen on the other page (room events).
+    await send(alice, room, 'thread root')
+    const root = (m: Page) => m.locator('li.message:not(.pending)', { hasText: 'thread root' }).last()
+    const rootOffset = await root(alice).getAttribute('data-offset')
+    await root(bob).waitFor()
+    await root(bob).getByRole('button', { name: 'Reply' }).click()
+    await bob.locator(`.replying[data-reply-to="${rootOffset}"]`).waitFor()
+    await send(bob, room, 'an answer in the thread')
+    const reply = alice.locator('li.message', { hasText: 'an answer in the thread' })
+    await reply
+      .locator(`.reply-quote[data-parent="${rootOffset}"]`, { hasText: 'alice: thread root' })
+      .waitFor()
+    await alice.locator(`li.message[data-offset="${rootOffset}"] [data-replies="1"]`).waitFor()
+    const rootOn = (m: Page) => m.locator(`li.message[data-offset="${rootOffset}"]`)
+    await rootOn(alice).getByRole('button', { name: 'Edit' }).click()
+    await alice.getByLabel(`Edit message ${rootOffset}`).fill('thread root, edited')
+    await rootOn(alice).getByRole('button', { name: 'Save' }).click()
+    await rootOn(bob).locator('.message-body', { hasText: 'thread root, edited' }).waitFor()
+    await rootOn(bob).getByText('· edited').waitFor()
+    check((await rootOn(bob).getByRole('button', { name: 'Edit' }).count()) === 0, 'bob may edit alice')
+    await rootOn(bob).getByRole('button', { name: 'React with 👍' }).click()
+    await rootOn(alice).locator('.reactions li[title="bob"]', { hasText: '👍 1' }).waitFor()
+    await rootOn(bob).getByRole('button', { name: 'Take back 👍' }).click()
+    await until(
+      alice,
+      'the reaction taken back',
+      async () => (await rootOn(alice).locator('.reactions').count()) === 0,
+    )
+    await rootOn(alice).getByRole('button', { name: 'Delete' }).click()
+    await rootOn(bob).getByText('message deleted').waitFor()
+    await bob
+      .locator('li.message', { hasText: 'an answer in the thread' })
+      .locator('.reply-quote', { hasText: 'alice: (deleted)' })
+      .waitFor()
 
     // Bob leaves: alice sees him offline.
     await bobContext.close()

@@ -12,6 +12,7 @@ import { MembersList } from './members-list'
 import { MessageList } from './message-list'
 import type { PresenceStatus } from './protocol'
 import { roomTitle } from './rooms-panel'
+import type { ChatMessage } from './timeline'
 import type { ChatActions } from './use-chat-socket'
 import { useNow } from './use-page-visibility'
 import type { RoomHistory } from './use-room-history'
@@ -50,6 +51,7 @@ export function RoomView({
   const id = room.room.id
   const title = roomTitle(room.room, me)
   const [leaveError, setLeaveError] = useState<string>()
+  const [replyTo, setReplyTo] = useState<ChatMessage>()
   const typingNow = typists(room, Date.now())
   // Re-render every second while someone types, so the indicator goes when its time is up.
   useNow(typingNow.length > 0)
@@ -106,14 +108,25 @@ export function RoomView({
         target={target}
         onRetry={actions.retry}
         onDiscard={actions.discard}
+        actions={{
+          onReply: setReplyTo,
+          onEdit: (offset, body) => actions.edit(id, offset, body),
+          onDelete: (offset) => actions.remove(id, offset),
+          onReact: (offset, emoji, remove) => actions.react(id, offset, emoji, remove),
+        }}
       />
       <p className="typing" aria-live="polite" data-typing={typingNow.join(',')}>
         {typingLine(typingNow)}
       </p>
       <Composer
         roomTitle={title}
-        onSend={(body) => actions.send(id, body)}
+        onSend={(body) => {
+          actions.send(id, body, replyTo?.offset)
+          setReplyTo(undefined)
+        }}
         onTyping={() => actions.typing(id)}
+        replyTo={replyTo}
+        onCancelReply={() => setReplyTo(undefined)}
       />
     </section>
   )

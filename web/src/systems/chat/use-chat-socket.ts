@@ -13,7 +13,11 @@ export interface ChatActions {
   /** Stream a room from `after` (a no-op for a room already streaming). */
   subscribe(room: number, after: number): void
   unsubscribe(room: number): void
-  send(room: number, body: string): void
+  /** Send a message; `parent`: the offset it replies to (a thread). */
+  send(room: number, body: string, parent?: number): void
+  edit(room: number, message: number, body: string): void
+  remove(room: number, message: number): void
+  react(room: number, message: number, emoji: string, remove: boolean): void
   retry(cid: string): void
   discard(cid: string): void
   typing(room: number): void
@@ -66,11 +70,14 @@ export function useChatSocket(
     () => ({
       subscribe: (room, after) => socket.current?.subscribe(room, after),
       unsubscribe: (room) => socket.current?.unsubscribe(room),
-      send: (room, body) => {
+      send: (room, body, parent) => {
         const cid = newCid()
         dispatch({ type: 'sending', cid, room, body })
-        socket.current?.send(room, body, cid)
+        socket.current?.send(room, body, cid, parent)
       },
+      edit: (room, message, body) => socket.current?.edit(room, message, body),
+      remove: (room, message) => socket.current?.delete(room, message),
+      react: (room, message, emoji, remove) => socket.current?.react(room, message, emoji, remove),
       retry: (cid) => {
         const p = pending.current.find((x) => x.cid === cid)
         if (!p) return
