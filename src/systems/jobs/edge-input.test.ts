@@ -61,6 +61,30 @@ describe.each(backends())('jobs API edge input (%s)', (backend) => {
     expect(batch.json().invalidParams[0].name).toBe('jobs[0].prio')
   })
 
+  // 19 digits pass the id and lease-token patterns but not PostgreSQL's bigint (max 9223372036854775807).
+  it('answers ids and lease tokens beyond bigint with a 4xx, never a 500', async () => {
+    const big = '9999999999999999999'
+    const lost = (res: { statusCode: number; json: () => { code?: string } }) => {
+      expect(res.statusCode).toBe(409)
+      expect(res.json().code).toBe('JOBS_LEASE_LOST')
+    }
+    lost(await c.call('POST', '/jobs/pull/complete', { id: big, leaseToken: '1' }))
+    lost(await c.call('POST', '/jobs/pull/complete', { id: '1', leaseToken: big }))
+    lost(await c.call('POST', '/jobs/pull/fail', { id: big, leaseToken: '1', error: 'x' }))
+    lost(await c.call('POST', '/jobs/pull/fail', { id: '1', leaseToken: big, error: 'x' }))
+    const hb = await c.call('POST', '/jobs/pull/heartbeat', {
+      jobs: [
+        { id: big, leaseToken: '1' },
+        { id: '1', leaseToken: big },
+      ],
+    })
+    expect(hb.statusCode).toBe(200)
+    expect(hb.json()).toEqual({ held: [], lost: [big, '1'] })
+    const redrive = await c.call('POST', '/jobs/redrive', { ids: [big] })
+    expect(redrive.statusCode).toBe(200)
+    expect(redrive.json()).toEqual({ redriven: 0, ids: [] })
+  })
+
   it('answers a bodyless POST sent with Content-Type: application/json', async () => {
     const res = await c.app.http.inject({
       method: 'POST',

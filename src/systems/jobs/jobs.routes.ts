@@ -186,7 +186,8 @@ export function jobRoutes(api: TypedApp, d: JobRouteDeps): void {
           'give ids, queue or task, or all: true to redrive every dead and cancelled job',
           ['ids', 'queue', 'task', 'all'],
         )
-      const done = await d.jobs.redrive({ ids, queue, task })
+      // An id past bigint (19 digits pass the schema) names no job.
+      const done = await d.jobs.redrive({ ids: ids?.filter(isJobId), queue, task })
       return { redriven: done.length, ids: done.slice(0, 1000) }
     },
   )

@@ -20,6 +20,7 @@ import { JobsErrors } from './errors.js'
 import { JOB_RESULT_LIMIT } from './limits.js'
 import type { PullQueueRow, PullStore } from './pull.store.js'
 import type { Backoff } from './types.js'
+import { isJobId, isLeaseToken } from './validate.js'
 import type { WorkerStore } from './worker.store.js'
 
 export interface PullServiceOptions {
@@ -186,9 +187,11 @@ export class PullService {
     jobs: { id: string; leaseToken: string }[],
     leaseMs: number,
   ): Promise<{ held: string[]; lost: string[] }> {
+    // An id or token past bigint (19 digits pass the schema) is never held: lost, not a 500.
+    const valid = jobs.filter((j) => isJobId(j.id) && isLeaseToken(j.leaseToken))
     const held = await this.o.store.heartbeat(
-      jobs.map((j) => j.id),
-      jobs.map((j) => j.leaseToken),
+      valid.map((j) => j.id),
+      valid.map((j) => j.leaseToken),
       leaseMs,
     )
     return {
@@ -199,6 +202,7 @@ export class PullService {
 
   /** Complete a leased job with its result, durably; 409 JOBS_LEASE_LOST when the lease is not held. */
   async complete(id: string, leaseToken: string, result: unknown): Promise<void> {
+    if (!isJobId(id) || !isLeaseToken(leaseToken)) throw JobsErrors.leaseLost(id)
     let text: string | null = result === undefined ? null : JSON.stringify(result)
     if (text !== null && text.length > JOB_RESULT_LIMIT)
       text = JSON.stringify({ truncated: true, bytes: text.length })
@@ -220,6 +224,7 @@ export class PullService {
     stack: string | undefined,
     retryInMs: number | undefined,
   ): Promise<'failed' | 'dead'> {
+    if (!isJobId(id) || !isLeaseToken(leaseToken)) throw JobsErrors.leaseLost(id)
     const running = await this.o.pull.running(id, leaseToken)
     if (!running) throw JobsErrors.leaseLost(id)
     const [q] = await this.o.pull.queues([running.queue])

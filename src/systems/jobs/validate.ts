@@ -34,9 +34,16 @@ export function encodePayload(payload: unknown, limit: number): string {
   return text
 }
 
+const MAX_BIGINT = 9_223_372_036_854_775_807n
+
 /** Whether `id` looks like a job id (a positive bigint in decimal). */
 export function isJobId(id: string): boolean {
-  return JOB_ID.test(id) && BigInt(id) <= 9_223_372_036_854_775_807n
+  return JOB_ID.test(id) && BigInt(id) <= MAX_BIGINT
+}
+
+/** Whether `token` could be a lease token (a bigint >= 0 in decimal): others are never held. */
+export function isLeaseToken(token: string): boolean {
+  return /^[0-9]{1,19}$/.test(token) && BigInt(token) <= MAX_BIGINT
 }
 
 /** Validate the parts of a spec the database cannot; throws a 4xx AppError. */
