@@ -2,6 +2,8 @@
  * Real server processes (`node --import tsx src/main.ts`) sharing
  * PostgreSQL and NATS JetStream, the way the chat scales out:
  * - a token revoked on one node closes its connection on the other (NATS);
+ * - the client library's node is killed mid-stream: it reconnects to another
+ *   node by itself and resumes, every message once, in order;
  * - clients on two nodes, writers on both: every member gets every message
  *   exactly once, in offset order;
  * - the node a reader is connected to is killed (SIGKILL) mid-stream of
@@ -10,9 +12,12 @@
  *   users go offline on the survivors when its presence announcements stop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import NodeWebSocket from 'ws'
 import { backendEnv, backends, uniqueId } from '../../platform/testing/backends.js'
 import { type ServerProcess, startServer } from '../../platform/testing/process.js'
 import { waitFor } from '../../platform/testing/wait.js'
+import { ChatSocket, type SocketLike } from './client/chat-client.js'
+import type { RoomEvent } from './client/frames.js'
 import { type Json, restClient, WsClient } from './testing.js'
 
 const ENTRY = 'src/main.ts'
@@ -98,6 +103,52 @@ describe.skipIf(!backends().includes('services'))('chat on several processes', (
     expect(await kept.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
     await kept.close()
   })
+
+  it('moves the client library to a surviving node when its node is killed, nothing lost or doubled', async () => {
+    const d = await startServer({ entry: ENTRY, env, timeoutMs: 110_000 })
+    try {
+      const api = restClient(a!.url)
+      const [writerTok, libTok] = await Promise.all([api.token('lib-writer'), api.token('lib-reader')])
+      const room = (await api.api('POST', '/rooms', writerTok, { name: 'lib-kill', members: ['lib-reader'] }))
+        .body
+      const events: RoomEvent[] = []
+      const subscribed: { resumed: boolean; recovered: boolean }[] = []
+      let connects = 0
+      // The first connection goes to d, every later one to b (a load balancer that stopped sending to d).
+      const lib = new ChatSocket({
+        url: () => `${(connects++ === 0 ? d : b!).url.replace('http', 'ws')}/chat/ws?access_token=${libTok}`,
+        open: (url) => new NodeWebSocket(url) as unknown as SocketLike,
+        retryMs: () => 200,
+        handlers: {
+          event: (e) => events.push(e),
+          frame: () => {},
+          state: () => {},
+          sent: () => {},
+          failed: () => {},
+          subscribed: (_room, info) => subscribed.push(info),
+        },
+      })
+      lib.subscribe(room.id, room.head)
+      await waitFor('subscribed', () => subscribed.length === 1, 10_000)
+      const writer = await WsClient.connect(a!.url, writerTok)
+      const writing = write(writer, room.id, 500, 'L')
+      await waitFor('the library mid-stream', () => events.length >= 50, 60_000)
+      d.kill('SIGKILL')
+      await d.exited
+      await writing
+      await waitFor('every message', () => events.length >= 500, 60_000)
+      expect(events.map((e) => (e.type === 'message' ? e.body : e.kind))).toEqual(
+        Array.from({ length: 500 }, (_, i) => `L${i}`),
+      )
+      expect(events.map((e) => e.offset)).toEqual(Array.from({ length: 500 }, (_, i) => room.head + 1 + i))
+      expect(connects).toBeGreaterThanOrEqual(2)
+      expect(subscribed.at(-1)).toEqual({ ...subscribed.at(-1), resumed: true, recovered: true })
+      lib.close()
+      await writer.close()
+    } finally {
+      await stop(d)
+    }
+  }, 180_000)
 
   it('resumes on another node after its node is killed mid-stream, and the dead node expires from presence', async () => {
     const c = await startServer({ entry: ENTRY, env, timeoutMs: 110_000 })
