@@ -121,6 +121,10 @@ describe('isPrivateAddress', () => {
     '::ffff:0:127.0.0.1',
     '64:ff9b::7f00:1',
     '64:ff9b::192.168.0.1',
+    '64:ff9b:1::a9fe:a9fe',
+    '2002:7f00:1::1',
+    '2002:a9fe:a9fe::',
+    '2001:0:4136:e378:8000:63bf:80ff:fffe',
     'example.com',
     '',
   ])('%s is private', (address) => {
@@ -137,6 +141,8 @@ describe('isPrivateAddress', () => {
     '::ffff:8.8.8.8',
     '::ffff:808:808',
     '64:ff9b::808:808',
+    '2002:808:808::1',
+    '2001:0:4136:e378:8000:63bf:f7f7:f7f7',
     '134744072',
   ])('%s is public', (address) => {
     expect(isPrivateAddress(address)).toBe(false)

@@ -9,8 +9,9 @@
  * (`2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`) or a trailing dot; IPv6
  * with or without brackets and zone, and IPv6 forms that carry an IPv4
  * address (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, translated
- * `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`), which are judged by that
- * IPv4 address. Names are judged by name only (nothing is resolved here).
+ * `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:V4::`, Teredo's
+ * inverted client address), which are judged by that IPv4 address; the
+ * local-use NAT64 prefix `64:ff9b:1::/48` is private as a whole. Names are judged by name only (nothing is resolved here).
  */
 import { BlockList, isIPv6 } from 'node:net'
 
@@ -35,6 +36,7 @@ const PRIVATE_V6: readonly (readonly [string, number])[] = [
   ['::', 128], // unspecified
   ['::1', 128], // loopback
   ['100::', 64], // discard
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): translated inside the network
   ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
@@ -100,15 +102,20 @@ function ipv6Words(address: string): number[] | undefined {
   return tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t]
 }
 
-/** The IPv4 address an IPv6 address carries (mapped, compatible, translated or NAT64), else undefined. */
+const v4Of = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+
+/** The IPv4 address an IPv6 address carries (mapped, compatible, translated, NAT64, 6to4, Teredo), else undefined. */
 function embeddedIPv4(w: readonly number[]): string | undefined {
+  // 6to4 (2002:V4::/48) and Teredo's client (2001:0::/32, the last 32 bits inverted) reach that IPv4 host.
+  if (w[0] === 0x2002) return v4Of(w[1]!, w[2]!)
+  if (w[0] === 0x2001 && w[1] === 0) return v4Of(~w[6]! & 0xffff, ~w[7]! & 0xffff)
   const zeros = (from: number, to: number) => w.slice(from, to).every((x) => x === 0)
   const carries =
     (zeros(0, 5) && (w[5] === 0xffff || w[5] === 0)) || // ::ffff:a.b.c.d, ::a.b.c.d
     (zeros(0, 4) && w[4] === 0xffff && w[5] === 0) || // ::ffff:0:a.b.c.d
     (w[0] === 0x64 && w[1] === 0xff9b && zeros(2, 6)) // 64:ff9b::a.b.c.d
   if (!carries) return undefined
-  return `${w[6]! >> 8}.${w[6]! & 255}.${w[7]! >> 8}.${w[7]! & 255}`
+  return v4Of(w[6]!, w[7]!)
 }
 
 /** The canonical IP address a host literal denotes (IPv4 in any spelling, IPv6 with or without brackets), or undefined for a name. */
