@@ -10,14 +10,16 @@ import { createNatsBus } from './platform/bus/nats.js'
 import { createOutbox, createOutboxRelay, OUTBOX_MIGRATIONS } from './platform/bus/outbox.js'
 import type { Bus } from './platform/bus/port.js'
 import { type Config, ConfigError, systemSettings } from './platform/config.js'
+import type { DataDirLock } from './platform/data-dir/lock.js'
 import { type MigrationSource, migrate } from './platform/db/migrate.js'
-import { openDb } from './platform/db/open.js'
+import { lockDataDir, openDb } from './platform/db/open.js'
 import type { Db } from './platform/db/port.js'
 import type { ReadinessCheck } from './platform/http/health.js'
 import { indexPage } from './platform/http/index-page.js'
 import { createHttpServer } from './platform/http/server.js'
 import type { TypedApp } from './platform/http/types.js'
 import { createRedis, type Redis, redactUrl } from './platform/redis/client.js'
+import { listenError } from './platform/startup-error.js'
 import {
   type SystemContext,
   type SystemDefinition,
@@ -91,8 +93,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   let db: Db
   let redis: Redis | undefined
   let bus: Bus
+  let lock: DataDirLock | undefined
   try {
-    db = overrides.db ?? (await openDb(config, (err) => logger.warn({ err }, 'database connection error')))
+    // One process per embedded data folder: refused here, before PGlite opens, when another holds it.
+    if (!overrides.db && !config.databaseUrl) {
+      const held = await lockDataDir(config)
+      lock = held
+      owned.push(() => held.release())
+    }
+    db =
+      overrides.db ?? (await openDb(config, (err) => logger.warn({ err }, 'database connection error'), lock))
     if (!overrides.db) owned.push(() => db.close())
     if (overrides.redis !== undefined) redis = overrides.redis ?? undefined
     else if (config.redisUrl) {
@@ -191,6 +201,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       ),
     )
     await http.ready()
+    lock?.update({ systems: running.map((r) => r.definition.name) })
+    // CLI commands typed beside this process run here (the folder's one process), see platform/data-dir.
+    lock?.serveCommands(async (req, out) => {
+      const r = running.find((x) => x.definition.name === req.system)
+      const command = r?.definition.commands?.[req.command]
+      if (!r || !command) throw new Error(`this process does not run ${req.system} ${req.command}`)
+      await command.run(r.context, req.args, out)
+      return 0
+    })
   } catch (err) {
     for (const r of running.reverse()) await r.instance.close?.().catch(() => {})
     return fail(err)
@@ -243,11 +262,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         started.push(w)
       }
       if (opts.listen === false) return 'http://in-process'
-      const address = await http.listen({ port: config.port, host: config.host })
+      const address = await http.listen({ port: config.port, host: config.host }).catch((err) => {
+        throw listenError(err, { portVar: 'PORT', hostVar: 'HOST', host: config.host, port: config.port })
+      })
       const port = (http.server.address() as { port: number }).port
       const host = config.host.includes(':') ? `[${config.host}]` : config.host
       const wildcard = host === '0.0.0.0' || host === '[::]'
       listenUrl = `http://${wildcard ? '127.0.0.1' : host}:${port}`
+      lock?.update({ url: listenUrl })
       // Listening on every interface means clients come from elsewhere, and links built from the
       // loopback fallback (short URLs, hub URLs) would send them to their own machine.
       if (wildcard && !config.publicUrl)

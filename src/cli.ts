@@ -5,13 +5,18 @@
  *   systems                    list the registered systems
  *   <system> <command...>      a system's own command, e.g. `url-shortener api-key create`
  *   help
- * Configuration comes from the environment, as for `npm start`.
+ * Configuration comes from the environment, as for `npm start`. On the
+ * embedded database, a system command typed while a server holds DATA_DIR
+ * runs inside that server (through the folder's control socket); anything
+ * else is refused with one line naming the holder (exit 2).
  */
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './platform/config.js'
-import { MigrationError } from './platform/db/migrate.js'
+import { loadConfig } from './platform/config.js'
+import { runInHolder } from './platform/data-dir/control.js'
+import { DataDirBusyError } from './platform/data-dir/lock.js'
+import { STARTUP_EXIT_CODE } from './platform/startup-error.js'
 import { createLogger } from './platform/telemetry/logger.js'
-import { serve } from './serve.js'
+import { serve, startupLine } from './serve.js'
 import { systems } from './systems/index.js'
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
@@ -69,15 +74,21 @@ async function main(argv: string[]): Promise<number> {
     LOG_LEVEL: boot.env.LOG_LEVEL || 'warn',
     ...(system ? { SYSTEMS: system.name } : {}),
   })
+  const args = cmdName ? rest.slice(cmdName.split(' ').length) : []
   // Building the app migrates every selected system; nothing listens.
-  const app = await buildApp(config, { logger: createLogger(config.logLevel) })
+  let app: Awaited<ReturnType<typeof buildApp>>
+  try {
+    app = await buildApp(config, { logger: createLogger(config.logLevel) })
+  } catch (err) {
+    if (!(err instanceof DataDirBusyError)) throw err
+    return throughHolder(err, system?.name, cmdName, args)
+  }
   try {
     if (!system || !cmdName) {
       out(`migrated: ${app.systems.map((s) => s.definition.name).join(', ') || '(no systems)'}`)
       return 0
     }
     const running = app.systems.find((s) => s.definition.name === system.name)!
-    const args = rest.slice(cmdName.split(' ').length)
     await system.commands![cmdName]!.run(running.context, args, out)
     return 0
   } finally {
@@ -85,15 +96,40 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * DATA_DIR is held by another process: run a system command inside it when it
+ * runs that system and takes commands (a server does); otherwise one line
+ * naming it, exit 2.
+ */
+async function throughHolder(
+  busy: DataDirBusyError,
+  system: string | undefined,
+  command: string | undefined,
+  args: string[],
+): Promise<number> {
+  const holder = busy.holder
+  if (system && command && holder?.commands && holder.systems?.includes(system)) {
+    process.stderr.write(`blueprints: running in pid ${holder.pid}, which holds DATA_DIR ${busy.dataDir}\n`)
+    return runInHolder(busy.socketPath, { op: 'run', system, command, args }, out, (line) =>
+      process.stderr.write(`blueprints: ${line}\n`),
+    )
+  }
+  const why = !system
+    ? ' (a running server applied its migrations when it started)'
+    : holder?.commands
+      ? ` (it does not run ${system}: see its SYSTEMS)`
+      : ''
+  process.stderr.write(`blueprints: ${busy.message}${why}\n`)
+  return STARTUP_EXIT_CODE
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code)
   },
   (err) => {
-    const known = err instanceof ConfigError || err instanceof MigrationError
-    process.stderr.write(
-      `blueprints: ${err instanceof ConfigError ? 'invalid configuration: ' : ''}${err.message}\n`,
-    )
-    process.exit(known ? 2 : 1)
+    const line = startupLine(err)
+    process.stderr.write(`${line ?? `blueprints: ${err.message}`}\n`)
+    process.exit(line ? STARTUP_EXIT_CODE : 1)
   },
 )

@@ -96,6 +96,9 @@ function tolerantDefinition(def: grpc.ServiceDefinition): grpc.ServiceDefinition
 
 /** Start the gRPC server. */
 export async function startGrpcServer(engine: RateLimitEngine, opts: GrpcServerOptions): Promise<RlsServer> {
+  // grpc-js writes its own errors to stderr ("No address added..."); what matters reaches us as a
+  // rejected bind or a failed call, so its lines go to our log at debug level instead.
+  grpc.setLogger({ error: (...args: unknown[]) => opts.log.debug({ grpc: args.join(' ') }, 'grpc-js') })
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,

@@ -5,6 +5,7 @@
  * JSON and admin routes. Read README.md first.
  */
 import { ConfigError } from '../../platform/settings.js'
+import { listenError } from '../../platform/startup-error.js'
 import { defineSystem } from '../../platform/system.js'
 import { adminRoutes } from './admin.routes.js'
 import { algorithmOf } from './config.js'
@@ -125,6 +126,14 @@ export default defineSystem({
               maxMessageBytes: 1024 * 1024,
               log: ctx.log,
               headersOf: s.RATE_LIMITER_RESPONSE_HEADERS ? envoyResponseHeaders : undefined,
+            }).catch((err) => {
+              // A busy or bad port is one line naming the variable, not grpc-js's stack.
+              throw listenError(err, {
+                portVar: 'RATE_LIMITER_GRPC_PORT',
+                hostVar: 'RATE_LIMITER_GRPC_HOST',
+                host: grpcHost,
+                port: grpcPort,
+              })
             })
             ctx.log.info({ host: grpcHost, port: grpc.port }, 'rate limiter: Envoy RLS gRPC server listening')
           },
