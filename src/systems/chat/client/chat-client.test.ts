@@ -76,6 +76,8 @@ describe.each(backends())('chat client library (%s)', (backend) => {
       await waitFor('more events', () => c.events.length >= (cut + 1) * 60, 20_000)
       await proxy.stop()
       await proxy.start()
+      // One resumption per cut: the next cut waits for it.
+      await waitFor('resubscribed', () => c.subscribed.length >= cut + 2, 20_000)
     }
     await writing
     await waitFor('everything', () => c.events.length >= N + 30 && c.sent.size === 30, 30_000)
