@@ -21,7 +21,11 @@ const Descriptor = Type.Object(
     limit: Type.Optional(
       Type.Object(
         {
-          requestsPerUnit: Type.Optional(Type.Integer({ minimum: 0, description: 'or requests_per_unit' })),
+          requestsPerUnit: Type.Optional(
+            Type.Union([Type.Integer({ minimum: 0 }), Type.String()], {
+              description: 'or requests_per_unit; a number or a decimal string (protojson uint32)',
+            }),
+          ),
           unit: Type.Union([Type.String(), Type.Integer()], {
             description: 'SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR (or the enum number)',
           }),

@@ -86,7 +86,9 @@ function descriptor(v: unknown, field: string, limits: RequestLimits): RequestDe
     if (typeof o.limit !== 'object' || Array.isArray(o.limit))
       throw new RequestError(`${field}.limit`, 'must be an object with requestsPerUnit and unit')
     const l = o.limit as Obj
-    const rpu = pick(l, 'requestsPerUnit', 'requests_per_unit') ?? 0
+    // protojson reads a uint32 as a number or a decimal string.
+    const given = pick(l, 'requestsPerUnit', 'requests_per_unit') ?? 0
+    const rpu = typeof given === 'string' && /^\d{1,10}$/.test(given) ? Number(given) : given
     if (typeof rpu !== 'number' || !Number.isInteger(rpu) || rpu < 0 || rpu > 4_294_967_295)
       throw new RequestError(`${field}.limit.requestsPerUnit`, 'must be an integer from 0 to 4294967295')
     d.limit = { requestsPerUnit: rpu, unit: unit(l.unit, `${field}.limit.unit`) }

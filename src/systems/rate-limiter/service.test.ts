@@ -82,6 +82,12 @@ describe.each(backends())('rate limiter service (%s)', (backend) => {
     })
     const camel = await over({ requestsPerUnit: 3, unit: 'DAY' }, 'o2')
     expect(camel.json.statuses[0]).toMatchObject({ currentLimit: { requestsPerUnit: 3, unit: 'DAY' } })
+    // protojson writes and reads a uint32 as a number or a decimal string.
+    const text = await over({ requestsPerUnit: '5', unit: 'HOUR' }, 'o3')
+    expect(text.status).toBe(200)
+    expect(text.json.statuses[0]).toMatchObject({ currentLimit: { requestsPerUnit: 5 }, limitRemaining: 4 })
+    expect((await over({ requests_per_unit: '4294967296', unit: 'HOUR' }, 'o4')).status).toBe(400)
+    expect((await over({ requests_per_unit: '1e3', unit: 'HOUR' }, 'o5')).status).toBe(400)
   })
 
   it.each([
