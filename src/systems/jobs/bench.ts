@@ -1,9 +1,12 @@
 /**
  * The job queue's benchmark (`npm run bench -- jobs`): Blueprints against
- * graphile-worker 0.16 and pg-boss 10, in process, on the same PostgreSQL
+ * graphile-worker 0.18 and pg-boss 12 at the settings their documentation
+ * recommends for throughput, in process, on the same PostgreSQL
  * (DATABASE_URL or 127.0.0.1:5432/test). Every scenario gets each side fresh
- * in a schema of its own, dropped after it, with 10 connections for its
- * queries plus its LISTEN connection (bench/sides.ts); before anything is
+ * in a schema of its own, dropped after it (bench/sides.ts: connections and
+ * settings of each side). The drain scenarios also run each peer with its
+ * commits asynchronous ("(async commit)"), as Blueprints' worker commits its
+ * fetches and completions, so the ratio is shown both ways; before anything is
  * measured each side's workers must start a job enqueued into their idle
  * queue well within their fallback poll (10 s), so a measurement never rests
  * on a NOTIFY path that is not working. Needs the local services
@@ -21,7 +24,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { BenchSubject, BenchSuite, CustomLoad, StartedServer } from '../../../bench/types.js'
-import { checkWakeUps, createSide, type QueueSide, type SideName } from './bench/sides.js'
+import { checkWakeUps, createSide, type QueueSide, type SideName, type SideOptions } from './bench/sides.js'
 
 const RUN_ID = randomBytes(3).toString('hex')
 const SHORT: Record<SideName, string> = { blueprints: 'bp', 'graphile-worker': 'gw', 'pg-boss': 'pb' }
@@ -30,11 +33,11 @@ const SHORT: Record<SideName, string> = { blueprints: 'bp', 'graphile-worker': '
 const sideOf = new WeakMap<StartedServer, QueueSide>()
 
 /** A subject's start: its side for this scenario, fresh; stopping it closes the side and drops its schema. */
-function startSide(name: SideName, scenario: string): () => Promise<StartedServer> {
+function startSide(name: SideName, scenario: string, o: SideOptions): () => Promise<StartedServer> {
   return async () => {
     // Short: graphile-worker names prepared statements `<name>/<schema>`, and PostgreSQL cuts names at 63.
-    const schema = `jobsbench_${RUN_ID}_${scenario.replace(/-/g, '_')}_${SHORT[name]}`
-    const side = await createSide(name, schema)
+    const schema = `jobsbench_${RUN_ID}_${scenario.replace(/-/g, '_')}_${SHORT[name]}${o.asyncCommit ? 'a' : ''}`
+    const side = await createSide(name, schema, o)
     // pid -1: no process of its own, so no RSS or CPU is reported for it.
     const server: StartedServer = { url: `in-process, schema ${schema}`, pid: -1, stop: () => side.close() }
     sideOf.set(server, side)
@@ -164,18 +167,30 @@ function pickup(): CustomLoad {
   }
 }
 
-/** The three sides of a scenario, each started fresh for it; with workers of concurrency `c` checked first. */
-const subjects = (scenario: string, load: CustomLoad, c?: number): BenchSubject[] =>
+/** The subject name of a peer whose commits are asynchronous. */
+const ASYNC = ' (async commit)'
+
+/**
+ * The three sides of a scenario, each started fresh for it; with workers of concurrency `c` checked
+ * first; with `asyncPeers`, each peer a second time with its commits asynchronous.
+ */
+const subjects = (scenario: string, load: CustomLoad, c?: number, asyncPeers = false): BenchSubject[] =>
   (
     [
-      ['blueprints', 'system'],
-      ['graphile-worker', 'peer'],
-      ['pg-boss', 'peer'],
+      ['blueprints', 'system', false],
+      ['graphile-worker', 'peer', false],
+      ['pg-boss', 'peer', false],
+      ...(asyncPeers
+        ? ([
+            ['graphile-worker', 'peer', true],
+            ['pg-boss', 'peer', true],
+          ] as const)
+        : []),
     ] as const
-  ).map(([name, role]) => ({
-    name,
+  ).map(([name, role, asyncCommit]) => ({
+    name: asyncCommit ? `${name}${ASYNC}` : name,
     role,
-    start: startSide(name, scenario),
+    start: startSide(name, scenario, { concurrency: c, asyncCommit }),
     ...(c !== undefined && { prepare: prepareWorkers(name, c) }),
     load,
   }))
@@ -193,12 +208,18 @@ const suite: BenchSuite = {
       name: `drain-c${c}`,
       description:
         `No-op jobs drained by workers of concurrency ${c} (Blueprints: JobWorker; graphile-worker: ` +
-        `run({ concurrency: ${c} }); pg-boss: work({ batchSize: ${c} })); the queue is fed blocks of ${block} ` +
+        `run({ concurrency: ${c} }) with localQueue 500 and batched completions; pg-boss: work({ batchSize: ${Math.max(c, 100)}, ` +
+        `burstWhenBatchFull }) run ${c} at a time, with NOTIFY); the queue is fed blocks of ${block} ` +
         'in one batch call whenever it runs low. ops = handlers run per second; latencies are the block enqueues. ' +
-        'All three in this process, on the same PostgreSQL, each fresh in its own schema with 10 connections ' +
-        'for its queries (plus its LISTEN connection).',
-      subjects: subjects(`drain-c${c}`, drain(c, block), c),
-      goals: { 'graphile-worker': 1, 'pg-boss': 3 },
+        'All in this process, on the same PostgreSQL, each fresh in its own schema. "(async commit)": the peer ' +
+        "with synchronous_commit off on its connections, as Blueprints' worker commits its own writes.",
+      subjects: subjects(`drain-c${c}`, drain(c, block), c, true),
+      goals: {
+        'graphile-worker': 1.5,
+        'pg-boss': 3,
+        [`graphile-worker${ASYNC}`]: 1.5,
+        [`pg-boss${ASYNC}`]: 3,
+      },
     })),
     {
       name: 'enqueue-single',
@@ -206,7 +227,7 @@ const suite: BenchSuite = {
         'One no-op job per call, 8 concurrent callers: addJob() (the add_job() SQL function) vs ' +
         'graphile-worker addJob() vs pg-boss send().',
       subjects: subjects('enqueue-single', enqueue(8, 1)),
-      goals: { 'graphile-worker': 1 },
+      goals: { 'graphile-worker': 1, 'pg-boss': 1 },
     },
     {
       name: 'enqueue-batch',
@@ -214,7 +235,7 @@ const suite: BenchSuite = {
         '100 no-op jobs per call, 4 concurrent callers: addJobs() (one INSERT) vs graphile-worker add_jobs() ' +
         'vs pg-boss insert(). ops are jobs.',
       subjects: subjects('enqueue-batch', enqueue(4, 100)),
-      goals: { 'graphile-worker': 1 },
+      goals: { 'graphile-worker': 1, 'pg-boss': 1 },
     },
     {
       name: 'pickup-latency',
