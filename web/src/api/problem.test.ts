@@ -38,6 +38,15 @@ describe('problem+json', () => {
         invalidElements: ['customSlug'],
       }),
     ).toEqual({ customSlug: 'Provided data is not valid' })
+    // Shlink 4's detail is the same sentence for every field; the reason, where given, says why.
+    expect(
+      fieldErrors({
+        title: 'Invalid data',
+        detail: 'Provided data is not valid',
+        invalidElements: ['longUrl'],
+        reason: 'the scheme javascript: is not allowed (it runs script in the page)',
+      }),
+    ).toEqual({ longUrl: 'the scheme javascript: is not allowed (it runs script in the page)' })
     expect(fieldErrors({ title: 'x', invalidElements: 'nope' })).toEqual({})
   })
 })

@@ -3,7 +3,7 @@
  * a form shows next to its inputs. Three list shapes name fields: the
  * platform's validation `errors: [{path, message}]` (path `body/longUrl`),
  * RFC 9457's example `invalidParams: [{name, reason}]`, and Shlink's
- * `invalidElements: ['longUrl']` (names only; the detail says why).
+ * `invalidElements: ['longUrl']` (names only; the detail, or our `reason` extension, says why).
  */
 
 export interface Problem {
@@ -48,6 +48,7 @@ export function fieldErrors(p: Problem): Record<string, string> {
       if (typeof e?.path === 'string') put(fieldOfPath(e.path), e.message)
   if (Array.isArray(p.invalidParams))
     for (const e of p.invalidParams as { name?: unknown; reason?: unknown }[]) put(e?.name, e?.reason)
-  if (Array.isArray(p.invalidElements)) for (const name of p.invalidElements) put(name, undefined)
+  // Shlink's detail is one fixed sentence for every field; our URL shortener adds why in `reason`.
+  if (Array.isArray(p.invalidElements)) for (const name of p.invalidElements) put(name, p.reason)
   return out
 }

@@ -1,13 +1,12 @@
 /**
- * Which form field a refusal of the URL shortener is about. Shlink names
- * fields in `invalidElements` (handled by the shared `fieldErrors`); two of
- * its errors name them only by type: an invalid URL is the long URL, a slug
- * already in use is the custom slug.
+ * Which form field a refusal of the URL shortener is about. Shlink 4 names
+ * fields in `invalidElements` (handled by the shared `fieldErrors`, an
+ * invalid long URL included); one error names its field only by type: a
+ * slug already in use is the custom slug.
  */
 import { fieldErrors, type Problem, problemMessage } from '../../api/problem'
 
 const BY_TYPE: Record<string, string> = {
-  'https://shlink.io/api/error/invalid-url': 'longUrl',
   'https://shlink.io/api/error/non-unique-slug': 'customSlug',
 }
 

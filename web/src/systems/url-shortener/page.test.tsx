@@ -41,10 +41,12 @@ function errorOf(label: string): string | undefined {
 describe('create form', () => {
   it("shows the server's message next to the field it names", async () => {
     const create = vi.fn().mockRejectedValueOnce(
-      new ApiError('http', 'Provided URL javascript:x is invalid', 400, {
-        type: 'https://shlink.io/api/error/invalid-url',
-        title: 'Invalid URL',
-        detail: 'Provided URL javascript:x is invalid: the scheme javascript: is not allowed.',
+      new ApiError('http', 'Provided data is not valid', 400, {
+        type: 'https://shlink.io/api/error/invalid-data',
+        title: 'Invalid data',
+        detail: 'Provided data is not valid',
+        invalidElements: ['longUrl'],
+        reason: 'the scheme javascript: is not allowed (it runs script in the page)',
       }),
     )
     render(<CreateForm create={create} onCreated={() => {}} />)
