@@ -21,6 +21,28 @@ export function paramName(pointer: string, context: string): string {
   return name || context
 }
 
+interface AjvError {
+  keyword?: string
+  instancePath?: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+/** Per instance path, the literals of a failed anyOf made only of `const` branches (a TypeBox union of literals). */
+function literalChoices(errors: readonly AjvError[]): Map<string, string[]> {
+  const consts = new Map<string, string[]>()
+  const other = new Set<string>()
+  for (const e of errors) {
+    const at = e.instancePath ?? ''
+    if (e.keyword === 'const') consts.set(at, [...(consts.get(at) ?? []), String(e.params?.allowedValue)])
+    else if (e.keyword !== 'anyOf') other.add(at)
+  }
+  for (const at of other) consts.delete(at)
+  const anyOf = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath ?? ''))
+  for (const at of consts.keys()) if (!anyOf.has(at)) consts.delete(at)
+  return consts
+}
+
 /** Map anything thrown in a request to an AppError. */
 export function toAppError(err: unknown, bodyLimit: number, contentType?: string): AppError {
   if (err instanceof AppError) return err
@@ -29,11 +51,18 @@ export function toAppError(err: unknown, bodyLimit: number, contentType?: string
     const context = e.validationContext ?? 'body'
     const errors: { path: string; message: string }[] = []
     const invalidParams: { name: string; reason: string }[] = []
+    const choices = literalChoices(e.validation as AjvError[])
     for (const v of e.validation) {
-      const item = v as { instancePath?: string; message?: string; params?: Record<string, unknown> }
+      const item = v as AjvError
+      // A union of literals: one "must be one of" instead of a "must be equal to constant" per literal.
+      const options = choices.get(item.instancePath ?? '')
+      if (options && item.keyword === 'const') continue
       const missing = item.params?.missingProperty
       const extra = item.params?.additionalProperty
-      const message = item.message ?? 'is invalid'
+      const message =
+        options && item.keyword === 'anyOf'
+          ? `must be one of ${options.join(', ')}`
+          : (item.message ?? 'is invalid')
       const pointer = `${item.instancePath ?? ''}${missing ? `/${missing}` : ''}`
       errors.push({ path: `${context}${pointer}`, message })
       invalidParams.push({

@@ -61,6 +61,16 @@ describe.each(backends())('jobs API edge input (%s)', (backend) => {
     expect(batch.json().invalidParams[0].name).toBe('jobs[0].prio')
   })
 
+  it('names the allowed values of a field that takes a few literals, once', async () => {
+    const res = await c.call('GET', '/jobs/jobs?order=sideways')
+    expect(res.statusCode).toBe(400)
+    expect(res.json().invalidParams).toEqual([{ name: 'order', reason: 'must be one of newest, oldest' }])
+    expect(res.json().detail).toBe('querystring/order must be one of newest, oldest')
+    const state = await c.call('GET', '/jobs/jobs?state=bogus')
+    expect(state.json().invalidParams).toHaveLength(1)
+    expect(state.json().invalidParams[0].reason).toMatch(/^must be one of waiting, .*cancelled/)
+  })
+
   // 19 digits pass the id and lease-token patterns but not PostgreSQL's bigint (max 9223372036854775807).
   it('answers ids and lease tokens beyond bigint with a 4xx, never a 500', async () => {
     const big = '9999999999999999999'
