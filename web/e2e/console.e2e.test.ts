@@ -16,7 +16,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, runToExit, type ServerProcess, startServer } from '../../src/platform/testing/process.js'
 import { browserRequired, findChromium, HOW_TO_INSTALL, launchChromium } from './browser.js'
-import { horizontalOverflow, keyboardGaps } from './page-checks.js'
+import { horizontalOverflow, keyboardGaps, offscreenControls } from './page-checks.js'
 import type { SystemE2e } from './types.js'
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'console')
@@ -135,9 +135,12 @@ describe.skipIf(skip)('console in Chromium', () => {
       await page.getByText(/^now: requests [\d.,]+, 5xx/).waitFor({ timeout: 15_000 })
       await shot(`system-${name}`)
       expect(await keyboardGaps(page), name).toEqual({ unreached: [], noOutline: [] })
-      await page.setViewportSize({ width: 375, height: 740 })
+      // A small phone (360 px): nothing scrolls the page sideways, and every button is on screen
+      // (a table may scroll inside its box, but not hide its buttons there).
+      await page.setViewportSize({ width: 360, height: 740 })
       await page.waitForTimeout(300)
       expect(await horizontalOverflow(page), name).toBe(0)
+      expect(await offscreenControls(page), name).toEqual([])
       await shot(`system-${name}-phone`)
       await page.setViewportSize({ width: 1280, height: 800 })
       // A reload of a client route is served the console too (bookmarks work).

@@ -53,3 +53,22 @@ export async function keyboardGaps(page: Page): Promise<{ unreached: string[]; n
 export async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
 }
+
+/**
+ * Controls in the page's main area that lie (partly) outside the viewport's width as the page is
+ * shown, without scrolling anything: a button a person on a phone cannot see. Each as `tag "name"`.
+ */
+export async function offscreenControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth
+    return [...document.querySelectorAll<HTMLElement>('main button, main a[href], main input, main select')]
+      .filter((e) => {
+        const r = e.getBoundingClientRect()
+        return r.width > 0 && r.height > 0 && (r.left < 0 || r.right > width + 0.5)
+      })
+      .map(
+        (e) =>
+          `${e.tagName.toLowerCase()} "${(e.getAttribute('aria-label') ?? e.textContent ?? '').trim().slice(0, 40)}"`,
+      )
+  })
+}

@@ -196,6 +196,21 @@ describe('health, readiness, metrics, OpenAPI', () => {
     expect(res.body).toContain('process_resident_memory_bytes')
   })
 
+  it("keeps the console's own requests (x-blueprints-client: console) out of the RED histogram", async () => {
+    const red = () => app.metrics.httpDuration.countOf('fixture', '/fixture/slow', 'GET', 200)
+    const console = () => app.metrics.consoleDuration.countOf('fixture', '/fixture/slow', 'GET', 200)
+    const [red0, console0] = [red(), console()]
+    for (let i = 0; i < 3; i++)
+      await app.http.inject({ url: '/fixture/slow?ms=0', headers: { 'x-blueprints-client': 'console' } })
+    await app.http.inject({ url: '/fixture/slow?ms=0' })
+    expect(red() - red0).toBe(1)
+    expect(console() - console0).toBe(3)
+    const body = (await app.http.inject({ url: '/metrics' })).body
+    expect(body).toMatch(
+      /http_console_request_duration_seconds_count\{system="fixture",route="\/fixture\/slow",method="GET",status_code="200"\} [1-9]/,
+    )
+  })
+
   it('/openapi.json is OpenAPI 3.1 and lists system routes; /docs serves the UI', async () => {
     const doc = (await app.http.inject({ url: '/openapi.json' })).json()
     expect(doc.openapi).toBe('3.1.0')

@@ -20,7 +20,7 @@ import {
   trace,
 } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
-import type { Metrics } from '../telemetry/metrics.js'
+import { CONSOLE_CLIENT_HEADER, type Metrics } from '../telemetry/metrics.js'
 import type { Tracing } from '../telemetry/tracing.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
@@ -77,7 +77,10 @@ export function installRequestContext(
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     const status = reply.statusCode
-    metrics?.httpDuration.observe(
+    // The console's own requests are kept apart, so its polling is not shown as the system's traffic.
+    const histogram =
+      request.headers[CONSOLE_CLIENT_HEADER] === 'console' ? metrics?.consoleDuration : metrics?.httpDuration
+    histogram?.observe(
       request.routeOptions.config?.system ?? 'platform',
       route,
       request.method,

@@ -11,9 +11,19 @@ export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client'
 
 export interface Metrics {
   readonly registry: Registry
-  /** `http_request_duration_seconds{system, route, method, status_code}` */
+  /** `http_request_duration_seconds{system, route, method, status_code}`: every client's requests but the console's */
   readonly httpDuration: RouteHistogram
+  /** `http_console_request_duration_seconds{...}`: the console's own requests (see CONSOLE_CLIENT_HEADER) */
+  readonly consoleDuration: RouteHistogram
 }
+
+/**
+ * The header the console sends on its own requests (`x-blueprints-client: console`). They are
+ * recorded in `http_console_request_duration_seconds` instead of the RED histogram, so that the
+ * console's polling (about one request a second per open page) does not show as traffic of an
+ * idle system. A client may send it too: its requests then count there, not in the RED figures.
+ */
+export const CONSOLE_CLIENT_HEADER = 'x-blueprints-client'
 
 /** Latency buckets in seconds, from 0.5 ms (a cached redirect) to 10 s. */
 export const LATENCY_BUCKETS = [
@@ -29,5 +39,11 @@ export function createMetrics(): Metrics {
     LATENCY_BUCKETS,
     registry,
   )
-  return { registry, httpDuration }
+  const consoleDuration = new RouteHistogram(
+    'http_console_request_duration_seconds',
+    "HTTP request duration of the console's own requests (x-blueprints-client: console), by system, route, method and status code",
+    LATENCY_BUCKETS,
+    registry,
+  )
+  return { registry, httpDuration, consoleDuration }
 }

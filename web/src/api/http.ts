@@ -19,9 +19,24 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Sent on the console's reads (its polling and page loads): the server records them apart from the
+ * system's RED metrics (`http_console_request_duration_seconds`), so an idle system shows no traffic
+ * of the console's own. Writes (a person enqueueing a job, creating a link) are the system's traffic
+ * and go unmarked. See docs/platform.md.
+ */
+export const CONSOLE_CLIENT_HEADER = ['x-blueprints-client', 'console'] as const
+
 /** Fetch `path`; a failed connection or a non-2xx answer throws ApiError. */
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response
+  const method = (init.method ?? 'GET').toUpperCase()
+  if (method === 'GET' || method === 'HEAD') {
+    const h = init.headers
+    // A plain object stays one (callers and tests read it as a record).
+    const given = h instanceof Headers || Array.isArray(h) ? Object.fromEntries(h) : (h ?? {})
+    init = { ...init, headers: { ...given, [CONSOLE_CLIENT_HEADER[0]]: CONSOLE_CLIENT_HEADER[1] } }
+  }
   try {
     res = await fetch(path, init)
   } catch {

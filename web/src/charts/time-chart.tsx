@@ -22,8 +22,10 @@ export interface TimeChartProps {
   /** Unix times in seconds, ascending. */
   times: readonly number[]
   series: readonly ChartSeries[]
-  /** Formats values on the axis, in the legend and in the caption. */
+  /** Formats values in the legend and the caption, and on the axis unless `formatTicks` is given. */
   format: (v: number | null) => string
+  /** Formats the value axis's ticks together (one unit for all of them, as `formatSecondsTicks` does). */
+  formatTicks?: (splits: number[]) => string[]
   /** Bars (counts per interval) instead of lines (rates); the value axis then ticks whole numbers. */
   bars?: boolean
   height?: number
@@ -86,7 +88,8 @@ function options(props: TimeChartProps, width: number): uPlot.Options {
         ...axis,
         size: 80,
         incrs: props.bars ? WHOLE : undefined,
-        values: (_u, splits) => splits.map((v) => props.format(v)),
+        values: (_u, splits) =>
+          props.formatTicks ? props.formatTicks(splits) : splits.map((v) => props.format(v)),
       },
     ],
     series: [

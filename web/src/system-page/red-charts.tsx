@@ -2,7 +2,7 @@
 import { TimeChart } from '../charts/time-chart'
 import { POLL_MS } from '../live/live-data'
 import { HISTORY_POINTS, type RedPoint } from '../live/metrics-history'
-import { formatRate, formatSeconds } from '../ui/format'
+import { formatRate, formatSeconds, formatSecondsTicks } from '../ui/format'
 
 /** The span of the history the console keeps. */
 const WINDOW = (HISTORY_POINTS * POLL_MS) / 1000
@@ -31,6 +31,7 @@ export function RedCharts({ points }: { points: readonly RedPoint[] }) {
           times={times}
           series={[{ label: 'p99', values: points.map((p) => p.p99) }]}
           format={(v) => formatSeconds(v)}
+          formatTicks={formatSecondsTicks}
           empty="collecting: the first figures arrive after two polls"
           windowSeconds={WINDOW}
         />
