@@ -255,6 +255,7 @@ export default defineSystem({
       buffer,
       s.URL_SHORTENER_TRACK_VISITS,
       s.URL_SHORTENER_TRACK_ORPHAN_VISITS,
+      geolocator && ((ip: string) => geolocator.locate(ip)),
     )
     const domains = new Domains({
       store: createDomainStore(db),

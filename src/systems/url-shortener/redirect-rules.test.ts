@@ -1,4 +1,4 @@
-/** Redirect rules: each condition as Shlink matches it, priority order, and rules applied on the redirect. */
+/** Redirect rules: each condition as Shlink matches it (geolocation included), priority order, and rules applied on the redirect. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
 import type { RedirectRule } from './ports.js'
@@ -99,6 +99,52 @@ describe('conditions', () => {
     expect(matchRules([{ longUrl: 'hit', conditions: [] }], visit({}))).toBeUndefined()
   })
 
+  it('geolocation: country code and city name, case-insensitive, looked up once and only when needed', () => {
+    const geo = (
+      type: 'geolocation-country-code' | 'geolocation-city-name',
+      value: string,
+    ): RedirectRule => ({
+      longUrl: value,
+      conditions: [{ type, matchKey: null, matchValue: value }],
+    })
+    const london = {
+      countryCode: 'GB',
+      countryName: 'United Kingdom',
+      regionName: 'England',
+      cityName: 'London',
+      latitude: 51.5,
+      longitude: -0.1,
+      timezone: 'Europe/London',
+    }
+    const asked: string[] = []
+    const locate = (ip: string) => {
+      asked.push(ip)
+      return ip === '81.2.69.142' ? london : null
+    }
+    const at = visit({ ip: '81.2.69.142' })
+    expect(matchRules([geo('geolocation-country-code', 'gb')], at, locate)).toBe('gb')
+    expect(matchRules([geo('geolocation-city-name', 'LONDON')], at, locate)).toBe('LONDON')
+    expect(matchRules([geo('geolocation-city-name', 'Lond')], at, locate)).toBeUndefined()
+    expect(matchRules([geo('geolocation-country-code', 'US')], at, locate)).toBeUndefined()
+    // Two geolocation rules on one visit: one lookup.
+    asked.length = 0
+    const two = [geo('geolocation-country-code', 'US'), geo('geolocation-city-name', 'london')]
+    expect(matchRules(two, at, locate)).toBe('london')
+    expect(asked).toEqual(['81.2.69.142'])
+    // No location, no address, geolocation off: never a match.
+    expect(matchRules(two, visit({ ip: '127.0.0.1' }), locate)).toBeUndefined()
+    expect(matchRules(two, visit({}), locate)).toBeUndefined()
+    expect(matchRules(two, at)).toBeUndefined()
+    // Rules without a geolocation condition never look the address up.
+    asked.length = 0
+    const byIp: RedirectRule = {
+      longUrl: 'by-ip',
+      conditions: [{ type: 'ip-address', matchKey: null, matchValue: '81.2.0.0/16' }],
+    }
+    expect(matchRules([byIp], at, locate)).toBe('by-ip')
+    expect(asked).toEqual([])
+  })
+
   it('the first rule whose conditions all match wins', () => {
     const rules: RedirectRule[] = [
       {
@@ -165,6 +211,48 @@ describe.each(backends())('rules on the redirect (%s)', (backend) => {
 
     await c.api('POST', '/rest/v3/short-urls/app/redirect-rules', { redirectRules: [] })
     expect(await go('/app', { 'user-agent': UA.iphone })).toBe('https://example.com/default')
+  })
+
+  it('geolocation conditions match on the redirect from the visitor address, never with geolocation off', async () => {
+    const rules = {
+      redirectRules: [
+        {
+          longUrl: 'https://example.com/london',
+          conditions: [{ type: 'geolocation-city-name', matchKey: null, matchValue: 'london' }],
+        },
+        {
+          longUrl: 'https://example.com/au',
+          conditions: [{ type: 'geolocation-country-code', matchKey: null, matchValue: 'AU' }],
+        },
+      ],
+    }
+    const from = async (client: TestClient, code: string, ip: string) =>
+      (await client.app.http.inject({ method: 'GET', url: `/${code}`, remoteAddress: ip })).headers.location
+    await c.api('POST', '/rest/v3/short-urls', {
+      longUrl: 'https://example.com/world',
+      customSlug: 'geo-rules',
+    })
+    expect((await c.api('POST', '/rest/v3/short-urls/geo-rules/redirect-rules', rules)).statusCode).toBe(200)
+    expect(await from(c, 'geo-rules', '81.2.69.142')).toBe('https://example.com/london')
+    expect(await from(c, 'geo-rules', '::ffff:81.2.69.142')).toBe('https://example.com/london')
+    expect(await from(c, 'geo-rules', '1.1.1.1')).toBe('https://example.com/au')
+    expect(await from(c, 'geo-rules', '8.8.8.8')).toBe('https://example.com/world')
+    expect(await from(c, 'geo-rules', '127.0.0.1')).toBe('https://example.com/world')
+
+    const off = await shortenerApp(backend, { URL_SHORTENER_GEOLOCATION_DB: 'off' })
+    try {
+      await off.api('POST', '/rest/v3/short-urls', {
+        longUrl: 'https://example.com/world',
+        customSlug: 'geo-off',
+      })
+      expect((await off.api('POST', '/rest/v3/short-urls/geo-off/redirect-rules', rules)).statusCode).toBe(
+        200,
+      )
+      expect(await from(off, 'geo-off', '81.2.69.142')).toBe('https://example.com/world')
+      expect(await from(off, 'geo-off', '1.1.1.1')).toBe('https://example.com/world')
+    } finally {
+      await off.close()
+    }
   })
 
   it('rules go with their link: deleting the link deletes them', async () => {

@@ -19,13 +19,22 @@
  * - `ip-address`: the client address equals a static IP, is inside a CIDR
  *   block, or matches an IPv4 pattern with `*` octets (`1.2.*.4`).
  * - `before-date`, `after-date`: now is before / after matchValue.
- * - `geolocation-country-code`, `geolocation-city-name`: accepted and kept,
- *   as Shlink does; they match only when the visit's location is known,
- *   which the redirect path does not look up, so today they never match.
+ * - `geolocation-country-code`, `geolocation-city-name`: the visitor's
+ *   country code / city name equals matchValue, case-insensitive (Shlink's
+ *   strcasecmp). The address is looked up only when such a condition is
+ *   reached, so other redirects pay nothing; with geolocation off (no
+ *   database, `off`, or visit tracking off, as Shlink skips it then) or an
+ *   address with no location, they never match.
  */
 import { BlockList, isIP } from 'node:net'
 import { parseDate } from './input.js'
-import { CONDITION_TYPES, type ConditionType, type RedirectCondition, type RedirectRule } from './ports.js'
+import {
+  CONDITION_TYPES,
+  type ConditionType,
+  type RedirectCondition,
+  type RedirectRule,
+  type VisitLocation,
+} from './ports.js'
 import { atom } from './shapes.js'
 import { ShlinkErrors } from './shlink-errors.js'
 import { checkLongUrl, type UrlPolicyOptions } from './url-policy.js'
@@ -44,22 +53,49 @@ export const MAX_RULES = 100
 export const MAX_CONDITIONS = 20
 const MAX_MATCH_TEXT = 512
 
-/** The long URL of the first matching rule, or undefined when none matches. */
-export function matchRules(rules: readonly RedirectRule[], visit: VisitContext): string | undefined {
+/** Locates a client address; absent when geolocation is off. */
+export type Locate = (ip: string) => VisitLocation | null
+
+/** What conditions read lazily: each is computed at most once per visit, and only if a condition needs it. */
+interface Lazy {
+  query: () => URLSearchParams
+  location: () => VisitLocation | null
+}
+
+/**
+ * The long URL of the first matching rule, or undefined when none matches.
+ * `locate` is called at most once, and only when a geolocation condition is reached.
+ */
+export function matchRules(
+  rules: readonly RedirectRule[],
+  visit: VisitContext,
+  locate?: Locate,
+): string | undefined {
   let query: URLSearchParams | undefined
-  const q = () => {
-    query ??= new URLSearchParams(visit.query)
-    return query
+  let location: VisitLocation | null | undefined
+  const lazy: Lazy = {
+    query: () => (query ??= new URLSearchParams(visit.query)),
+    location: () => {
+      // `undefined` is "not looked up yet"; null (no location) is a result, kept like any other.
+      if (location === undefined) location = locate && visit.ip !== undefined ? locate(visit.ip) : null
+      return location
+    },
   }
   for (const rule of rules) {
     if (rule.conditions.length === 0) continue
-    if (rule.conditions.every((c) => matches(c, visit, q))) return rule.longUrl
+    if (rule.conditions.every((c) => matches(c, visit, lazy))) return rule.longUrl
   }
   return undefined
 }
 
-function matches(c: RedirectCondition, visit: VisitContext, query: () => URLSearchParams): boolean {
+/** Shlink's strcasecmp equality; an unknown (empty) field never matches. */
+function sameText(known: string | undefined, wanted: string | null): boolean {
+  return !!known && wanted !== null && known.toLowerCase() === wanted.toLowerCase()
+}
+
+function matches(c: RedirectCondition, visit: VisitContext, lazy: Lazy): boolean {
   const value = c.matchValue
+  const query = lazy.query
   switch (c.type) {
     case 'device':
       return devicesOf(visit.userAgent).some((d) => d === value)
@@ -86,8 +122,9 @@ function matches(c: RedirectCondition, visit: VisitContext, query: () => URLSear
     case 'after-date':
       return value !== null && Date.now() > Date.parse(value)
     case 'geolocation-country-code':
+      return sameText(lazy.location()?.countryCode, value)
     case 'geolocation-city-name':
-      return false
+      return sameText(lazy.location()?.cityName, value)
   }
 }
 

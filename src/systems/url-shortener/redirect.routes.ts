@@ -43,7 +43,7 @@ function visitInfo(request: FastifyRequest, base: string, withIp: boolean): Visi
     referer: request.headers.referer,
     userAgent: request.headers['user-agent'],
     acceptLanguage: request.headers['accept-language'],
-    // Read for ip-address redirect rules; recorded (for geolocation) only when a database is loaded.
+    // Read for ip-address and geolocation redirect rules; recorded (for geolocation) only when a database is loaded.
     ip: request.ip,
     geolocate: withIp,
     visitedUrl: base + url,

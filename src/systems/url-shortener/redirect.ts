@@ -13,7 +13,7 @@
  */
 import { isPlausibleCode } from './codes.js'
 import type { OrphanVisitType, RedirectTarget, ShortUrlStore } from './ports.js'
-import { matchRules, type VisitContext } from './redirect-rules.js'
+import { type Locate, matchRules, type VisitContext } from './redirect-rules.js'
 import type { RedirectResolver } from './resolver.js'
 import type { VisitBuffer } from './visits.buffer.js'
 
@@ -70,6 +70,8 @@ export class Redirector {
     private readonly buffer: VisitBuffer,
     private readonly trackVisits: boolean,
     private readonly trackOrphanVisits: boolean,
+    /** For geolocation redirect conditions; absent when geolocation is off (they never match then). */
+    private readonly locate?: Locate,
   ) {}
 
   /** Record a visit that found no short URL (the caller knows its type and where it was sent). */
@@ -108,7 +110,7 @@ export class Redirector {
     // Not found: the route records the orphan visit, once it knows where the visitor goes instead.
     if (target === null || !isValidNow(target, Date.now())) return NOT_FOUND
     const longUrl =
-      target.rules === null ? target.longUrl : (matchRules(target.rules, info) ?? target.longUrl)
+      target.rules === null ? target.longUrl : (matchRules(target.rules, info, this.locate) ?? target.longUrl)
     const location = pixel ? '' : target.forwardQuery ? mergeQuery(longUrl, info.query) : longUrl
     if (target.maxVisits === null) {
       if (this.trackVisits) this.record(code, target, info, pixel ? null : location, false)

@@ -1,5 +1,6 @@
 /**
- * Where a visit came from, resolved by the flusher (never on the redirect):
+ * Where a visit came from, resolved by the flusher (on the redirect only for
+ * a link with a geolocation redirect rule, see redirect-rules.ts):
  * the client's address is looked up in a MaxMind-format (`.mmdb`) city
  * database read with `maxmind`, and only the location is stored, in
  * Shlink's `visitLocation` shape; the address itself is dropped.
