@@ -30,7 +30,10 @@ export interface RequestLimits {
 
 type Obj = Record<string, unknown>
 
-function pick(o: Obj, camel: string, snake: string): unknown {
+/** A field by its protojson name or its proto name; both at once is refused, as protojson parsers do. */
+function pick(o: Obj, camel: string, snake: string, field: string): unknown {
+  if (o[camel] !== undefined && o[snake] !== undefined)
+    throw new RequestError(field, `given twice (as ${camel} and ${snake})`)
   return o[camel] !== undefined ? o[camel] : o[snake]
 }
 
@@ -87,13 +90,13 @@ function descriptor(v: unknown, field: string, limits: RequestLimits): RequestDe
       throw new RequestError(`${field}.limit`, 'must be an object with requestsPerUnit and unit')
     const l = o.limit as Obj
     // protojson reads a uint32 as a number or a decimal string.
-    const given = pick(l, 'requestsPerUnit', 'requests_per_unit') ?? 0
+    const given = pick(l, 'requestsPerUnit', 'requests_per_unit', `${field}.limit.requestsPerUnit`) ?? 0
     const rpu = typeof given === 'string' && /^\d{1,10}$/.test(given) ? Number(given) : given
     if (typeof rpu !== 'number' || !Number.isInteger(rpu) || rpu < 0 || rpu > 4_294_967_295)
       throw new RequestError(`${field}.limit.requestsPerUnit`, 'must be an integer from 0 to 4294967295')
     d.limit = { requestsPerUnit: rpu, unit: unit(l.unit, `${field}.limit.unit`) }
   }
-  const h = hits(pick(o, 'hitsAddend', 'hits_addend'), `${field}.hitsAddend`)
+  const h = hits(pick(o, 'hitsAddend', 'hits_addend', `${field}.hitsAddend`), `${field}.hitsAddend`)
   if (h > 0) d.hitsAddend = h
   return d
 }
@@ -112,7 +115,7 @@ export function parseRequest(raw: unknown, limits: RequestLimits): RateLimitRequ
   return {
     domain,
     descriptors: list.map((d, i) => descriptor(d, `descriptors[${i}]`, limits)),
-    hitsAddend: hits(pick(o, 'hitsAddend', 'hits_addend'), 'hitsAddend'),
+    hitsAddend: hits(pick(o, 'hitsAddend', 'hits_addend', 'hitsAddend'), 'hitsAddend'),
   }
 }
 

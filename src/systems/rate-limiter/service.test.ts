@@ -90,6 +90,30 @@ describe.each(backends())('rate limiter service (%s)', (backend) => {
     expect((await over({ requests_per_unit: '1e3', unit: 'HOUR' }, 'o5')).status).toBe(400)
   })
 
+  it('refuses a field given under both its names, as protojson parsers do', async () => {
+    const twice = await t.decide({
+      domain: 'api',
+      hitsAddend: 1,
+      hits_addend: 2,
+      descriptors: [{ entries: [{ key: 'client', value: 'tw' }] }],
+    })
+    expect(twice.status).toBe(400)
+    expect(twice.json.invalidParams).toEqual([
+      { name: 'hitsAddend', reason: expect.stringContaining('twice') },
+    ])
+    const limit = await t.decide({
+      domain: 'api',
+      descriptors: [
+        {
+          entries: [{ key: 'client', value: 'tw' }],
+          limit: { requestsPerUnit: 1, requests_per_unit: 9, unit: 'HOUR' },
+        },
+      ],
+    })
+    expect(limit.status).toBe(400)
+    expect(limit.json.invalidParams[0].name).toBe('descriptors[0].limit.requestsPerUnit')
+  })
+
   it.each([
     ['an empty domain', { domain: '', descriptors: [{ entries: [{ key: 'a', value: 'b' }] }] }, 'domain'],
     ['no descriptors', { domain: 'api', descriptors: [] }, 'descriptors'],
