@@ -173,6 +173,14 @@ descriptors:
     )
   })
 
+  it('refuses text no request can name: U+0000 or a lone surrogate in a domain, key or value', () => {
+    const doc = (domain: string, value: string) =>
+      `domain: "${domain}"\ndescriptors:\n  - key: k\n    value: "${value}"\n    rate_limit: { unit: second, requests_per_unit: 1 }\n`
+    expect(() => parseConfig(doc('x\\0', 'v'), 'c.yaml')).toThrow(/c\.yaml: domain contains U\+0000/)
+    expect(() => parseConfig(doc('x', 'v\\ud800'), 'c.yaml')).toThrow(/descriptors\[0\]\.value contains/)
+    expect(() => parseConfig(doc('x', 'v'), 'c.yaml')).not.toThrow()
+  })
+
   it('loads a directory of files in name order; a domain across files is refused unless merged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rl-dir-'))
     writeFileSync(

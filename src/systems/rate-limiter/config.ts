@@ -26,6 +26,7 @@ import { parseAllDocuments } from 'yaml'
 import { ALGORITHMS, type AlgorithmName, BUCKET_ALGORITHMS } from '../../platform/rate-limit/index.js'
 import { validateLimits } from '../../platform/rate-limit/validate.js'
 import { ConfigError } from '../../platform/settings.js'
+import { findUnstorableText } from '../../platform/text/storable.js'
 
 /** The units of RateLimitResponse.RateLimit.Unit, with their length as Envoy's service counts it. */
 export const UNIT_SECONDS = {
@@ -205,6 +206,12 @@ function parseFile(
       throw new ConfigLoadError(`${where}: ${(err as Error).message.split('\n')[0]}`)
     }
     if (root === null || root === undefined) return // an empty document (e.g. a trailing ---)
+    // A request can never name such text (the edge refuses it), and the admin API stores the file.
+    const bad = findUnstorableText(root)
+    if (bad !== undefined)
+      throw new ConfigLoadError(
+        `${where}: ${bad || 'the document'} contains U+0000 or a lone UTF-16 surrogate`,
+      )
     new Builder(where, opts, rules).domain(root, domains)
   })
 }
