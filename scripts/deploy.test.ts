@@ -38,7 +38,7 @@ function manifests(): { file: string; obj: K8sObject }[] {
 
 /** The model class of an object's apiVersion and kind, e.g. `apps/v1` + `Deployment`. */
 async function modelOf(obj: K8sObject): Promise<(new (o: unknown) => { validate(): void }) | undefined> {
-  const group = await import(`kubernetes-models/${obj.apiVersion}`).catch(() => undefined)
+  const group = await import(/* @vite-ignore */ `kubernetes-models/${obj.apiVersion}`).catch(() => undefined)
   return group?.[obj.kind]
 }
 

@@ -15,7 +15,7 @@ export function LinksTable({ links, total, selected, onSelect }: LinksTableProps
     // Focusable, so that a keyboard user can scroll the table sideways on a narrow screen.
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
     <section className="table-wrap" aria-label="Short URLs table" tabIndex={0}>
-      <table>
+      <table className="links-table">
         <caption>
           Short URLs, newest first{total > links.length ? ` (${links.length} of ${total})` : ''}
         </caption>
@@ -49,7 +49,9 @@ export function LinksTable({ links, total, selected, onSelect }: LinksTableProps
                 <td className="long-url" title={l.longUrl}>
                   {l.longUrl}
                 </td>
-                <td className="num">{l.visitsSummary.total.toLocaleString('en')}</td>
+                <td className="num" data-label="visits">
+                  {l.visitsSummary.total.toLocaleString('en')}
+                </td>
                 <td>
                   <time dateTime={l.dateCreated}>{new Date(l.dateCreated).toLocaleString()}</time>
                 </td>
