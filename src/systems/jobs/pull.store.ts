@@ -1,7 +1,7 @@
 /**
  * The SQL of the pull API (pull.ts): which queues a request may pull from,
  * and the fetch of several pull queues at once, optionally of given tasks
- * only. The writes after the fetch (heartbeat, complete, fail) are the
+ * only, within each queue's global concurrency limit (pull_fetch(), sql/0008). The writes after the fetch (heartbeat, complete, fail) are the
  * worker's own fenced writes (worker.store.ts): every one names the lease it
  * was given, so a lease that expired and was handed to another worker
  * changes nothing.
@@ -36,25 +36,8 @@ export interface PulledRow {
   traceparent: string | null
 }
 
-const FETCH = `
-WITH next AS (
-  SELECT j.id FROM jobs j
-   WHERE j.queue = ANY ($1::text[]) AND j.state IN ('waiting', 'failed') AND j.run_at <= now()
-     AND ($2::text[] IS NULL OR j.task = ANY ($2::text[]))
-     -- Checked here too: once a pause (or a switch back to push) commits, no pull takes a job.
-     AND EXISTS (SELECT 1 FROM queues q WHERE q.name = j.queue AND q.pull AND NOT q.paused
-                                          AND q.global_concurrency IS NULL)
-   ORDER BY j.priority DESC, j.run_at, j.id
-   LIMIT $3
-   FOR UPDATE SKIP LOCKED
-)
-UPDATE jobs j
-   SET state = 'active', attempts = j.attempts + 1, lease = j.lease + 1, locked_by = $4,
-       locked_until = now() + $5 * interval '1 millisecond', started_at = now()
-  FROM next
- WHERE j.id = next.id
-RETURNING j.id::text AS id, j.queue, j.task, j.payload, j.attempts, j.max_attempts, j.lease::text AS lease,
-          j.locked_until, j.run_at, j.started_at, j.group_key, j.traceparent`
+/** pull_fetch() (sql/0008): every named queue in one round trip, global concurrency limits counted. */
+const FETCH = 'SELECT * FROM pull_fetch($1, $2, $3, $4, $5)'
 
 export interface RunningRow {
   queue: string
@@ -75,7 +58,10 @@ export class PullStore {
     return rows
   }
 
-  /** Lease up to `n` runnable jobs of the pull queues `queues` (of `tasks` only, when given), best first. */
+  /**
+   * Lease up to `n` runnable jobs of the pull queues `queues` (of `tasks` only, when given), best
+   * first, none of a limited queue past its free slots.
+   */
   async fetch(
     queues: readonly string[],
     tasks: readonly string[] | undefined,

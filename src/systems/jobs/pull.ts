@@ -9,6 +9,10 @@
  * JOBS_LEASE_LOST) and changes nothing. An expired lease is taken back by
  * the stalled-job sweep as for in-process workers: the job is retried.
  *
+ * A queue's global concurrency limit holds for pull clients too: a leased
+ * job holds one of its slots until it is completed, failed, or its lease
+ * expires (pull_fetch(), sql/0008).
+ *
  * A fetch may wait (`waitMs`, long polling) for jobs: it is woken by the
  * queue's NOTIFY, and polls once a second for delayed jobs coming due. A
  * client that disconnects while it waits takes nothing: jobs fetched for a
@@ -100,16 +104,10 @@ export class PullService {
    * for it is handed back, and it gets nothing.
    */
   async fetch(r: FetchRequest, closed: AbortSignal): Promise<PulledJob[]> {
-    const queues = await this.checkQueues(r.queues)
-    const limited = queues.filter((q) => q.global_concurrency !== null)
-    if (limited.length > 0 && r.tasks)
-      throw JobsErrors.invalidRequest(
-        `tasks cannot filter a queue with a global concurrency limit (${limited.map((q) => q.name).join(', ')})`,
-        ['tasks'],
-      )
+    await this.checkQueues(r.queues)
     const deadline = Date.now() + r.waitMs
     for (;;) {
-      const jobs = await this.fetchOnce(r, limited)
+      const jobs = await this.fetchOnce(r)
       if (closed.aborted) {
         await this.handBack(jobs)
         return []
@@ -120,43 +118,21 @@ export class PullService {
     }
   }
 
-  private async fetchOnce(r: FetchRequest, limited: PullQueueRow[]): Promise<PulledJob[]> {
-    const plain = r.queues.filter((name) => !limited.some((q) => q.name === name))
-    const out: PulledJob[] = []
-    if (plain.length > 0)
-      for (const row of await this.o.pull.fetch(plain, r.tasks, r.max, r.worker, r.leaseMs))
-        out.push({
-          id: row.id,
-          queue: row.queue,
-          task: row.task,
-          payload: row.payload,
-          attempt: row.attempts,
-          maxAttempts: row.max_attempts,
-          leaseToken: row.lease,
-          leaseExpiresAt: row.locked_until.toISOString(),
-          runAt: row.run_at.toISOString(),
-          groupKey: row.group_key,
-          traceparent: row.traceparent,
-        })
-    // A queue with a global concurrency limit is fetched as the in-process worker fetches it (counted).
-    for (const q of limited) {
-      if (out.length >= r.max) break
-      for (const j of await this.o.store.fetchLimited(q.name, r.max - out.length, r.worker, r.leaseMs))
-        out.push({
-          id: j.id,
-          queue: j.queue,
-          task: j.task,
-          payload: j.payload,
-          attempt: j.attempts,
-          maxAttempts: j.maxAttempts,
-          leaseToken: j.lease,
-          leaseExpiresAt: new Date(j.startedAt.getTime() + r.leaseMs).toISOString(),
-          runAt: j.runAt.toISOString(),
-          groupKey: j.groupKey,
-          traceparent: j.traceparent,
-        })
-    }
-    return out
+  private async fetchOnce(r: FetchRequest): Promise<PulledJob[]> {
+    const rows = await this.o.pull.fetch(r.queues, r.tasks, r.max, r.worker, r.leaseMs)
+    return rows.map((row) => ({
+      id: row.id,
+      queue: row.queue,
+      task: row.task,
+      payload: row.payload,
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      leaseToken: row.lease,
+      leaseExpiresAt: row.locked_until.toISOString(),
+      runAt: row.run_at.toISOString(),
+      groupKey: row.group_key,
+      traceparent: row.traceparent,
+    }))
   }
 
   private async handBack(jobs: PulledJob[]): Promise<void> {
