@@ -69,6 +69,10 @@ class RoomSubscription implements FeedListener {
   state: 'replaying' | 'live' | 'closed' = 'replaying'
   /** The next offset this subscription will send. */
   next: number
+  /** Its starting point is known (`subscribed` was sent): until then it has no position. */
+  ready = false
+  /** The offset it started after. */
+  from = 0
   /** Live runs that arrived during the replay, and how many events they hold. */
   held: EventRun[] = []
   heldEvents = 0
@@ -201,8 +205,21 @@ export class Connection {
   /** Where each subscription stands: room -> the last offset sent (what a resume asks `after`). */
   positions(): Map<number, number> {
     const out = new Map<number, number>()
-    for (const [room, sub] of this.subs) out.set(room, sub.next - 1)
+    for (const [room, sub] of this.subs) if (sub.ready) out.set(room, sub.next - 1)
     return out
+  }
+
+  /** The subscriptions whose start is known: room, and the offset it started after. */
+  subscriptions(): { room: number; from: number }[] {
+    const out: { room: number; from: number }[] = []
+    for (const [room, sub] of this.subs) if (sub.ready) out.push({ room, from: sub.from })
+    return out
+  }
+
+  /** Drop every subscription without a frame (the session moved to another node). */
+  dropSubscriptions(): void {
+    for (const sub of this.subs.values()) this.detach(sub)
+    this.subs.clear()
   }
 
   /** The buffer overflowed: drop every subscription and tell the client where to resume. */
@@ -222,7 +239,13 @@ export class Connection {
    * Subscribe to `room` from `after` (undefined: from the head, live only).
    * Replies `subscribed` once attached; the replay then runs in the background.
    */
-  async subscribe(room: number, after: number | undefined, id: string | undefined): Promise<void> {
+  async subscribe(
+    room: number,
+    after: number | undefined,
+    id: string | undefined,
+    /** No `subscribed` frame (a session taken over from another node: the client subscribed there). */
+    quiet = false,
+  ): Promise<void> {
     const old = this.subs.get(room)
     if (old) this.unsubscribe(room)
     const sub = new RoomSubscription(this, room, 0)
@@ -245,7 +268,10 @@ export class Connection {
     }
     const from = after ?? head
     sub.next = from + 1
-    this.sendFrame({ v: 1, type: 'subscribed', ...(id !== undefined && { id }), room, after: from, head })
+    sub.from = from
+    sub.ready = true
+    if (!quiet)
+      this.sendFrame({ v: 1, type: 'subscribed', ...(id !== undefined && { id }), room, after: from, head })
     void this.replay(sub, head)
   }
 

@@ -77,6 +77,19 @@ export class FrameHandler {
     this.enqueue(conn, frame)
   }
 
+  /**
+   * Subscribe `conn` to `room` after `after` without a `subscribed` answer (a session taken over
+   * from another node); a room no longer readable is an error frame naming it.
+   */
+  async resubscribe(conn: Connection, room: number, after: number): Promise<void> {
+    try {
+      await this.service.readable(conn.user, room)
+      await conn.subscribe(room, after, undefined, true)
+    } catch (err) {
+      this.fail(conn, err, undefined, room)
+    }
+  }
+
   private enqueue(conn: Connection, frame: ClientFrame): void {
     if (frame.type === 'ping') {
       // Answered at once, outside the queue and the write limit: a heartbeat must get through when

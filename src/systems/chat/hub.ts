@@ -89,27 +89,18 @@ export class Hub {
     protocol: ProtocolVersion = 1,
     /** The token the connection opened with: it expires with it unless refreshed. */
     claims?: TokenClaims,
+    /** false: no `hello` (a session taken over from another node: the client had it already). */
+    hello = true,
   ): Connection {
     this.assertCanOpen(user)
     const n = this.byUser.get(user) ?? 0
     this.byUser.set(user, n + 1)
-    const conn = new Connection(
-      user,
-      transport,
-      {
-        fanout: this.fanout,
-        messages: this.messages,
-        sendBufferBytes: this.opts.sendBufferBytes,
-        replayPage: this.opts.replayPage,
-        onResync: () => void this.resyncs++,
-        onClose: (c) => this.closed(c),
-      },
-      protocol,
-    )
+    const conn = this.connection(user, transport, protocol)
     conn.auth = claims
     this.all.add(conn)
     this.opened++
     this.presence.connected(conn)
+    if (!hello) return conn
     conn.sendFrame({
       v: 1,
       type: 'hello',
@@ -127,8 +118,38 @@ export class Hub {
     return conn
   }
 
+  /**
+   * A connection that is not one of this node's clients: it runs frames POSTed here for a session
+   * another node holds (session-relay.ts), and its transport carries the answers there.
+   */
+  detached(user: string, transport: Transport, protocol: ProtocolVersion, claims?: TokenClaims): Connection {
+    const conn = this.connection(user, transport, protocol)
+    conn.auth = claims
+    return conn
+  }
+
+  private connection(user: string, transport: Transport, protocol: ProtocolVersion): Connection {
+    return new Connection(
+      user,
+      transport,
+      {
+        fanout: this.fanout,
+        messages: this.messages,
+        sendBufferBytes: this.opts.sendBufferBytes,
+        replayPage: this.opts.replayPage,
+        onResync: () => void this.resyncs++,
+        onClose: (c) => this.closed(c),
+      },
+      protocol,
+    )
+  }
+
+  /** Called when one of this node's connections closed (the session registry forgets its session). */
+  onClosed: (conn: Connection) => void = () => {}
+
   private closed(conn: Connection): void {
     if (!this.all.delete(conn)) return
+    this.onClosed(conn)
     const n = (this.byUser.get(conn.user) ?? 1) - 1
     if (n <= 0) this.byUser.delete(conn.user)
     else this.byUser.set(conn.user, n)

@@ -18,6 +18,9 @@ import { Revocations } from './revocations.js'
 import { adminRevocationRoutes, revocationRoutes } from './revocations.routes.js'
 import { RoomStore } from './rooms.store.js'
 import { ChatService } from './service.js'
+import { SessionRegistry } from './session-registry.js'
+import { SessionRelay } from './session-relay.js'
+import { SharedSessions } from './session-share.js'
 import { Sessions } from './sessions.js'
 import { sessionRoutes } from './sessions.routes.js'
 import { settings } from './settings.js'
@@ -85,7 +88,16 @@ export default defineSystem({
       },
     })
     const sessions = new Sessions(s.CHAT_SESSION_IDLE_MS)
-    chatMetrics(ctx.metrics.registry, hub, frames, fanout, presence, service.writer)
+    const shared = new SharedSessions(
+      new SessionRegistry(ctx.db),
+      sessions,
+      hub,
+      new SessionRelay(ctx.bus, hub, sessions, presence.node, ctx.log),
+      presence.node,
+      s.CHAT_SESSION_IDLE_MS,
+      ctx.log,
+    )
+    chatMetrics(ctx.metrics.registry, hub, frames, fanout, presence, service.writer, shared)
     const seen = (user: string) => service.seen(user)
     const restDeps = { service, tokens, presence, limiter, devTokens: s.CHAT_DEV_TOKENS }
     // A revocation (from this node, the Bus or PostgreSQL) closes the connections it revokes.
@@ -95,6 +107,7 @@ export default defineSystem({
       async routes(app) {
         // Before the server closes: tell every client to reconnect (SSE and long polls would hold the drain).
         app.addHook('preClose', async () => {
+          shared.shuttingDown()
           sessions.stop()
           hub.closeAll()
         })
@@ -115,12 +128,13 @@ export default defineSystem({
           api.addHook('onRoute', documentSecurity(TOKEN_REQUIRED))
           restRoutes(api, restDeps)
           revocationRoutes(api, { tokens, revocations, adminToken: s.CHAT_ADMIN_TOKEN })
-          sessionRoutes(api, { hub, sessions, longPollMs: s.CHAT_LONG_POLL_MS })
+          sessionRoutes(api, { hub, sessions, shared, longPollMs: s.CHAT_LONG_POLL_MS })
         })
       },
       workers: [
         { name: 'chat:fanout', start: () => fanout.start(), stop: () => fanout.stop() },
         { name: 'chat:presence', start: () => presence.start(), stop: () => presence.stop() },
+        { name: 'chat:sessions', start: () => shared.start(), stop: () => shared.stop() },
         { name: 'chat:revocations', start: () => revocations.start(), stop: () => revocations.stop() },
       ],
     }

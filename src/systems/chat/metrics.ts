@@ -5,6 +5,7 @@ import type { Fanout } from './fanout.js'
 import type { FrameHandler } from './frames.js'
 import type { Hub } from './hub.js'
 import type { Presence } from './presence.js'
+import type { SharedSessions } from './session-share.js'
 import type { MessageWriter } from './writer.js'
 
 /** Register the chat metrics on `registry`. */
@@ -15,6 +16,7 @@ export function chatMetrics(
   fanout: Fanout,
   presence: Presence,
   writer: MessageWriter,
+  shared: SharedSessions,
 ): void {
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -72,5 +74,15 @@ export function chatMetrics(
     'chat_commit_splits_total',
     'Group commits split in two because one item could not be stored (it then fails alone)',
     () => writer.splits,
+  )
+  counter(
+    'chat_session_takeovers_total',
+    'Long-poll sessions taken over from another node by a poll that landed here (session-share.ts)',
+    () => shared.takeovers,
+  )
+  counter(
+    'chat_session_frames_relayed_total',
+    'Frames relayed over the Bus for sessions held by another node, both ways (session-relay.ts)',
+    () => shared.relay.relayed,
   )
 }

@@ -4,12 +4,15 @@ import type { TypedApp } from '../../platform/http/types.js'
 import { ChatError } from './errors.js'
 import type { Hub } from './hub.js'
 import { LATEST_PROTOCOL, negotiate } from './protocol.js'
-import { PollTransport, type Session, type Sessions, SseTransport } from './sessions.js'
+import type { SharedSessions } from './session-share.js'
+import { PollTransport, type Sessions, SseTransport } from './sessions.js'
 import { decodeEventId } from './sse-resume.js'
 
 export interface SessionDeps {
   hub: Hub
   sessions: Sessions
+  /** The registry every node shares: sessions survive a request landing on another node. */
+  shared: SharedSessions
   longPollMs: number
 }
 
@@ -25,18 +28,8 @@ const VersionQuery = Type.Object({
   ),
 })
 
-/**
- * The session `id`, if it belongs to `user`. A closed long-poll session stays pollable (`closed`)
- * until its last frames (the error that closed it) were taken.
- */
-function sessionOf(sessions: Sessions, id: string, user: string, closed = false): Session {
-  const s = sessions.get(id)
-  if (!s || s.conn.user !== user || (s.conn.closed && !closed)) throw ChatError.sessionNotFound()
-  return s
-}
-
 export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
-  const { hub, sessions } = deps
+  const { hub, sessions, shared } = deps
 
   app.get(
     '/sse',
@@ -64,10 +57,19 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       // session on this node is the one being replaced: the client has already left it.
       const earlier = resume && sessions.get(resume.session)
       if (earlier && earlier.conn.user === user) sessions.remove(resume.session)
-      const id = resume && (!earlier || earlier.conn.user === user) ? resume.session : sessions.newId()
-      const transport = new SseTransport(reply.raw, id)
+      const protocol = negotiate(request.query.v)
       // Fails with 429 before anything is written when the user is over the connection limit.
       hub.assertCanOpen(user)
+      // The registry says which node holds the stream now (POSTs landing elsewhere are relayed here).
+      let id = resume && (!earlier || earlier.conn.user === user) ? resume.session : sessions.newId()
+      let gen = await shared.register(id, user, 'sse', protocol)
+      if (gen === false) {
+        // Another user's session id: this stream starts afresh.
+        id = sessions.newId()
+        gen = (await shared.register(id, user, 'sse', protocol)) as number
+      }
+      const resumed = resume !== undefined && id === resume.session
+      const transport = new SseTransport(reply.raw, id)
       reply.hijack()
       const headers = reply.getHeaders()
       reply.raw.writeHead(200, {
@@ -77,21 +79,20 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
         'x-accel-buffering': 'no',
         connection: 'keep-alive',
       })
-      const protocol = negotiate(request.query.v)
       // `retry`: EventSource reconnects after 1 s (its default is 3 s) and resumes with its last id.
       reply.raw.write(`: chat v${protocol}\nretry: 1000\n\n`)
       const conn = hub.open(
         user,
         transport,
-        { session: id, ...(resume && { resumed: true }) },
+        { session: id, ...(resumed && { resumed: true }) },
         protocol,
         request.chatClaims,
       )
       transport.positions = () => conn.positions()
-      sessions.add({ id, conn, sse: transport })
+      shared.add({ id, conn, sse: transport }, gen)
       // Each room from where the client stands, through the frame handler (the same checks as a
       // subscribe frame: a room no longer readable is an error frame for that room).
-      for (const [room, after] of resume?.rooms ?? [])
+      for (const [room, after] of resumed ? resume.rooms : [])
         hub.frames.receiveObject(conn, { v: 1, type: 'subscribe', room, after })
       // Heartbeats: the hub's `ping` frames (a data frame, so EventSource's onmessage sees them).
       request.raw.on('close', () => {
@@ -112,15 +113,14 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     },
     async (request, reply) => {
       const id = sessions.newId()
+      const user = request.chatUser!
+      const protocol = negotiate(request.query.v)
+      hub.assertCanOpen(user)
+      const gen = (await shared.register(id, user, 'poll', protocol)) as number
       const transport = new PollTransport()
-      const conn = hub.open(
-        request.chatUser!,
-        transport,
-        { session: id },
-        negotiate(request.query.v),
-        request.chatClaims,
-      )
-      sessions.add({ id, conn, poll: transport })
+      const conn = hub.open(user, transport, { session: id }, protocol, request.chatClaims)
+      transport.positions = () => conn.positions()
+      shared.add({ id, conn, poll: transport }, gen)
       return reply.code(201).send({ session: id })
     },
   )
@@ -141,9 +141,11 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       },
     },
     async (request, reply) => {
-      const s = sessionOf(sessions, request.params.session, request.chatUser!, true)
+      const { after } = request.query
+      // Held here, or taken over from the node that held it (from the answer `after` acknowledges).
+      const s = await shared.forPoll(request.params.session, request.chatUser!, after, request.chatClaims)
       if (!s.poll) throw ChatError.invalid('this session streams over SSE; it cannot be polled')
-      if (s.conn.closed && s.poll.pendingAfter(request.query.after) === 0) {
+      if (s.conn.closed && s.poll.pendingAfter(after) === 0) {
         // Closed (expired, revoked) and its last frames acknowledged: gone.
         sessions.remove(s.id)
         throw ChatError.sessionNotFound()
@@ -153,7 +155,13 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
         signal.aborted = true
       })
       const wait = Math.min(request.query.waitMs ?? deps.longPollMs, deps.longPollMs)
-      const { frames, seq } = await s.poll.poll(request.query.after, wait, signal)
+      const { frames, seq, rooms } = await s.poll.poll(after, wait, signal)
+      // Stored before it is sent: a later poll on any node continues from this answer.
+      if (!(await shared.answered(s, after, seq, rooms))) {
+        // Another node took the session over meanwhile: this copy is stale and answers nothing.
+        sessions.remove(s.id, s.conn)
+        return reply.type('application/json; charset=utf-8').send(`{"seq":${after},"frames":[]}`)
+      }
       return reply
         .type('application/json; charset=utf-8')
         .send(`{"seq":${seq},"frames":[${frames.join(',')}]}`)
@@ -175,9 +183,9 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       },
     },
     async (request, reply) => {
-      const s = sessionOf(sessions, request.params.session, request.chatUser!)
       const frames = Array.isArray(request.body) ? request.body : [request.body]
-      for (const f of frames) hub.frames.receiveObject(s.conn, f)
+      // Run here on the session, or here for the node that holds it (answers are relayed there).
+      await shared.post(request.params.session, request.chatUser!, frames, request.chatClaims)
       return reply.code(202).send({ accepted: frames.length })
     },
   )
@@ -186,8 +194,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     '/sessions/:session',
     { schema: { summary: 'Close a session', params: SessionParams } },
     async (request, reply) => {
-      sessionOf(sessions, request.params.session, request.chatUser!)
-      sessions.remove(request.params.session)
+      await shared.remove(request.params.session, request.chatUser!)
       return reply.code(204).send()
     },
   )

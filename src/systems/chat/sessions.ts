@@ -8,13 +8,14 @@
  *   up to CHAT_LONG_POLL_MS when there are none). Frames stay queued until a
  *   later poll's `after` acknowledges them, so a lost poll response loses nothing.
  * Both take client frames on `POST /chat/sessions/:id/frames`.
- * Sessions live in the node that opened them; on another node the id is
- * unknown (404) and the client opens a new session and resubscribes from its
- * offsets, which loses nothing.
+ * Sessions live in the node that holds them, and are recorded in the shared
+ * registry (session-registry.ts, session-share.ts), so a request for one may
+ * land on any node.
  */
 import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { Connection, Transport } from './connection.js'
+import type { PollPosition } from './session-registry.js'
 import { encodeEventId } from './sse-resume.js'
 import type { OutFrame } from './wire.js'
 
@@ -70,6 +71,8 @@ export class SseTransport implements Transport {
 interface Queued {
   seq: number
   text: string
+  /** A room event (replayed from PostgreSQL by a node that takes the session over) or a control frame. */
+  event: boolean
 }
 
 /** A long-poll queue as a transport: frames wait for a poll and stay until acknowledged. */
@@ -77,20 +80,45 @@ export class PollTransport implements Transport {
   readonly kind = 'poll'
   private queue: Queued[] = []
   private bytes = 0
-  private seq = 0
+  private seq: number
   private waiter: (() => void) | undefined
   private drainWaiters: (() => void)[] = []
   closed = false
   lastSeen = Date.now()
+  /** The connection's positions (set once it exists): taken with each answer, in the same tick. */
+  positions: (() => Map<number, number>) | undefined
+
+  /** `startSeq`: the last frame number the client has (a session taken over from another node). */
+  constructor(startSeq = 0) {
+    this.seq = startSeq
+  }
+
+  /**
+   * Set once another node took the session over: control frames (answers still being made here)
+   * go there, room events are dropped (that node sends them from its own subscriptions).
+   */
+  forward: ((text: string) => void) | undefined
 
   send(text: string): void {
+    this.push(text, false)
+  }
+  sendShared(frame: OutFrame): void {
+    this.push(frame.text, true)
+  }
+  private push(text: string, event: boolean): void {
     if (this.closed) return
-    this.queue.push({ seq: ++this.seq, text })
+    if (this.forward) {
+      if (!event) this.forward(text)
+      return
+    }
+    this.queue.push({ seq: ++this.seq, text, event })
     this.bytes += text.length
     this.wake()
   }
-  sendShared(frame: OutFrame): void {
-    this.send(frame.text)
+
+  /** The control frames queued after `after` (what a node taking the session over cannot rebuild). */
+  controlAfter(after: number): string[] {
+    return this.queue.filter((q) => q.seq > after && !q.event).map((q) => q.text)
   }
   buffered(): number {
     return this.bytes
@@ -116,7 +144,7 @@ export class PollTransport implements Transport {
     after: number,
     waitMs: number,
     signal: { aborted: boolean },
-  ): Promise<{ frames: string[]; seq: number }> {
+  ): Promise<{ frames: string[]; seq: number; rooms: Map<number, number> }> {
     this.lastSeen = Date.now()
     this.ack(after)
     if (this.queue.length === 0 && !this.closed && waitMs > 0) {
@@ -135,9 +163,11 @@ export class PollTransport implements Transport {
       })
     }
     this.lastSeen = Date.now()
-    if (signal.aborted) return { frames: [], seq: after }
+    // Frames and positions at one instant: `rooms` is exactly what the answered frames leave.
+    const rooms = this.positions?.() ?? new Map<number, number>()
+    if (signal.aborted) return { frames: [], seq: after, rooms }
     const frames = this.queue.map((q) => q.text)
-    return { frames, seq: this.queue.at(-1)?.seq ?? Math.max(after, this.seq) }
+    return { frames, seq: this.queue.at(-1)?.seq ?? Math.max(after, this.seq), rooms }
   }
 
   private ack(after: number): void {
@@ -160,6 +190,12 @@ export interface Session {
   conn: Connection
   poll?: PollTransport
   sse?: SseTransport
+  /** Its generation in the shared registry (session-registry.ts): stale once another node took it. */
+  gen?: number
+  /** A long-poll session's last two answers, as stored in the registry. */
+  answers?: { last: PollPosition; prev: PollPosition }
+  /** The node this session was handed over to: frames for it go there (session-relay.ts). */
+  movedTo?: string
 }
 
 /** The sessions of this node, by id, with idle expiry for long-poll sessions. */
@@ -183,6 +219,11 @@ export class Sessions {
 
   get(id: string): Session | undefined {
     return this.byId.get(id)
+  }
+
+  /** The ids of this node's sessions. */
+  ids(): string[] {
+    return [...this.byId.keys()]
   }
 
   /** Close and forget session `id` (only if it is still `conn`'s, when given: a resumed stream reuses ids). */
