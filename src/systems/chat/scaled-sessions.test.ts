@@ -19,7 +19,9 @@ import { type Json, PollClient, restClient, roomEvents, SseClient } from './test
 const ENV = { CHAT_MESSAGES_PER_SECOND: '100000', CHAT_SWEEP_MS: '200', CHAT_PRESENCE_INTERVAL_MS: '300' }
 
 /** Two nodes sharing the database and the bus; `urls` are their base URLs. */
-async function twoNodes(backend: BackendName): Promise<{ urls: [string, string]; close(): Promise<void> }> {
+async function twoNodes(
+  backend: BackendName,
+): Promise<{ urls: [string, string]; env?: Record<string, string>; close(): Promise<void> }> {
   if (backend === 'services') {
     const env = { SYSTEMS: 'chat', ...ENV, ...backendEnv('services', uniqueId()) }
     const procs: ServerProcess[] = await Promise.all([
@@ -28,6 +30,7 @@ async function twoNodes(backend: BackendName): Promise<{ urls: [string, string];
     ])
     return {
       urls: [procs[0]!.url, procs[1]!.url],
+      env,
       async close() {
         for (const p of procs) p.kill('SIGTERM')
         await Promise.all(procs.map((p) => p.exited))
@@ -154,6 +157,52 @@ describe.each(backends())('sessions shared by two nodes (%s)', (backend) => {
     expect(client.frames.filter((f) => f.type === 'hello')).toHaveLength(1)
   }, 120_000)
 
+  it('a poll answer lost on the way is given again by the other node, nothing skipped or doubled', async () => {
+    const api = restClient(a)
+    const [wendy, lou] = await Promise.all([api.token('wendy'), api.token('lou')])
+    const room = (await api.api('POST', '/rooms', wendy, { name: 'lossy', members: ['lou'] })).body
+    const client = await PollClient.open(a, lou)
+    await client.post({ v: 1, type: 'subscribe', room: room.id, after: room.head, id: 's' })
+    await waitFor('subscribed', async () => {
+      await client.poll(200, a)
+      return client.frames.some((f) => f.id === 's')
+    })
+    await write(b, wendy, room.id, 10, 'x')
+    // A answers with the ten messages, and the answer is lost: the client still stands at `seq`.
+    const before = { seq: client.seq, frames: client.frames.length }
+    await waitFor('the ten on A', async () => {
+      await client.poll(200, a)
+      return client.events(room.id).length >= 10
+    })
+    client.seq = before.seq
+    client.frames.length = before.frames
+    await write(b, wendy, room.id, 5, 'y')
+    // The same `after` on B: B takes over from the answer before the lost one.
+    await waitFor('all fifteen on B', async () => {
+      expect((await client.poll(200, b)).status).toBe(200)
+      return client.events(room.id).length >= 15
+    })
+    const bodies = client.events(room.id).map((f: Json) => f.body)
+    expect(bodies).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `x${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `y${i}`),
+    ])
+    // And back on A, acknowledging B's answer: nothing more, nothing again.
+    await write(a, wendy, room.id, 1, 'z')
+    await waitFor('the last one on A', async () => {
+      await client.poll(200, a)
+      return client.events(room.id).length >= 16
+    })
+    await client.poll(300, a)
+    expect(
+      client
+        .events(room.id)
+        .map((f: Json) => f.body)
+        .at(-1),
+    ).toBe('z0')
+    expect(client.events(room.id)).toHaveLength(16)
+  }, 60_000)
+
   it('an SSE client POSTing to the node without its stream gets every message and answer once', async () => {
     const api = restClient(a)
     const [wendy, sam] = await Promise.all([api.token('wendy'), api.token('sam')])
@@ -202,4 +251,45 @@ describe.each(backends())('sessions shared by two nodes (%s)', (backend) => {
     expect(stolen).toMatchObject({ status: 404, body: { code: 'CHAT_SESSION_NOT_FOUND' } })
     sse.close()
   }, 120_000)
+
+  it.skipIf(backend !== 'services')(
+    'a long-poll session whose node was killed (SIGKILL) goes on on another node, nothing lost',
+    async () => {
+      const third = await startServer({ entry: 'src/main.ts', env: nodes.env!, timeoutMs: 110_000 })
+      try {
+        const api = restClient(a)
+        const [wendy, kim] = await Promise.all([api.token('wendy'), api.token('kim')])
+        const room = (await api.api('POST', '/rooms', wendy, { name: 'orphaned', members: ['kim'] })).body
+        const client = await PollClient.open(third.url, kim)
+        await client.post({ v: 1, type: 'subscribe', room: room.id, after: room.head, id: 's' }, third.url)
+        await waitFor('subscribed', async () => {
+          await client.poll(200, third.url)
+          return client.frames.some((f) => f.id === 's')
+        })
+        await write(a, wendy, room.id, 10, 'k')
+        await waitFor('ten on the doomed node', async () => {
+          await client.poll(200, third.url)
+          return client.events(room.id).length >= 10
+        })
+        third.kill('SIGKILL')
+        await third.exited
+        await write(b, wendy, room.id, 10, 'l')
+        await waitFor(
+          'the other ten on a survivor',
+          async () => {
+            expect((await client.poll(200, a)).status).toBe(200)
+            return client.events(room.id).length >= 20
+          },
+          30_000,
+        )
+        expect(client.events(room.id).map((f: Json) => f.body)).toEqual([
+          ...Array.from({ length: 10 }, (_, i) => `k${i}`),
+          ...Array.from({ length: 10 }, (_, i) => `l${i}`),
+        ])
+      } finally {
+        if (third.child.exitCode === null && third.child.signalCode === null) third.kill('SIGKILL')
+      }
+    },
+    150_000,
+  )
 })
