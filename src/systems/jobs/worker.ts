@@ -5,7 +5,7 @@
  * and lost notifications, fetches as many jobs as it has free slots in one
  * `FOR UPDATE SKIP LOCKED` statement (on a connection of its own, so a
  * wake-up's fetch never waits for the pool), and holds each job under a lease it
- * renews by heartbeat. A settled attempt's outcome is written by outcome.ts
+ * renews by heartbeat (lease-heartbeat.ts). A settled attempt's outcome is written by outcome.ts
  * (completions batched by completer.ts).
  *
  * Stop: no new fetches; running jobs get JOBS_SHUTDOWN_GRACE_MS to finish;
@@ -23,6 +23,7 @@ import { Attempt, type AttemptHost, LeaseLostError, type Outcome } from './attem
 import { Completer } from './completer.js'
 import { wakeWorkers } from './enqueue.js'
 import { withJobTrace } from './job-trace.js'
+import { renewLeases } from './lease-heartbeat.js'
 import { PROGRESS_LIMIT } from './limits.js'
 import { type JobMetrics, sample } from './metrics.js'
 import { needsWrite, OutcomeWriter } from './outcome.js'
@@ -383,27 +384,6 @@ export class JobWorker implements Worker, AttemptHost {
   }
 
   private readonly onHeartbeat = (): void => {
-    const ids: string[] = []
-    const leases: string[] = []
-    for (const a of this.held.values()) {
-      ids.push(a.job.id)
-      leases.push(a.job.lease)
-    }
-    for (const q of this.slots.all())
-      for (const j of q.buffer) {
-        ids.push(j.id)
-        leases.push(j.lease)
-      }
-    if (ids.length === 0) return
-    this.store.heartbeat(ids, leases, this.o.leaseMs).then((kept) => {
-      for (const id of ids) {
-        if (kept.has(id)) continue
-        const a = this.held.get(id)
-        // Gone from the database's active set while still running here: someone took it back.
-        if (a && !a.isSettled) a.lose()
-      }
-      for (const q of this.slots.all())
-        if (q.buffer.some((j) => !kept.has(j.id))) q.buffer = q.buffer.filter((j) => kept.has(j.id))
-    }, this.logError)
+    renewLeases(this.store, this.held, this.slots, this.o.leaseMs).catch(this.logError)
   }
 }
