@@ -28,21 +28,20 @@ export interface StartOptions {
   timeoutMs?: number
 }
 
-/** Spawn `entry` with PORT=0 and a fresh DATA_DIR unless given; resolves once /readyz answers 200. */
-export async function startServer(opts: StartOptions = {}): Promise<ServerProcess> {
-  const entry = opts.entry ?? 'src/platform/testing/fixture-main.ts'
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bp-data-')),
-    OTEL_TRACES_EXPORTER: 'none',
-    ...opts.env,
-  }
+export interface SpawnedEntry {
+  child: ChildProcess
+  /** Everything the process wrote so far. */
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the exit code (or signal name) once the process exits. */
+  exited: Promise<number | string>
+}
+
+/** Spawn `entry` under tsx from the repo root with exactly `env` (plus PATH and HOME), collecting its output. */
+export function spawnEntry(entry: string, env: Record<string, string>): SpawnedEntry {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
-    env,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -56,6 +55,20 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   )
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+/** Spawn `entry` with PORT=0 and a fresh DATA_DIR unless given; resolves once /readyz answers 200. */
+export async function startServer(opts: StartOptions = {}): Promise<ServerProcess> {
+  const entry = opts.entry ?? 'src/platform/testing/fixture-main.ts'
+  const env: Record<string, string> = {
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bp-data-')),
+    OTEL_TRACES_EXPORTER: 'none',
+    ...opts.env,
+  }
+  const { child, stdout, stderr, exited } = spawnEntry(entry, env)
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000)
   let url: string | undefined
   let exitedEarly: number | string | undefined
@@ -63,7 +76,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     exitedEarly = c
   })
   while (Date.now() < deadline && exitedEarly === undefined) {
-    url ??= /console\s+(http:\/\/[^\s/]+)\//.exec(out)?.[1]
+    url ??= /console\s+(http:\/\/[^\s/]+)\//.exec(stdout())?.[1]
     if (url) {
       const ok = await fetch(`${url}/readyz`).then(
         (r) => r.status === 200,
@@ -75,13 +88,13 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
   }
   if (!url || exitedEarly !== undefined || Date.now() >= deadline) {
     child.kill('SIGKILL')
-    throw new Error(`server ${entry} did not become ready (exit ${exitedEarly}):\n${out}\n${err}`)
+    throw new Error(`server ${entry} did not become ready (exit ${exitedEarly}):\n${stdout()}\n${stderr()}`)
   }
   return {
     child,
     url,
-    stdout: () => out,
-    stderr: () => err,
+    stdout,
+    stderr,
     exited,
     kill: (signal = 'SIGTERM') => child.kill(signal),
   }

@@ -2,8 +2,8 @@
  * Worker processes for the multi-process tests: each runs testing-worker-main.ts
  * (its tasks: effect-tx, effect-plain, overlap) with the environment given.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { ROOT } from '../../platform/testing/process.js'
+import type { ChildProcess } from 'node:child_process'
+import { spawnEntry } from '../../platform/testing/process.js'
 import { waitFor } from '../../platform/testing/wait.js'
 
 const ENTRY = 'src/systems/jobs/testing-worker-main.ts'
@@ -17,26 +17,13 @@ export interface WorkerProc {
 
 /** Start a worker process and wait until it says it is ready. */
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    err += d
-  })
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)))
+  const { child, stdout, stderr, exited } = spawnEntry(ENTRY, env)
   let gone = false
   void exited.then(() => {
     gone = true
   })
-  const ready = () => /worker ready (\S+)\n/.exec(out)?.[1]
-  await waitFor(`worker ready (${err})`, () => gone || ready() !== undefined, 60_000)
-  if (gone) throw new Error(`worker exited early: ${err}`)
+  const ready = () => /worker ready (\S+)\n/.exec(stdout())?.[1]
+  await waitFor(`worker ready (${stderr()})`, () => gone || ready() !== undefined, 60_000)
+  if (gone) throw new Error(`worker exited early: ${stderr()}`)
   return { child, id: ready()!, exited }
 }
