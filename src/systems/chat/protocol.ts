@@ -13,6 +13,7 @@
  * README.md documents every frame; this file parses client frames.
  */
 import { findUnstorableText } from '../../platform/text/storable.js'
+import type { MessageEvent as WireMessageEvent, UpdateEvent as WireUpdateEvent } from './client/frames.js'
 import { ChatError } from './errors.js'
 
 export const PROTOCOL_VERSION = 1
@@ -29,39 +30,22 @@ export function negotiate(requested: number | undefined): ProtocolVersion {
   return requested !== undefined && requested >= 2 ? 2 : 1
 }
 
+// The room events' fields are defined once, in the browser's dependency-free client library
+// (a type-only import: nothing of the client runs on the server, nothing of the server reaches
+// the browser). The server's frames also carry the version that defined them.
+export type { PresenceStatus, UpdateKind } from './client/frames.js'
+
 /** A new message in a room (a room event). */
-export interface MessageEvent {
+export interface MessageEvent extends WireMessageEvent {
   v: 1
-  type: 'message'
-  room: number
-  offset: number
-  sender: string
-  cid: string | null
-  parent: number | null
-  body: string
-  at: string
-  editedAt?: string | null
-  deleted?: boolean
 }
 
-export type UpdateKind = 'edit' | 'delete' | 'react' | 'unreact' | 'join' | 'leave'
-
 /** A change in a room (a room event): edit, delete, reaction, member joined or left. */
-export interface UpdateEvent {
+export interface UpdateEvent extends WireUpdateEvent {
   v: 1
-  type: 'update'
-  room: number
-  offset: number
-  kind: UpdateKind
-  user: string
-  target: number | null
-  data: Record<string, unknown>
-  at: string
 }
 
 export type RoomEvent = MessageEvent | UpdateEvent
-
-export type PresenceStatus = 'online' | 'away' | 'offline'
 
 /** Frames a client sends. */
 export type ClientFrame =

@@ -1,8 +1,10 @@
 /**
  * The chat protocol (version 1) as the browser sees it: the frames the
  * server sends and the ones this page sends. The server's README is the
- * reference; these types only name what the page reads, so a field the
- * server adds later does not break it.
+ * reference. The room events (MessageEvent, UpdateEvent) are the one
+ * definition the server's protocol.ts extends, so they name every field the
+ * server sends; the other frames name only what the page reads, so a field
+ * the server adds later does not break it.
  */
 
 export type PresenceStatus = 'online' | 'away' | 'offline'
