@@ -63,11 +63,37 @@ export function restClient(url: string) {
   }
 }
 
-/** A WebSocket chat client that records every frame it receives. */
-export class WsClient {
+/** Frames a test client received, in arrival order, and ways to wait for and pick them. */
+abstract class RecordedFrames {
   readonly frames: Json[] = []
+  /** `transport` names the client in a timeout's message. */
+  constructor(private readonly transport: string) {}
+
+  /** The first recorded frame matching `pred` (waiting for it). */
+  async next(pred: (f: Json) => boolean, timeoutMs = 10_000): Promise<Json> {
+    let found: Json
+    await waitFor(
+      `a matching ${this.transport} frame`,
+      () => {
+        found = this.frames.find(pred)
+        return found !== undefined
+      },
+      timeoutMs,
+    )
+    return found
+  }
+
+  /** The room events (frames with an offset) received for `room`, those of `batch` frames unpacked. */
+  events(room: number): Json[] {
+    return roomEvents(this.frames, room)
+  }
+}
+
+/** A WebSocket chat client that records every frame it receives. */
+export class WsClient extends RecordedFrames {
   closed: { code: number; reason: string } | undefined
   private constructor(readonly ws: WebSocket) {
+    super('WebSocket')
     ws.on('message', (d) => this.frames.push(JSON.parse(d.toString())))
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() }
@@ -95,30 +121,11 @@ export class WsClient {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify({ v: 1, ...(frame as object) }))
   }
 
-  /** The first recorded frame matching `pred` (waiting for it). */
-  async next(pred: (f: Json) => boolean, timeoutMs = 10_000): Promise<Json> {
-    let found: Json
-    await waitFor(
-      'a matching frame',
-      () => {
-        found = this.frames.find(pred)
-        return found !== undefined
-      },
-      timeoutMs,
-    )
-    return found
-  }
-
   /** Send a frame with an id and wait for its answer (any frame echoing the id). */
   async request(frame: Record<string, unknown>, timeoutMs = 10_000): Promise<Json> {
     const id = `r${Math.random().toString(36).slice(2)}`
     this.send({ ...frame, id })
     return this.next((f) => f.id === id, timeoutMs)
-  }
-
-  /** The room events (frames with an offset) received for `room`, those of `batch` frames unpacked. */
-  events(room: number): Json[] {
-    return roomEvents(this.frames, room)
   }
 
   async close(): Promise<void> {
@@ -140,8 +147,7 @@ export function roomEvents(frames: Json[], room: number): Json[] {
  * An SSE chat client on `fetch` that records frames and the last event id, as `EventSource` keeps it
  * (sent back as `Last-Event-ID` when it reconnects). Frames go to the session with `post`.
  */
-export class SseClient {
-  readonly frames: Json[] = []
+export class SseClient extends RecordedFrames {
   /** The `id:` of the last event received (what EventSource would send as `Last-Event-ID`). */
   lastEventId: string | undefined
   ended = false
@@ -149,7 +155,9 @@ export class SseClient {
   private constructor(
     readonly url: string,
     readonly token: string,
-  ) {}
+  ) {
+    super('SSE')
+  }
 
   /** Open `GET /chat/sse` (with `Last-Event-ID` when given) and wait for `hello`. */
   static async connect(
@@ -201,20 +209,6 @@ export class SseClient {
     return restClient(url).api('POST', `/sessions/${this.session}/frames`, this.token, frames)
   }
 
-  /** The first recorded frame matching `pred` (waiting for it). */
-  async next(pred: (f: Json) => boolean, timeoutMs = 10_000): Promise<Json> {
-    let found: Json
-    await waitFor(
-      'a matching SSE frame',
-      () => {
-        found = this.frames.find(pred)
-        return found !== undefined
-      },
-      timeoutMs,
-    )
-    return found
-  }
-
   /** POST a frame with an id and wait for its answer on the stream. */
   async request(frame: Record<string, unknown>, timeoutMs = 10_000): Promise<Json> {
     const id = `r${Math.random().toString(36).slice(2)}`
@@ -223,24 +217,21 @@ export class SseClient {
     return this.next((f) => f.id === id, timeoutMs)
   }
 
-  events(room: number): Json[] {
-    return roomEvents(this.frames, room)
-  }
-
   close(): void {
     this.controller.abort()
   }
 }
 
 /** A long-poll chat client: one session, polled by hand or in a loop, frames recorded. */
-export class PollClient {
-  readonly frames: Json[] = []
+export class PollClient extends RecordedFrames {
   seq = 0
   private constructor(
     readonly url: string,
     readonly token: string,
     readonly session: string,
-  ) {}
+  ) {
+    super('long-poll')
+  }
 
   /** Open a session with `POST /chat/sessions`. */
   static async open(url: string, token: string, v?: number): Promise<PollClient> {
@@ -277,9 +268,5 @@ export class PollClient {
       await this.poll(200, url)
     }
     throw new Error(`no answer to ${JSON.stringify(frame)}`)
-  }
-
-  events(room: number): Json[] {
-    return roomEvents(this.frames, room)
   }
 }
