@@ -8,7 +8,7 @@
  */
 import type { Queryable } from '../../platform/db/port.js'
 import { describeError } from './error-report.js'
-import { JOB_RESULT_LIMIT } from './limits.js'
+import { encodeJobResult } from './limits.js'
 import type { FetchedJob, TaskContext, TaskDefinition } from './types.js'
 
 export type Outcome =
@@ -33,17 +33,6 @@ export interface AttemptHost {
 /** The job was taken back from this worker (its lease expired or it was cancelled). */
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError'
-}
-
-function encodeResult(value: unknown): string | null {
-  if (value === undefined) return null
-  try {
-    const text = JSON.stringify(value)
-    if (text === undefined) return null
-    return text.length > JOB_RESULT_LIMIT ? JSON.stringify({ truncated: true, bytes: text.length }) : text
-  } catch {
-    return null
-  }
 }
 
 export class Attempt implements TaskContext {
@@ -71,7 +60,7 @@ export class Attempt implements TaskContext {
 
   async completeWith<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     if (this.done) throw new LeaseLostError('this attempt is over (timed out, lost or handed back)')
-    const value = await this.host.completeInTx(this.job, fn, encodeResult)
+    const value = await this.host.completeInTx(this.job, fn, encodeJobResult)
     this.committed = true
     return value
   }
@@ -103,7 +92,9 @@ export class Attempt implements TaskContext {
   }
 
   private readonly onResult = (value: unknown): void => {
-    this.settle(this.committed ? { kind: 'committed' } : { kind: 'completed', result: encodeResult(value) })
+    this.settle(
+      this.committed ? { kind: 'committed' } : { kind: 'completed', result: encodeJobResult(value) },
+    )
   }
 
   private readonly onError = (err: unknown): void => {

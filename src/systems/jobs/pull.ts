@@ -21,7 +21,7 @@
 import type { Db, Unlisten } from '../../platform/db/port.js'
 import { retryDelayMs } from './backoff.js'
 import { JobsErrors } from './errors.js'
-import { JOB_RESULT_LIMIT } from './limits.js'
+import { encodeJobResult } from './limits.js'
 import type { PullQueueRow, PullStore } from './pull.store.js'
 import type { Backoff } from './types.js'
 import { isJobId, isLeaseToken } from './validate.js'
@@ -179,9 +179,7 @@ export class PullService {
   /** Complete a leased job with its result, durably; 409 JOBS_LEASE_LOST when the lease is not held. */
   async complete(id: string, leaseToken: string, result: unknown): Promise<void> {
     if (!isJobId(id) || !isLeaseToken(leaseToken)) throw JobsErrors.leaseLost(id)
-    let text: string | null = result === undefined ? null : JSON.stringify(result)
-    if (text !== null && text.length > JOB_RESULT_LIMIT)
-      text = JSON.stringify({ truncated: true, bytes: text.length })
+    const text = encodeJobResult(result)
     const accepted = await this.o.db.tx((tx) =>
       this.o.store.complete([{ id, lease: leaseToken, result: text }], tx),
     )
