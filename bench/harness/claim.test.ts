@@ -3,19 +3,8 @@ import { describe, expect, it } from 'vitest'
 import type { BenchScenario, ScenarioResult } from '../types.js'
 import { claimOf } from './claim.js'
 import { summarize } from './runner.js'
-import type { RoundSample } from './stats.js'
 import { formatClaimLine, formatScenarioTable } from './table.js'
-
-const sample = (opsPerSec: number, extra: Partial<RoundSample> = {}): RoundSample => ({
-  total: opsPerSec,
-  ok: opsPerSec,
-  errors: 0,
-  durationSec: 1,
-  opsPerSec,
-  p50Ms: 1,
-  p99Ms: 2,
-  ...extra,
-})
+import { sample } from './test-samples.js'
 
 const subject = (name: string, role: 'system' | 'baseline' | 'peer', loadCpu: number) => ({
   name,
