@@ -3,8 +3,10 @@
  * statement must behave as a fresh `PGlite.query()` would, through DDL, errors,
  * eviction, schema views and transactions.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { PGlite } from '@electric-sql/pglite'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { openPglite } from './pglite.js'
+import { PgliteStatements } from './pglite-statements.js'
 import type { Db } from './port.js'
 
 describe('PGlite prepared statements', () => {
@@ -134,5 +136,28 @@ describe('PGlite prepared statements', () => {
     expect((await db.query<{ id: number }>('SELECT id FROM t ORDER BY id')).rows.map((r) => r.id)).toEqual([
       1, 3,
     ])
+  })
+})
+
+describe('PGlite prepared statements and asynchronous commit', () => {
+  let pg: PGlite
+  beforeAll(async () => {
+    pg = await PGlite.create()
+  }, 180_000)
+  afterAll(() => pg.close())
+
+  it('remember, from when they were prepared, which texts may turn asynchronous commit on', async () => {
+    const statements = new PgliteStatements(pg)
+    const asyncCommit = "SELECT set_config('synchronous_commit', 'off', false)"
+    await statements.query('', 'SELECT 1')
+    expect(statements.takeAsyncCommit()).toBe(false)
+    await statements.query('', asyncCommit)
+    expect(statements.takeAsyncCommit()).toBe(true)
+    // Taken: reset until such a statement runs again, from the cache this time.
+    expect(statements.takeAsyncCommit()).toBe(false)
+    await statements.query('', 'SELECT 1')
+    expect(statements.takeAsyncCommit()).toBe(false)
+    await statements.query('', asyncCommit)
+    expect(statements.takeAsyncCommit()).toBe(true)
   })
 })

@@ -17,6 +17,7 @@
  * (PGlite dispatches them while it parses the stream).
  */
 import { type PGlite, parse, protocol, type Results } from '@electric-sql/pglite'
+import { mayCommitAsync } from './pglite-durability.js'
 
 const serialize = protocol.serialize
 
@@ -33,6 +34,8 @@ const STALE_CODES = new Set(['0A000', '26000'])
 interface Prepared {
   name: string
   paramTypes: number[]
+  /** The text may turn asynchronous commit on: decided once, when prepared, not on every call. */
+  mayCommitAsync: boolean
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -53,6 +56,8 @@ export class PgliteStatements {
   private seq = 0
   /** Statements evicted from the map, closed on the next trip into the backend. */
   private toClose: string[] = []
+  /** A statement that may turn asynchronous commit on ran since the last `takeAsyncCommit()`. */
+  private asyncCommitRan = false
 
   constructor(private readonly pg: PGlite) {}
 
@@ -65,6 +70,7 @@ export class PgliteStatements {
     let st = this.byKey.get(key)
     const fresh = st === undefined
     st ??= await this.prepare(key, text)
+    if (st.mayCommitAsync) this.asyncCommitRan = true
     try {
       return await this.execute<R>(st, params)
     } catch (err) {
@@ -77,6 +83,17 @@ export class PgliteStatements {
         throw withQuery(e, text)
       })
     }
+  }
+
+  /**
+   * Whether a statement that may turn asynchronous commit on ran since the last call (which
+   * resets it): the adapter then flushes the WAL (pglite-durability.ts) without reading the text
+   * of every query again.
+   */
+  takeAsyncCommit(): boolean {
+    const ran = this.asyncCommitRan
+    this.asyncCommitRan = false
+    return ran
   }
 
   /** Forget every statement (the backend forgot them too, or is going away). */
@@ -104,7 +121,11 @@ export class PgliteStatements {
       .catch((err) => {
         throw withQuery(err, text)
       })
-    const st: Prepared = { name, paramTypes: parse.parseDescribeStatementResults(messages) }
+    const st: Prepared = {
+      name,
+      paramTypes: parse.parseDescribeStatementResults(messages),
+      mayCommitAsync: mayCommitAsync(text),
+    }
     this.byKey.set(key, st)
     return st
   }

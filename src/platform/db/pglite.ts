@@ -57,6 +57,8 @@ export async function openPglite(dataDir: string | undefined, schema = 'public')
 /** Write the WAL to the files now (see pglite-durability.ts). Call under the mutex, outside a transaction. */
 async function flushWal(shared: Shared): Promise<void> {
   await shared.statements.query(NO_SCHEMA, FLUSH_SQL)
+  // FLUSH_SQL sets synchronous_commit itself (back on): not a reason for another flush.
+  shared.statements.takeAsyncCommit()
 }
 
 /** The safety net: flush when WAL was inserted but not written (a commit made asynchronous unseen). */
@@ -83,9 +85,13 @@ function view(shared: Shared, schema: string): Db {
     return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length }
   }
 
-  /** After a statement or script that ran on its own (it committed): flush if it may have committed asynchronously. */
-  async function durable<T>(sql: string, out: T): Promise<T> {
-    if (mayCommitAsync(sql) && !pg.isInTransaction()) await flushWal(shared)
+  /**
+   * After a statement or script that ran on its own (it committed): flush if it may have committed
+   * asynchronously. `script` is the text of an `exec` (no prepared statement to remember it by).
+   */
+  async function durable<T>(out: T, script?: string): Promise<T> {
+    const mayBeAsync = shared.statements.takeAsyncCommit() || (script !== undefined && mayCommitAsync(script))
+    if (mayBeAsync && !pg.isInTransaction()) await flushWal(shared)
     return out
   }
 
@@ -96,26 +102,25 @@ function view(shared: Shared, schema: string): Db {
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
         await ensurePath()
-        return durable(text, await run(text, params))
+        return durable(await run(text, params))
       }),
     exec: (sql) =>
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
         await ensurePath()
         await pg.exec(sql)
-        await durable(sql, undefined)
+        await durable(undefined, sql)
       }),
     tx: (fn) =>
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
         await ensurePath()
         await pg.exec('BEGIN')
+        // Scripts are checked here; prepared statements remember it (statements.takeAsyncCommit()).
         let mayBeAsync = false
+        shared.statements.takeAsyncCommit()
         const tx: Queryable = {
-          query: (text, params) => {
-            if (mayCommitAsync(text)) mayBeAsync = true
-            return run(text, params)
-          },
+          query: (text, params) => run(text, params),
           exec: async (sql) => {
             if (mayCommitAsync(sql)) mayBeAsync = true
             await pg.exec(sql)
@@ -124,7 +129,7 @@ function view(shared: Shared, schema: string): Db {
         try {
           const out = await fn(tx)
           await pg.exec('COMMIT')
-          if (mayBeAsync) await flushWal(shared)
+          if (shared.statements.takeAsyncCommit() || mayBeAsync) await flushWal(shared)
           return out
         } catch (err) {
           await pg.exec('ROLLBACK').catch(() => undefined)
