@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ConfigFile } from './config.js'
+import type { ConfigFile } from './config-model.js'
 
 export interface ConfigFiles {
   readonly files: ConfigFile[]

@@ -17,14 +17,9 @@
 import type { Bus, Subscription } from '../../platform/bus/port.js'
 import type { Db } from '../../platform/db/port.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
-import {
-  ConfigLoadError,
-  type ParseOptions,
-  parseConfig,
-  parseConfigFiles,
-  type RateLimiterConfig,
-} from './config.js'
+import { parseConfig, parseConfigFiles } from './config.js'
 import { readConfigFiles } from './config-files.js'
+import { ConfigLoadError, type ParseOptions, type RateLimiterConfig } from './config-model.js'
 
 export const CONFIG_SUBJECT = 'rate-limiter.config-changed'
 

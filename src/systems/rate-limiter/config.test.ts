@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { runToExit } from '../../platform/testing/process.js'
-import { ConfigLoadError, parseConfig, parseConfigFiles } from './config.js'
+import { parseConfig, parseConfigFiles } from './config.js'
 import { readConfigFiles } from './config-files.js'
+import { ConfigLoadError } from './config-model.js'
 import { match } from './matcher.js'
 
 const load = (yaml: string) => parseConfig(yaml, 'test.yaml')

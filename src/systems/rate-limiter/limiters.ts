@@ -26,7 +26,7 @@ import {
   type RateLimitResult,
 } from '../../platform/rate-limit/index.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
-import type { Rule } from './config.js'
+import type { Rule } from './config-model.js'
 import { StoreHealth } from './store-health.js'
 
 /** Which store (or fallback) made a decision. */

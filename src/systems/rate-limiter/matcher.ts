@@ -12,7 +12,7 @@
  * - an unknown domain or an unmatched descriptor is not limited (the caller
  *   counts it, so a misconfiguration is visible in the metrics).
  */
-import type { DescriptorNode, RateLimiterConfig, Rule, Wildcard } from './config.js'
+import type { DescriptorNode, RateLimiterConfig, Rule, Wildcard } from './config-model.js'
 
 export interface Entry {
   readonly key: string

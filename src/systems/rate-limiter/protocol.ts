@@ -5,8 +5,8 @@
  * rendering a response in that mapping. Both adapters share this, so a bad
  * request gets the same message whichever way it came.
  */
-import type { Unit } from './config.js'
-import { UNIT_NUMBERS, UNIT_SECONDS } from './config.js'
+import type { Unit } from './config-model.js'
+import { UNIT_NUMBERS, UNIT_SECONDS } from './config-model.js'
 import { MAX_HITS, type RateLimitRequest, type RateLimitResponse, type RequestDescriptor } from './engine.js'
 import type { Entry } from './matcher.js'
 
