@@ -81,52 +81,32 @@ describe.each(backends())('conformance with envoyproxy/ratelimit (%s)', (backend
   const fresh = () => {
     tag = uniqueId()
   }
+  /** The nested descriptor `foo` (tagged) then `bar`, as the README's examples use it. */
+  const fooBar = (foo: string, bar: string): [string, string][] => [
+    ['foo', v(foo)],
+    ['bar', bar],
+  ]
+  /** The overall code of one call to domain `rl`. */
+  const codeOf = async (d: Pairs): Promise<string> => (await call(request('rl', d))).overallCode
+  /** The overall codes of `n` calls in a row. */
+  const codes = async (d: Pairs, n: number) => {
+    const out: string[] = []
+    for (let i = 0; i < n; i++) out.push(await codeOf(d))
+    return out
+  }
 
   it('limits a key alone, and its nested default and specific values (README examples 1-2)', async () => {
     fresh()
-    const codes = async (d: Pairs, n: number) => {
-      const out: string[] = []
-      for (let i = 0; i < n; i++) out.push((await call(request('rl', d))).overallCode)
-      return out
-    }
     expect(await codes([[['foo', v('f')]]], 3)).toEqual(['OK', 'OK', 'OVER_LIMIT'])
-    expect(
-      await codes(
-        [
-          [
-            ['foo', v('f')],
-            ['bar', 'anything'],
-          ],
-        ],
-        4,
-      ),
-    ).toEqual(['OK', 'OK', 'OK', 'OVER_LIMIT'])
-    const first = await call(
-      request('rl', [
-        [
-          ['foo', v('g')],
-          ['bar', 'vip'],
-        ],
-      ]),
-    )
+    expect(await codes([fooBar('f', 'anything')], 4)).toEqual(['OK', 'OK', 'OK', 'OVER_LIMIT'])
+    const first = await call(request('rl', [fooBar('g', 'vip')]))
     expect(first.statuses[0]).toMatchObject({
       code: 'OK',
       currentLimit: { requestsPerUnit: 1, unit: 'DAY', name: 'vip_user' },
       limitRemaining: 0,
     })
     expect(first.statuses[0].durationUntilReset.seconds).toBeLessThanOrEqual(86_400)
-    expect(
-      (
-        await call(
-          request('rl', [
-            [
-              ['foo', v('g')],
-              ['bar', 'vip'],
-            ],
-          ]),
-        )
-      ).overallCode,
-    ).toBe('OVER_LIMIT')
+    expect(await codeOf([fooBar('g', 'vip')])).toBe('OVER_LIMIT')
   })
 
   it('does not limit a descriptor more or less specific than the configuration, or an unknown domain', async () => {
@@ -169,24 +149,10 @@ describe.each(backends())('conformance with envoyproxy/ratelimit (%s)', (backend
 
   it('refuses everything under requests_per_unit 0, unless another matched rule replaces it', async () => {
     fresh()
-    expect(
-      (
-        await call(
-          request('rl', [
-            [
-              ['foo', v('b')],
-              ['bar', 'banned'],
-            ],
-          ]),
-        )
-      ).overallCode,
-    ).toBe('OVER_LIMIT')
+    expect(await codeOf([fooBar('b', 'banned')])).toBe('OVER_LIMIT')
     const replaced = await call(
       request('rl', [
-        [
-          ['foo', v('b')],
-          ['bar', 'banned'],
-        ],
+        fooBar('b', 'banned'),
         [
           ['source_cluster', 'proxy'],
           ['destination_cluster', 'override'],
@@ -200,36 +166,16 @@ describe.each(backends())('conformance with envoyproxy/ratelimit (%s)', (backend
 
   it('drops the evaluation of a replaced rule, leaving its count untouched (README Replaces)', async () => {
     fresh()
-    const both = () =>
-      call(
-        request('rl', [
-          [
-            ['foo', v('r')],
-            ['bar', 'vip'],
-          ],
-          [['category', 'account']],
-        ]),
-      )
-    const codes: string[] = []
+    const both = () => call(request('rl', [fooBar('r', 'vip'), [['category', 'account']]]))
+    const overall: string[] = []
     for (let i = 0; i < 5; i++) {
       const r = await both()
       expect(r.statuses[0]).toMatchObject({ code: 'OK', currentLimit: null })
-      codes.push(r.overallCode)
+      overall.push(r.overallCode)
     }
-    expect(codes).toEqual(['OK', 'OK', 'OK', 'OK', 'OVER_LIMIT']) // the account limit of 4 decides
+    expect(overall).toEqual(['OK', 'OK', 'OK', 'OK', 'OVER_LIMIT']) // the account limit of 4 decides
     // vip_user itself was never counted: alone it still admits its 1.
-    expect(
-      (
-        await call(
-          request('rl', [
-            [
-              ['foo', v('r')],
-              ['bar', 'vip'],
-            ],
-          ]),
-        )
-      ).overallCode,
-    ).toBe('OK')
+    expect(await codeOf([fooBar('r', 'vip')])).toBe('OK')
   })
 
   it('answers OK for a rule in shadow mode, while counting it (README ShadowMode)', async () => {
