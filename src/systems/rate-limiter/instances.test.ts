@@ -30,6 +30,21 @@ describe.skipIf(!testServicesEnabled())('the live process count', () => {
     await proxy?.stop()
   })
 
+  it('a process stopped while its first beat is in flight stays out of the set', async () => {
+    const redis = new Redis(testServiceUrls().redisUrl, { keyPrefix: `test:${uniqueId()}:` })
+    const x = new InstanceCount({ redis, floor: 1, intervalMs: 20, ttlMs: 60_000, log })
+    try {
+      const started = x.start()
+      await x.stop()
+      await started
+      await new Promise((r) => setTimeout(r, 200)) // ten intervals: a beat armed by start would re-add it
+      expect(await redis.zscore('rl:instances', x.id)).toBe(null)
+    } finally {
+      await x.stop()
+      redis.disconnect()
+    }
+  })
+
   it('counts the processes that beat, never below the floor, and keeps the last count while Redis is away', async () => {
     const prefix = `test:${uniqueId()}:`
     const direct = () => new Redis(testServiceUrls().redisUrl, { keyPrefix: prefix })

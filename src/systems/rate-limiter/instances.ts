@@ -55,15 +55,10 @@ export class InstanceCount {
   async start(): Promise<void> {
     if (!this.opts.redis) return
     await this.beat()
-    const tick = () => {
-      this.timer = setTimeout(() => {
-        void this.beat().finally(() => {
-          if (!this.stopped) tick()
-        })
-      }, this.opts.intervalMs)
-      this.timer.unref()
-    }
-    tick()
+    // Stopped during that first beat: arming now would put this process back after it left.
+    if (this.stopped) return
+    // A beat still running when the next is due is shared (beat), so an interval cannot pile them up.
+    this.timer = setInterval(() => void this.beat(), this.opts.intervalMs).unref()
   }
 
   /** One heartbeat; a failure keeps the last count seen. */
@@ -87,7 +82,7 @@ export class InstanceCount {
   /** Stop beating and leave the set, so the others stop counting this process at once. */
   async stop(): Promise<void> {
     this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    clearInterval(this.timer)
     await this.beating
     await this.opts.redis?.zrem(INSTANCES_KEY, this.id).catch(() => {})
   }
