@@ -36,15 +36,15 @@ interface Sample {
 
 export class RedisClock {
   private samples: Sample[] = []
+  /** The largest offset of `samples`, kept as they change: deadline() reads it on every call. */
+  private best: number | undefined
   private sampling: Promise<void> | undefined
 
   constructor(private readonly redis: Redis) {}
 
   /** The best lower bound known of (Redis ms - local ms), or undefined before the first sample. */
   get offset(): number | undefined {
-    let best: number | undefined
-    for (const s of this.samples) if (best === undefined || s.offset > best) best = s.offset
-    return best
+    return this.best
   }
 
   /** Take one sample now (rejects when Redis does not answer). */
@@ -57,10 +57,10 @@ export class RedisClock {
       const offset = redisMs - t1
       // A clock that went back by more than a round trip can explain (a step, a failover to a
       // server whose clock is behind) makes the older, larger bounds wrong: start again from this one.
-      const best = this.offset
-      if (best !== undefined && offset < best - STEP_MS) this.samples = []
+      if (this.best !== undefined && offset < this.best - STEP_MS) this.samples = []
       this.samples = this.samples.filter((x) => x.at > t1 - KEEP_SAMPLES_MS)
       this.samples.push({ offset, at: t0 })
+      this.best = Math.max(...this.samples.map((x) => x.offset))
     })().finally(() => {
       this.sampling = undefined
     })
@@ -80,7 +80,7 @@ export class RedisClock {
       if (!last) return pending.then(() => this.deadline(timeoutMs))
       pending.catch(() => {}) // a failed refresh keeps the samples we have; the decision fails on its own
     }
-    return Math.floor(now + timeoutMs + this.offset!)
+    return Math.floor(now + timeoutMs + this.best!)
   }
 }
 

@@ -96,7 +96,7 @@ class Batcher {
     private readonly redis: Redis,
     private readonly scripts: Record<Op, LuaScript>,
     private readonly limitArgs: readonly number[],
-    private readonly deadline: Deadline,
+    private readonly withDeadline: WithDeadline,
   ) {}
 
   add(op: Op, keys: string[], cost: number): Promise<RateLimitResult> {
@@ -122,14 +122,11 @@ class Batcher {
   private send(op: Op, items: Pending[]): void {
     const keys: string[] = []
     for (const p of items) for (const k of p.keys) keys.push(k)
-    const run = (deadline: number) => {
+    this.withDeadline((deadline) => {
       const args: number[] = [...this.limitArgs, deadline]
       for (const p of items) args.push(p.cost)
       return runScript<number[]>(this.redis, this.scripts[op], keys, args)
-    }
-    const d = this.deadline()
-    const reply = typeof d === 'number' ? run(d) : d.then(run)
-    reply.then(
+    }).then(
       (r) => {
         for (let i = 0; i < items.length; i++) items[i]!.resolve(resultAt(r, i))
       },
@@ -140,14 +137,20 @@ class Batcher {
   }
 }
 
-/** The deadline (Redis ms) of a call sent now; 0: none. */
-type Deadline = () => number | Promise<number>
+/**
+ * Sends a call with the deadline (Redis ms; 0: none) of a call sent now: synchronously once the
+ * clock has a sample, so a decision pays no extra promise for it.
+ */
+type WithDeadline = <T>(send: (deadline: number) => Promise<T>) => Promise<T>
 
-function deadlineOf(redis: Redis, deadlineMs: number | undefined): Deadline {
+function deadlineOf(redis: Redis, deadlineMs: number | undefined): WithDeadline {
   const ms = deadlineMs ?? (redis.options as { commandTimeout?: number } | undefined)?.commandTimeout ?? 0
-  if (!(ms > 0)) return () => 0
+  if (!(ms > 0)) return (send) => send(0)
   const clock: RedisClock = redisClockOf(redis)
-  return () => clock.deadline(ms)
+  return (send) => {
+    const d = clock.deadline(ms)
+    return typeof d === 'number' ? send(d) : d.then(send)
+  }
 }
 
 function flushBatcher(b: Batcher): void {
@@ -173,14 +176,17 @@ export function createRedisStore(
   }
   const limitArgs = [limits.limit, limits.periodMs, limits.burst]
   const isCluster = (redis as unknown as { isCluster?: boolean }).isCluster === true
-  const deadline = deadlineOf(redis, deadlineMs)
-  const batcher = batch && !isCluster ? new Batcher(redis, scripts, limitArgs, deadline) : undefined
+  const withDeadline = deadlineOf(redis, deadlineMs)
+  const batcher = batch && !isCluster ? new Batcher(redis, scripts, limitArgs, withDeadline) : undefined
 
   return {
     async apply(key, op, cost): Promise<RateLimitResult> {
       if (batcher) return batcher.add(op, keysOf(key), cost)
-      const args = [...limitArgs, await deadline(), cost]
-      return resultAt(await runScript<number[]>(redis, scripts[op], keysOf(key), args), 0)
+      const keys = keysOf(key)
+      const r = await withDeadline((d) =>
+        runScript<number[]>(redis, scripts[op], keys, [...limitArgs, d, cost]),
+      )
+      return resultAt(r, 0)
     },
     async reset(key) {
       await redis.del(...keysOf(key))
