@@ -1,96 +1,19 @@
 /**
  * Short URLs in PostgreSQL (or PGlite): the SQL of creating, reading,
- * listing, editing and deleting links. A create is one statement (tags add
- * one idempotent upsert before it); a batch create is the same statement
- * over `unnest`ed arrays.
+ * editing and deleting links, and of a redirect's lookup. A create is one
+ * statement (tags add one idempotent upsert before it); a batch create is the
+ * same statement over `unnest`ed arrays. Listing and the exact-match lookup
+ * are in short-urls.query.pg.ts, the row mapping in short-urls.rows.pg.ts.
  */
 import type { Db, Queryable } from '../../platform/db/port.js'
-import type {
-  ExistingCriteria,
-  ListQuery,
-  NewShortUrl,
-  Page,
-  RedirectRule,
-  RedirectTarget,
-  ShortUrlRow,
-  ShortUrlStore,
-} from './ports.js'
-
-/** A link's redirect rules as one JSON array in priority order (null when it has none). */
-const RULES = `(SELECT json_agg(json_build_object('longUrl', r.long_url, 'conditions', r.conditions) ORDER BY r.priority)
-   FROM redirect_rules r WHERE r.short_url_id = s.id) AS rules`
-
-/** The columns of a ShortUrlRow; `s` is short_urls. Tags come sorted, as one array. */
-const COLUMNS = `s.id, s.short_code, s.long_url, s.date_created, s.valid_since, s.valid_until, s.max_visits,
-  s.visit_count, s.bot_count, s.title, s.crawlable, s.forward_query, s.version,
-  coalesce((SELECT array_agg(t.name ORDER BY t.name) FROM short_url_tags st JOIN tags t ON t.id = st.tag_id
-            WHERE st.short_url_id = s.id), '{}') AS tags, ${RULES}`
-
-interface Row {
-  id: string | number
-  short_code: string
-  long_url: string
-  date_created: Date
-  valid_since: Date | null
-  valid_until: Date | null
-  max_visits: number | null
-  visit_count: string | number
-  bot_count: string | number
-  title: string | null
-  crawlable: boolean
-  forward_query: boolean
-  version: string | number
-  tags: string[] | null
-  rules: RedirectRule[] | string | null
-}
-
-/** PGlite and pg both parse json columns; a driver that did not would hand back the text. */
-function rulesOf(raw: RedirectRule[] | string | null | undefined): RedirectRule[] | null {
-  if (raw === null || raw === undefined) return null
-  return typeof raw === 'string' ? (JSON.parse(raw) as RedirectRule[]) : raw
-}
-
-function toRow(r: Row): ShortUrlRow {
-  return {
-    id: Number(r.id),
-    shortCode: r.short_code,
-    longUrl: r.long_url,
-    dateCreated: r.date_created,
-    validSince: r.valid_since,
-    validUntil: r.valid_until,
-    maxVisits: r.max_visits,
-    visitCount: Number(r.visit_count),
-    botCount: Number(r.bot_count),
-    title: r.title,
-    crawlable: r.crawlable,
-    forwardQuery: r.forward_query,
-    tags: r.tags ?? [],
-    rules: rulesOf(r.rules) ?? [],
-    version: Number(r.version),
-  }
-}
-
-/** Dates travel as ISO text: both adapters then agree on how to send them. */
-const iso = (d: Date | null) => (d ? d.toISOString() : null)
-
-/** Escape LIKE wildcards so a search term matches literally. */
-function likePattern(term: string): string {
-  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-}
+import type { NewShortUrl, RedirectRule, RedirectTarget, ShortUrlRow, ShortUrlStore } from './ports.js'
+import { findExisting, listShortUrls } from './short-urls.query.pg.js'
+import { COLUMNS, iso, type Row, RULES, rulesOf, toRow } from './short-urls.rows.pg.js'
 
 async function upsertTags(q: Queryable, names: string[]): Promise<void> {
   if (names.length === 0) return
   // DO NOTHING takes no lock on existing tags, so creates sharing a hot tag do not queue on it.
   await q.query('INSERT INTO tags (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [names])
-}
-
-const ORDER_SQL: Record<string, string> = {
-  longUrl: 's.long_url',
-  shortCode: 's.short_code',
-  dateCreated: 's.date_created',
-  title: 's.title',
-  visits: 's.visit_count',
-  nonBotVisits: '(s.visit_count - s.bot_count)',
 }
 
 export function createShortUrlStore(db: Db): ShortUrlStore {
@@ -233,41 +156,7 @@ export function createShortUrlStore(db: Db): ShortUrlStore {
       })
     },
 
-    async findExisting(c: ExistingCriteria) {
-      const where = ['s.long_url = $1']
-      const params: unknown[] = [c.longUrl]
-      const add = (sql: (p: string) => string, v: unknown) => {
-        params.push(v)
-        where.push(sql(`$${params.length}`))
-      }
-      if (c.customSlug !== undefined) add((p) => `s.short_code = ${p}`, c.customSlug)
-      if (c.validSince !== undefined)
-        c.validSince === null
-          ? where.push('s.valid_since IS NULL')
-          : add((p) => `s.valid_since = ${p}::timestamptz`, iso(c.validSince))
-      if (c.validUntil !== undefined)
-        c.validUntil === null
-          ? where.push('s.valid_until IS NULL')
-          : add((p) => `s.valid_until = ${p}::timestamptz`, iso(c.validUntil))
-      if (c.maxVisits !== undefined)
-        c.maxVisits === null
-          ? where.push('s.max_visits IS NULL')
-          : add((p) => `s.max_visits = ${p}`, c.maxVisits)
-      if (c.tags !== undefined && c.tags.length > 0) {
-        const sorted = [...new Set(c.tags)].sort()
-        add(
-          (p) =>
-            `coalesce((SELECT array_agg(t.name ORDER BY t.name) FROM short_url_tags st JOIN tags t ON t.id = st.tag_id
-                        WHERE st.short_url_id = s.id), '{}') = ${p}::text[]`,
-          sorted,
-        )
-      }
-      const { rows } = await db.query<Row>(
-        `SELECT ${COLUMNS} FROM short_urls s WHERE ${where.join(' AND ')} ORDER BY s.date_created DESC, s.id DESC LIMIT 1`,
-        params,
-      )
-      return rows[0] ? toRow(rows[0]) : undefined
-    },
+    findExisting: (c) => findExisting(db, c),
 
     async target(code) {
       const { rows } = await db.query<{
@@ -298,56 +187,7 @@ export function createShortUrlStore(db: Db): ShortUrlStore {
       } satisfies RedirectTarget
     },
 
-    async list(q: ListQuery): Promise<Page<ShortUrlRow>> {
-      const where: string[] = []
-      const params: unknown[] = []
-      const p = (v: unknown) => {
-        params.push(v)
-        return `$${params.length}`
-      }
-      const tagCount = (names: string) =>
-        `(SELECT count(DISTINCT t.name) FROM short_url_tags st JOIN tags t ON t.id = st.tag_id
-           WHERE st.short_url_id = s.id AND t.name = ANY(${names}::text[]))`
-      if (q.searchTerm) {
-        const term = p(likePattern(q.searchTerm))
-        where.push(`(s.long_url ILIKE ${term} OR s.short_code ILIKE ${term} OR s.title ILIKE ${term}
-          OR EXISTS (SELECT 1 FROM short_url_tags st JOIN tags t ON t.id = st.tag_id
-                      WHERE st.short_url_id = s.id AND t.name ILIKE ${term}))`)
-      }
-      if (q.tags.length > 0) {
-        const names = [...new Set(q.tags)]
-        where.push(
-          q.tagsMode === 'all' ? `${tagCount(p(names))} = ${names.length}` : `${tagCount(p(names))} > 0`,
-        )
-      }
-      if (q.excludeTags.length > 0) {
-        const names = [...new Set(q.excludeTags)]
-        where.push(
-          q.excludeTagsMode === 'all'
-            ? `${tagCount(p(names))} < ${names.length}`
-            : `${tagCount(p(names))} = 0`,
-        )
-      }
-      if (q.startDate) where.push(`s.date_created >= ${p(q.startDate.toISOString())}::timestamptz`)
-      if (q.endDate) where.push(`s.date_created <= ${p(q.endDate.toISOString())}::timestamptz`)
-      if (q.excludeMaxVisitsReached) where.push('(s.max_visits IS NULL OR s.visit_count < s.max_visits)')
-      if (q.excludePastValidUntil) where.push('(s.valid_until IS NULL OR s.valid_until >= now())')
-      const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
-      const order = q.orderBy
-        ? `${ORDER_SQL[q.orderBy.field]} ${q.orderBy.dir} NULLS LAST, s.id ${q.orderBy.dir}`
-        : 's.date_created DESC, s.id DESC'
-      const countParams = [...params]
-      const limit = p(q.itemsPerPage)
-      const offset = p((q.page - 1) * q.itemsPerPage)
-      const [page, count] = await Promise.all([
-        db.query<Row>(
-          `SELECT ${COLUMNS} FROM short_urls s ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
-          params,
-        ),
-        db.query<{ n: string | number }>(`SELECT count(*) AS n FROM short_urls s ${whereSql}`, countParams),
-      ])
-      return { items: page.rows.map(toRow), total: Number(count.rows[0]!.n) }
-    },
+    list: (q) => listShortUrls(db, q),
 
     async update(code, patch) {
       return db.tx(async (tx) => {
