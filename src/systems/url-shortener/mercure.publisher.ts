@@ -15,7 +15,7 @@
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { MercureHub, MercureUpdate } from './mercure.hub.js'
 import { Topics } from './mercure.topics.js'
-import type { OrphanVisitRecord, ShortUrlRow, VisitRecord } from './ports.js'
+import type { OrphanVisitRecord, OrphanVisitType, ShortUrlRow, VisitRecord } from './ports.js'
 import { toShortUrl, toVisit } from './shapes.js'
 
 /** Visits of one flush published at most; beyond, they are counted as dropped (a viral link under a dashboard). */
@@ -30,6 +30,20 @@ export interface MercurePublisherDeps {
 }
 
 type Pending = Omit<MercureUpdate, 'id'>
+
+/** A written visit (of a short URL, or an orphan one of `type`) in Shlink's visit shape. */
+function visitOf(v: VisitRecord | OrphanVisitRecord, type?: OrphanVisitType) {
+  return toVisit({
+    date: new Date(v.at),
+    referer: v.referer,
+    userAgent: v.userAgent,
+    visitedUrl: v.visitedUrl,
+    redirectUrl: v.redirectUrl,
+    potentialBot: v.potentialBot ?? false,
+    location: v.location ?? null,
+    ...(type && { type }),
+  })
+}
 
 export class MercurePublisher {
   /** Publications run one after another, so subscribers see flushes in order. */
@@ -55,18 +69,7 @@ export class MercurePublisher {
       for (const v of kept) {
         const shortUrl = shortUrls.get(v.shortCode)
         if (shortUrl === undefined) continue // deleted since
-        const visit = JSON.stringify(
-          toVisit({
-            date: new Date(v.at),
-            referer: v.referer,
-            userAgent: v.userAgent,
-            visitedUrl: v.visitedUrl,
-            redirectUrl: v.redirectUrl,
-            potentialBot: v.potentialBot ?? false,
-            location: v.location ?? null,
-          }),
-        )
-        const data = `{"shortUrl":${shortUrl},"visit":${visit}}`
+        const data = `{"shortUrl":${shortUrl},"visit":${JSON.stringify(visitOf(v))}}`
         out.push({ topics: [Topics.newVisit], data, private: true })
         out.push({ topics: [Topics.newShortUrlVisit(v.shortCode)], data, private: true })
       }
@@ -80,18 +83,7 @@ export class MercurePublisher {
     this.enqueue(async () =>
       visits.slice(-MAX_VISITS_PER_FLUSH).map((v) => ({
         topics: [Topics.newOrphanVisit],
-        data: JSON.stringify({
-          visit: toVisit({
-            date: new Date(v.at),
-            referer: v.referer,
-            userAgent: v.userAgent,
-            visitedUrl: v.visitedUrl,
-            redirectUrl: v.redirectUrl,
-            potentialBot: v.potentialBot ?? false,
-            location: v.location ?? null,
-            type: v.type,
-          }),
-        }),
+        data: JSON.stringify({ visit: visitOf(v, v.type) }),
         private: true,
       })),
     )
