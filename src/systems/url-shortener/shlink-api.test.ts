@@ -1,26 +1,17 @@
 /**
  * Shlink's own API test suite (shlinkio/shlink, module/Rest/test-api), its
  * expectations reproduced against this server: the cases that concern what
- * is implemented here. Where we differ on purpose the test says so (and the
+ * is implemented here, for short URLs and their redirect rules (domains and
+ * orphan visits: shlink-api.domains.test.ts). Where we differ on purpose the test says so (and the
  * README's "What is not Shlink's" says why).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
-import { BASE, flushVisits, shortenerApp, TEST_KEY, type TestClient } from './testing.js'
-
-const INVALID_DATA = {
-  type: 'https://shlink.io/api/error/invalid-data',
-  title: 'Invalid data',
-  detail: 'Provided data is not valid',
-  status: 400,
-}
+import { BASE, createShortUrl, INVALID_DATA, shortenerApp, TEST_KEY, type TestClient } from './testing.js'
 
 describe.each(backends())("Shlink's API tests (%s)", (backend) => {
   let c: TestClient
-  const create = async (body: Record<string, unknown>) => {
-    const res = await c.api('POST', '/rest/v3/short-urls', { longUrl: 'https://app.shlink.io', ...body })
-    return { status: res.statusCode, body: res.json() }
-  }
+  const create = (body: Record<string, unknown>) => createShortUrl(c, body)
   beforeAll(async () => {
     c = await shortenerApp(backend)
   })
@@ -137,135 +128,18 @@ describe.each(backends())("Shlink's API tests (%s)", (backend) => {
     expect(patch.json().type).toBe('https://shlink.io/api/error/malformed-request-body')
   })
 
-  describe('DomainRedirectsTest', () => {
-    it.each([
-      [{}, 'no domain'],
-      [{ domain: '' }, 'empty domain'],
-      [{ domain: null }, 'null domain'],
-      [{ domain: 'not a domain' }, 'invalid domain'],
-      [{ domain: '540.38.386.0' }, 'invalid IP'],
-      [{ domain: 'example.com:888888' }, 'invalid port'],
-    ])('anErrorIsReturnedWhenTryingToEditAnInvalidDomain: %j (%s)', async (body, _case) => {
-      const res = await c.api('PATCH', '/rest/v3/domains/redirects', body)
-      expect(res.statusCode).toBe(400)
-      expect(res.json()).toMatchObject({ ...INVALID_DATA, invalidElements: ['domain'] })
-    })
-
-    it('allowsToEditDomainRedirects (merging with what the domain had)', async () => {
-      // Shlink stores any string ('foo.com'); here a redirect must be an absolute URL (README).
-      const edit = async (body: Record<string, unknown>) => {
-        const res = await c.api('PATCH', '/rest/v3/domains/redirects', body)
-        expect(res.statusCode).toBe(200)
-        return res.json()
-      }
-      expect(await edit({ domain: 'my-new-domain.com', regular404Redirect: 'https://foo.com' })).toEqual({
-        baseUrlRedirect: null,
-        regular404Redirect: 'https://foo.com/',
-        invalidShortUrlRedirect: null,
-      })
-      expect(await edit({ domain: 's.test', regular404Redirect: 'https://foo-for-default.com' })).toEqual({
-        baseUrlRedirect: null,
-        regular404Redirect: 'https://foo-for-default.com/',
-        invalidShortUrlRedirect: null,
-      })
-      await edit({
-        domain: 'detached-with-redirects.com',
-        baseUrlRedirect: 'https://foo.com',
-        regular404Redirect: 'https://bar.com',
-      })
-      expect(
-        await edit({
-          domain: 'detached-with-redirects.com',
-          baseUrlRedirect: null,
-          invalidShortUrlRedirect: 'https://foo.com',
-        }),
-      ).toEqual({
-        baseUrlRedirect: null,
-        regular404Redirect: 'https://bar.com/',
-        invalidShortUrlRedirect: 'https://foo.com/',
-      })
-    })
-
-    it('refuses a redirect that is not a URL, naming it', async () => {
-      const res = await c.api('PATCH', '/rest/v3/domains/redirects', {
-        domain: 'example.com',
-        baseUrlRedirect: 'javascript:alert(1)',
-        invalidShortUrlRedirect: 42,
-      })
-      expect(res.statusCode).toBe(400)
-      expect(res.json()).toMatchObject({
-        ...INVALID_DATA,
-        invalidElements: ['baseUrlRedirect', 'invalidShortUrlRedirect'],
-      })
-    })
-
-    it('ListDomainsTest: the default domain first, then the others by name', async () => {
-      await c.api('PATCH', '/rest/v3/domains/redirects', { domain: 'example.com' })
-      const res = await c.api('GET', '/rest/v3/domains')
-      expect(res.statusCode).toBe(200)
-      const { domains } = res.json()
-      expect(domains.defaultRedirects).toEqual({
-        baseUrlRedirect: null,
-        regular404Redirect: null,
-        invalidShortUrlRedirect: null,
-      })
-      expect(domains.data.map((d: { domain: string }) => d.domain)).toEqual([
-        's.test',
-        'detached-with-redirects.com',
-        'example.com',
-        'my-new-domain.com',
-      ])
-      expect(domains.data[0]).toEqual({
-        domain: 's.test',
-        isDefault: true,
-        redirects: {
-          baseUrlRedirect: null,
-          regular404Redirect: 'https://foo-for-default.com/',
-          invalidShortUrlRedirect: null,
-        },
-      })
-      expect(domains.data[2]).toEqual({
-        domain: 'example.com',
-        isDefault: false,
-        redirects: { baseUrlRedirect: null, regular404Redirect: null, invalidShortUrlRedirect: null },
-      })
-    })
-  })
-
-  describe('DomainVisitsTest', () => {
-    it('DEFAULT (or the default domain) lists the visits; another domain has none; excludeBots', async () => {
-      const link = (await create({ longUrl: 'https://example.com/domain-visits' })).body
-      await c.get(`/${link.shortCode}`, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0' })
-      await c.get(`/${link.shortCode}`, { 'user-agent': 'cf-facebook' })
-      await flushVisits(c.app)
-      const all = (await c.api('GET', '/rest/v3/domains/DEFAULT/visits')).json().visits
-      expect(all.data.length).toBeGreaterThanOrEqual(2)
-      const named = (await c.api('GET', '/rest/v3/domains/s.test/visits')).json().visits
-      expect(named.pagination.totalItems).toBe(all.pagination.totalItems)
-      const noBots = (await c.api('GET', '/rest/v3/domains/DEFAULT/visits?excludeBots=true')).json().visits
-      const humans = all.data.filter((v: { potentialBot: boolean }) => !v.potentialBot).length
-      expect(humans).toBeGreaterThanOrEqual(1)
-      expect(noBots.pagination.totalItems).toBe(humans)
-      const other = await c.api('GET', '/rest/v3/domains/example.com/visits')
-      expect(other.statusCode).toBe(200)
-      expect(other.json().visits.data).toEqual([])
-    })
-
-    it('notFoundErrorIsReturnedForInvalidTags (an unknown domain)', async () => {
-      const res = await c.api('GET', '/rest/v3/domains/invalid_domain.com/visits')
-      expect(res.statusCode).toBe(404)
-      expect(res.json()).toMatchObject({
-        type: 'https://shlink.io/api/error/domain-not-found',
-        title: 'Domain not found',
-        detail: 'Domain with authority "invalid_domain.com" could not be found',
-        status: 404,
-        authority: 'invalid_domain.com',
-      })
-    })
-  })
-
   describe('SetRedirectRulesTest and ListRedirectRulesTest', () => {
     const LANGUAGE_EN = { type: 'language', matchKey: null, matchValue: 'en' }
+    /** A rule body of one rule with `conditions`, as Shlink's test data writes them. */
+    const ruleWith = (...conditions: unknown[]) => ({
+      redirectRules: [{ longUrl: 'https://example.com', conditions }],
+    })
+    /** One rule of priority 1 with one condition, as the API answers it. */
+    const oneRule = (condition: Record<string, unknown>) => [
+      { longUrl: 'https://example.com/', priority: 1, conditions: [condition] },
+    ]
+    const setRules = (code: string, body: unknown) =>
+      c.api('POST', `/rest/v3/short-urls/${code}/redirect-rules`, body)
 
     it('errorIsReturnedWhenInvalidUrlIsProvided', async () => {
       for (const method of ['GET', 'POST']) {
@@ -285,57 +159,21 @@ describe.each(backends())("Shlink's API tests (%s)", (backend) => {
       [{ redirectRules: ['foo'] }, 'invalid data'],
       [{ redirectRules: [{ longUrl: 'invalid' }] }, 'invalid long URL'],
       [{ redirectRules: [{ longUrl: 'https://example.com', conditions: 'foo' }] }, 'non-array conditions'],
+      [ruleWith({ type: 'invalid', matchKey: null, matchValue: 'foo' }), 'invalid condition type'],
+      [ruleWith({ type: 'device', matchValue: 'invalid-device', matchKey: null }), 'invalid device type'],
       [
-        {
-          redirectRules: [
-            {
-              longUrl: 'https://example.com',
-              conditions: [{ type: 'invalid', matchKey: null, matchValue: 'foo' }],
-            },
-          ],
-        },
-        'invalid condition type',
-      ],
-      [
-        {
-          redirectRules: [
-            {
-              longUrl: 'https://example.com',
-              conditions: [{ type: 'device', matchValue: 'invalid-device', matchKey: null }],
-            },
-          ],
-        },
-        'invalid device type',
-      ],
-      [
-        {
-          redirectRules: [
-            {
-              longUrl: 'https://example.com',
-              conditions: [{ type: 'ip-address', matchKey: null, matchValue: 'not an IP address' }],
-            },
-          ],
-        },
+        ruleWith({ type: 'ip-address', matchKey: null, matchValue: 'not an IP address' }),
         'invalid IP address',
       ],
       [
-        {
-          redirectRules: [
-            {
-              longUrl: 'https://example.com',
-              conditions: [
-                { type: 'geolocation-country-code', matchKey: null, matchValue: 'not a country code' },
-              ],
-            },
-          ],
-        },
+        ruleWith({ type: 'geolocation-country-code', matchKey: null, matchValue: 'not a country code' }),
         'invalid country code',
       ],
       [{ redirectRules: [{ longUrl: 'javascript:alert(1)', conditions: [] }] }, 'a refused scheme (ours)'],
       [{}, 'no redirectRules (ours)'],
     ])('errorIsReturnedWhenInvalidDataIsProvided: %j (%s)', async (body, _case) => {
       await create({ customSlug: 'abc123' })
-      const res = await c.api('POST', '/rest/v3/short-urls/abc123/redirect-rules', body)
+      const res = await setRules('abc123', body)
       expect(res.statusCode).toBe(400)
       expect(res.json()).toMatchObject({ ...INVALID_DATA, invalidElements: ['redirectRules'] })
     })
@@ -381,13 +219,13 @@ describe.each(backends())("Shlink's API tests (%s)", (backend) => {
       await create({ customSlug: 'def456', longUrl: 'https://example.com/def' })
       const none = await c.api('GET', '/rest/v3/short-urls/def456/redirect-rules')
       expect(none.json()).toEqual({ defaultLongUrl: 'https://example.com/def', redirectRules: [] })
-      const set = await c.api('POST', '/rest/v3/short-urls/def456/redirect-rules', { redirectRules: rules })
+      const set = await setRules('def456', { redirectRules: rules })
       expect(set.statusCode).toBe(200)
       expect(set.json().redirectRules).toEqual(rules)
       const got = await c.api('GET', '/rest/v3/short-urls/def456/redirect-rules')
       expect(got.json()).toEqual({ defaultLongUrl: 'https://example.com/def', redirectRules: rules })
       expect((await c.api('GET', '/rest/v3/short-urls/def456')).json().hasRedirectRules).toBe(true)
-      const cleared = await c.api('POST', '/rest/v3/short-urls/def456/redirect-rules', { redirectRules: [] })
+      const cleared = await setRules('def456', { redirectRules: [] })
       expect(cleared.json().redirectRules).toEqual([])
       expect((await c.api('GET', '/rest/v3/short-urls/def456')).json().hasRedirectRules).toBe(false)
     })
@@ -398,75 +236,16 @@ describe.each(backends())("Shlink's API tests (%s)", (backend) => {
       ['1.2.3.*', 'IP wildcard pattern'],
       ['1.2.*.4', 'in-between IP wildcard pattern'],
     ])('setsListOfRulesForShortUrl: ip-address %s (%s)', async (matchValue) => {
-      const one = [
-        {
-          longUrl: 'https://example.com/',
-          priority: 1,
-          conditions: [{ type: 'ip-address', matchKey: null, matchValue }],
-        },
-      ]
-      const res = await c.api('POST', '/rest/v3/short-urls/abc123/redirect-rules', { redirectRules: one })
+      const one = oneRule({ type: 'ip-address', matchKey: null, matchValue })
+      const res = await setRules('abc123', { redirectRules: one })
       expect(res.statusCode).toBe(200)
       expect(res.json().redirectRules).toEqual(one)
     })
 
     it('setsListOfRulesForShortUrl: country code', async () => {
-      const one = [
-        {
-          longUrl: 'https://example.com/',
-          priority: 1,
-          conditions: [{ type: 'geolocation-country-code', matchKey: null, matchValue: 'US' }],
-        },
-      ]
-      const res = await c.api('POST', '/rest/v3/short-urls/abc123/redirect-rules', { redirectRules: one })
+      const one = oneRule({ type: 'geolocation-country-code', matchKey: null, matchValue: 'US' })
+      const res = await setRules('abc123', { redirectRules: one })
       expect(res.json().redirectRules).toEqual(one)
-    })
-  })
-
-  describe('OrphanVisitsTest and DeleteOrphanVisitsTest', () => {
-    it('lists orphan visits newest first, by type, paged; deletes them without touching the rest', async () => {
-      await c.api('DELETE', '/rest/v3/visits/orphan')
-      await c.get('/no-such-code', { 'user-agent': 'cf-facebook', referer: 'https://s.test/foo' })
-      await flushVisits(c.app)
-      const before = (await c.api('GET', '/rest/v3/visits/non-orphan')).json().visits.pagination.totalItems
-      const res = await c.api('GET', '/rest/v3/visits/orphan')
-      expect(res.statusCode).toBe(200)
-      const { data, pagination } = res.json().visits
-      expect(pagination.totalItems).toBe(1)
-      expect(data[0]).toEqual({
-        referer: 'https://s.test/foo',
-        date: expect.any(String),
-        userAgent: 'cf-facebook',
-        visitLocation: null,
-        potentialBot: true,
-        visitedUrl: `${BASE}/no-such-code`,
-        type: 'invalid_short_url',
-        redirectUrl: null,
-      })
-      const typed = await c.api('GET', '/rest/v3/visits/orphan?type=invalid_short_url')
-      expect(typed.json().visits.pagination.totalItems).toBe(1)
-      const other = await c.api('GET', '/rest/v3/visits/orphan?type=base_url')
-      expect(other.json().visits.data).toEqual([])
-      expect((await c.api('GET', '/rest/v3/visits/orphan?excludeBots=true')).json().visits.data).toEqual([])
-      expect((await c.api('GET', '/rest/v3/visits/orphan?domain=DEFAULT')).json().visits.data).toHaveLength(1)
-      expect((await c.api('GET', '/rest/v3/visits/orphan?domain=example.com')).json().visits.data).toEqual([])
-      const summary = (await c.api('GET', '/rest/v3/visits')).json().visits
-      expect(summary.orphanVisits).toEqual({ total: 1, nonBots: 0, bots: 1 })
-
-      const del = await c.api('DELETE', '/rest/v3/visits/orphan')
-      expect(del.statusCode).toBe(200)
-      expect(del.json()).toEqual({ deletedVisits: 1 })
-      expect((await c.api('GET', '/rest/v3/visits/orphan')).json().visits.pagination.totalItems).toBe(0)
-      expect((await c.api('GET', '/rest/v3/visits/non-orphan')).json().visits.pagination.totalItems).toBe(
-        before,
-      )
-      expect((await c.api('GET', '/rest/v3/visits')).json().visits.orphanVisits.total).toBe(0)
-    })
-
-    it('errorIsReturnedForInvalidType', async () => {
-      const res = await c.api('GET', '/rest/v3/visits/orphan?type=invalid')
-      expect(res.statusCode).toBe(400)
-      expect(res.json()).toMatchObject({ ...INVALID_DATA, invalidElements: ['type'] })
     })
   })
 

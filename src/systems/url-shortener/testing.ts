@@ -57,6 +57,20 @@ export async function shortenerApp(
   }
 }
 
+/** Shlink's `invalid-data` problem, without the fields naming what was invalid. */
+export const INVALID_DATA = {
+  type: 'https://shlink.io/api/error/invalid-data',
+  title: 'Invalid data',
+  detail: 'Provided data is not valid',
+  status: 400,
+}
+
+/** `POST /rest/v3/short-urls` with Shlink's test long URL unless `body` gives one; status and parsed body. */
+export async function createShortUrl(c: TestClient, body: Record<string, unknown>) {
+  const res = await c.api('POST', '/rest/v3/short-urls', { longUrl: 'https://app.shlink.io', ...body })
+  return { status: res.statusCode, body: res.json() as Json }
+}
+
 /** The visits flusher of an app (tests flush instead of sleeping). */
 export function flushVisits(app: App): Promise<void> {
   const sys = app.systems.find((s) => s.definition.name === 'url-shortener')!
