@@ -38,7 +38,7 @@ import {
 import { atom } from './shapes.js'
 import { ShlinkErrors } from './shlink-errors.js'
 import { checkLongUrl, type UrlPolicyOptions } from './url-policy.js'
-import { BROWSERS, browserOf, DEVICE_TYPES, devicesOf } from './user-agent.js'
+import { BROWSERS, type Browser, browserOf, DEVICE_TYPES, type DeviceType, devicesOf } from './user-agent.js'
 
 /** What a rule can look at in a visit. */
 export interface VisitContext {
@@ -60,11 +60,15 @@ export type Locate = (ip: string) => VisitLocation | null
 interface Lazy {
   query: () => URLSearchParams
   location: () => VisitLocation | null
+  devices: () => readonly DeviceType[]
+  browser: () => Browser | null
+  locales: () => readonly Locale[]
 }
 
 /**
  * The long URL of the first matching rule, or undefined when none matches.
- * `locate` is called at most once, and only when a geolocation condition is reached.
+ * What conditions read of the visit (query, device, browser, languages, location) is
+ * worked out at most once, and only when a condition of that kind is reached.
  */
 export function matchRules(
   rules: readonly RedirectRule[],
@@ -73,8 +77,18 @@ export function matchRules(
 ): string | undefined {
   let query: URLSearchParams | undefined
   let location: VisitLocation | null | undefined
+  let devices: readonly DeviceType[] | undefined
+  let browser: Browser | null | undefined
+  let locales: readonly Locale[] | undefined
   const lazy: Lazy = {
     query: () => (query ??= new URLSearchParams(visit.query)),
+    devices: () => (devices ??= devicesOf(visit.userAgent)),
+    browser: () => {
+      // null (no known browser) is a result, as for location.
+      if (browser === undefined) browser = browserOf(visit.userAgent)
+      return browser
+    },
+    locales: () => (locales ??= acceptedLocales(visit.acceptLanguage)),
     location: () => {
       // `undefined` is "not looked up yet"; null (no location) is a result, kept like any other.
       if (location === undefined) location = locate && visit.ip !== undefined ? locate(visit.ip) : null
@@ -98,11 +112,11 @@ function matches(c: RedirectCondition, visit: VisitContext, lazy: Lazy): boolean
   const query = lazy.query
   switch (c.type) {
     case 'device':
-      return devicesOf(visit.userAgent).some((d) => d === value)
+      return lazy.devices().some((d) => d === value)
     case 'browser':
-      return browserOf(visit.userAgent) === value
+      return lazy.browser() === value
     case 'language':
-      return value !== null && acceptsLanguage(visit.acceptLanguage, value)
+      return value !== null && localeMatches(lazy.locales(), value)
     case 'query-param': {
       if (c.matchKey === null) return false
       const all = query().getAll(c.matchKey)
@@ -128,11 +142,16 @@ function matches(c: RedirectCondition, visit: VisitContext, lazy: Lazy): boolean
   }
 }
 
-/** Shlink's language match: Accept-Language entries of quality >= 0.9 against `en` or `en-US`. */
-export function acceptsLanguage(header: string | undefined, wanted: string): boolean {
+/** A language and optional region of Accept-Language, lower case. */
+type Locale = readonly [language: string | undefined, region: string | undefined]
+
+const NO_LOCALES: readonly Locale[] = []
+
+/** The Accept-Language entries Shlink considers: quality >= 0.9, not `*`. */
+function acceptedLocales(header: string | undefined): readonly Locale[] {
   const text = header?.trim()
-  if (!text || text === '*') return false
-  const [lang, region] = normalizeLocale(wanted).split('-')
+  if (!text || text === '*') return NO_LOCALES
+  const out: Locale[] = []
   for (const part of text.split(',')) {
     const [tag = '', ...params] = part.split(';')
     const locale = normalizeLocale(tag)
@@ -141,9 +160,20 @@ export function acceptsLanguage(header: string | undefined, wanted: string): boo
     const quality = q === undefined ? 1 : Number(q.slice(2))
     if (!(quality >= 0.9)) continue
     const [l, r] = locale.split('-')
-    if (l === lang && (region === undefined || region === r)) return true
+    out.push([l, r])
   }
-  return false
+  return out
+}
+
+/** Whether one of `locales` is `wanted` (`en`: any region; `en-US`: that region). */
+function localeMatches(locales: readonly Locale[], wanted: string): boolean {
+  const [lang, region] = normalizeLocale(wanted).split('-')
+  return locales.some(([l, r]) => l === lang && (region === undefined || region === r))
+}
+
+/** Shlink's language match: Accept-Language entries of quality >= 0.9 against `en` or `en-US`. */
+export function acceptsLanguage(header: string | undefined, wanted: string): boolean {
+  return localeMatches(acceptedLocales(header), wanted)
 }
 
 function normalizeLocale(locale: string): string {
