@@ -73,7 +73,16 @@ export class SessionRegistry {
     return rows[0] ? Number(rows[0].gen) : undefined
   }
 
-  /** Session `id` (and mark it seen), or undefined. */
+  /**
+   * Session `id`, or undefined. A read only: POSTed frames and closes ask on every request, and the
+   * session's polls (get) and the SSE sweep (touch) already keep its row from expiring.
+   */
+  async find(id: string): Promise<SessionRow | undefined> {
+    const { rows } = await this.db.query<Raw>(`SELECT * FROM http_sessions WHERE id = $1`, [id])
+    return rows[0] && row(rows[0])
+  }
+
+  /** Session `id` (and mark it seen: a poll keeps its session alive), or undefined. */
   async get(id: string): Promise<SessionRow | undefined> {
     const { rows } = await this.db.query<Raw>(
       `UPDATE http_sessions SET last_seen = now() WHERE id = $1 RETURNING *`,

@@ -137,7 +137,7 @@ export class SharedSessions {
   /** Frames POSTed for session `id` of `user`: run on the session here, or for the node holding it. */
   async post(id: string, user: string, frames: unknown[], claims: TokenClaims | undefined): Promise<void> {
     const local = this.sessions.get(id)
-    const row = await this.registry.get(id)
+    const row = await this.registry.find(id)
     if (!row) throw ChatError.sessionNotFound()
     if (row.user !== user) throw ChatError.sessionNotFound()
     if (local && row.node === this.node && row.gen === local.gen && !local.conn.closed) {
@@ -151,7 +151,7 @@ export class SharedSessions {
   /** Session `id` of `user` is closed by the client: forget it everywhere. */
   async remove(id: string, user: string): Promise<void> {
     const local = this.sessions.get(id)
-    const row = await this.registry.get(id)
+    const row = await this.registry.find(id)
     if (row && row.user === user) await this.registry.remove(id, row.gen)
     else if (!local || local.conn.user !== user) throw ChatError.sessionNotFound()
     if (local && local.conn.user === user) this.sessions.remove(id)
