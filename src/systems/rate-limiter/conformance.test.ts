@@ -240,7 +240,8 @@ describe.each(backends())('conformance with envoyproxy/ratelimit (%s)', (backend
 
   it("applies Envoy's limit override (never in shadow mode), hits_addend and the WEEK unit", async () => {
     fresh()
-    const override = await call({
+    // A shadow-mode rule's descriptor with Envoy's limit override (1 a week) on it.
+    const overridden = {
       domain: 'rl',
       descriptors: [
         {
@@ -251,23 +252,13 @@ describe.each(backends())('conformance with envoyproxy/ratelimit (%s)', (backend
           limit: { requestsPerUnit: 1, unit: 'WEEK' },
         },
       ],
-    })
+    }
+    const override = await call(overridden)
     expect(override.statuses[0]).toMatchObject({
       code: 'OK',
       currentLimit: { requestsPerUnit: 1, unit: 'WEEK' },
     })
-    const again = await call({
-      domain: 'rl',
-      descriptors: [
-        {
-          entries: [
-            { key: 'foo', value: v('o') },
-            { key: 'baz', value: 'shady' },
-          ],
-          limit: { requestsPerUnit: 1, unit: 'WEEK' },
-        },
-      ],
-    })
+    const again = await call(overridden)
     expect(again.overallCode).toBe('OVER_LIMIT') // the rule's shadow mode does not apply to an override
     const hits = await call({ ...request('another', [[['key2', v('h')]]]), hitsAddend: 5 })
     expect(hits.statuses[0].limitRemaining).toBe(15)
