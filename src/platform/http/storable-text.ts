@@ -47,30 +47,41 @@ export function installStorableTextGuard(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const existing = route.preValidation
     const hooks = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]
-    route.preValidation = [refuseUnstorableText, ...hooks]
+    // What the route can hold is known now, not on every request: a path without parameters has none to check.
+    const shape: RouteShape = { params: /[:*]/.test(route.url), perItem: route.config?.perItemText }
+    const guard = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) =>
+      done(unstorableField(request, shape))
+    route.preValidation = [guard, ...hooks]
   })
 }
 
-/** The hook: the first bad field of params, query or body, as a 400 through the route's error handler. */
-function refuseUnstorableText(
-  request: FastifyRequest,
-  _reply: FastifyReply,
-  done: HookHandlerDoneFunction,
-): void {
-  done(unstorableField(request))
+/** What a route's requests can hold, from its definition. */
+interface RouteShape {
+  /** The path has parameters (`:name` or a `*` wildcard). */
+  params: boolean
+  /** The body field whose items the route checks itself (`config.perItemText`). */
+  perItem: string | undefined
 }
 
-/** The error for the first field of a request holding text that cannot be stored, or undefined. */
-export function unstorableField(request: FastifyRequest): AppError | undefined {
-  const params = findUnstorableText(request.params)
-  if (params !== undefined) return unstorableText(params || 'path', 'path parameter')
-  const badlyEncoded = badlyEncodedQueryKey(request.url)
-  if (badlyEncoded !== undefined) return invalidQueryEncoding(badlyEncoded)
-  const query = findUnstorableText(request.query)
-  if (query !== undefined) return unstorableText(query || 'query', 'query string')
+/**
+ * The error for the first field of a request holding text that cannot be stored, or undefined.
+ * Only the parts the request has are read: no query string without a `?`, no body without one.
+ */
+function unstorableField(request: FastifyRequest, shape: RouteShape): AppError | undefined {
+  if (shape.params) {
+    const params = findUnstorableText(request.params)
+    if (params !== undefined) return unstorableText(params || 'path', 'path parameter')
+  }
+  const queryStart = request.url.indexOf('?')
+  if (queryStart >= 0) {
+    const badlyEncoded = badlyEncodedQueryKey(request.url)
+    if (badlyEncoded !== undefined) return invalidQueryEncoding(badlyEncoded)
+    const query = findUnstorableText(request.query)
+    if (query !== undefined) return unstorableText(query || 'query', 'query string')
+  }
   const body = request.body
   if (body === undefined || body === null) return undefined
-  const perItem = request.routeOptions.config.perItemText
+  const perItem = shape.perItem
   const checked =
     perItem !== undefined && typeof body === 'object' && !Array.isArray(body) && perItem in body
       ? { ...(body as Record<string, unknown>), [perItem]: undefined }
@@ -85,8 +96,10 @@ const HIGH_ESCAPE = /%[89a-f]/i
 /** The (decoded) name of the first query parameter whose percent-escapes are not UTF-8, or undefined. */
 export function badlyEncodedQueryKey(url: string): string | undefined {
   const start = url.indexOf('?')
-  if (start < 0 || !HIGH_ESCAPE.test(url)) return undefined
-  for (const pair of url.slice(start + 1).split('&')) {
+  if (start < 0) return undefined
+  const query = url.slice(start + 1)
+  if (!HIGH_ESCAPE.test(query)) return undefined
+  for (const pair of query.split('&')) {
     if (!HIGH_ESCAPE.test(pair) || isUtf8(percentDecodedBytes(pair))) continue
     const rawKey = pair.split('=')[0] ?? ''
     return decodedOr(rawKey)
