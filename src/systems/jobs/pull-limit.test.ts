@@ -3,7 +3,7 @@
  * backend: concurrent pull clients never hold more leases of a limited
  * queue than its limit, with or without a filter on tasks; a lease that
  * expires frees its slot even before the stalled-job sweep takes the job
- * back; one fetch naming a limited and an unlimited queue takes from both,
+ * back, and a late heartbeat cannot renew it; one fetch naming a limited and an unlimited queue takes from both,
  * best first, the limited one within its free slots.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -126,6 +126,14 @@ describe.each(backends())('pull API: global concurrency (%s)', (backend) => {
     // Not swept: the first job is still active (its late completion would be fenced once it is taken back).
     expect((await c.job(first)).state).toBe('active')
     expect(await fetchJobs({ queues: ['expiring'] })).toEqual([])
+    // Its slot was given away: a late heartbeat cannot renew the expired lease (two live leases for a
+    // limit of 1); the client is told it lost the job.
+    const late = await post('/pull/heartbeat', {
+      jobs: [{ id: first, leaseToken: got[0]!.leaseToken }],
+      leaseMs: 30_000,
+    })
+    expect(late.status).toBe(200)
+    expect(late.body).toEqual({ held: [], lost: [first] })
   }, 30_000)
 
   it('takes from limited and unlimited queues in one fetch, best first, within the free slots', async () => {

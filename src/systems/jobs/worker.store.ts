@@ -120,10 +120,12 @@ RETURNING state, has_children,
           (state = 'dead' AND EXISTS (SELECT 1 FROM queues q WHERE q.name = jobs.queue AND q.dead_letter IS NOT NULL))
             AS dead_letter`
 
+// A lease past its expiry is not renewed: its slot of a limited queue may already be another job's
+// (pull_fetch() counts live leases only), so the holder is told it lost the job, as after a sweep.
 const HEARTBEAT = `
 UPDATE jobs j SET locked_until = now() + $3 * interval '1 millisecond'
   FROM unnest($1::bigint[], $2::bigint[]) AS u(id, lease), ${ASYNC_COMMIT}
- WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active'
+ WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active' AND j.locked_until > now()
 RETURNING j.id::text AS id`
 
 // Handing back is not an attempt: the counter goes back down.
