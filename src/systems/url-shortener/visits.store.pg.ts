@@ -49,11 +49,14 @@ interface BucketRow {
   type: number | null
 }
 
-/** Orphan visits as bucket input: the type's index stands in for the link id. */
+/**
+ * Orphan visits as bucket input: the type's index stands in for the link id, so groupByLink makes
+ * the buckets in the order the types first arrived, as it does for links (a higher bucket id is the
+ * newer visit when two share a millisecond).
+ */
 function orphanGroups(orphans: OrphanVisitRecord[]): VisitRecord[][] {
-  const byType: VisitRecord[][] = [[], [], []]
-  for (const o of orphans)
-    byType[ORPHAN_VISIT_TYPES.indexOf(o.type)]!.push({
+  return groupByLink(
+    orphans.map((o) => ({
       shortUrlId: ORPHAN_VISIT_TYPES.indexOf(o.type),
       shortCode: '',
       at: o.at,
@@ -64,8 +67,9 @@ function orphanGroups(orphans: OrphanVisitRecord[]): VisitRecord[][] {
       potentialBot: o.potentialBot ?? false,
       counted: true,
       location: o.location ?? null,
-    })
-  return byType.filter((g) => g.length > 0).flatMap((g) => groupByLink(g, BUCKET_MAX))
+    })),
+    BUCKET_MAX,
+  )
 }
 
 export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitStore {

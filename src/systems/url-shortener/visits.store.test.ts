@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { migrate } from '../../platform/db/migrate.js'
 import type { Db } from '../../platform/db/port.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
-import type { VisitQuery, VisitRecord, VisitScope } from './ports.js'
+import type { OrphanVisitRecord, OrphanVisitType, VisitQuery, VisitRecord, VisitScope } from './ports.js'
 import { createVisitStore } from './visits.store.pg.js'
 
 const SQL = new URL('./sql/', import.meta.url)
@@ -189,6 +189,30 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
     const next = await store.list({ all: true }, { page: 2, itemsPerPage: 3, excludeBots: false })
     expect(next.items.map((v) => v.date.getTime() - T0)).toEqual([30, 25, 20])
     expect(next.total).toBe(8)
+  })
+
+  it('lists orphan visits of different types in the same millisecond newest first, as they arrived', async () => {
+    const db = await freshDb(backend)
+    const store = createVisitStore(db)
+    const orphan = (type: OrphanVisitType, path: string): OrphanVisitRecord => ({
+      type,
+      at: T0,
+      referer: null,
+      userAgent: null,
+      visitedUrl: `https://s.test${path}`,
+      redirectUrl: null,
+    })
+    // Arrival order, all in one millisecond and one flush: the types out of their declaration order.
+    await store.writeBatch(
+      [],
+      [orphan('regular_404', '/a/b'), orphan('invalid_short_url', '/no-such'), orphan('base_url', '/')],
+    )
+    const page = await store.listOrphans({ page: 1, itemsPerPage: 10, excludeBots: false })
+    expect(page.items.map((v) => v.visitedUrl)).toEqual([
+      'https://s.test/',
+      'https://s.test/no-such',
+      'https://s.test/a/b',
+    ])
   })
 
   it('splits a link with more visits than a bucket holds, and keeps a deleted link out', async () => {
