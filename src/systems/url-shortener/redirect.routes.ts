@@ -50,6 +50,11 @@ function visitInfo(request: FastifyRequest, base: string, withIp: boolean): Visi
   }
 }
 
+/** The domain's redirect for a "not found" visit of `type` to this request's host and path, or null. */
+function redirectOf(d: RedirectRouteDeps, request: FastifyRequest, type: OrphanVisitType): string | null {
+  return d.domains.redirectFor(type, request.headers.host, request.url.split('?')[0] ?? '/')
+}
+
 /**
  * A visit that found no short URL: recorded as an orphan visit of `type`, then sent to the
  * domain's redirect for that type when one is configured (else the caller answers 404).
@@ -60,9 +65,8 @@ function orphan(
   reply: FastifyReply,
   type: OrphanVisitType,
   info: VisitInfo | undefined,
+  redirect = redirectOf(d, request, type),
 ): FastifyReply | undefined {
-  const path = request.url.split('?')[0] ?? '/'
-  const redirect = d.domains.redirectFor(type, request.headers.host, path)
   d.redirector.orphan(type, info ?? visitInfo(request, d.baseUrl(), d.withIp), redirect)
   return redirect === null ? undefined : reply.redirect(redirect, 302)
 }
@@ -77,8 +81,9 @@ function orphan(
 export function siteFallback(d: RedirectRouteDeps): SiteFallback {
   return (kind, request, reply) => {
     if (kind === 'root') {
-      if (d.domains.redirectFor('base_url', request.headers.host, '/') === null) return false
-      return orphan(d, request, reply, 'base_url', undefined) !== undefined
+      const redirect = redirectOf(d, request, 'base_url')
+      if (redirect === null) return false
+      return orphan(d, request, reply, 'base_url', undefined, redirect) !== undefined
     }
     const first = (request.url.split(/[/?]/)[1] ?? '').toLowerCase()
     if (RESERVED_SLUGS.has(first)) return false
