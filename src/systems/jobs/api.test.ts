@@ -6,9 +6,9 @@
  * traceparent stored on the job.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addJob } from '../../platform/jobs/enqueue.js'
 import { backends } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
-import { addJob } from './enqueue.js'
 import { type JobsClient, jobsApp } from './testing.js'
 
 describe.each(backends())('jobs REST API (%s)', (backend) => {

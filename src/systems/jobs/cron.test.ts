@@ -4,12 +4,12 @@
  * exactly once.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { checkCron, latestTicks, nextTick, ticksBetween } from '../../platform/jobs/cron.js'
+import { dueTicks } from '../../platform/jobs/scheduler.js'
+import { migrateJobs, WorkerFixture } from '../../platform/jobs/worker-fixture.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { settle } from '../../platform/testing/wait.js'
-import { checkCron, latestTicks, nextTick, ticksBetween } from './cron.js'
-import { dueTicks } from './scheduler.js'
 import { SchedulesStore } from './schedules.store.js'
-import { migrateJobs, WorkerFixture } from './worker-fixture.js'
 
 const iso = (ds: Date[]) => ds.map((d) => d.toISOString())
 

@@ -5,13 +5,13 @@
  * exactly once and in order; a failed parent fails or releases its children.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { addJob } from '../../platform/jobs/enqueue.js'
+import type { TaskDefinition } from '../../platform/jobs/types.js'
+import { migrateJobs, WorkerFixture } from '../../platform/jobs/worker-fixture.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
-import { addJob } from './enqueue.js'
 import { JobsStore } from './jobs.store.js'
 import { JobsService } from './service.js'
-import type { TaskDefinition } from './types.js'
-import { migrateJobs, WorkerFixture } from './worker-fixture.js'
 
 describe.each(backends())('dependencies (%s)', (backend) => {
   // Opening the backend (PGlite boots in seconds) is not part of any test's time.

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BusMessage } from '../../platform/bus/port.js'
+import { removeJob } from '../../platform/jobs/keyed-jobs.js'
 import { backends } from '../../platform/testing/backends.js'
 import { settle, waitFor } from '../../platform/testing/wait.js'
-import { removeJob } from './keyed-jobs.js'
 import { type JobsClient, type Json, jobsApp } from './testing.js'
 
 describe.each(backends())('jobs lifecycle events (%s)', (backend) => {

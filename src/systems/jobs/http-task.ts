@@ -16,9 +16,9 @@
  */
 import { createHmac } from 'node:crypto'
 import { type Dispatcher, request } from 'undici'
-import { JobsErrors } from './errors.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
+import type { TaskContext, TaskDefinition } from '../../platform/jobs/types.js'
 import { checkTarget, parseTarget, type TargetPolicy } from './target-policy.js'
-import type { TaskContext, TaskDefinition } from './types.js'
 
 export interface HttpPayload {
   url: string

@@ -9,32 +9,32 @@
 import { randomBytes } from 'node:crypto'
 import type { Db } from '../../platform/db/port.js'
 import { requireBearerToken } from '../../platform/http/bearer-auth.js'
+import { Maintenance } from '../../platform/jobs/maintenance.js'
+import { JobMetrics } from '../../platform/jobs/metrics.js'
+import { RateLimits } from '../../platform/jobs/rate-limits.js'
+import { CronScheduler } from '../../platform/jobs/scheduler.js'
+import { settings } from '../../platform/jobs/settings.js'
+import type { TaskDefinition } from '../../platform/jobs/types.js'
+import { JobWorker } from '../../platform/jobs/worker.js'
+import { WorkerStore } from '../../platform/jobs/worker.store.js'
 import { guardedAgent } from '../../platform/net/guarded-agent.js'
 import { defineSystem, type SystemDefinition, type Worker } from '../../platform/system.js'
 import { jobRoutes } from './jobs.routes.js'
 import { JobsStore } from './jobs.store.js'
 import { keyRoutes } from './keys.routes.js'
-import { Maintenance } from './maintenance.js'
-import { JobMetrics } from './metrics.js'
 import { PullService } from './pull.js'
 import { pullRoutes } from './pull.routes.js'
 import { PullStore } from './pull.store.js'
 import { queueRoutes } from './queues.routes.js'
 import { QueuesStore } from './queues.store.js'
-import { RateLimits } from './rate-limits.js'
-import { CronScheduler } from './scheduler.js'
 import { scheduleRoutes } from './schedules.routes.js'
 import { SchedulesStore } from './schedules.store.js'
 import { JobsService } from './service.js'
-import { settings } from './settings.js'
 import { builtinTasks } from './tasks.js'
-import type { TaskDefinition } from './types.js'
-import { JobWorker } from './worker.js'
-import { WorkerStore } from './worker.store.js'
 
-export { addJob, addJobs } from './enqueue.js'
-export { removeJob, rescheduleJob } from './keyed-jobs.js'
-export type { JobSpec, TaskContext, TaskDefinition } from './types.js'
+export { addJob, addJobs } from '../../platform/jobs/enqueue.js'
+export { removeJob, rescheduleJob } from '../../platform/jobs/keyed-jobs.js'
+export type { JobSpec, TaskContext, TaskDefinition } from '../../platform/jobs/types.js'
 
 export interface JobsSystemOptions {
   /** Task handlers by name, added to (and able to replace) the built-in ones. */
@@ -60,7 +60,7 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
     name: 'jobs',
     description:
       'PostgreSQL job queue and cron scheduler: retries, priorities, DAGs, rate limits, HTTP targets',
-    migrations: new URL('./sql/', import.meta.url),
+    migrations: new URL('../../platform/jobs/sql/', import.meta.url),
     // Lifecycle events (jobs.job.*) leave through the outbox: written by the state change's own statement.
     outbox: true,
     settings,

@@ -1,12 +1,12 @@
 /** `/jobs/queues/{queue}/jobs` (enqueue) and `/jobs/jobs/...` (read, list, cancel, redrive). */
 import { Type } from '@sinclair/typebox'
 import type { TypedApp } from '../../platform/http/types.js'
-import { reportedState } from './enqueue.js'
-import { JobsErrors } from './errors.js'
+import { reportedState } from '../../platform/jobs/enqueue.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
+import { isJobId } from '../../platform/jobs/validate.js'
 import type { JobsStore } from './jobs.store.js'
 import { Added, BatchBody, EnqueueBody, Job, JobId, Name, RedriveBody, State } from './schemas.js'
 import type { JobsService } from './service.js'
-import { isJobId } from './validate.js'
 
 export interface JobRouteDeps {
   service: JobsService

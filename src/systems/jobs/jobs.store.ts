@@ -3,10 +3,10 @@
  * list and filter, count per queue and state, cancel, redrive.
  */
 import type { Db, Queryable } from '../../platform/db/port.js'
-import { reportedState } from './enqueue.js'
-import { mapDbError } from './errors.js'
-import type { JobState, StoredState } from './types.js'
-import { propagateFailure } from './worker.store.js'
+import { reportedState } from '../../platform/jobs/enqueue.js'
+import { mapDbError } from '../../platform/jobs/errors.js'
+import type { JobState, StoredState } from '../../platform/jobs/types.js'
+import { propagateFailure } from '../../platform/jobs/worker.store.js'
 
 export interface AttemptView {
   attempt: number

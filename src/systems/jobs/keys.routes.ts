@@ -6,11 +6,11 @@
 import { Type } from '@sinclair/typebox'
 import type { Db } from '../../platform/db/port.js'
 import type { TypedApp } from '../../platform/http/types.js'
-import { JobsErrors } from './errors.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
+import { removeJob, rescheduleJob } from '../../platform/jobs/keyed-jobs.js'
+import { checkSpec } from '../../platform/jobs/validate.js'
 import type { JobsStore } from './jobs.store.js'
-import { removeJob, rescheduleJob } from './keyed-jobs.js'
 import { Job, Name, State } from './schemas.js'
-import { checkSpec } from './validate.js'
 
 export interface KeyRouteDeps {
   db: Db

@@ -6,9 +6,9 @@
  * its key; bad values are named 4xx.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { removeJob, rescheduleJob } from '../../platform/jobs/keyed-jobs.js'
 import { backends } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
-import { removeJob, rescheduleJob } from './keyed-jobs.js'
 import { type JobsClient, jobsApp } from './testing.js'
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString()

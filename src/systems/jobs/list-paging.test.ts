@@ -9,9 +9,9 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { STATES } from '../../platform/jobs/types.js'
 import { backends } from '../../platform/testing/backends.js'
 import { type JobsClient, jobsApp } from './testing.js'
-import { STATES } from './types.js'
 
 const N = 1_200
 const QUEUES = ['default', 'mail', 'video']

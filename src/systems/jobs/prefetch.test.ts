@@ -6,11 +6,11 @@
  * queue that keeps up is fetched at once on each wake-up all the same.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { addJob, addJobs } from '../../platform/jobs/enqueue.js'
+import { migrateJobs, WorkerFixture } from '../../platform/jobs/worker-fixture.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
-import { addJob, addJobs } from './enqueue.js'
 import { JobsStore } from './jobs.store.js'
-import { migrateJobs, WorkerFixture } from './worker-fixture.js'
 
 describe.each(backends())('prefetch (%s)', (backend) => {
   beforeAll(() => testDb(backend))

@@ -19,13 +19,13 @@
  * request whose connection closed are handed back at once.
  */
 import type { Db, Unlisten } from '../../platform/db/port.js'
-import { retryDelayMs } from './backoff.js'
-import { JobsErrors } from './errors.js'
-import { encodeJobResult } from './limits.js'
+import { retryDelayMs } from '../../platform/jobs/backoff.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
+import { encodeJobResult } from '../../platform/jobs/limits.js'
+import type { Backoff } from '../../platform/jobs/types.js'
+import { isJobId, isLeaseToken } from '../../platform/jobs/validate.js'
+import type { WorkerStore } from '../../platform/jobs/worker.store.js'
 import type { PullQueueRow, PullStore } from './pull.store.js'
-import type { Backoff } from './types.js'
-import { isJobId, isLeaseToken } from './validate.js'
-import type { WorkerStore } from './worker.store.js'
 
 export interface PullServiceOptions {
   db: Db

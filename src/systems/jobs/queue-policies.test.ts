@@ -8,13 +8,13 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../platform/db/port.js'
+import { addJob, addJobs } from '../../platform/jobs/enqueue.js'
+import { WorkerStore } from '../../platform/jobs/worker.store.js'
+import { migrateJobs, WorkerFixture } from '../../platform/jobs/worker-fixture.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
-import { addJob, addJobs } from './enqueue.js'
 import { JobsStore } from './jobs.store.js'
 import { type JobsClient, jobsApp } from './testing.js'
-import { WorkerStore } from './worker.store.js'
-import { migrateJobs, WorkerFixture } from './worker-fixture.js'
 
 describe.each(backends())('queue policies, worker level (%s)', (backend) => {
   beforeAll(() => testDb(backend))

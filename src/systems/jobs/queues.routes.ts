@@ -1,12 +1,12 @@
 /** `/jobs/queues`: list with counts, create or update, pause and resume; `/jobs/tasks`, `/jobs/counts`. */
 import { Type } from '@sinclair/typebox'
 import type { TypedApp } from '../../platform/http/types.js'
-import { JobsErrors } from './errors.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
+import { STATES } from '../../platform/jobs/types.js'
 import { emptyCounts, type JobsStore } from './jobs.store.js'
 import type { QueuesStore } from './queues.store.js'
 import { Counts, Name, Queue, QueueBody } from './schemas.js'
 import type { JobsService } from './service.js'
-import { STATES } from './types.js'
 
 export interface QueueRouteDeps {
   queues: QueuesStore

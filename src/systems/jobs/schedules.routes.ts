@@ -1,8 +1,8 @@
 /** `/jobs/schedules`: cron schedules, create or replace, read, list, delete. */
 import { Type } from '@sinclair/typebox'
 import type { TypedApp } from '../../platform/http/types.js'
-import { checkCron } from './cron.js'
-import { JobsErrors } from './errors.js'
+import { checkCron } from '../../platform/jobs/cron.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
 import type { SchedulesStore } from './schedules.store.js'
 import { Name, Schedule, ScheduleBody } from './schemas.js'
 import type { JobsService } from './service.js'

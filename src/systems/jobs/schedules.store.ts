@@ -1,7 +1,7 @@
 /** Cron schedules: create or replace, read, list, delete. */
 import type { Db } from '../../platform/db/port.js'
-import { nextTick } from './cron.js'
-import { mapDbError } from './errors.js'
+import { nextTick } from '../../platform/jobs/cron.js'
+import { mapDbError } from '../../platform/jobs/errors.js'
 
 export interface ScheduleSpec {
   queue: string

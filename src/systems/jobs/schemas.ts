@@ -1,6 +1,6 @@
 /** TypeBox schemas of the REST API (they are the OpenAPI document too). */
 import { Type } from '@sinclair/typebox'
-import { STATES } from './types.js'
+import { STATES } from '../../platform/jobs/types.js'
 
 export const Name = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$',

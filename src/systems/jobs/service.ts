@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto'
 import type { Db, Queryable } from '../../platform/db/port.js'
 import { AppError, type InvalidParam, invalidParams } from '../../platform/errors.js'
-import { addJob, addJobs, reportedState } from './enqueue.js'
-import { JobsErrors } from './errors.js'
-import type { AddedJob, JobSpec, StoredState, TaskRegistry } from './types.js'
-import { checkSpec, isJobId } from './validate.js'
+import { addJob, addJobs, reportedState } from '../../platform/jobs/enqueue.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
+import type { AddedJob, JobSpec, StoredState, TaskRegistry } from '../../platform/jobs/types.js'
+import { checkSpec, isJobId } from '../../platform/jobs/validate.js'
 
 /** A job as the REST API receives it (JSON). */
 export interface EnqueueInput {

@@ -12,9 +12,9 @@
  * literals, and a DNS answer that changed since enqueue (rebinding).
  */
 
+import { JobsErrors } from '../../platform/jobs/errors.js'
 import { isLocalName } from '../../platform/net/address-policy.js'
 import { checkedAddress, type Resolver } from '../../platform/net/guarded-agent.js'
-import { JobsErrors } from './errors.js'
 
 export interface TargetPolicy {
   /** `host:port` entries allowed although private (lower-case). */

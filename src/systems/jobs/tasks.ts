@@ -5,9 +5,9 @@
  * An application adds its own with `tasks` in createJobs / the system's
  * registry (see README).
  */
-import { JobsErrors } from './errors.js'
+import { JobsErrors } from '../../platform/jobs/errors.js'
+import type { TaskDefinition } from '../../platform/jobs/types.js'
 import { type HttpTaskOptions, httpTask } from './http-task.js'
-import type { TaskDefinition } from './types.js'
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -6,13 +6,13 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../platform/db/port.js'
+import { LeaseLostError } from '../../platform/jobs/attempt.js'
+import { addJob, addJobs } from '../../platform/jobs/enqueue.js'
+import type { TaskContext, TaskDefinition } from '../../platform/jobs/types.js'
+import { migrateJobs, WorkerFixture } from '../../platform/jobs/worker-fixture.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { settle, waitFor } from '../../platform/testing/wait.js'
-import { LeaseLostError } from './attempt.js'
-import { addJob, addJobs } from './enqueue.js'
 import { JobsStore } from './jobs.store.js'
-import type { TaskContext, TaskDefinition } from './types.js'
-import { migrateJobs, WorkerFixture } from './worker-fixture.js'
 
 async function setup(
   backend: 'embedded' | 'services',

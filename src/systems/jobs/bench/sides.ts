@@ -36,8 +36,8 @@ import { PgBoss } from 'pg-boss'
 import { testServiceUrls } from '../../../platform/config.js'
 import { openPg } from '../../../platform/db/pg.js'
 import type { Db } from '../../../platform/db/port.js'
-import { addJob, addJobs } from '../enqueue.js'
-import { migrateJobs, WorkerFixture } from '../worker-fixture.js'
+import { addJob, addJobs } from '../../../platform/jobs/enqueue.js'
+import { migrateJobs, WorkerFixture } from '../../../platform/jobs/worker-fixture.js'
 
 export type SideName = 'blueprints' | 'graphile-worker' | 'pg-boss'
 

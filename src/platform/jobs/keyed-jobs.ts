@@ -6,7 +6,7 @@
  * scheduled, blocked, or failed awaiting its retry); a running or finished
  * job no longer holds its key and is left alone.
  */
-import { type Queryable, quoteIdent } from '../../platform/db/port.js'
+import { type Queryable, quoteIdent } from '../db/port.js'
 import { reportedState } from './enqueue.js'
 import { mapDbError } from './errors.js'
 import type { JobState, StoredState } from './types.js'

@@ -6,7 +6,7 @@
  * that is ignored. A failure's error and stack are stored as error-report.ts
  * describes them (no absolute machine paths).
  */
-import type { Queryable } from '../../platform/db/port.js'
+import type { Queryable } from '../db/port.js'
 import { describeError } from './error-report.js'
 import { encodeJobResult } from './limits.js'
 import type { FetchedJob, TaskContext, TaskDefinition } from './types.js'

@@ -1,5 +1,5 @@
 /** The job queue's environment variables (validated at boot with the platform's). */
-import { bool, int, list, optional, str } from '../../platform/settings.js'
+import { bool, int, list, optional, str } from '../settings.js'
 
 export const settings = {
   JOBS_WORKER: bool({

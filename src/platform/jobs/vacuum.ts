@@ -15,8 +15,8 @@
  * the table when another process or autovacuum is already at it (no pile-up
  * across processes).
  */
-import type { Db } from '../../platform/db/port.js'
-import { quoteIdent } from '../../platform/db/port.js'
+import type { Db } from '../db/port.js'
+import { quoteIdent } from '../db/port.js'
 
 /** Dead rows of the jobs table, from the statistics (they lag by up to a second). */
 const DEAD_ROWS = `

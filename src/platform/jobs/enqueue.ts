@@ -8,8 +8,8 @@
  * SQL callers in other languages use); a batch without keys or dependencies
  * is one multi-row INSERT, the fast path.
  */
-import type { Db, Queryable } from '../../platform/db/port.js'
-import { quoteIdent } from '../../platform/db/port.js'
+import type { Db, Queryable } from '../db/port.js'
+import { quoteIdent } from '../db/port.js'
 import { JobsErrors, mapDbError } from './errors.js'
 import type { AddedJob, JobSpec, JobState, StoredState } from './types.js'
 import { checkSpec, encodePayload } from './validate.js'

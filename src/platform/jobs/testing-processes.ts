@@ -3,10 +3,10 @@
  * (its tasks: effect-tx, effect-plain, overlap) with the environment given.
  */
 import type { ChildProcess } from 'node:child_process'
-import { spawnEntry } from '../../platform/testing/process.js'
-import { waitFor } from '../../platform/testing/wait.js'
+import { spawnEntry } from '../testing/process.js'
+import { waitFor } from '../testing/wait.js'
 
-const ENTRY = 'src/systems/jobs/testing-worker-main.ts'
+const ENTRY = 'src/platform/jobs/testing-worker-main.ts'
 
 export interface WorkerProc {
   child: ChildProcess

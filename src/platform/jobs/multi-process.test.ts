@@ -8,8 +8,8 @@
  * Runs with TEST_SERVICES=1 only: PGlite is one process's database.
  */
 import { describe, expect, it } from 'vitest'
-import { testServiceUrls } from '../../platform/config.js'
-import { backends, testDb, uniqueId } from '../../platform/testing/backends.js'
+import { testServiceUrls } from '../config.js'
+import { backends, testDb, uniqueId } from '../testing/backends.js'
 import { addJobs } from './enqueue.js'
 import { startWorkerProcess as startWorker } from './testing-processes.js'
 import { migrateJobs } from './worker-fixture.js'

@@ -4,12 +4,12 @@
  * as several processes would run them). Also used by bench.ts.
  */
 import { trace } from '@opentelemetry/api'
-import { OUTBOX_MIGRATIONS } from '../../platform/bus/outbox.js'
-import { migrate } from '../../platform/db/migrate.js'
-import type { Db } from '../../platform/db/port.js'
-import { createLogger } from '../../platform/telemetry/logger.js'
-import { Registry } from '../../platform/telemetry/metrics.js'
-import type { Tracing } from '../../platform/telemetry/tracing.js'
+import { OUTBOX_MIGRATIONS } from '../bus/outbox.js'
+import { migrate } from '../db/migrate.js'
+import type { Db } from '../db/port.js'
+import { createLogger } from '../telemetry/logger.js'
+import { Registry } from '../telemetry/metrics.js'
+import type { Tracing } from '../telemetry/tracing.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'
 import { RateLimits } from './rate-limits.js'

@@ -4,8 +4,8 @@
  * filled at scrape time (collect), so a job costs no label hashing.
  * Queue depth per state is read from the database at scrape time.
  */
-import type { Db } from '../../platform/db/port.js'
-import { Counter, Gauge, Histogram, type Registry } from '../../platform/telemetry/metrics.js'
+import type { Db } from '../db/port.js'
+import { Counter, Gauge, Histogram, type Registry } from '../telemetry/metrics.js'
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 

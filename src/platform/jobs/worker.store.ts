@@ -5,7 +5,7 @@
  * expired and whose job was taken again changes nothing: its completion
  * matches no row and is refused.
  */
-import type { Db, Queryable } from '../../platform/db/port.js'
+import type { Db, Queryable } from '../db/port.js'
 import type { FetchedJob, StoredState } from './types.js'
 
 interface FetchedRow {

@@ -1,5 +1,5 @@
 /** The job queue's vocabulary: job specs, stored rows, reported states, task handlers. */
-import type { Queryable } from '../../platform/db/port.js'
+import type { Queryable } from '../db/port.js'
 
 /** States a client sees (the REST API, the console). */
 export const STATES = ['waiting', 'scheduled', 'active', 'completed', 'failed', 'dead', 'cancelled'] as const

@@ -10,9 +10,9 @@
  * JOBS_CRON_MAX_CATCH_UP), the `latest` one, or `none`. Ticks within the
  * grace are always enqueued.
  */
-import type { Db, Queryable } from '../../platform/db/port.js'
-import type { Worker } from '../../platform/system.js'
-import type { Logger } from '../../platform/telemetry/logger.js'
+import type { Db, Queryable } from '../db/port.js'
+import type { Worker } from '../system.js'
+import type { Logger } from '../telemetry/logger.js'
 import { latestTicks, nextTick, ticksBetween } from './cron.js'
 
 export interface SchedulerOptions {

@@ -6,7 +6,7 @@
  * of the enqueueing span. Jobs without a traceparent pay nothing.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api'
-import type { Tracing } from '../../platform/telemetry/tracing.js'
+import type { Tracing } from '../telemetry/tracing.js'
 import type { FetchedJob } from './types.js'
 
 /** Run `fn` inside the job's trace context (and a consumer span when exporting). */

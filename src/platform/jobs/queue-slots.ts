@@ -4,7 +4,7 @@
  * worker's bookkeeping per queue: running jobs, the fetch in flight, and
  * the wake-up generation that tells "drained" from "work arrived meanwhile".
  */
-import type { Db } from '../../platform/db/port.js'
+import type { Db } from '../db/port.js'
 import type { QueueLimits } from './rate-limits.js'
 import type { FetchedJob } from './types.js'
 

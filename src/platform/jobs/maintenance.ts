@@ -13,9 +13,9 @@
  *   (vacuum.ts: why a queue cannot wait for autovacuum).
  * Each runs on its own timer and guard, so a long VACUUM never delays a sweep.
  */
-import type { Db } from '../../platform/db/port.js'
-import type { Worker } from '../../platform/system.js'
-import type { Logger } from '../../platform/telemetry/logger.js'
+import type { Db } from '../db/port.js'
+import type { Worker } from '../system.js'
+import type { Logger } from '../telemetry/logger.js'
 import type { JobMetrics } from './metrics.js'
 import { vacuumIfBloated } from './vacuum.js'
 import { deadLetter, propagateFailure } from './worker.store.js'

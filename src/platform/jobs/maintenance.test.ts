@@ -4,10 +4,10 @@
  * live job; pruning deletes only finished jobs past their retention.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Db } from '../../platform/db/port.js'
-import { Registry } from '../../platform/telemetry/metrics.js'
-import { backends, testDb } from '../../platform/testing/backends.js'
-import { waitFor } from '../../platform/testing/wait.js'
+import type { Db } from '../db/port.js'
+import { Registry } from '../telemetry/metrics.js'
+import { backends, testDb } from '../testing/backends.js'
+import { waitFor } from '../testing/wait.js'
 import { addJobs } from './enqueue.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'

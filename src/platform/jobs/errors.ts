@@ -4,7 +4,7 @@
  * A refusal of a request field names it in the problem's `invalidParams`
  * (`name` as the client writes it: `runAt`, `payload.url`, `jobs[2].task`).
  */
-import { AppError, invalidParams } from '../../platform/errors.js'
+import { AppError, invalidParams } from '../errors.js'
 
 const field = (code: string, status: number, name: string, reason: string, detail?: string) =>
   invalidParams(code, status, [{ name, reason }], detail)

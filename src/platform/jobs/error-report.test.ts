@@ -32,7 +32,7 @@ describe('describeError', () => {
     const { error, stack } = describeError(new RangeError('too far'))
     expect(error).toBe('RangeError: too far')
     expect(stack).toMatch(/^RangeError: too far\n/)
-    expect(stack).toMatch(/[( ]src\/systems\/jobs\/error-report\.test\.ts:\d+:\d+/)
+    expect(stack).toMatch(/[( ]src\/platform\/jobs\/error-report\.test\.ts:\d+:\d+/)
     expect(stack).not.toMatch(/(^|[\s(])(file:\/\/)?\//m)
     for (const root of PROJECT_ROOTS) expect(stack).not.toContain(root)
   })

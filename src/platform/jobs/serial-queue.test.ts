@@ -8,9 +8,9 @@
  * Runs with TEST_SERVICES=1 only: PGlite is one process's database.
  */
 import { describe, expect, it } from 'vitest'
-import { testServiceUrls } from '../../platform/config.js'
-import { backends, testDb, uniqueId } from '../../platform/testing/backends.js'
-import { waitFor } from '../../platform/testing/wait.js'
+import { testServiceUrls } from '../config.js'
+import { backends, testDb, uniqueId } from '../testing/backends.js'
+import { waitFor } from '../testing/wait.js'
 import { addJobs } from './enqueue.js'
 import { startWorkerProcess, type WorkerProc } from './testing-processes.js'
 import { migrateJobs } from './worker-fixture.js'

@@ -5,9 +5,9 @@
  * commit of a burst is always followed by one.
  */
 import { describe, expect, it } from 'vitest'
-import type { Db } from '../../platform/db/port.js'
-import { backends, testDb } from '../../platform/testing/backends.js'
-import { waitFor } from '../../platform/testing/wait.js'
+import type { Db } from '../db/port.js'
+import { backends, testDb } from '../testing/backends.js'
+import { waitFor } from '../testing/wait.js'
 import { addJob, addJobs, channelOf } from './enqueue.js'
 import { migrateJobs } from './worker-fixture.js'
 

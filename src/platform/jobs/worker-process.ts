@@ -12,12 +12,12 @@
  * handed back) and exits 0.
  */
 import { trace } from '@opentelemetry/api'
-import { loadConfig, systemSettings } from '../../platform/config.js'
-import { openDb } from '../../platform/db/open.js'
-import type { Db } from '../../platform/db/port.js'
-import { schemaOf } from '../../platform/system.js'
-import { createLogger } from '../../platform/telemetry/logger.js'
-import { Registry } from '../../platform/telemetry/metrics.js'
+import { loadConfig, systemSettings } from '../config.js'
+import { openDb } from '../db/open.js'
+import type { Db } from '../db/port.js'
+import { schemaOf } from '../system.js'
+import { createLogger } from '../telemetry/logger.js'
+import { Registry } from '../telemetry/metrics.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'
 import { RateLimits } from './rate-limits.js'

@@ -6,7 +6,7 @@
  * period, spread evenly once the burst is spent.
  */
 import type { Redis } from 'ioredis'
-import { createRateLimiter, type RateLimiter } from '../../platform/rate-limit/index.js'
+import { createRateLimiter, type RateLimiter } from '../rate-limit/index.js'
 
 export interface QueueLimits {
   rateLimit: number | null
