@@ -18,6 +18,13 @@ import type { ReadinessCheck } from './platform/http/health.js'
 import { indexPage } from './platform/http/index-page.js'
 import { createHttpServer } from './platform/http/server.js'
 import type { TypedApp } from './platform/http/types.js'
+import { Live } from './platform/live/live.js'
+import {
+  LIVE_MIGRATIONS,
+  mountPlatformEndpoint,
+  platformEndpoint,
+} from './platform/live/platform-endpoint.js'
+import { liveSettings } from './platform/live/settings.js'
 import { createRedis, type Redis, redactUrl } from './platform/redis/client.js'
 import { listenError } from './platform/startup-error.js'
 import {
@@ -77,6 +84,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const selected = selectSystems(config, overrides.systems ?? registry)
   // Validate every system's settings before opening anything: a bad value stops the boot cleanly.
   const settings = new Map(selected.map((s) => [s.name, systemSettings(config, s.settings ?? {})]))
+  const liveConfig = systemSettings(config, liveSettings)
 
   const logger = overrides.logger ?? createLogger(config.logLevel)
   const metrics = createMetrics()
@@ -135,7 +143,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   let http: TypedApp
   const running: { definition: AnySystem; context: SystemContext; instance: SystemInstance }[] = []
-  const workers: Worker[] = []
+  // Live streams: one per process, shared by every system (platform/live); its feeds start first, stop last.
+  const live = new Live({
+    bus,
+    log: logger.child({ platform: 'live' }),
+    node: liveConfig.LIVE_NODE_ID,
+    presenceIntervalMs: liveConfig.LIVE_PRESENCE_INTERVAL_MS,
+  })
+  const workers: Worker[] = [{ name: 'live', start: () => live.start(), stop: () => live.stop() }]
   let listenUrl: string | undefined
   try {
     http = await createHttpServer({
@@ -169,6 +184,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         redis: sysRedis,
         bus,
         outbox: definition.outbox ? createOutbox(schema) : undefined,
+        live: live.forSystem(definition.name),
         log,
         metrics,
         tracing,
@@ -194,6 +210,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         },
         { prefix },
       )
+    }
+    // The platform's live endpoint (`/live`): every system's streams on one connection, when some
+    // system of this process declared a stream kind.
+    if (live.allKinds().length > 0) {
+      const liveDb = db.withSchema(schemaOf(config.dbSchemaPrefix, 'live'))
+      await migrate(liveDb, [{ source: 'platform/live', dir: LIVE_MIGRATIONS }])
+      const liveEndpoint = platformEndpoint(live, liveDb, liveConfig)
+      workers.push(liveEndpoint.worker)
+      await mountPlatformEndpoint(http as never, liveEndpoint)
     }
     await http.register(
       indexPage(

@@ -102,6 +102,9 @@ describe('the OpenAPI document', () => {
       ).json().token as string
       secrets.chatBearer = chatToken
       secrets.chatAccessToken = chatToken
+      // The platform's live endpoint accepts the tokens of every system that registered a check (chat's).
+      secrets.liveBearer = chatToken
+      secrets.liveAccessToken = chatToken
       const url = path.replace(/\{[^}]+\}/g, 'x')
       const body = op.requestBody ? { payload: {} } : {}
       const bare = await app.http.inject({ method: method.toUpperCase() as 'GET', url, ...body })
@@ -123,7 +126,7 @@ describe('the OpenAPI document', () => {
         else if (scheme.type === 'apiKey' && scheme.in === 'query') query[scheme.name] = secrets[name]!
         else throw new Error(`scheme ${name} of a kind this test does not apply`)
       }
-      // Over a socket: an event stream (`/chat/sse`) answers its status at once and stays open.
+      // Over a socket: an event stream (`/chat/sse`, `/live/sse`) answers its status at once and stays open.
       const search = new URLSearchParams(query).toString()
       const authed = await request(`${origin}${url}${search ? `?${search}` : ''}`, {
         method: method.toUpperCase() as 'GET',
@@ -144,7 +147,8 @@ describe('the OpenAPI document', () => {
     const protocol = (path: string) =>
       path.startsWith('/rest/') || // Shlink REST: ignored, as Shlink does
       path === '/rate-limiter/json' || // Envoy RLS JSON: refused in code, by protojson's names
-      path === '/chat/sessions/{session}/frames' // chat protocol frames: the frame parser's rules
+      path === '/chat/sessions/{session}/frames' || // chat protocol frames: the frame parser's rules
+      path === '/live/sessions/{session}/frames' // live protocol frames (the platform's endpoint): the same
     const open: string[] = []
     const walk = (schema: Json, at: string) => {
       if (Array.isArray(schema)) {

@@ -12,6 +12,7 @@ import type { Config } from './config.js'
 import type { Db } from './db/port.js'
 import type { SiteFallback } from './http/not-found.js'
 import type { TypedApp } from './http/types.js'
+import type { SystemLive } from './live/live.js'
 import type { Redis } from './redis/client.js'
 import type { SettingsOf, SettingsSpec } from './settings.js'
 import type { Logger } from './telemetry/logger.js'
@@ -37,6 +38,8 @@ export interface SystemContext<S extends SettingsSpec = SettingsSpec> {
   readonly bus: Bus
   /** The transactional outbox of this system's schema (when `outbox: true`). */
   readonly outbox: Outbox | undefined
+  /** Live streams to clients: declare stream kinds, publish committed events (platform/live). */
+  readonly live: SystemLive
   readonly log: Logger
   readonly metrics: Metrics
   readonly tracing: Tracing

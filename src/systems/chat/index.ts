@@ -1,31 +1,29 @@
 /**
  * Real-time chat over WebSocket, SSE and long polling, on any number of
- * nodes. This file wires the parts: stores -> fan-out and presence ->
- * service -> frame handler and hub -> routes. Read README.md first.
+ * nodes. Rooms are live streams of the platform's live library
+ * (`platform/live`): chat declares the room kind (who may read a room, where
+ * its history lives, its frames), publishes each committed event to it, and
+ * mounts its own endpoint (`/chat/ws`, `/chat/sse`, `/chat/sessions`) that
+ * speaks the chat protocol as it always did. The same rooms are on the
+ * platform's endpoint (`/live`) too. This file wires the parts: stores ->
+ * room stream -> service -> frames -> routes. Read README.md first.
  */
+import { kindAddressing } from '../../platform/live/index.js'
 import { createRateLimiter } from '../../platform/rate-limit/index.js'
 import { defineSystem } from '../../platform/system.js'
-import { Fanout } from './fanout.js'
-import { FrameHandler } from './frames.js'
-import { Hub } from './hub.js'
 import { MessageStore } from './messages.store.js'
 import { chatMetrics } from './metrics.js'
 import { ADMIN_REQUIRED, documentSecurity, TOKEN_REQUIRED } from './openapi.js'
-import { Presence } from './presence.js'
 import { authHook } from './rest.auth.js'
 import { publicRoutes, restRoutes } from './rest.routes.js'
-import { Revocations } from './revocations.js'
+import { Revocations, revokes } from './revocations.js'
 import { adminRevocationRoutes, revocationRoutes } from './revocations.routes.js'
+import { roomFrames } from './room-frames.js'
+import { roomStream } from './room-stream.js'
 import { RoomStore } from './rooms.store.js'
 import { ChatService } from './service.js'
-import { SessionRegistry } from './session-registry.js'
-import { SessionRelay } from './session-relay.js'
-import { SharedSessions } from './session-share.js'
-import { Sessions } from './sessions.js'
-import { sessionRoutes } from './sessions.routes.js'
 import { settings } from './settings.js'
 import { Tokens } from './tokens.js'
-import { wsRoutes } from './ws.routes.js'
 
 export default defineSystem({
   name: 'chat',
@@ -44,22 +42,8 @@ export default defineSystem({
       ttlSeconds: s.CHAT_TOKEN_TTL_S,
       jwksUrl: s.CHAT_JWKS_URL,
     })
-    const fanout = new Fanout(ctx.bus, rooms, messages, ctx.log, {
-      sweepMs: s.CHAT_SWEEP_MS,
-      page: s.CHAT_REPLAY_PAGE,
-    })
     const revocations = new Revocations(ctx.db, ctx.bus, ctx.log, s.CHAT_REVOCATION_SYNC_MS)
     tokens.revoked = (claims) => revocations.isRevoked(claims)
-    const presence = new Presence(ctx.bus, ctx.log, s.CHAT_PRESENCE_INTERVAL_MS, s.CHAT_NODE_ID)
-    const service = new ChatService(
-      rooms,
-      messages,
-      fanout,
-      { maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES, maxRoomsPerUser: s.CHAT_MAX_ROOMS_PER_USER },
-      ctx.log,
-      // PGlite runs one statement at a time: a second call would only wait, with a smaller batch.
-      ctx.db.kind === 'pglite' ? 1 : 4,
-    )
     // Per connection (and per user over REST): a token bucket of N writes a second, bursts of 2N.
     const limiter = createRateLimiter({
       algorithm: 'token-bucket',
@@ -68,73 +52,77 @@ export default defineSystem({
       burst: s.CHAT_MESSAGES_PER_SECOND * 2,
       store: 'memory',
     })
-    const frames = new FrameHandler(
-      service,
-      presence,
+    let service: ChatService | undefined
+    const spec = roomStream({
+      rooms,
+      messages,
+      readable: (user, room) => service!.readable(user, room),
       limiter,
-      ctx.log,
-      { maxFrameBytes: s.CHAT_MAX_FRAME_BYTES, maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES },
-      (token) => tokens.claims(token),
-    )
-    const hub = new Hub(frames, fanout, messages, presence, {
-      maxConnectionsPerUser: s.CHAT_MAX_CONNECTIONS_PER_USER,
-      sendBufferBytes: s.CHAT_SEND_BUFFER_BYTES,
+      sweepMs: s.CHAT_SWEEP_MS,
       replayPage: s.CHAT_REPLAY_PAGE,
-      pingIntervalMs: s.CHAT_PING_INTERVAL_MS,
+    })
+    const room = ctx.live.stream('room', spec)
+    service = new ChatService(
+      rooms,
+      messages,
+      room,
+      { maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES, maxRoomsPerUser: s.CHAT_MAX_ROOMS_PER_USER },
+      ctx.log,
+      // PGlite runs one statement at a time: a second call would only wait, with a smaller batch.
+      ctx.db.kind === 'pglite' ? 1 : 4,
+    )
+    spec.frames = roomFrames(service, s.CHAT_MAX_MESSAGE_BYTES)
+    const seen = (user: string) => service!.seen(user)
+    /** A chat token's claims (the user recorded), or the 401 ChatError: on every transport. */
+    const authenticate = async (token: string | undefined) => {
+      const claims = await tokens.claims(token)
+      await seen(claims.user)
+      return claims
+    }
+    // The platform endpoint (`/live`) accepts chat tokens too: the console reads rooms there.
+    ctx.live.acceptTokens(authenticate)
+    // Chat's own endpoint: the chat protocol as it always was (`"room": <id>`, CHAT_* codes).
+    const endpoint = ctx.live.endpoint({
+      name: 'chat',
+      codePrefix: 'CHAT',
+      addressing: kindAddressing(room, { field: 'room', plural: 'rooms', noun: 'room', numeric: true }),
+      authenticate,
+      db: ctx.db,
       limits: {
         maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES,
         maxFrameBytes: s.CHAT_MAX_FRAME_BYTES,
         messagesPerSecond: s.CHAT_MESSAGES_PER_SECOND,
       },
+      maxFrameBytes: s.CHAT_MAX_FRAME_BYTES,
+      maxConnectionsPerUser: s.CHAT_MAX_CONNECTIONS_PER_USER,
+      sendBufferBytes: s.CHAT_SEND_BUFFER_BYTES,
+      pingIntervalMs: s.CHAT_PING_INTERVAL_MS,
+      longPollMs: s.CHAT_LONG_POLL_MS,
+      sessionIdleMs: s.CHAT_SESSION_IDLE_MS,
+      onRoute: documentSecurity(TOKEN_REQUIRED),
     })
-    const sessions = new Sessions(s.CHAT_SESSION_IDLE_MS)
-    const shared = new SharedSessions(
-      new SessionRegistry(ctx.db),
-      sessions,
-      hub,
-      new SessionRelay(ctx.bus, hub, sessions, presence.node, ctx.log),
-      presence.node,
-      s.CHAT_SESSION_IDLE_MS,
-      ctx.log,
-    )
-    chatMetrics(ctx.metrics.registry, hub, frames, fanout, presence, service.writer, shared)
-    const seen = (user: string) => service.seen(user)
-    const restDeps = { service, tokens, presence, limiter, devTokens: s.CHAT_DEV_TOKENS }
-    // A revocation (from this node, the Bus or PostgreSQL) closes the connections it revokes.
-    revocations.onRevoked = (r) => hub.revoke(r)
+    chatMetrics(ctx.metrics.registry, endpoint, room, ctx.live.presence, service.writer)
+    const restDeps = { service, tokens, presence: ctx.live.presence, limiter, devTokens: s.CHAT_DEV_TOKENS }
+    // A revocation (from this node, the Bus or PostgreSQL) closes the connections it revokes, on every endpoint.
+    revocations.onRevoked = (r) => void ctx.live.revoke((principal, user) => revokes(r, principal, user))
 
     return {
       async routes(app) {
-        // Before the server closes: tell every client to reconnect (SSE and long polls would hold the drain).
-        app.addHook('preClose', async () => {
-          shared.shuttingDown()
-          sessions.stop()
-          hub.closeAll()
-        })
         publicRoutes(app, restDeps)
         await app.register(async (admin) => {
           admin.addHook('onRoute', documentSecurity(ADMIN_REQUIRED))
           adminRevocationRoutes(admin, { tokens, revocations, adminToken: s.CHAT_ADMIN_TOKEN })
         })
-        await wsRoutes(app, {
-          hub,
-          tokens,
-          seen,
-          maxFrameBytes: s.CHAT_MAX_FRAME_BYTES,
-          maxMessageBytes: s.CHAT_MAX_MESSAGE_BYTES,
-        })
+        await endpoint.routes(app)
         await app.register(async (api) => {
           api.addHook('onRequest', authHook(tokens, seen))
           api.addHook('onRoute', documentSecurity(TOKEN_REQUIRED))
           restRoutes(api, restDeps)
           revocationRoutes(api, { tokens, revocations, adminToken: s.CHAT_ADMIN_TOKEN })
-          sessionRoutes(api, { hub, sessions, shared, longPollMs: s.CHAT_LONG_POLL_MS })
         })
       },
       workers: [
-        { name: 'chat:fanout', start: () => fanout.start(), stop: () => fanout.stop() },
-        { name: 'chat:presence', start: () => presence.start(), stop: () => presence.stop() },
-        { name: 'chat:sessions', start: () => shared.start(), stop: () => shared.stop() },
+        endpoint.worker,
         { name: 'chat:revocations', start: () => revocations.start(), stop: () => revocations.stop() },
       ],
     }

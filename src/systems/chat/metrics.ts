@@ -1,23 +1,23 @@
 /** The chat system's Prometheus metrics, read from plain counters at scrape time (nothing hashed per frame). */
+import type { LiveEndpoint, Presence, StreamKind } from '../../platform/live/index.js'
 import type { Registry } from '../../platform/telemetry/metrics.js'
 import { Counter, Gauge } from '../../platform/telemetry/metrics.js'
-import type { Fanout } from './fanout.js'
-import type { FrameHandler } from './frames.js'
-import type { Hub } from './hub.js'
-import type { Presence } from './presence.js'
-import type { SharedSessions } from './session-share.js'
+import type { RoomEvent } from './protocol.js'
 import type { MessageWriter } from './writer.js'
 
-/** Register the chat metrics on `registry`. */
+/**
+ * Register the chat metrics on `registry`: chat's endpoint (`/chat/ws`, `/chat/sse`, the
+ * sessions), the room stream kind's feeds on this node, presence and the writer.
+ */
 export function chatMetrics(
   registry: Registry,
-  hub: Hub,
-  frames: FrameHandler,
-  fanout: Fanout,
+  endpoint: LiveEndpoint,
+  room: StreamKind<RoomEvent>,
   presence: Presence,
   writer: MessageWriter,
-  shared: SharedSessions,
 ): void {
+  const { hub, frames, shared } = endpoint
+  const fanout = room.fanout
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
       name,
@@ -39,7 +39,7 @@ export function chatMetrics(
     })
   gauge('chat_connections', 'Open chat connections on this node (all transports)', () => hub.all.size)
   gauge('chat_online_users', 'Users with a connection on this node', () => presence.localUsers)
-  gauge('chat_rooms_live', 'Rooms with listeners on this node', () => fanout.roomCount)
+  gauge('chat_rooms_live', 'Rooms with listeners on this node', () => fanout.streamCount)
   counter('chat_connections_opened_total', 'Chat connections opened on this node', () => hub.opened)
   counter('chat_frames_total', 'Client frames received', () => frames.counters.frames)
   counter(
@@ -77,12 +77,12 @@ export function chatMetrics(
   )
   counter(
     'chat_session_takeovers_total',
-    'Long-poll sessions taken over from another node by a poll that landed here (session-share.ts)',
+    'Long-poll sessions taken over from another node by a poll that landed here (platform/live session-share.ts)',
     () => shared.takeovers,
   )
   counter(
     'chat_session_frames_relayed_total',
-    'Frames relayed over the Bus for sessions held by another node, both ways (session-relay.ts)',
+    'Frames relayed over the Bus for sessions held by another node, both ways (platform/live session-relay.ts)',
     () => shared.relay.relayed,
   )
 }

@@ -48,7 +48,7 @@ describe.skipIf(!backends().includes('services'))('chat on several processes', (
   const env = {
     SYSTEMS: 'chat',
     CHAT_MESSAGES_PER_SECOND: '100000',
-    CHAT_PRESENCE_INTERVAL_MS: '300',
+    LIVE_PRESENCE_INTERVAL_MS: '300',
     CHAT_SWEEP_MS: '200',
     // Longer than the tests: a revocation reaches the other node through NATS or not at all.
     CHAT_REVOCATION_SYNC_MS: '300000',

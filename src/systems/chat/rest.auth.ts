@@ -1,8 +1,8 @@
 /** What every chat REST route shares: its dependencies, the bearer-token hook, the user, the write limit. */
 import type { FastifyRequest } from 'fastify'
+import type { Presence } from '../../platform/live/index.js'
 import type { RateLimiter } from '../../platform/rate-limit/index.js'
 import { ChatError } from './errors.js'
-import type { Presence } from './presence.js'
 import type { ChatService } from './service.js'
 import { type TokenClaims, type Tokens, tokenOf } from './tokens.js'
 

@@ -8,6 +8,7 @@
  */
 import type { Bus, Subscription } from '../../platform/bus/port.js'
 import type { Db } from '../../platform/db/port.js'
+import type { Principal } from '../../platform/live/index.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { TokenClaims } from './tokens.js'
 
@@ -17,6 +18,12 @@ const SUBJECT = 'chat.revocations'
 export type Revocation =
   | { kind: 'token'; jti: string; user: string; expiresAt: number }
   | { kind: 'user'; user: string; before: number }
+
+/** Whether `r` revokes the token a connection of `user` runs on (`c`: its token; undefined: none). */
+export function revokes(r: Revocation, c: Principal | undefined, user: string): boolean {
+  if (r.kind === 'token') return c?.jti === r.jti
+  return user === r.user && (c?.issuedAt === undefined || c.issuedAt <= Math.floor(r.before / 1000) * 1000)
+}
 
 export class Revocations {
   private readonly tokens = new Map<string, number>()

@@ -16,7 +16,7 @@ import { waitFor } from '../../platform/testing/wait.js'
 import chat from './index.js'
 import { type Json, PollClient, restClient, roomEvents, SseClient } from './testing.js'
 
-const ENV = { CHAT_MESSAGES_PER_SECOND: '100000', CHAT_SWEEP_MS: '200', CHAT_PRESENCE_INTERVAL_MS: '300' }
+const ENV = { CHAT_MESSAGES_PER_SECOND: '100000', CHAT_SWEEP_MS: '200', LIVE_PRESENCE_INTERVAL_MS: '300' }
 
 /** Two nodes sharing the database and the bus; `urls` are their base URLs. */
 async function twoNodes(

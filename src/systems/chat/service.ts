@@ -1,13 +1,14 @@
 /**
  * The chat domain: every operation REST and the socket share. Writes commit
- * in PostgreSQL first, then their event is published (this node at once,
- * other nodes through the Bus); a lost publish is filled by the sweeps.
+ * in PostgreSQL first, then their event is published to the room's live
+ * stream (this node at once, other nodes through the Bus: platform/live); a
+ * lost publish is filled by the sweeps.
  */
+import type { StreamKind } from '../../platform/live/index.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import { ChatError } from './errors.js'
-import type { Fanout } from './fanout.js'
 import type { Message, MessageStore, SearchHit } from './messages.store.js'
-import type { MessageEvent, UpdateEvent } from './protocol.js'
+import type { MessageEvent, RoomEvent, UpdateEvent } from './protocol.js'
 import type { Member, MyRoom, Room, RoomKind, RoomStore } from './rooms.store.js'
 import { USER_NAME } from './tokens.js'
 import { MessageWriter } from './writer.js'
@@ -31,7 +32,8 @@ export class ChatService {
   constructor(
     readonly rooms: RoomStore,
     readonly messages: MessageStore,
-    readonly fanout: Fanout,
+    /** The rooms' live stream kind (`chat.room`): committed events are published to it. */
+    readonly stream: StreamKind<RoomEvent>,
     readonly limits: Limits,
     private readonly log: Logger,
     /** Group-commit calls that may run at once (writer.ts): 1 on PGlite, a few on a pool. */
@@ -39,7 +41,8 @@ export class ChatService {
   ) {
     this.writer = new MessageWriter(
       messages,
-      (results) => this.fanout.publishMany(results.map((r) => r.event)),
+      // Delivered on this node before the senders hear `sent`; the Bus is not waited for.
+      async (results) => void this.stream.publish(results.map((r) => r.event)),
       writerConcurrency,
     )
   }
@@ -80,7 +83,7 @@ export class ChatService {
       this.limits.maxRoomsPerUser,
       others,
     )
-    for (const e of events) await this.fanout.publish(e)
+    await this.stream.publish(events)
     return room
   }
 
@@ -102,7 +105,7 @@ export class ChatService {
         [other],
         key,
       )
-      for (const e of events) await this.fanout.publish(e)
+      await this.stream.publish(events)
       return room
     } catch (err) {
       // Both users opened it at once: the other insert won.
@@ -124,8 +127,9 @@ export class ChatService {
     const { member } = await this.memberOf(user, id)
     if (member.role !== 'owner') throw ChatError.forbidden('only the owner may delete a room')
     await this.rooms.delete(id)
-    await this.fanout
-      .publishEphemeral({ v: 1, type: 'room-deleted', room: id, user })
+    // Every reader of the room on every node is unsubscribed (`unsubscribed`, reason `deleted`).
+    await this.stream
+      .end(String(id), 'deleted')
       .catch((err) => this.log.warn({ err }, 'room-deleted not published'))
   }
 
@@ -139,7 +143,7 @@ export class ChatService {
     } else if (member?.role !== 'owner') throw ChatError.forbidden('only the owner may add members')
     await this.seen(who)
     const event = await this.rooms.addMember(id, who, this.limits.maxRoomsPerUser)
-    if (event) await this.fanout.publish(event)
+    if (event) await this.stream.publish([event])
     return event
   }
 
@@ -149,7 +153,7 @@ export class ChatService {
     if (who !== user && member.role !== 'owner')
       throw ChatError.forbidden('only the owner may remove members')
     const event = await this.rooms.removeMember(id, who, user)
-    if (event) await this.fanout.publish(event)
+    if (event) await this.stream.publish([event])
     return event
   }
 
@@ -169,14 +173,14 @@ export class ChatService {
     this.checkBody(body)
     await this.memberOf(user, room)
     const event = await this.messages.edit(room, offset, user, body)
-    await this.fanout.publish(event)
+    await this.stream.publish([event])
     return event
   }
 
   async delete(user: string, room: number, offset: number): Promise<UpdateEvent> {
     const { member } = await this.memberOf(user, room)
     const event = await this.messages.delete(room, offset, user, member.role === 'owner')
-    await this.fanout.publish(event)
+    await this.stream.publish([event])
     return event
   }
 
@@ -191,7 +195,7 @@ export class ChatService {
       throw ChatError.invalid('emoji must be 1-32 characters without spaces')
     await this.memberOf(user, room)
     const event = await this.messages.react(room, offset, user, emoji, remove)
-    if (event) await this.fanout.publish(event)
+    if (event) await this.stream.publish([event])
     return event
   }
 
@@ -202,14 +206,19 @@ export class ChatService {
       await this.memberOf(user, room)
       throw ChatError.notMember(room)
     }
-    await this.fanout
-      .publishEphemeral({ v: 1, type: 'receipt', room, user, offset: lastRead })
+    await this.stream
+      .signal(String(room), { v: 1, type: 'receipt', room, user, offset: lastRead })
       .catch((err) => this.log.warn({ err }, 'receipt not published'))
     return lastRead
   }
 
   async typing(user: string, room: number): Promise<void> {
-    await this.fanout.publishEphemeral({ v: 1, type: 'typing', room, user, ttlMs: 6_000 })
+    // Not to the typist's own connections.
+    await this.stream.signal(
+      String(room),
+      { v: 1, type: 'typing', room, user, ttlMs: 6_000 },
+      { except: user },
+    )
   }
 
   async history(

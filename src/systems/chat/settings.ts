@@ -1,4 +1,7 @@
-/** The chat system's environment variables (validated at boot with the platform's). */
+/**
+ * The chat system's environment variables (validated at boot with the platform's). Presence and the
+ * node's name are the platform's now (`LIVE_PRESENCE_INTERVAL_MS`, `LIVE_NODE_ID`: platform/live).
+ */
 import { bool, int, optional, str, url } from '../../platform/settings.js'
 
 export const settings = {
@@ -45,12 +48,6 @@ export const settings = {
     doc: 'bytes queued to one connection before it is told to resync',
   }),
   CHAT_REPLAY_PAGE: int({ default: 500, min: 1, max: 10_000, doc: 'events read per query when replaying' }),
-  CHAT_PRESENCE_INTERVAL_MS: int({
-    default: 5_000,
-    min: 100,
-    max: 300_000,
-    doc: 'how often a node announces its online users; 3 missed announcements mark them offline',
-  }),
   CHAT_SWEEP_MS: int({
     default: 1_000,
     min: 50,
@@ -81,8 +78,5 @@ export const settings = {
       maxLength: 500,
       doc: 'bearer token of POST /chat/admin/revocations (revoke any user); unset: the route answers 401',
     }),
-  ),
-  CHAT_NODE_ID: optional(
-    str({ maxLength: 64, doc: 'this node in presence announcements (default: random)' }),
   ),
 } as const

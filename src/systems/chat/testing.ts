@@ -27,7 +27,7 @@ export interface ChatTestApp {
 export async function chatApp(backend: BackendName, env: Record<string, string> = {}): Promise<ChatTestApp> {
   const app = await buildTestApp(backend, {
     systems: [chat],
-    env: { CHAT_PRESENCE_INTERVAL_MS: '200', CHAT_SWEEP_MS: '100', ...env },
+    env: { LIVE_PRESENCE_INTERVAL_MS: '200', CHAT_SWEEP_MS: '100', ...env },
   })
   await app.http.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(app.http.server.address() as { port: number }).port}`

@@ -3,8 +3,9 @@
  * if the server's frames change shape, the load generator must not silently miscount.
  */
 import { describe, expect, it } from 'vitest'
+import { EventRun } from '../../../platform/live/wire.js'
+import { roomAddressing, testKind } from '../../../platform/testing/live.js'
 import type { RoomEvent } from '../protocol.js'
-import { EventRun } from '../wire.js'
 import { scanBodies } from './blueprints-side.js'
 
 const message = (offset: number, body: string): RoomEvent => ({
@@ -19,6 +20,8 @@ const message = (offset: number, body: string): RoomEvent => ({
   at: '2026-12-06T03:15:14.932+00:00',
 })
 
+const room = testKind('chat.room')
+
 const scan = (text: string) => {
   const bodies: string[] = []
   return scanBodies(text, (b) => bodies.push(b)) ? bodies : undefined
@@ -27,12 +30,12 @@ const scan = (text: string) => {
 describe('scanBodies (chat bench client)', () => {
   it('reads every body of a v2 batch frame, in order, as JSON.parse would', () => {
     const events = [message(1, '123.5'), message(2, '124.25'), message(3, '125')]
-    const text = new EventRun(7, events).batch().text
+    const text = new EventRun(room.ref('7'), events).batch(roomAddressing(room)).text
     expect(scan(text)).toEqual(JSON.parse(text).events.map((e: { body: string }) => e.body))
   })
 
   it('reads the body of a single message frame (a run of one)', () => {
-    const text = new EventRun(7, [message(9, '99.75')]).batch().text
+    const text = new EventRun(room.ref('7'), [message(9, '99.75')]).batch(roomAddressing(room)).text
     expect(scan(text)).toEqual(['99.75'])
   })
 

@@ -2,14 +2,12 @@
  * The token an open connection runs on, over its whole life (as Centrifugo does it): `hello` says
  * when the token expires; shortly before, the server sends `expiring`; the client answers with a
  * `refresh` frame carrying a new token of the same user, and the connection goes on. A connection
- * whose token expires unrefreshed gets a `CHAT_TOKEN_EXPIRED` error frame and is closed (WebSocket
- * close code 4401). A revoked token or user (revocations.ts) closes its connections the same way
- * with `CHAT_TOKEN_REVOKED`, on every node.
+ * whose token expires unrefreshed gets a TOKEN_EXPIRED error frame and is closed (WebSocket close
+ * code 4401). A revoked token or user (the issuing system decides which: `Live.revoke`) closes its
+ * connections the same way with TOKEN_REVOKED.
  */
 import type { Connection } from './connection.js'
-import { ChatError } from './errors.js'
-import type { Revocation } from './revocations.js'
-import type { TokenClaims } from './tokens.js'
+import type { Principal } from './stream-kind.js'
 
 /** The WebSocket close code of a connection whose token expired or was revoked (4000 + 401). */
 export const TOKEN_CLOSE_CODE = 4401
@@ -17,7 +15,7 @@ export const TOKEN_CLOSE_CODE = 4401
 const MAX_WARNING_MS = 60_000
 
 /** The fields `hello` and `refreshed` carry about the token. */
-export function expiryFields(claims: TokenClaims | undefined, now = Date.now()): Record<string, unknown> {
+export function expiryFields(claims: Principal | undefined, now = Date.now()): Record<string, unknown> {
   if (!claims) return {}
   return {
     expiresAt: new Date(claims.expiresAt).toISOString(),
@@ -26,7 +24,7 @@ export function expiryFields(claims: TokenClaims | undefined, now = Date.now()):
 }
 
 /** When the client is told to refresh: MAX_WARNING_MS before expiry, or at half the token's life. */
-function warnAt(c: TokenClaims): number {
+function warnAt(c: Principal): number {
   const life = c.issuedAt !== undefined ? c.expiresAt - c.issuedAt : 2 * MAX_WARNING_MS
   return c.expiresAt - Math.min(MAX_WARNING_MS, life / 2)
 }
@@ -34,10 +32,10 @@ function warnAt(c: TokenClaims): number {
 /** Warn connections whose token expires soon, close those whose token expired. */
 export function checkExpiry(conns: Iterable<Connection>, now = Date.now()): void {
   for (const conn of [...conns]) {
-    const c = conn.auth
+    const c = conn.principal
     if (!c || conn.closed) continue
     if (now >= c.expiresAt) {
-      conn.sendError(ChatError.tokenExpired())
+      conn.sendError(conn.errors.tokenExpired())
       conn.close(TOKEN_CLOSE_CODE, 'token expired')
     } else if (!conn.expiryWarned && now >= warnAt(c)) {
       conn.expiryWarned = true
@@ -47,25 +45,22 @@ export function checkExpiry(conns: Iterable<Connection>, now = Date.now()): void
 }
 
 /** Replace a connection's token with a fresh one of the same user (a `refresh` frame). */
-export function refresh(conn: Connection, claims: TokenClaims): void {
+export function refresh(conn: Connection, claims: Principal): void {
   if (claims.user !== conn.user)
-    throw ChatError.forbidden(`a refreshed token must name the connection's user (${conn.user})`)
-  conn.auth = claims
+    throw conn.errors.forbidden(`a refreshed token must name the connection's user (${conn.user})`)
+  conn.principal = claims
   conn.expiryWarned = false
 }
 
-/** Whether `r` revokes the token a connection runs on. */
-function revokes(r: Revocation, c: TokenClaims | undefined, user: string): boolean {
-  if (r.kind === 'token') return c?.jti === r.jti
-  return user === r.user && (c?.issuedAt === undefined || c.issuedAt <= Math.floor(r.before / 1000) * 1000)
-}
-
-/** Close the connections whose token `r` revokes; returns how many. */
-export function closeRevoked(conns: Iterable<Connection>, r: Revocation): number {
+/** Close the connections whose token `revokes` says is revoked; returns how many. */
+export function closeRevoked(
+  conns: Iterable<Connection>,
+  revokes: (principal: Principal | undefined, user: string) => boolean,
+): number {
   let n = 0
   for (const conn of [...conns]) {
-    if (conn.closed || !revokes(r, conn.auth, conn.user)) continue
-    conn.sendError(ChatError.tokenRevoked())
+    if (conn.closed || !revokes(conn.principal, conn.user)) continue
+    conn.sendError(conn.errors.tokenRevoked())
     conn.close(TOKEN_CLOSE_CODE, 'token revoked')
     n++
   }

@@ -1,15 +1,16 @@
 /**
- * The shared registry of SSE and long-poll sessions (sql/0007_http_sessions.sql): which node holds
- * each session's stream or poll queue, and where a long-poll session's last answers left its rooms.
+ * The shared registry of SSE and long-poll sessions (an endpoint's `http_sessions` table, see
+ * sql/0001_http_sessions.sql): which node holds each session's stream or poll queue, and where a
+ * long-poll session's last answers left its streams.
  * Every node reads it when a request names a session it does not hold; `gen` makes a takeover
  * exclusive (a node that lost the session can no longer write its position).
  */
-import type { Db } from '../../platform/db/port.js'
+import type { Db } from '../db/port.js'
 
-/** Room -> the last offset a position covers. */
+/** Stream token -> the last offset a position covers (the column is named `rooms`, after chat). */
 export type Rooms = Record<string, number>
 
-/** A long-poll position: the answer numbered `seq` left each room at `rooms`. */
+/** A long-poll position: the answer numbered `seq` left each stream at `rooms`. */
 export interface PollPosition {
   seq: number
   rooms: Rooms

@@ -1,13 +1,14 @@
 /**
  * Sessions for the HTTP transports. A client behind a proxy that kills
  * WebSockets opens a session and speaks the same frames:
- * - SSE: `GET /chat/sse` streams server frames as `data:` lines; the first is
- *   `hello` with the session id;
- * - long polling: `POST /chat/sessions` opens a session, `GET
- *   /chat/sessions/:id/poll?after=SEQ` returns the frames after SEQ (waiting
- *   up to CHAT_LONG_POLL_MS when there are none). Frames stay queued until a
- *   later poll's `after` acknowledges them, so a lost poll response loses nothing.
- * Both take client frames on `POST /chat/sessions/:id/frames`.
+ * - SSE: `GET <endpoint>/sse` streams server frames as `data:` lines; the
+ *   first is `hello` with the session id;
+ * - long polling: `POST <endpoint>/sessions` opens a session, `GET
+ *   <endpoint>/sessions/:id/poll?after=SEQ` returns the frames after SEQ
+ *   (waiting up to the long-poll time when there are none). Frames stay queued
+ *   until a later poll's `after` acknowledges them, so a lost poll response
+ *   loses nothing.
+ * Both take client frames on `POST <endpoint>/sessions/:id/frames`.
  * Sessions live in the node that holds them, and are recorded in the shared
  * registry (session-registry.ts, session-share.ts), so a request for one may
  * land on any node.
@@ -21,28 +22,28 @@ import type { OutFrame } from './wire.js'
 
 /**
  * An SSE response as a transport. Every event carries an `id:` that says where the stream stands:
- * the session and, per subscribed room, the last offset sent (`sse-resume.ts`). EventSource keeps
+ * the session and, per subscribed stream, the last offset sent (`sse-resume.ts`). EventSource keeps
  * the last id it received and sends it back as `Last-Event-ID` when it reconnects, so the stream
  * resumes exactly there, on any node, with nothing stored on the server.
  */
 export class SseTransport implements Transport {
   readonly kind = 'sse'
   /** The connection's positions (set once it exists); until then events carry no id. */
-  positions: (() => Map<number, number>) | undefined
+  positions: (() => Map<string, number>) | undefined
   constructor(
     private readonly res: ServerResponse,
     private readonly session: string,
   ) {}
-  private id(at?: { room: number; offset: number }): string {
+  private id(at?: { token: string; offset: number }): string {
     if (!this.positions) return ''
     const p = this.positions()
-    if (at) p.set(at.room, at.offset)
+    if (at) p.set(at.token, at.offset)
     return `id: ${encodeEventId(this.session, p)}\n`
   }
   send(text: string): void {
     if (!this.res.writableEnded) this.res.write(`${this.id()}data: ${text}\n\n`)
   }
-  sendShared(frame: OutFrame, at?: { room: number; offset: number }): void {
+  sendShared(frame: OutFrame, at?: { token: string; offset: number }): void {
     if (this.res.writableEnded) return
     // The id line and the shared data chunk form one event: the browser applies the id only with it.
     this.res.write(this.id(at))
@@ -71,7 +72,7 @@ export class SseTransport implements Transport {
 interface Queued {
   seq: number
   text: string
-  /** A room event (replayed from PostgreSQL by a node that takes the session over) or a control frame. */
+  /** An event (replayed from its history by a node that takes the session over) or a control frame. */
   event: boolean
 }
 
@@ -86,7 +87,7 @@ export class PollTransport implements Transport {
   closed = false
   lastSeen = Date.now()
   /** The connection's positions (set once it exists): taken with each answer, in the same tick. */
-  positions: (() => Map<number, number>) | undefined
+  positions: (() => Map<string, number>) | undefined
 
   /** `startSeq`: the last frame number the client has (a session taken over from another node). */
   constructor(startSeq = 0) {
@@ -95,7 +96,7 @@ export class PollTransport implements Transport {
 
   /**
    * Set once another node took the session over: control frames (answers still being made here)
-   * go there, room events are dropped (that node sends them from its own subscriptions).
+   * go there, events are dropped (that node sends them from its own subscriptions).
    */
   forward: ((text: string) => void) | undefined
 
@@ -144,7 +145,7 @@ export class PollTransport implements Transport {
     after: number,
     waitMs: number,
     signal: { aborted: boolean },
-  ): Promise<{ frames: string[]; seq: number; rooms: Map<number, number> }> {
+  ): Promise<{ frames: string[]; seq: number; rooms: Map<string, number> }> {
     this.lastSeen = Date.now()
     this.ack(after)
     if (this.queue.length === 0 && !this.closed && waitMs > 0) {
@@ -164,7 +165,7 @@ export class PollTransport implements Transport {
     }
     this.lastSeen = Date.now()
     // Frames and positions at one instant: `rooms` is exactly what the answered frames leave.
-    const rooms = this.positions?.() ?? new Map<number, number>()
+    const rooms = this.positions?.() ?? new Map<string, number>()
     if (signal.aborted) return { frames: [], seq: after, rooms }
     const frames = this.queue.map((q) => q.text)
     return { frames, seq: this.queue.at(-1)?.seq ?? Math.max(after, this.seq), rooms }

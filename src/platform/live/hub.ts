@@ -1,23 +1,23 @@
 /**
- * This node's open connections, of every transport: opens them (with the
- * per-user connection limit and presence), closes them, and closes them all
- * at shutdown with a frame that tells clients to reconnect (to any node).
+ * One endpoint's open connections on this node, of every transport: opens
+ * them (with the per-user connection limit and presence), pings them, closes
+ * those whose token expired or was revoked, and closes them all at shutdown
+ * with a frame that tells clients to reconnect (to any node).
  */
+import type { Addressing } from './addressing.js'
 import { Connection, type Transport } from './connection.js'
 import { checkExpiry, closeRevoked, expiryFields } from './connection-auth.js'
-import { ChatError } from './errors.js'
+import type { LiveErrors } from './errors.js'
 import type { Fanout } from './fanout.js'
 import type { FrameHandler } from './frames.js'
-import type { MessageStore } from './messages.store.js'
 import type { Presence } from './presence.js'
 import { PING_GRACE_MS, type ProtocolVersion } from './protocol.js'
-import type { Revocation } from './revocations.js'
-import type { TokenClaims } from './tokens.js'
+import type { Principal, StreamKindHandle } from './stream-kind.js'
 
 export interface HubOptions {
   maxConnectionsPerUser: number
   sendBufferBytes: number
-  replayPage: number
+  /** What `hello` says under `limits` (the endpoint's own: message and frame sizes, write rate). */
   limits: Record<string, number>
   /** How often every WebSocket and SSE connection gets a `ping` frame (and a WebSocket a protocol ping). */
   pingIntervalMs: number
@@ -33,14 +33,22 @@ export class Hub {
   opened = 0
   private readonly heartbeat: NodeJS.Timeout
   private readonly expiry: NodeJS.Timeout
+  private readonly hooks
 
   constructor(
     readonly frames: FrameHandler,
-    private readonly fanout: Fanout,
-    private readonly messages: MessageStore,
     private readonly presence: Presence,
+    readonly addressing: Addressing,
+    readonly errors: LiveErrors,
+    fanoutOf: (kind: StreamKindHandle) => Fanout,
     private readonly opts: HubOptions,
   ) {
+    this.hooks = {
+      fanoutOf,
+      sendBufferBytes: opts.sendBufferBytes,
+      onResync: () => void this.resyncs++,
+      onClose: (c: Connection) => this.closed(c),
+    }
     // One timer for every connection (not one each: idle connections are counted in bytes).
     this.heartbeat = setInterval(() => this.beat(), opts.pingIntervalMs)
     this.heartbeat.unref()
@@ -49,16 +57,16 @@ export class Hub {
     this.expiry.unref()
   }
 
-  /** Close this node's connections whose token `r` revokes. */
-  revoke(r: Revocation): number {
-    return closeRevoked(this.all, r)
+  /** Close this node's connections whose token `revokes` says is revoked. */
+  revoke(revokes: (principal: Principal | undefined, user: string) => boolean): number {
+    return closeRevoked(this.all, revokes)
   }
 
   /**
    * Ping every connection that streams (WebSocket, SSE): a client that hears nothing for the
    * interval plus PING_GRACE_MS knows the connection is dead even when no close ever came, and a
    * WebSocket that did not answer the previous protocol ping is closed here. Long polls need no
-   * ping: every poll is answered within CHAT_LONG_POLL_MS.
+   * ping: every poll is answered within the long-poll time.
    */
   private beat(): void {
     for (const conn of this.all) {
@@ -72,15 +80,15 @@ export class Hub {
     }
   }
 
-  /** Throw the 429 ChatError when `user` holds as many connections as allowed. */
+  /** Throw the 429 TOO_MANY_CONNECTIONS error when `user` holds as many connections as allowed. */
   assertCanOpen(user: string): void {
     if ((this.byUser.get(user) ?? 0) >= this.opts.maxConnectionsPerUser)
-      throw ChatError.tooManyConnections(this.opts.maxConnectionsPerUser)
+      throw this.errors.tooManyConnections(this.opts.maxConnectionsPerUser)
   }
 
   /**
    * Open a connection for `user` on `transport`, speaking `protocol` (the version negotiated);
-   * a user over the limit gets a 429 ChatError.
+   * a user over the limit gets a 429 error.
    */
   open(
     user: string,
@@ -88,7 +96,7 @@ export class Hub {
     extra: Record<string, unknown> = {},
     protocol: ProtocolVersion = 1,
     /** The token the connection opened with: it expires with it unless refreshed. */
-    claims?: TokenClaims,
+    claims?: Principal,
     /** false: no `hello` (a session taken over from another node: the client had it already). */
     hello = true,
   ): Connection {
@@ -96,7 +104,7 @@ export class Hub {
     const n = this.byUser.get(user) ?? 0
     this.byUser.set(user, n + 1)
     const conn = this.connection(user, transport, protocol)
-    conn.auth = claims
+    conn.principal = claims
     this.all.add(conn)
     this.opened++
     this.presence.connected(conn)
@@ -122,26 +130,14 @@ export class Hub {
    * A connection that is not one of this node's clients: it runs frames POSTed here for a session
    * another node holds (session-relay.ts), and its transport carries the answers there.
    */
-  detached(user: string, transport: Transport, protocol: ProtocolVersion, claims?: TokenClaims): Connection {
+  detached(user: string, transport: Transport, protocol: ProtocolVersion, claims?: Principal): Connection {
     const conn = this.connection(user, transport, protocol)
-    conn.auth = claims
+    conn.principal = claims
     return conn
   }
 
   private connection(user: string, transport: Transport, protocol: ProtocolVersion): Connection {
-    return new Connection(
-      user,
-      transport,
-      {
-        fanout: this.fanout,
-        messages: this.messages,
-        sendBufferBytes: this.opts.sendBufferBytes,
-        replayPage: this.opts.replayPage,
-        onResync: () => void this.resyncs++,
-        onClose: (c) => this.closed(c),
-      },
-      protocol,
-    )
+    return new Connection(user, transport, this.hooks, protocol, this.addressing, this.errors)
   }
 
   /** Called when one of this node's connections closed (the session registry forgets its session). */

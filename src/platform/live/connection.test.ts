@@ -1,16 +1,24 @@
 /**
- * A subscription hands runs of room events to its connection (connection.ts):
+ * A subscription hands runs of events to its connection (subscription.ts), shown on chat's room
+ * events and naming (`"room": 7`):
  * a v2 connection gets a run that starts at its next offset as one shared
  * frame; a run it has partly seen, or in which its own user leaves, goes
  * event by event, so it never repeats an offset and sees nothing after its
  * own `leave`. A v1 connection always gets one frame per event.
  */
 import { describe, expect, it } from 'vitest'
+import { roomAddressing, testKind } from '../testing/live.js'
 import { Connection, type Transport } from './connection.js'
+import { liveErrors } from './errors.js'
 import type { Fanout } from './fanout.js'
-import type { MessageStore } from './messages.store.js'
-import type { RoomEvent } from './protocol.js'
+import type { LiveEvent } from './stream-kind.js'
 import { EventRun, type OutFrame } from './wire.js'
+
+/** Chat's room events, as this test uses them. */
+type RoomEvent = LiveEvent & Record<string, unknown>
+const kind = testKind('chat.room', {
+  endsFor: (e) => ((e as RoomEvent).kind === 'leave' ? ((e as RoomEvent).user as string) : undefined),
+})
 
 class RecordingTransport implements Transport {
   readonly kind = 'ws'
@@ -58,16 +66,18 @@ const leave = (offset: number, user: string): RoomEvent => ({
 async function live(protocol: 1 | 2) {
   const transport = new RecordingTransport()
   const fanout = { attach: async () => HEAD, detach: () => {} } as unknown as Fanout
-  const messages = { replay: async () => [] } as unknown as MessageStore
   const conn = new Connection(
     'bob',
     transport,
-    { fanout, messages, sendBufferBytes: 1_000_000, replayPage: 500, onResync() {}, onClose() {} },
+    { fanoutOf: () => fanout, sendBufferBytes: 1_000_000, onResync() {}, onClose() {} },
     protocol,
+    roomAddressing(kind),
+    liveErrors('CHAT', 'room'),
   )
-  await conn.subscribe(ROOM, undefined, 's')
+  const ref = kind.ref(String(ROOM))
+  await conn.subscribe(ref, undefined, 's')
   transport.sent.length = 0
-  const deliver = (events: RoomEvent[]) => conn.subs.get(ROOM)?.onEvents(new EventRun(ROOM, events))
+  const deliver = (events: RoomEvent[]) => conn.subs.get(ref.key)?.onEvents(new EventRun(ref, events))
   return { conn, transport, deliver }
 }
 
@@ -110,6 +120,6 @@ describe('a subscription receiving runs of events', () => {
     deliver([message(14), leave(15, 'bob'), message(16)])
     expect(offsets(transport.sent)).toEqual([11, 12, 13, 14, 15])
     expect(transport.sent.at(-1)).toMatchObject({ type: 'unsubscribed', room: ROOM, reason: 'left' })
-    expect(conn.subs.has(ROOM)).toBe(false)
+    expect(conn.isSubscribed(kind.ref(String(ROOM)))).toBe(false)
   })
 })

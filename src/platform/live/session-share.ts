@@ -2,19 +2,18 @@
  * SSE and long-poll sessions shared by every node (scaled mode without affinity). Each session is a
  * row of the registry (session-registry.ts) naming the node that holds it. A poll that lands on
  * another node takes the session over: that node claims the row (its generation grows, so the old
- * node can no longer store an answer), subscribes each room from where the answer the poll
+ * node can no longer store an answer), subscribes each stream from where the answer the poll
  * acknowledges left it, and goes on numbering frames from there: every event once, in order. A
  * frame POSTed on a node that does not hold the session runs there (session-relay.ts).
  */
-import type { Logger } from '../../platform/telemetry/logger.js'
+import type { Logger } from '../telemetry/logger.js'
 import type { Connection } from './connection.js'
-import { ChatError } from './errors.js'
 import type { Hub } from './hub.js'
 import type { ProtocolVersion } from './protocol.js'
 import type { PollPosition, SessionRegistry } from './session-registry.js'
 import type { SessionRelay } from './session-relay.js'
 import { PollTransport, type Session, type Sessions } from './sessions.js'
-import type { TokenClaims } from './tokens.js'
+import type { Principal } from './stream-kind.js'
 
 export class SharedSessions {
   private readonly byConn = new WeakMap<Connection, { id: string; gen: number }>()
@@ -83,7 +82,7 @@ export class SharedSessions {
    * The long-poll session `id` of `user`, held here, for a poll acknowledging `after`: taken over
    * from the node that held it when needed.
    */
-  async forPoll(id: string, user: string, after: number, claims: TokenClaims | undefined): Promise<Session> {
+  async forPoll(id: string, user: string, after: number, claims: Principal | undefined): Promise<Session> {
     const local = this.sessions.get(id)
     const row = await this.registry.get(id)
     if (!row) {
@@ -91,16 +90,17 @@ export class SharedSessions {
       if (local && local.conn.user === user && local.conn.closed) return local
       // Closed elsewhere (DELETE on another node) or expired: gone here too.
       if (local && local.conn.user === user) this.sessions.remove(id)
-      throw ChatError.sessionNotFound()
+      throw this.hub.errors.sessionNotFound()
     }
-    if (row.user !== user) throw ChatError.sessionNotFound()
-    if (row.kind !== 'poll') throw ChatError.invalid('this session streams over SSE; it cannot be polled')
+    if (row.user !== user) throw this.hub.errors.sessionNotFound()
+    if (row.kind !== 'poll')
+      throw this.hub.errors.invalid('this session streams over SSE; it cannot be polled')
     if (local && row.node === this.node && row.gen === local.gen) return local
     // The client has every frame up to `after`: one of the last two answers (the newer unless it was lost).
     const from = after === row.last.seq ? row.last : after === row.prev.seq ? row.prev : undefined
-    if (!from) throw ChatError.sessionNotFound()
+    if (!from) throw this.hub.errors.sessionNotFound()
     const gen = await this.registry.claim(id, this.node, row.gen)
-    if (gen === undefined) throw ChatError.sessionNotFound()
+    if (gen === undefined) throw this.hub.errors.sessionNotFound()
     if (local) this.sessions.remove(id)
     const transport = new PollTransport(after)
     const conn = this.hub.open(user, transport, {}, row.protocol as ProtocolVersion, claims, false)
@@ -109,8 +109,10 @@ export class SharedSessions {
     this.add(s, gen)
     s.answers = { last: from, prev: from }
     this.takeovers++
-    for (const [room, offset] of Object.entries(from.rooms))
-      await this.hub.frames.resubscribe(conn, Number(room), offset)
+    for (const [token, offset] of Object.entries(from.rooms)) {
+      const ref = this.hub.addressing.fromToken(token)
+      if (ref) await this.hub.frames.resubscribe(conn, ref, offset)
+    }
     // Then (so that only subscriptions made since are added) the old node's answers not yet polled
     // and its newer subscriptions, before this poll is answered: they are not left behind again
     // when the next poll lands elsewhere.
@@ -119,10 +121,10 @@ export class SharedSessions {
   }
 
   /**
-   * Store what a poll answer (frames up to `seq`, leaving the rooms at `rooms`) gave the client;
+   * Store what a poll answer (frames up to `seq`, leaving the streams at `rooms`) gave the client;
    * false when another node took the session over meanwhile (the answer must then give nothing).
    */
-  async answered(s: Session, after: number, seq: number, rooms: Map<number, number>): Promise<boolean> {
+  async answered(s: Session, after: number, seq: number, rooms: Map<string, number>): Promise<boolean> {
     const a = s.answers
     // A closed session has no row any more: its last frames go to whoever polls it here.
     if (s.gen === undefined || !a || s.conn.closed) return true
@@ -135,16 +137,16 @@ export class SharedSessions {
   }
 
   /** Frames POSTed for session `id` of `user`: run on the session here, or for the node holding it. */
-  async post(id: string, user: string, frames: unknown[], claims: TokenClaims | undefined): Promise<void> {
+  async post(id: string, user: string, frames: unknown[], claims: Principal | undefined): Promise<void> {
     const local = this.sessions.get(id)
     const row = await this.registry.find(id)
-    if (!row) throw ChatError.sessionNotFound()
-    if (row.user !== user) throw ChatError.sessionNotFound()
+    if (!row) throw this.hub.errors.sessionNotFound()
+    if (row.user !== user) throw this.hub.errors.sessionNotFound()
     if (local && row.node === this.node && row.gen === local.gen && !local.conn.closed) {
       for (const f of frames) this.hub.frames.receiveObject(local.conn, f)
       return
     }
-    if (row.node === this.node) throw ChatError.sessionNotFound()
+    if (row.node === this.node) throw this.hub.errors.sessionNotFound()
     this.relay.forward(row, frames, claims)
   }
 
@@ -153,7 +155,7 @@ export class SharedSessions {
     const local = this.sessions.get(id)
     const row = await this.registry.find(id)
     if (row && row.user === user) await this.registry.remove(id, row.gen)
-    else if (!local || local.conn.user !== user) throw ChatError.sessionNotFound()
+    else if (!local || local.conn.user !== user) throw this.hub.errors.sessionNotFound()
     if (local && local.conn.user === user) this.sessions.remove(id)
   }
 

@@ -1,12 +1,21 @@
-/** The HTTP transports of the chat protocol: SSE + POST, and long polling + POST. */
+/** The HTTP transports of an endpoint: SSE + POST, and long polling + POST. */
 import { Type } from '@sinclair/typebox'
-import type { TypedApp } from '../../platform/http/types.js'
-import { ChatError } from './errors.js'
+import type { FastifyRequest } from 'fastify'
+import type { TypedApp } from '../http/types.js'
 import type { Hub } from './hub.js'
 import { LATEST_PROTOCOL, negotiate } from './protocol.js'
 import type { SharedSessions } from './session-share.js'
 import { PollTransport, type Sessions, SseTransport } from './sessions.js'
 import { decodeEventId } from './sse-resume.js'
+import type { Principal } from './stream-kind.js'
+import { tokenOf } from './ws.routes.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who a live session request runs as (the endpoint's token hook has run). */
+    livePrincipal?: Principal
+  }
+}
 
 export interface SessionDeps {
   hub: Hub
@@ -14,6 +23,15 @@ export interface SessionDeps {
   /** The registry every node shares: sessions survive a request landing on another node. */
   shared: SharedSessions
   longPollMs: number
+  /** Verify a request's token (header or `?access_token=`): its principal, or the endpoint's 401 error. */
+  authenticate(token: string | undefined): Promise<Principal>
+  /** The endpoint's name, in the comment that opens an SSE stream. */
+  name: string
+}
+
+/** The principal of a request the token hook let through. */
+function principal(request: FastifyRequest): Principal {
+  return request.livePrincipal!
 }
 
 const SessionParams = Type.Object({ session: Type.String({ minLength: 1, maxLength: 64 }) })
@@ -28,8 +46,12 @@ const VersionQuery = Type.Object({
   ),
 })
 
+/** Register the SSE and long-poll routes in `app` (the endpoint's prefix), behind its token hook. */
 export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
   const { hub, sessions, shared } = deps
+  app.addHook('onRequest', async (request) => {
+    request.livePrincipal = await deps.authenticate(tokenOf(request.headers.authorization, request.query))
+  })
 
   app.get(
     '/sse',
@@ -38,7 +60,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
         summary:
           'Server-Sent Events transport: server frames as `data:` lines; the first, `hello`, names the session',
         description:
-          "Every event has an id naming the session and each room's last offset; reconnect with it as `Last-Event-ID` (EventSource does) and the stream resumes there, on any node, without new subscriptions.",
+          "Every event has an id naming the session and each stream's last offset; reconnect with it as `Last-Event-ID` (EventSource does) and the stream resumes there, on any node, without new subscriptions.",
         querystring: Type.Intersect([
           VersionQuery,
           Type.Object({
@@ -50,9 +72,12 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
       },
     },
     async (request, reply) => {
-      const user = request.chatUser!
+      const user = principal(request).user
       const header = request.headers['last-event-id']
-      const resume = decodeEventId(typeof header === 'string' ? header : request.query.lastEventId)
+      const resume = decodeEventId(
+        hub.addressing,
+        typeof header === 'string' ? header : request.query.lastEventId,
+      )
       // A resumed stream keeps its session id (the client POSTs to it); a live stream of the same
       // session on this node is the one being replaced: the client has already left it.
       const earlier = resume && sessions.get(resume.session)
@@ -80,20 +105,20 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
         connection: 'keep-alive',
       })
       // `retry`: EventSource reconnects after 1 s (its default is 3 s) and resumes with its last id.
-      reply.raw.write(`: chat v${protocol}\nretry: 1000\n\n`)
+      reply.raw.write(`: ${deps.name} v${protocol}\nretry: 1000\n\n`)
       const conn = hub.open(
         user,
         transport,
         { session: id, ...(resumed && { resumed: true }) },
         protocol,
-        request.chatClaims,
+        principal(request),
       )
       transport.positions = () => conn.positions()
       shared.add({ id, conn, sse: transport }, gen)
-      // Each room from where the client stands, through the frame handler (the same checks as a
-      // subscribe frame: a room no longer readable is an error frame for that room).
-      for (const [room, after] of resumed ? resume.rooms : [])
-        hub.frames.receiveObject(conn, { v: 1, type: 'subscribe', room, after })
+      // Each stream from where the client stands, through the frame handler (the same checks as a
+      // subscribe frame: a stream no longer readable is an error frame naming it).
+      for (const { ref, after } of resumed ? resume.streams.values() : [])
+        hub.frames.receiveObject(conn, { v: 1, type: 'subscribe', ...conn.naming(ref), after })
       // Heartbeats: the hub's `ping` frames (a data frame, so EventSource's onmessage sees them).
       request.raw.on('close', () => {
         sessions.remove(id, conn)
@@ -113,12 +138,12 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     },
     async (request, reply) => {
       const id = sessions.newId()
-      const user = request.chatUser!
+      const user = principal(request).user
       const protocol = negotiate(request.query.v)
       hub.assertCanOpen(user)
       const gen = (await shared.register(id, user, 'poll', protocol)) as number
       const transport = new PollTransport()
-      const conn = hub.open(user, transport, { session: id }, protocol, request.chatClaims)
+      const conn = hub.open(user, transport, { session: id }, protocol, principal(request))
       transport.positions = () => conn.positions()
       shared.add({ id, conn, poll: transport }, gen)
       return reply.code(201).send({ session: id })
@@ -143,12 +168,13 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     async (request, reply) => {
       const { after } = request.query
       // Held here, or taken over from the node that held it (from the answer `after` acknowledges).
-      const s = await shared.forPoll(request.params.session, request.chatUser!, after, request.chatClaims)
-      if (!s.poll) throw ChatError.invalid('this session streams over SSE; it cannot be polled')
+      const p = principal(request)
+      const s = await shared.forPoll(request.params.session, p.user, after, p)
+      if (!s.poll) throw hub.errors.invalid('this session streams over SSE; it cannot be polled')
       if (s.conn.closed && s.poll.pendingAfter(after) === 0) {
         // Closed (expired, revoked) and its last frames acknowledged: gone.
         sessions.remove(s.id)
-        throw ChatError.sessionNotFound()
+        throw hub.errors.sessionNotFound()
       }
       const signal = { aborted: false }
       request.raw.on('close', () => {
@@ -185,7 +211,8 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     async (request, reply) => {
       const frames = Array.isArray(request.body) ? request.body : [request.body]
       // Run here on the session, or here for the node that holds it (answers are relayed there).
-      await shared.post(request.params.session, request.chatUser!, frames, request.chatClaims)
+      const p = principal(request)
+      await shared.post(request.params.session, p.user, frames, p)
       return reply.code(202).send({ accepted: frames.length })
     },
   )
@@ -194,7 +221,7 @@ export function sessionRoutes(app: TypedApp, deps: SessionDeps): void {
     '/sessions/:session',
     { schema: { summary: 'Close a session', params: SessionParams } },
     async (request, reply) => {
-      await shared.remove(request.params.session, request.chatUser!)
+      await shared.remove(request.params.session, principal(request).user)
       return reply.code(204).send()
     },
   )

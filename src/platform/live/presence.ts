@@ -8,12 +8,13 @@
  * online > away > offline. Watchers get a `presence` frame on each change.
  */
 import { randomUUID } from 'node:crypto'
-import type { Bus, BusMessage, Subscription } from '../../platform/bus/port.js'
-import type { Logger } from '../../platform/telemetry/logger.js'
+import type { Bus, BusMessage, Subscription } from '../bus/port.js'
+import type { Logger } from '../telemetry/logger.js'
 import type { Connection } from './connection.js'
 import type { PresenceStatus } from './protocol.js'
 
-export const PRESENCE_SUBJECT = 'chat.presence'
+/** Every node's announcements, for every endpoint: a user is online if connected anywhere. */
+export const PRESENCE_SUBJECT = 'live.presence'
 
 interface Announcement {
   node: string

@@ -5,17 +5,16 @@
  * the session's own state (subscriptions, presence, a token refresh) are relayed to that node and
  * run there. One broadcast subject; each node takes only what names it.
  */
-import type { Bus, Subscription } from '../../platform/bus/port.js'
-import type { Logger } from '../../platform/telemetry/logger.js'
+import type { Bus, Subscription } from '../bus/port.js'
+import type { Logger } from '../telemetry/logger.js'
 import type { Connection, Transport } from './connection.js'
 import type { Hub } from './hub.js'
 import type { ProtocolVersion } from './protocol.js'
 import type { SessionRow } from './session-registry.js'
 import type { Session, Sessions } from './sessions.js'
-import type { TokenClaims } from './tokens.js'
+import type { Principal } from './stream-kind.js'
 import type { OutFrame } from './wire.js'
 
-const SUBJECT = 'chat.sessions.relay'
 /** Frames that act on the session's connection itself: they run on the node that holds it. */
 const HOLDER_ONLY = new Set(['subscribe', 'unsubscribe', 'presence', 'watch', 'refresh'])
 /** A relay connection unused this long is dropped (the next POST makes a new one). */
@@ -33,7 +32,7 @@ interface Relayed {
   session: string
   frames?: unknown[]
   out?: string[]
-  subs?: { room: number; from: number }[]
+  subs?: { token: string; from: number }[]
   handover?: { after: number; to: string }
 }
 
@@ -72,13 +71,15 @@ export class SessionRelay {
     private readonly sessions: Sessions,
     private readonly node: string,
     private readonly log: Logger,
+    /** The Bus subject of this endpoint's relay (`chat.sessions.relay`, `live.sessions.relay`). */
+    private readonly subject: string,
   ) {
     this.timer = setInterval(() => this.expire(), IDLE_MS / 2)
     this.timer.unref()
   }
 
   async start(): Promise<void> {
-    this.sub = await this.bus.subscribe<Relayed>(SUBJECT, async (m) => this.receive(m.data))
+    this.sub = await this.bus.subscribe<Relayed>(this.subject, async (m) => this.receive(m.data))
   }
 
   async stop(): Promise<void> {
@@ -87,7 +88,7 @@ export class SessionRelay {
   }
 
   /** Run `frames` POSTed for `row` (held by another node) by `user`, as described above. */
-  forward(row: SessionRow, frames: unknown[], claims: TokenClaims | undefined): void {
+  forward(row: SessionRow, frames: unknown[], claims: Principal | undefined): void {
     let holder: unknown[] = []
     const flush = () => {
       if (holder.length > 0) this.publish({ node: row.node, session: row.id, frames: holder })
@@ -104,11 +105,11 @@ export class SessionRelay {
     flush()
   }
 
-  private relayOf(row: SessionRow, claims: TokenClaims | undefined): Connection {
+  private relayOf(row: SessionRow, claims: Principal | undefined): Connection {
     const known = this.relays.get(row.id)
     if (known && known.gen === row.gen && known.conn.user === row.user) {
       known.used = Date.now()
-      if (claims) known.conn.auth = claims
+      if (claims) known.conn.principal = claims
       return known.conn
     }
     const transport = new RelayTransport(row.kind, (out) =>
@@ -140,7 +141,9 @@ export class SessionRelay {
 
   private publish(r: Relayed): Promise<void> {
     this.relayed += (r.frames?.length ?? 0) + (r.out?.length ?? 0)
-    return this.bus.publish(SUBJECT, r).catch((err) => this.log.warn({ err }, 'session frames not relayed'))
+    return this.bus
+      .publish(this.subject, r)
+      .catch((err) => this.log.warn({ err }, 'session frames not relayed'))
   }
 
   private async receive(r: Relayed): Promise<void> {
@@ -159,9 +162,11 @@ export class SessionRelay {
       return
     }
     // Subscriptions made here after the answer the takeover started from (only added: an
-    // unsubscribe that raced a takeover leaves the room subscribed, which loses nothing).
-    for (const { room, from } of r.subs ?? [])
-      if (!s.conn.subs.has(room)) await this.hub.frames.resubscribe(s.conn, room, from)
+    // unsubscribe that raced a takeover leaves the stream subscribed, which loses nothing).
+    for (const { token, from } of r.subs ?? []) {
+      const ref = this.hub.addressing.fromToken(token)
+      if (ref && !s.conn.subs.has(ref.key)) await this.hub.frames.resubscribe(s.conn, ref, from)
+    }
     for (const text of r.out ?? []) s.conn.sendControl(text)
     for (const f of r.frames ?? []) this.hub.frames.receiveObject(s.conn, f)
     if (r.subs) this.handedOver.get(r.session)?.()

@@ -9,8 +9,19 @@ import { createHash } from 'node:crypto'
 import { createServer, type Server } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { waitFor } from '../../platform/testing/wait.js'
+import { roomAddressing, testKind } from '../testing/live.js'
+import { waitFor } from '../testing/wait.js'
+import type { LiveEvent } from './stream-kind.js'
 import { EventRun, OutFrame, textFrame } from './wire.js'
+
+/** Chat's room kind and naming (`"room": 3`): where a leave ends a member's stream. */
+const room = testKind('chat.room', {
+  endsFor: (e) => {
+    const u = e as unknown as { kind?: string; user: string }
+    return u.kind === 'leave' ? u.user : undefined
+  },
+})
+const rooms = roomAddressing(room)
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
@@ -62,17 +73,18 @@ describe('WebSocket frames built once (wire.ts)', () => {
   })
 
   it('joins a run into one v2 batch frame whose events are the v1 frames', () => {
-    const run = new EventRun(3, [
+    const ref = room.ref('3')
+    const run = new EventRun(ref, [
       { v: 1, type: 'message', room: 3, offset: 4, sender: 'a', cid: null, parent: null, body: 'x', at: 't' },
       { v: 1, type: 'update', room: 3, offset: 5, kind: 'leave', user: 'b', target: null, data: {}, at: 't' },
-    ])
-    expect(JSON.parse(run.batch().text)).toEqual({
+    ] as unknown as LiveEvent[])
+    expect(JSON.parse(run.batch(rooms).text)).toEqual({
       v: 2,
       type: 'batch',
       room: 3,
-      events: run.frames.map((f) => JSON.parse(f.text)),
+      events: [0, 1].map((i) => JSON.parse(run.frame(rooms, i).text)),
     })
     expect([...(run.leavers ?? [])]).toEqual(['b'])
-    expect(new EventRun(3, run.events.slice(0, 1)).batch().text).toBe(run.frames[0]!.text)
+    expect(new EventRun(ref, run.events.slice(0, 1)).batch(rooms).text).toBe(run.frame(rooms, 0).text)
   })
 })
