@@ -18,6 +18,10 @@ import type { ReadinessCheck } from './platform/http/health.js'
 import { indexPage } from './platform/http/index-page.js'
 import { createHttpServer } from './platform/http/server.js'
 import type { TypedApp } from './platform/http/types.js'
+import { JobsEngine } from './platform/jobs/engine.js'
+import { jobsSchema } from './platform/jobs/migrations.js'
+import { type EngineSettingsValues, engineSettings } from './platform/jobs/settings.js'
+import { systemJobs } from './platform/jobs/system-jobs.js'
 import { Live } from './platform/live/live.js'
 import {
   LIVE_MIGRATIONS,
@@ -49,6 +53,8 @@ export interface AppOverrides {
   redis?: Redis | null
   bus?: Bus
   logger?: Logger
+  /** Job engine tuning for tests: the worker's heartbeat period (0: none), the stalled-job sweep's period. */
+  jobs?: { heartbeatMs?: number; sweepMs?: number }
 }
 
 export interface App {
@@ -85,6 +91,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // Validate every system's settings before opening anything: a bad value stops the boot cleanly.
   const settings = new Map(selected.map((s) => [s.name, systemSettings(config, s.settings ?? {})]))
   const liveConfig = systemSettings(config, liveSettings)
+  // The job engine runs in the process when a selected system declares queues (platform/jobs).
+  const jobSettings = selected.some((s) => s.jobs) ? systemSettings(config, engineSettings) : undefined
 
   const logger = overrides.logger ?? createLogger(config.logLevel)
   const metrics = createMetrics()
@@ -151,6 +159,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     presenceIntervalMs: liveConfig.LIVE_PRESENCE_INTERVAL_MS,
   })
   const workers: Worker[] = [{ name: 'live', start: () => live.start(), stop: () => live.stop() }]
+  let jobs: JobsEngine | undefined
   let listenUrl: string | undefined
   try {
     http = await createHttpServer({
@@ -163,6 +172,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       systems: selected.map((s) => ({ name: s.name, description: s.description })),
     })
     owned.push(() => http.close())
+    if (jobSettings)
+      jobs = await openJobs(
+        config,
+        { db, redis, bus, logger, metrics, tracing },
+        jobSettings,
+        selected,
+        overrides.jobs,
+        owned,
+      )
     for (const definition of selected) {
       const schema = schemaOf(config.dbSchemaPrefix, definition.name)
       const sysDb = db.withSchema(schema)
@@ -185,6 +203,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         bus,
         outbox: definition.outbox ? createOutbox(schema) : undefined,
         live: live.forSystem(definition.name),
+        jobs: systemJobs(jobs, definition.name, definition.jobs),
         log,
         metrics,
         tracing,
@@ -192,6 +211,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       }
       const instance = await definition.create(context)
       running.push({ definition, context, instance })
+      if (instance.tasks) {
+        if (!jobs || !definition.jobs)
+          throw new ConfigError(
+            `system ${definition.name} has job tasks but declares no jobs in defineSystem`,
+          )
+        jobs.register(definition.name, instance.tasks)
+      }
       if (definition.outbox) workers.push(createOutboxRelay(sysDb, bus, log))
       workers.push(...(instance.workers ?? []))
       if (instance.ready) readiness[definition.name] = instance.ready
@@ -220,6 +246,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       workers.push(liveEndpoint.worker)
       await mountPlatformEndpoint(http as never, liveEndpoint)
     }
+    // Last: started after every system's workers, stopped first (the pool hands back what it cannot finish).
+    if (jobs) workers.push(...jobs.workers())
     await http.register(
       indexPage(
         selected.map((s) => ({ name: s.name, description: s.description, prefix: s.prefix ?? `/${s.name}` })),
@@ -310,4 +338,34 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       return closePromise
     },
   }
+}
+
+/**
+ * Open the job engine on the installation's job tables (migrated here even when the jobs system
+ * is not selected) and record the queues each selected system declares.
+ */
+async function openJobs(
+  config: Config,
+  p: { db: Db; redis: Redis | undefined; bus: Bus; logger: Logger; metrics: Metrics; tracing: Tracing },
+  settings: EngineSettingsValues,
+  selected: AnySystem[],
+  tuning: AppOverrides['jobs'],
+  owned: (() => Promise<void>)[],
+): Promise<JobsEngine> {
+  const redis = p.redis?.duplicate({ keyPrefix: `${config.redisKeyPrefix}jobs:` })
+  if (redis) owned.push(async () => void (await redis.quit().catch(() => redis.disconnect())))
+  const log = p.logger.child({ system: 'platform/jobs' })
+  const { engine, applied } = await JobsEngine.open({
+    db: p.db.withSchema(jobsSchema(config.dbSchemaPrefix)),
+    settings,
+    log,
+    registry: p.metrics.registry,
+    tracing: p.tracing,
+    redis,
+    bus: p.bus,
+    ...tuning,
+  })
+  if (applied.length > 0) log.info({ applied }, 'job tables migrated')
+  for (const s of selected) if (s.jobs) await engine.declare(s.name, s.jobs)
+  return engine
 }

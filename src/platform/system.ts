@@ -12,6 +12,8 @@ import type { Config } from './config.js'
 import type { Db } from './db/port.js'
 import type { SiteFallback } from './http/not-found.js'
 import type { TypedApp } from './http/types.js'
+import type { JobsDeclaration, SystemJobs } from './jobs/declaration.js'
+import type { TaskDefinition } from './jobs/types.js'
 import type { SystemLive } from './live/live.js'
 import type { Redis } from './redis/client.js'
 import type { SettingsOf, SettingsSpec } from './settings.js'
@@ -40,6 +42,12 @@ export interface SystemContext<S extends SettingsSpec = SettingsSpec> {
   readonly outbox: Outbox | undefined
   /** Live streams to clients: declare stream kinds, publish committed events (platform/live). */
   readonly live: SystemLive
+  /**
+   * The job engine (platform/jobs): `ctx.jobs.addJob(tx, queue, spec)` enqueues into one of the
+   * queues the system declares (`jobs` below) in the caller's transaction. Without a declaration,
+   * every call throws.
+   */
+  readonly jobs: SystemJobs
   readonly log: Logger
   readonly metrics: Metrics
   readonly tracing: Tracing
@@ -51,6 +59,12 @@ export interface SystemInstance {
   /** Routes, registered under the system's prefix in their own encapsulated context. */
   routes: (app: TypedApp) => Promise<void> | void
   workers?: Worker[]
+  /**
+   * Handlers of the system's job tasks, by task name (prefix the names with the system's:
+   * `payments.deliver-webhook`). The process's worker pool runs them for the jobs of the
+   * queues the system declares (`jobs`); a name another selected system uses stops the boot.
+   */
+  tasks?: Readonly<Record<string, TaskDefinition>>
   /**
    * Answer GETs of `/` (otherwise the console) or of paths no route matches (otherwise a 404)
    * when the system wants to: see SiteFallback.
@@ -72,6 +86,12 @@ export interface SystemDefinition<S extends SettingsSpec = SettingsSpec> {
   readonly migrations?: URL
   /** Create the outbox table in the schema and run its relay worker. */
   readonly outbox?: boolean
+  /**
+   * The queues the system owns in the installation's job tables (platform/jobs). Any selected
+   * system declaring them makes the process migrate those tables and run one worker pool for
+   * every selected system's queues; its handlers are the instance's `tasks`.
+   */
+  readonly jobs?: JobsDeclaration
   /** Environment variables the system reads, validated at boot with the platform's. */
   readonly settings?: S
   create(ctx: SystemContext<S>): Promise<SystemInstance>

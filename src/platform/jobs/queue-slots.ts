@@ -54,21 +54,42 @@ interface QueueRow {
   backoff_base_ms: number | null
   backoff_max_ms: number | null
   pull: boolean
+  system: string | null
+}
+
+/**
+ * Which queues a process's worker takes jobs of, by owner (sql/0009): those of the systems it runs
+ * (it has their handlers) and, where the jobs system runs, those no system owns.
+ */
+export interface QueueOwners {
+  systems: ReadonlySet<string>
+  undeclared: boolean
 }
 
 export class QueueSlots {
   private readonly slots = new Map<string, QueueSlot>()
+  /** Queues other systems own, as of the last refresh: their wake-ups are not for this worker. */
+  private foreign = new Set<string>()
 
   constructor(
     private readonly db: Db,
     private readonly defaultConcurrency: number,
     private readonly only?: readonly string[],
     private readonly prefetch = 0,
+    private readonly owners?: QueueOwners,
   ) {}
 
-  /** Whether this worker takes jobs of `name` (all queues, unless it was given a list). */
+  /**
+   * Whether this worker may take jobs of `name` (all queues, unless it was given a list; not those
+   * of systems this process does not run, as of the last refresh: the poll re-reads them).
+   */
   serves(name: string): boolean {
-    return !this.only || this.only.includes(name)
+    return (!this.only || this.only.includes(name)) && !this.foreign.has(name)
+  }
+
+  private ownedHere(system: string | null): boolean {
+    if (!this.owners) return true
+    return system === null ? this.owners.undeclared : this.owners.systems.has(system)
   }
 
   get(name: string): QueueSlot | undefined {
@@ -83,11 +104,17 @@ export class QueueSlots {
   async refresh(): Promise<void> {
     const { rows } = await this.db.query<QueueRow>(
       `SELECT name, paused, concurrency, rate_limit, rate_period_ms, group_rate_limit, group_rate_period_ms,
-              global_concurrency, backoff_base_ms, backoff_max_ms, pull FROM queues`,
+              global_concurrency, backoff_base_ms, backoff_max_ms, pull, system FROM queues`,
     )
     const seen = new Set<string>()
+    const foreign = new Set<string>()
     for (const r of rows) {
       if (this.only && !this.only.includes(r.name)) continue
+      // Another system's queue: this process does not have its handlers.
+      if (!this.ownedHere(r.system)) {
+        foreign.add(r.name)
+        continue
+      }
       seen.add(r.name)
       let s = this.slots.get(r.name)
       if (!s) {
@@ -106,6 +133,7 @@ export class QueueSlots {
       s.backoffMaxMs = r.backoff_max_ms
     }
     for (const name of this.slots.keys()) if (!seen.has(name)) this.slots.delete(name)
+    this.foreign = foreign
   }
 
   /** Resolves when no fetch is in flight. */

@@ -1,7 +1,12 @@
-/** The job queue's environment variables (validated at boot with the platform's). */
-import { bool, int, list, optional, str } from '../settings.js'
+/**
+ * The job engine's environment variables, read once per process (by the composition root, when a
+ * selected system declares jobs, and by a stand-alone worker process): the worker pool, leases,
+ * retries, retention, cron. The names keep their JOBS_ prefix from when the engine was the jobs
+ * system's; the jobs system (the service) has its own few besides (src/systems/jobs/settings.ts).
+ */
+import { bool, int, list, type SettingsOf } from '../settings.js'
 
-export const settings = {
+export const engineSettings = {
   JOBS_WORKER: bool({
     default: true,
     doc: 'run a worker in this process (false: API and SQL enqueue only)',
@@ -103,34 +108,13 @@ export const settings = {
     max: 10_000,
     doc: 'most missed ticks one schedule enqueues with catch-up "all"',
   }),
-  JOBS_ALLOWED_TARGETS: list({
-    default: [],
-    item: (v) => /^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(v),
-    itemDoc: 'host:port',
-    doc: 'HTTP task targets allowed although private or loopback, comma-separated host:port',
-  }),
   JOBS_EVENTS: list({
     default: ['completed', 'failed', 'dead', 'cancelled', 'removed'],
     item: (v) => ['completed', 'failed', 'dead', 'cancelled', 'removed', 'none'].includes(v),
     itemDoc: 'completed, failed, dead, cancelled, removed (or none)',
     doc: 'lifecycle events published on the Bus as jobs.job.<event>, through the outbox (none: no events)',
   }),
-  JOBS_HTTP_TIMEOUT_MS: int({
-    default: 30_000,
-    min: 100,
-    max: 3_600_000,
-    doc: 'default timeout of an HTTP task request',
-  }),
-  JOBS_API_TOKEN: optional(
-    str({
-      maxLength: 512,
-      doc: 'bearer token every /jobs route requires (Authorization: Bearer <token>); unset: the REST API is open',
-    }),
-  ),
-  JOBS_SIGNING_SECRET: optional(
-    str({
-      maxLength: 200,
-      doc: 'HMAC secret of the Blueprints-Signature header of HTTP tasks (default: generated once and stored)',
-    }),
-  ),
 } as const
+
+/** The engine's settings as parsed. */
+export type EngineSettingsValues = SettingsOf<typeof engineSettings>

@@ -4,20 +4,17 @@
  * as several processes would run them). Also used by bench.ts.
  */
 import { trace } from '@opentelemetry/api'
-import { OUTBOX_MIGRATIONS } from '../bus/outbox.js'
-import { migrate } from '../db/migrate.js'
 import type { Db } from '../db/port.js'
 import { createLogger } from '../telemetry/logger.js'
 import { Registry } from '../telemetry/metrics.js'
 import type { Tracing } from '../telemetry/tracing.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'
+import { migrateJobTables } from './migrations.js'
 import { RateLimits } from './rate-limits.js'
 import { CronScheduler } from './scheduler.js'
 import type { TaskDefinition } from './types.js'
 import { JobWorker, type WorkerOptions } from './worker.js'
-
-export const MIGRATIONS = new URL('./sql/', import.meta.url)
 
 const noTracing: Tracing = {
   tracer: trace.getTracer('jobs-test'),
@@ -28,10 +25,7 @@ export const silentLog = createLogger(process.env.TEST_LOG_LEVEL || 'silent')
 
 /** Create the jobs tables in `db`'s schema, with the outbox its lifecycle events are written to (as the system has). */
 export async function migrateJobs(db: Db): Promise<void> {
-  await migrate(db, [
-    { source: 'platform/outbox', dir: OUTBOX_MIGRATIONS },
-    { source: 'system', dir: MIGRATIONS },
-  ])
+  await migrateJobTables(db)
 }
 
 export class WorkerFixture {

@@ -5,7 +5,7 @@
  *
  *   await runWorkerProcess((db) => ({ 'send-email': { handler: ... } }))
  *
- * It reads the platform's and the jobs system's settings from the
+ * It reads the platform's and the job engine's settings from the
  * environment, expects the schema to be migrated (by any Blueprints process,
  * or `npx blueprints migrate`), prints `worker ready <id>` when it takes
  * jobs, and on SIGTERM/SIGINT stops gracefully (running jobs finish or are
@@ -15,23 +15,23 @@ import { trace } from '@opentelemetry/api'
 import { loadConfig, systemSettings } from '../config.js'
 import { openDb } from '../db/open.js'
 import type { Db } from '../db/port.js'
-import { schemaOf } from '../system.js'
 import { createLogger } from '../telemetry/logger.js'
 import { Registry } from '../telemetry/metrics.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'
+import { jobsSchema } from './migrations.js'
 import { RateLimits } from './rate-limits.js'
-import { settings } from './settings.js'
+import { engineSettings } from './settings.js'
 import type { TaskDefinition } from './types.js'
 import { JobWorker } from './worker.js'
 
 /** Run a worker process with the handlers `tasks(db)` returns, until SIGTERM. */
 export async function runWorkerProcess(tasks: (db: Db) => Record<string, TaskDefinition>): Promise<void> {
   const config = loadConfig()
-  const s = systemSettings(config, settings)
+  const s = systemSettings(config, engineSettings)
   const log = createLogger(config.logLevel)
   const root = await openDb(config, (err) => log.warn({ err }, 'database connection error'))
-  const db = root.withSchema(schemaOf(config.dbSchemaPrefix, 'jobs'))
+  const db = root.withSchema(jobsSchema(config.dbSchemaPrefix))
   const metrics = new JobMetrics(new Registry(), db)
   const worker = new JobWorker({
     db,
@@ -49,6 +49,8 @@ export async function runWorkerProcess(tasks: (db: Db) => Record<string, TaskDef
     defaultTimeoutMs: s.JOBS_DEFAULT_TIMEOUT_MS,
     backoff: { baseMs: s.JOBS_BACKOFF_BASE_MS, maxMs: s.JOBS_BACKOFF_MAX_MS },
     shutdownGraceMs: s.JOBS_SHUTDOWN_GRACE_MS,
+    // The queues no system owns (sql/0009): another system's have handlers this process lacks.
+    owners: { systems: new Set(), undeclared: true },
   })
   const sweeper = new Maintenance({
     db,

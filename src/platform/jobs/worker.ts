@@ -27,7 +27,7 @@ import { renewLeases } from './lease-heartbeat.js'
 import { PROGRESS_LIMIT } from './limits.js'
 import { type JobMetrics, sample } from './metrics.js'
 import { needsWrite, OutcomeWriter } from './outcome.js'
-import { type QueueSlot, QueueSlots } from './queue-slots.js'
+import { type QueueOwners, type QueueSlot, QueueSlots } from './queue-slots.js'
 import type { RateLimits } from './rate-limits.js'
 import type { Backoff, FetchedJob, TaskRegistry } from './types.js'
 import { WorkerStore } from './worker.store.js'
@@ -57,6 +57,8 @@ export interface WorkerOptions {
   heartbeatMs?: number
   /** Only these queues (default: every queue). */
   queues?: readonly string[]
+  /** Only the queues of these owners (sql/0009; default: every queue's). */
+  owners?: QueueOwners
   id?: string
 }
 
@@ -100,7 +102,7 @@ export class JobWorker implements Worker, AttemptHost {
         return b
       },
     })
-    this.slots = new QueueSlots(o.db, o.queueConcurrency, o.queues, o.prefetch ?? 0)
+    this.slots = new QueueSlots(o.db, o.queueConcurrency, o.queues, o.prefetch ?? 0, o.owners)
   }
 
   /** Jobs running in this process now. */

@@ -15,6 +15,8 @@ export interface TestAppOptions {
   env?: Record<string, string>
   /** Start workers (outbox relays, consumers); default true. */
   startWorkers?: boolean
+  /** Job engine tuning (heartbeat and sweep periods), see AppOverrides. */
+  jobs?: { heartbeatMs?: number; sweepMs?: number }
 }
 
 /** An app on `backend` whose systems live in fresh schemas; the caller closes it. */
@@ -37,6 +39,7 @@ export async function buildTestApp(backend: BackendName, opts: TestAppOptions): 
     redis: redis ?? null,
     bus,
     logger: createLogger(testLogLevel()),
+    jobs: opts.jobs,
   })
   if (opts.startWorkers !== false) await app.start({ listen: false })
   const close = app.close

@@ -1,24 +1,20 @@
 /**
- * Background jobs: a PostgreSQL job queue and cron scheduler. This file only
- * wires the parts: stores -> service -> routes; worker, scheduler and
- * maintenance as the system's workers. Read README.md first.
+ * Background jobs, the service: the REST API (jobs, queues, keys, schedules), the pull API for
+ * workers in any language, HTTP-target tasks and the built-in tasks, over the job engine of
+ * src/platform/jobs/ (the worker pool, fetch, leases, retries, cron, maintenance, `addJob(tx)`),
+ * which every system uses. This file only wires the parts: stores -> service -> routes. Read
+ * README.md first.
  *
- * The default export runs the built-in tasks (http, noop, sleep, fail). An
- * application registers its own handlers with `createJobsSystem({ tasks })`.
+ * The default export runs the built-in tasks (http, noop, sleep, fail) for the queues no system
+ * owns. An application registers its own handlers with `createJobsSystem({ tasks })`.
  */
 import { randomBytes } from 'node:crypto'
 import type { Db } from '../../platform/db/port.js'
 import { requireBearerToken } from '../../platform/http/bearer-auth.js'
-import { Maintenance } from '../../platform/jobs/maintenance.js'
-import { JobMetrics } from '../../platform/jobs/metrics.js'
-import { RateLimits } from '../../platform/jobs/rate-limits.js'
-import { CronScheduler } from '../../platform/jobs/scheduler.js'
-import { settings } from '../../platform/jobs/settings.js'
 import type { TaskDefinition } from '../../platform/jobs/types.js'
-import { JobWorker } from '../../platform/jobs/worker.js'
 import { WorkerStore } from '../../platform/jobs/worker.store.js'
 import { guardedAgent } from '../../platform/net/guarded-agent.js'
-import { defineSystem, type SystemDefinition, type Worker } from '../../platform/system.js'
+import { defineSystem, type SystemDefinition } from '../../platform/system.js'
 import { jobRoutes } from './jobs.routes.js'
 import { JobsStore } from './jobs.store.js'
 import { keyRoutes } from './keys.routes.js'
@@ -30,6 +26,7 @@ import { QueuesStore } from './queues.store.js'
 import { scheduleRoutes } from './schedules.routes.js'
 import { SchedulesStore } from './schedules.store.js'
 import { JobsService } from './service.js'
+import { settings } from './settings.js'
 import { builtinTasks } from './tasks.js'
 
 export { addJob, addJobs } from '../../platform/jobs/enqueue.js'
@@ -39,9 +36,6 @@ export type { JobSpec, TaskContext, TaskDefinition } from '../../platform/jobs/t
 export interface JobsSystemOptions {
   /** Task handlers by name, added to (and able to replace) the built-in ones. */
   tasks?: Record<string, TaskDefinition>
-  /** Worker options for tests: heartbeat period (0: none), sweep period. */
-  heartbeatMs?: number
-  sweepMs?: number
 }
 
 /** The installation's signing secret: JOBS_SIGNING_SECRET, else one generated once and stored. */
@@ -60,26 +54,22 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
     name: 'jobs',
     description:
       'PostgreSQL job queue and cron scheduler: retries, priorities, DAGs, rate limits, HTTP targets',
-    migrations: new URL('../../platform/jobs/sql/', import.meta.url),
-    // Lifecycle events (jobs.job.*) leave through the outbox: written by the state change's own statement.
-    outbox: true,
+    // The job tables, their migrations and the outbox of the lifecycle events (jobs.job.*) are the
+    // engine's (platform/jobs), in this system's schema `<DB_SCHEMA_PREFIX>jobs`; this system runs
+    // the jobs of every queue no system owns: those made through its API or SQL.
+    jobs: { undeclaredQueues: true },
     settings,
 
     async create(ctx) {
       const s = ctx.settings
+      const engine = ctx.jobs.settings
+      // The service's tables (signing_key, idempotency_keys, pull queues) live with the engine's.
       const db = ctx.db
-      // SQL callers of add_job() meet the same payload limit as the API.
-      await db.query('UPDATE limits SET max_payload_bytes = $1 WHERE id = 1 AND max_payload_bytes <> $1', [
-        s.JOBS_MAX_PAYLOAD_BYTES,
-      ])
-      // Which lifecycle events the state-change trigger writes (sql/0005).
-      const events = s.JOBS_EVENTS.filter((e) => e !== 'none')
-      await db.query('UPDATE limits SET events = $1 WHERE id = 1 AND events IS DISTINCT FROM $1', [events])
       const secret = await signingSecret(db, s.JOBS_SIGNING_SECRET)
       const policy = { allowed: new Set(s.JOBS_ALLOWED_TARGETS.map((t) => t.toLowerCase())) }
       // Every HTTP target request dials through this agent, which checks the address it connects to.
       const agent = guardedAgent(policy)
-      const tasks = new Map<string, TaskDefinition>(
+      const tasks: Record<string, TaskDefinition> = Object.fromEntries(
         builtinTasks({
           policy,
           agent,
@@ -87,63 +77,19 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
           defaultTimeoutMs: s.JOBS_HTTP_TIMEOUT_MS,
         }),
       )
-      for (const [name, def] of Object.entries(opts.tasks ?? {})) tasks.set(name, def)
+      for (const [name, def] of Object.entries(opts.tasks ?? {})) tasks[name] = def
 
-      const metrics = new JobMetrics(ctx.metrics.registry, db)
       const jobs = new JobsStore(db)
       const queues = new QueuesStore(db)
       const schedules = new SchedulesStore(db)
-      const service = new JobsService(db, tasks, s.JOBS_MAX_PAYLOAD_BYTES)
+      // The REST API accepts the tasks of every system this process runs (ctx.jobs.tasks).
+      const service = new JobsService(db, ctx.jobs.tasks, engine.JOBS_MAX_PAYLOAD_BYTES)
       const pull = new PullService({
         db,
         pull: new PullStore(db),
         store: new WorkerStore(db),
-        backoff: { baseMs: s.JOBS_BACKOFF_BASE_MS, maxMs: s.JOBS_BACKOFF_MAX_MS },
+        backoff: { baseMs: engine.JOBS_BACKOFF_BASE_MS, maxMs: engine.JOBS_BACKOFF_MAX_MS },
       })
-
-      const workers: Worker[] = [
-        pull,
-        new Maintenance({
-          db,
-          log: ctx.log,
-          metrics,
-          leaseMs: s.JOBS_LEASE_MS,
-          retentionMs: s.JOBS_RETENTION_MS,
-          deadRetentionMs: s.JOBS_DEAD_RETENTION_MS,
-          vacuumDeadRows: s.JOBS_VACUUM_DEAD_ROWS,
-          sweepMs: opts.sweepMs,
-        }),
-      ]
-      if (s.JOBS_SCHEDULER)
-        workers.push(
-          new CronScheduler({
-            db,
-            log: ctx.log,
-            graceMs: s.JOBS_CRON_GRACE_MS,
-            maxCatchUp: s.JOBS_CRON_MAX_CATCH_UP,
-          }),
-        )
-      if (s.JOBS_WORKER)
-        workers.push(
-          new JobWorker({
-            db,
-            tasks,
-            log: ctx.log,
-            metrics,
-            tracing: ctx.tracing,
-            limits: new RateLimits(ctx.redis),
-            concurrency: s.JOBS_CONCURRENCY,
-            queueConcurrency: s.JOBS_QUEUE_CONCURRENCY,
-            fetchBatch: s.JOBS_FETCH_BATCH,
-            prefetch: s.JOBS_PREFETCH,
-            leaseMs: s.JOBS_LEASE_MS,
-            pollMs: s.JOBS_POLL_MS,
-            defaultTimeoutMs: s.JOBS_DEFAULT_TIMEOUT_MS,
-            backoff: { baseMs: s.JOBS_BACKOFF_BASE_MS, maxMs: s.JOBS_BACKOFF_MAX_MS },
-            shutdownGraceMs: s.JOBS_SHUTDOWN_GRACE_MS,
-            heartbeatMs: opts.heartbeatMs,
-          }),
-        )
 
       return {
         routes(app) {
@@ -156,12 +102,13 @@ export function createJobsSystem(opts: JobsSystemOptions = {}): SystemDefinition
           })
           jobRoutes(app, { service, jobs })
           keyRoutes(app, { db, jobs })
-          pullRoutes(app, { pull, defaultLeaseMs: s.JOBS_LEASE_MS })
+          pullRoutes(app, { pull, defaultLeaseMs: engine.JOBS_LEASE_MS })
           queueRoutes(app, { queues, jobs, service })
           scheduleRoutes(app, { schedules, service })
         },
-        // Started in this order, stopped in reverse: the worker stops (hands back) first.
-        workers,
+        // The worker pool, sweep, scheduler and events' relay are the engine's (platform/jobs), run once per process.
+        workers: [pull],
+        tasks,
         close: () => agent.close(),
       }
     },

@@ -24,6 +24,8 @@ export interface QueueSettings {
 export interface QueueView extends QueueSettings {
   name: string
   paused: boolean
+  /** The system that declared the queue (platform/jobs, sql/0009); null: made through this API or SQL. */
+  system: string | null
   createdAt: string
 }
 
@@ -43,6 +45,7 @@ interface Row {
   dead_retention_ms: string | null
   dead_letter: string | null
   pull: boolean
+  system: string | null
   created_at: Date
 }
 
@@ -50,6 +53,7 @@ function toView(r: Row): QueueView {
   return {
     name: r.name,
     paused: r.paused,
+    system: r.system,
     concurrency: r.concurrency,
     rateLimit: r.rate_limit,
     ratePeriodMs: r.rate_period_ms,

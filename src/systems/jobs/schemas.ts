@@ -178,6 +178,12 @@ export const QueueBody = Type.Partial(Type.Object({ ...queueSettings, pull: Pull
 export const Queue = Type.Object({
   name: Type.String(),
   paused: Type.Boolean(),
+  system: Nullable(
+    Type.String({
+      description:
+        'the system that declared the queue in its defineSystem (its jobs run where that system runs); null: made through this API or SQL, run by the jobs system',
+    }),
+  ),
   ...queueSettings,
   pull: Pull,
   createdAt: Type.String(),

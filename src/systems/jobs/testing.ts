@@ -34,12 +34,14 @@ export const FAST_ENV = {
 export async function jobsApp(
   backend: BackendName,
   env: Record<string, string> = {},
-  opts: JobsSystemOptions & { startWorkers?: boolean } = {},
+  opts: JobsSystemOptions & { startWorkers?: boolean; heartbeatMs?: number; sweepMs?: number } = {},
 ): Promise<JobsClient> {
   const app = await buildTestApp(backend, {
     systems: [createJobsSystem(opts)],
     env: { ...FAST_ENV, ...env },
     startWorkers: opts.startWorkers,
+    // The worker pool and the sweep are the job engine's, run by the platform beside the system.
+    jobs: { heartbeatMs: opts.heartbeatMs, sweepMs: opts.sweepMs },
   })
   const call: JobsClient['call'] = async (method, url, body, headers = {}) =>
     (await app.http.inject({

@@ -17,6 +17,8 @@ export type Counts = Record<JobState, number>
 export interface Queue {
   name: string
   paused: boolean
+  /** The system that declared it (platform/jobs); null: made through the jobs API or SQL. */
+  system?: string | null
   concurrency: number | null
   rateLimit: number | null
   ratePeriodMs: number | null

@@ -79,7 +79,11 @@ function server(over: Record<string, Parameters<typeof stubFetch>[0][string]> = 
   return stubFetch({
     '/jobs/queues': () =>
       json({
-        queues: [queue('default', { active: 1, completed: 1, dead: 1 }), queue('mail', { waiting: 2 }, true)],
+        queues: [
+          queue('default', { active: 1, completed: 1, dead: 1 }),
+          // A queue another system declared (platform/jobs): the page names its owner.
+          { ...queue('mail', { waiting: 2 }, true), system: 'payments' },
+        ],
       }),
     '/jobs/jobs': (_init, url) => {
       const state = new URL(url, 'http://x').searchParams.get('state')
@@ -146,6 +150,8 @@ describe('jobs page', () => {
     expect(mail.querySelector('[data-count="waiting"]')?.textContent).toBe('2')
     expect(within(mail).getByText('paused')).toBeTruthy()
     expect(within(mail).getByRole('button', { name: 'Resume mail' })).toBeTruthy()
+    expect(mail.querySelector('.queue-owner')?.textContent).toBe(' · payments')
+    expect(row.querySelector('.queue-owner')).toBeNull()
     // The chart's caption says the newest depths in words (the canvas is hidden from screen readers).
     expect(await screen.findByText('now: waiting 2, failed 0, active 1, scheduled 0')).toBeTruthy()
     await waitFor(() => expect(document.querySelectorAll('tr[data-job]')).toHaveLength(3))

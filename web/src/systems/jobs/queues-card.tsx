@@ -1,6 +1,7 @@
 /**
- * The queues: each one's counts per state, whether it is paused, and two
- * actions: pause or resume it, and redrive its dead and cancelled jobs.
+ * The queues, every system's (a queue a system declared shows that system's name): each one's
+ * counts per state, whether it is paused, and two actions: pause or resume it, and redrive its
+ * dead and cancelled jobs.
  */
 import { useState } from 'react'
 import { ErrorBox } from '../../ui/error-box'
@@ -93,6 +94,12 @@ export function QueuesCard({ queues, error, onRetry, onChanged }: QueuesCardProp
                     <th scope="row">
                       {q.name}
                       {q.paused && <span className="badge badge-unknown paused-badge">paused</span>}
+                      {q.system && (
+                        <span className="muted queue-owner" title="the system that declared this queue">
+                          {' '}
+                          · {q.system}
+                        </span>
+                      )}
                     </th>
                     {STATES.map((s) => (
                       <td key={s} className="num" data-count={s}>
