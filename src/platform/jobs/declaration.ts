@@ -35,6 +35,22 @@ export interface QueueDeclaration {
   deadLetter?: string
 }
 
+/** A cron schedule a system runs: each tick of `cron` (in `tz`) enqueues one job, exactly once across processes. */
+export interface ScheduleDeclaration {
+  /** One of the system's declared queues. */
+  queue: string
+  task: string
+  payload?: unknown
+  /** 5 fields, or 6 with seconds first, or @hourly/@daily/... */
+  cron: string
+  /** IANA time zone; default UTC. */
+  tz?: string
+  /** After downtime: every missed tick (up to JOBS_CRON_MAX_CATCH_UP), the latest one (default), or none. */
+  catchUp?: 'all' | 'latest' | 'none'
+  priority?: number
+  maxAttempts?: number
+}
+
 /** `defineSystem({ jobs })`: the queues a system owns. Its task handlers come from `create()` (`tasks`). */
 export interface JobsDeclaration {
   /**
@@ -43,6 +59,12 @@ export interface JobsDeclaration {
    * recorded as the system's: only processes that run the system fetch their jobs.
    */
   readonly queues?: Readonly<Record<string, QueueDeclaration>>
+  /**
+   * Cron schedules, by name (prefix them with the system's), written at boot into the schedules
+   * the scheduler runs (and `GET /jobs/schedules` lists). Each enqueues into one of the
+   * system's queues; a schedule of that name on another system's queue stops the boot.
+   */
+  readonly schedules?: Readonly<Record<string, ScheduleDeclaration>>
   /**
    * Also run the jobs of queues no system owns (made through the jobs API or SQL). The jobs
    * system sets it: its tasks (http, noop, ...) are what those queues run.

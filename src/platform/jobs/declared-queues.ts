@@ -7,8 +7,8 @@
 import type { Db, Queryable } from '../db/port.js'
 import type { QueueDeclaration } from './declaration.js'
 
-export class QueueDeclarationError extends Error {
-  override name = 'QueueDeclarationError'
+export class JobsDeclarationError extends Error {
+  override name = 'JobsDeclarationError'
 }
 
 const COLUMNS: [keyof QueueDeclaration, string][] = [
@@ -49,7 +49,7 @@ export async function declareQueues(
       const { rows } = await upsert(tx, system, name, q)
       if (rows.length === 0) {
         const owner = await ownerOf(tx, name)
-        throw new QueueDeclarationError(
+        throw new JobsDeclarationError(
           `system ${system} declares queue ${name}, which ${owner === null ? 'was made through the jobs API or SQL and belongs to no system' : `belongs to system ${owner}`}: give the queue another name`,
         )
       }
@@ -67,7 +67,7 @@ async function upsert(tx: Queryable, system: string, name: string, q: QueueDecla
   try {
     return await tx.query<{ name: string }>(UPSERT, [name, system, ...COLUMNS.map(([k]) => q[k] ?? null)])
   } catch (err) {
-    throw new QueueDeclarationError(
+    throw new JobsDeclarationError(
       `system ${system} declares queue ${name} with a setting out of range or a bad name: ${(err as Error).message}`,
     )
   }

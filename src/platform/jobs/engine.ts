@@ -18,6 +18,7 @@ import type { Registry } from '../telemetry/metrics.js'
 import type { Tracing } from '../telemetry/tracing.js'
 import type { JobsDeclaration } from './declaration.js'
 import { declareQueues } from './declared-queues.js'
+import { declareSchedules } from './declared-schedules.js'
 import { channelOf } from './enqueue.js'
 import { Maintenance } from './maintenance.js'
 import { JobMetrics } from './metrics.js'
@@ -77,9 +78,11 @@ export class JobsEngine {
     return { engine: new JobsEngine(o), applied }
   }
 
-  /** Record `system`'s queues (created or updated, owned by it) and that this process runs them. */
+  /** Record `system`'s queues (created or updated, owned by it) and schedules, and that this process runs them. */
   async declare(system: string, decl: JobsDeclaration): Promise<void> {
-    await declareQueues(this.o.db, channelOf(this.o.db), system, decl.queues ?? {})
+    const queues = decl.queues ?? {}
+    await declareQueues(this.o.db, channelOf(this.o.db), system, queues)
+    await declareSchedules(this.o.db, system, Object.keys(queues), decl.schedules ?? {})
     this.owners.systems.add(system)
     if (decl.undeclaredQueues) this.owners.undeclared = true
   }

@@ -22,6 +22,8 @@ export interface ShopOptions {
   task?: string
   /** Queues to declare instead of `<name>.mail` (the task is enqueued into the first). */
   queues?: string[]
+  /** Cron schedules to declare (on the first queue, the task, payload `{ order }`). */
+  schedules?: Record<string, { cron: string; order: number }>
   /** Which app ran a job (several apps share the tables in a test). */
   label?: string
   runs: ShopRun[]
@@ -34,7 +36,15 @@ export function shopSystem(o: ShopOptions): SystemDefinition {
   return defineSystem({
     name: o.name,
     description: 'a test shop: an order and its receipt job in one transaction',
-    jobs: { queues: Object.fromEntries(queues.map((q) => [q, { concurrency: 2, maxAttempts: 3 }])) },
+    jobs: {
+      queues: Object.fromEntries(queues.map((q) => [q, { concurrency: 2, maxAttempts: 3 }])),
+      schedules: Object.fromEntries(
+        Object.entries(o.schedules ?? {}).map(([name, s]) => [
+          name,
+          { queue: queues[0]!, task, cron: s.cron, payload: { order: s.order } },
+        ]),
+      ),
+    },
     async create(ctx) {
       const schema = quoteIdent(ctx.db.schema)
       await ctx.db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
@@ -50,10 +60,10 @@ export function shopSystem(o: ShopOptions): SystemDefinition {
               const order = (payload as { order: number }).order
               // The receipt and the completion commit together, under this attempt's lease.
               await job.completeWith((tx) =>
-                tx.query(`INSERT INTO ${schema}.receipts (order_id, job_id) VALUES ($1, $2)`, [
-                  order,
-                  job.job.id,
-                ]),
+                tx.query(
+                  `INSERT INTO ${schema}.receipts (order_id, job_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+                  [order, job.job.id],
+                ),
               )
               o.runs.push({ label: o.label ?? o.name, order, jobId: job.job.id })
             },

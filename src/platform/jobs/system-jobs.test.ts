@@ -105,6 +105,31 @@ describe.each(backends())('a system’s jobs (%s)', (backend) => {
     )
   })
 
+  it('runs the cron schedule a system declares, and keeps a schedule of its name from other systems', async () => {
+    const prefix = `t${uniqueId()}_`
+    const runs: ShopRun[] = []
+    const a = await app(prefix, [
+      shopSystem({ name: 'shop', runs, schedules: { 'shop.tick': { cron: '* * * * * *', order: -1 } } }),
+    ])
+    const { rows } = await a.db.query<{ queue: string; task: string; cron: string }>(
+      `SELECT queue, task, cron FROM ${quoteIdent(jobsSchema(prefix))}.schedules WHERE name = 'shop.tick'`,
+    )
+    expect(rows).toEqual([{ queue: 'shop.mail', task: 'shop.send-receipt', cron: '* * * * * *' }])
+    await waitFor('a tick of the schedule to run', () => runs.some((r) => r.order === -1), 10_000)
+    const ticks = await a.db.query<{ schedule: string }>(
+      `SELECT DISTINCT schedule FROM ${jobsTable(a)} WHERE task = 'shop.send-receipt'`,
+    )
+    expect(ticks.rows).toEqual([{ schedule: 'shop.tick' }])
+
+    await expect(
+      app(
+        prefix,
+        [shopSystem({ name: 'thief', runs, schedules: { 'shop.tick': { cron: '@daily', order: 0 } } })],
+        false,
+      ),
+    ).rejects.toThrow(/system thief declares schedule shop\.tick, which exists on a queue of system shop/)
+  })
+
   it('stops the boot on a task name two systems share, and on a queue another system owns', async () => {
     const runs: ShopRun[] = []
     await expect(

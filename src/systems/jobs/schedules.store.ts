@@ -1,19 +1,8 @@
 /** Cron schedules: create or replace, read, list, delete. */
 import type { Db } from '../../platform/db/port.js'
-import { nextTick } from '../../platform/jobs/cron.js'
-import { mapDbError } from '../../platform/jobs/errors.js'
+import { putSchedule, type ScheduleSpec } from '../../platform/jobs/schedules.js'
 
-export interface ScheduleSpec {
-  queue: string
-  task: string
-  payload: unknown
-  cron: string
-  tz: string
-  catchUp: 'all' | 'latest' | 'none'
-  priority: number
-  maxAttempts: number
-  enabled: boolean
-}
+export type { ScheduleSpec }
 
 export interface ScheduleView extends ScheduleSpec {
   name: string
@@ -72,42 +61,10 @@ export class SchedulesStore {
     return rows[0] && toView(rows[0])
   }
 
-  /**
-   * Create or replace. The next tick is recomputed from now when the timing
-   * changes (cron, tz) or the schedule is new; an unchanged timing keeps its
-   * place, so editing a payload never skips or repeats a tick.
-   */
+  /** Create or replace (platform/jobs/schedules.ts: an unchanged timing keeps its next tick). */
   async put(name: string, s: ScheduleSpec): Promise<{ schedule: ScheduleView; created: boolean }> {
-    const next = nextTick(s.cron, s.tz, new Date())
-    try {
-      const { rows } = await this.db.query<Row & { created: boolean }>(
-        `INSERT INTO schedules AS s (name, queue, task, payload, cron, tz, catch_up, priority, max_attempts, enabled, next_tick)
-         VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (name) DO UPDATE SET queue = EXCLUDED.queue, task = EXCLUDED.task, payload = EXCLUDED.payload,
-           catch_up = EXCLUDED.catch_up, priority = EXCLUDED.priority, max_attempts = EXCLUDED.max_attempts,
-           enabled = EXCLUDED.enabled, updated_at = now(),
-           next_tick = CASE WHEN s.cron = EXCLUDED.cron AND s.tz = EXCLUDED.tz AND s.enabled
-                            THEN s.next_tick ELSE EXCLUDED.next_tick END,
-           cron = EXCLUDED.cron, tz = EXCLUDED.tz
-         RETURNING s.*, (s.xmax = 0) AS created`,
-        [
-          name,
-          s.queue,
-          s.task,
-          JSON.stringify(s.payload ?? {}),
-          s.cron.trim(),
-          s.tz,
-          s.catchUp,
-          s.priority,
-          s.maxAttempts,
-          s.enabled,
-          next,
-        ],
-      )
-      return { schedule: toView(rows[0]!), created: rows[0]!.created }
-    } catch (err) {
-      return mapDbError(err, s.queue)
-    }
+    const row = await putSchedule<Row>(this.db, name, s)
+    return { schedule: toView(row), created: row.created }
   }
 
   async delete(name: string): Promise<boolean> {
