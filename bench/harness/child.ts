@@ -47,6 +47,11 @@ export interface ChildOptions {
    * e.g. a suite's bench-only probe loaded into the server it measures, never into production.
    */
   nodeArgs?: string[]
+  /**
+   * The checkout the child runs in (default this one): another checkout of the repository, with its
+   * own `src/`, runs as a subject beside this one (chat's bench: the code before a change).
+   */
+  cwd?: string
 }
 
 /** A started child: the contract's StartedServer plus its recent output, for diagnostics. */
@@ -107,7 +112,7 @@ export async function startChild(opts: ChildOptions): Promise<ChildServer> {
   }
   const nodeArgs = [...settings.nodeArgs, '--import', 'tsx', ...(opts.nodeArgs ?? []), opts.entry]
   const { command, args } = pinnedCommand(settings.pin ? SERVER_CORE : undefined, process.execPath, nodeArgs)
-  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   track(child)
   const tail = tailBuffer()
   let url: string | undefined

@@ -25,6 +25,8 @@ export interface StartBlueprintsOptions {
   readyPath?: string
   /** Node flags for this server only (see `ChildOptions.nodeArgs`). */
   nodeArgs?: string[]
+  /** Another checkout to run (see `ChildOptions.cwd`). */
+  cwd?: string
 }
 
 /** The line `serve()` prints: `  console   http://127.0.0.1:41234/`. */
@@ -47,6 +49,7 @@ export async function startBlueprints(opts: StartBlueprintsOptions = {}): Promis
     readyStatus: 200,
     cleanup: ownDataDir ? [dataDir] : [],
     ...(opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   })
 }
 

@@ -87,16 +87,25 @@ async function drive(
 
 // ---- Socket.IO side -----------------------------------------------------------------------------
 
-const blueprints = (): Promise<StartedServer> =>
+const blueprintsIn = (cwd?: string) => (): Promise<StartedServer> =>
   startBlueprints({
-    name: 'blueprints chat',
+    name: cwd ? `blueprints chat in ${cwd}` : 'blueprints chat',
     env: {
       SYSTEMS: 'chat',
       CHAT_MESSAGES_PER_SECOND: '100000',
       CHAT_MAX_CONNECTIONS_PER_USER: '10',
       METRICS_ENABLED: 'true',
     },
+    ...(cwd ? { cwd } : {}),
   })
+const blueprints = blueprintsIn()
+/**
+ * CHAT_BENCH_BEFORE=<a checkout of this repository> (say, main before a change, built in another
+ * git worktree with its node_modules): `fanout` also runs that checkout's server, with the same
+ * clients, interleaved with this one's, so a change is measured against the code before it in one
+ * run (how the move of the transport to platform/live was measured).
+ */
+const BEFORE = process.env.CHAT_BENCH_BEFORE
 const startSocketIo = (env: Record<string, string> = {}, nodeArgs?: string[]): Promise<StartedServer> =>
   startChild({
     name: 'socket.io',
@@ -141,7 +150,7 @@ const blueprintsScaled = (): Promise<StartedServer> => startScaled()
 // ---- scenarios ----------------------------------------------------------------------------------
 
 /** Who a scenario's subject is: Blueprints with v2 or v1 clients (on PGlite, or PostgreSQL + NATS), or Socket.IO. */
-type Kind = 'bp' | 'bp-v1' | 'bp-scaled' | 'sio'
+type Kind = 'bp' | 'bp-v1' | 'bp-scaled' | 'bp-before' | 'bp-before-v1' | 'sio'
 
 /**
  * One set of clients per subject kind and room shape, shared by the scenarios of that shape: the
@@ -185,7 +194,7 @@ function clientsFor(kind: Kind, rooms: number, members: number): Clients {
             meter,
             inflight,
             () => holder.window,
-            kind === 'bp-v1' ? 1 : 2,
+            kind === 'bp-v1' || kind === 'bp-before-v1' ? 1 : 2,
             undefined,
             CLIENTS !== 'library',
           )
@@ -238,6 +247,22 @@ function scenario(
         ? [
             subject('blueprints, v1 clients (no batch frames)', 'baseline', blueprints, 'bp-v1'),
             subject('blueprints on PostgreSQL + NATS', 'baseline', blueprintsScaled, 'bp-scaled'),
+          ]
+        : []),
+      ...(variants && BEFORE
+        ? [
+            subject(
+              'blueprints before, v2 clients (CHAT_BENCH_BEFORE)',
+              'baseline',
+              blueprintsIn(BEFORE),
+              'bp-before',
+            ),
+            subject(
+              'blueprints before, v1 clients (CHAT_BENCH_BEFORE)',
+              'baseline',
+              blueprintsIn(BEFORE),
+              'bp-before-v1',
+            ),
           ]
         : []),
       subject('socket.io 4 (nothing stored)', 'peer', socketIo, 'sio'),
