@@ -22,6 +22,12 @@ export interface Addressing {
    * (`{"stream":"chat.room.5",...}`), made once per event and shared like the event's own text.
    */
   readonly eventsNamed: boolean
+  /**
+   * The field that names the stream of a signal (a frame without an offset: typing, a receipt) when
+   * the naming adds one: `signal` on the platform endpoint, so a client tells signals from events by
+   * the field alone (a kind's signal may carry an `offset` of its own, as chat's receipts do).
+   */
+  readonly signalField: string
   /** The stream a client frame's field names; throws the endpoint's MALFORMED_FRAME error. */
   parse(value: unknown, errors: LiveErrors): StreamRef
   /** The value a server frame carries for `ref`. */
@@ -48,6 +54,7 @@ export function kindAddressing(
   return {
     kind,
     field: o.field,
+    signalField: o.field,
     plural: o.plural,
     noun: o.noun,
     eventsNamed: true,
@@ -72,7 +79,10 @@ export function kindAddressing(
   }
 }
 
-/** Every declared kind's streams, named in full: `<system>.<kind>.<id>` in the `stream` field. */
+/**
+ * Every declared kind's streams, named in full: `<system>.<kind>.<id>` in the `stream` field (events
+ * and answers), and in the `signal` field of a stream's signals.
+ */
 export function fullAddressing(kinds: (name: string) => StreamKindHandle | undefined): Addressing {
   const fromToken = (token: string): StreamRef | undefined => {
     if (token.length > 200) return undefined
@@ -86,6 +96,7 @@ export function fullAddressing(kinds: (name: string) => StreamKindHandle | undef
   }
   return {
     field: 'stream',
+    signalField: 'signal',
     plural: 'streams',
     noun: 'stream',
     eventsNamed: false,

@@ -143,8 +143,9 @@ describe.each(backends())('live streams of a system on /live (%s)', (backend) =>
     expect(
       (await call(url, 'POST', `/live-fixture/boards/${id}/signal`, { text: 'hi', except: 'ann' })).status,
     ).toBe(202)
+    // A signal names its stream in `signal` (an event in `stream`): a client never counts it by offset.
     expect(await bob.next((f) => f.type === 'poke')).toEqual({
-      stream,
+      signal: stream,
       v: 1,
       type: 'poke',
       board: id,

@@ -54,9 +54,9 @@ export class OutFrame {
  * The text of a frame the stream's kind made (an event, a signal) as `a` sends it: as it is when the
  * kind's frames name their stream themselves, else with the stream field in front.
  */
-export function namedText(a: Addressing, ref: StreamRef, text: string): string {
+export function namedText(a: Addressing, ref: StreamRef, text: string, field = a.field): string {
   if (a.eventsNamed) return text
-  return `{"${a.field}":${JSON.stringify(a.name(ref))},${text.slice(1)}`
+  return `{"${field}":${JSON.stringify(a.name(ref))},${text.slice(1)}`
 }
 
 /** A run's frames under one naming: each event's text and frame, and the v2 `batch` frame of them all. */
@@ -149,13 +149,13 @@ export interface SignalRun {
   readonly except: string | undefined
   /** Set: the stream ended (deleted); listeners are unsubscribed with this reason. */
   readonly end: string | undefined
-  /** The text with the stream field in front, for the platform's naming (made on first use). */
+  /** The text with the signal field in front, for the platform's naming (made on first use). */
   full?: string
 }
 
 /** The text of signal `s` as `a` sends it. */
 export function signalText(a: Addressing, s: SignalRun): string {
   if (a.eventsNamed) return s.text
-  s.full ??= namedText(a, s.ref, s.text)
+  s.full ??= namedText(a, s.ref, s.text, a.signalField)
   return s.full
 }

@@ -1,21 +1,17 @@
 /**
  * What a page plugs into the chat client library (chat-client.ts) and hears back from it: the
- * socket it may supply, the handlers it is called with, the options it may set.
+ * socket it may supply, the handlers it is called with, the options it may set. The socket and its
+ * states are the platform live client's (src/platform/live/client/).
  */
+import type { LiveSocket } from '../../../platform/live/client/live-client.js'
+import type { ConnectionState, SocketLike } from '../../../platform/live/client/socket-options.js'
 import type { RoomEvent, ServerFrame } from './frames.js'
 
-/** What the client needs of a WebSocket (the browser's, or a test's fake). */
-export interface SocketLike {
-  readonly readyState: number
-  send(data: string): void
-  close(code?: number, reason?: string): void
-  onopen: ((ev: unknown) => void) | null
-  onmessage: ((ev: { data: unknown }) => void) | null
-  onclose: ((ev: { code: number; reason: string }) => void) | null
-  onerror: ((ev: unknown) => void) | null
-}
-
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'unauthorized' | 'closed'
+export {
+  type ConnectionState,
+  defaultRetryMs,
+  type SocketLike,
+} from '../../../platform/live/client/socket-options.js'
 
 export interface ChatSocketHandlers {
   /** A room event, each offset once and in order per room. */
@@ -37,9 +33,15 @@ export interface ChatSocketHandlers {
 }
 
 export interface ChatSocketOptions {
-  /** Called at each (re)connect, so a renewed token is picked up. */
-  url: () => string
   handlers: ChatSocketHandlers
+  /**
+   * A live socket to share (the platform endpoint, `/live/ws`, that a console opens once for every
+   * live page): rooms are read there as streams `chat.room.<id>`. Without it, the chat client opens
+   * its own socket to `url` (`/chat/ws`, the chat protocol's own endpoint).
+   */
+  socket?: LiveSocket
+  /** Called at each (re)connect, so a renewed token is picked up (own socket only). */
+  url?: () => string
   open?: (url: string) => SocketLike
   /** Delay before reconnect attempt `n` (0-based). */
   retryMs?: (attempt: number) => number
@@ -47,10 +49,4 @@ export interface ChatSocketOptions {
   pingEveryMs?: number
   /** A new token for the same user, asked for when the server says the current one expires soon. */
   refreshToken?: () => Promise<string>
-}
-
-/** Exponential backoff with jitter, capped at 10 s: a restarted server is not hit by every client at once. */
-export function defaultRetryMs(attempt: number): number {
-  const base = Math.min(10_000, 500 * 2 ** attempt)
-  return base / 2 + Math.random() * (base / 2)
 }
