@@ -68,7 +68,11 @@ export function fakeSockets() {
   }
 }
 
-/** A message event as the server sends it. */
+/**
+ * A message event as the server sends it: on the platform's live endpoint (the console's page) it
+ * names its stream (`chat.room.<id>`) in front of chat's own fields, which a client of `/chat/ws`
+ * ignores.
+ */
 export function messageFrame(
   room: number,
   offset: number,
@@ -76,5 +80,15 @@ export function messageFrame(
   body: string,
   cid: string | null = null,
 ) {
-  return { type: 'message', room, offset, sender, body, cid, parent: null, at: '2026-01-01T12:00:00.000Z' }
+  return {
+    stream: `chat.room.${room}`,
+    type: 'message',
+    room,
+    offset,
+    sender,
+    body,
+    cid,
+    parent: null,
+    at: '2026-01-01T12:00:00.000Z',
+  }
 }

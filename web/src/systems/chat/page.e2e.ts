@@ -97,7 +97,7 @@ export async function exercise(alice: Page, { baseUrl }: SystemE2eContext): Prom
   const sent: string[] = []
   const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = []
   let holding: string[] | undefined
-  await bobContext.routeWebSocket(/\/chat\/ws/, (ws) => {
+  await bobContext.routeWebSocket(/\/live\/ws/, (ws) => {
     const server = ws.connectToServer()
     ws.onMessage((m) => {
       const text = String(m)
@@ -187,10 +187,10 @@ export async function exercise(alice: Page, { baseUrl }: SystemE2eContext): Prom
     await postAs(alice, baseUrl, roomId, missed)
     await until(bob, 'a new socket', async () => sockets.length > socketsBefore)
     await until(bob, 'the resubscription', async () =>
-      (holding ?? []).some((f) => f.includes('"subscribe"') && f.includes(`"room":${roomId}`)),
+      (holding ?? []).some((f) => f.includes('"subscribe"') && f.includes(`"stream":"chat.room.${roomId}"`)),
     )
     const resubscribe = JSON.parse(
-      holding.find((f) => f.includes('"subscribe"') && f.includes(`"room":${roomId}`))!,
+      holding.find((f) => f.includes('"subscribe"') && f.includes(`"stream":"chat.room.${roomId}"`))!,
     ) as { after?: number }
     check(resubscribe.after === lastOffset, `resubscribed after ${resubscribe.after}, not ${lastOffset}`)
     const held = holding

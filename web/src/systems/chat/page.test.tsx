@@ -126,17 +126,17 @@ describe('chat page', () => {
       token: 'tok-alice',
     })
     expect(calls(fetch).filter((c) => c.startsWith('POST /chat/tokens'))).toHaveLength(2)
-    // A browser's WebSocket cannot set headers: the token goes in the query.
-    expect(sockets.last.url).toMatch(/\/chat\/ws\?access_token=tok-alice$/)
+    // The console's live connection; a browser's WebSocket cannot set headers: the token goes in the query.
+    expect(sockets.last.url).toMatch(/\/live\/ws\?access_token=tok-alice&v=2$/)
   })
 
   it('lists the rooms, subscribes each from its head, and opens one with its newest page', async () => {
     const fetch = server()
     const sockets = await openChat()
-    const subscribes = sockets.last.ofType('subscribe').map((f) => [f.room, f.after])
+    const subscribes = sockets.last.ofType('subscribe').map((f) => [f.stream, f.after])
     expect(subscribes).toEqual([
-      [1, 5],
-      [2, 2],
+      ['chat.room.1', 5],
+      ['chat.room.2', 2],
     ])
     // The direct room is named after the other person.
     expect(screen.getByRole('button', { name: /^bob/ }).getAttribute('data-room')).toBe('2')
@@ -151,7 +151,9 @@ describe('chat page', () => {
     // Markup typed in a message is shown as typed.
     expect(item(5).querySelector('b')).toBeNull()
     // Open and visible: read up to the head.
-    await waitFor(() => expect(sockets.last.ofType('read').at(-1)).toMatchObject({ room: 1, offset: 6 }))
+    await waitFor(() =>
+      expect(sockets.last.ofType('read').at(-1)).toMatchObject({ stream: 'chat.room.1', offset: 6 }),
+    )
   })
 
   it('shows read receipts under the last message each member read, and moves them', async () => {
@@ -160,12 +162,12 @@ describe('chat page', () => {
     await openGeneral()
     await waitFor(() => expect(item(4).querySelector('.receipts')?.textContent).toBe('Seen by bob'))
     expect(item(5).querySelector('.receipts')?.textContent).toBe('Seen by carol')
-    act(() => sockets.last.frame({ type: 'receipt', room: 1, user: 'bob', offset: 5 }))
+    act(() => sockets.last.frame({ signal: 'chat.room.1', type: 'receipt', room: 1, user: 'bob', offset: 5 }))
     expect(item(4).querySelector('.receipts')).toBeNull()
     expect(item(5).querySelector('.receipts')?.getAttribute('data-readers')).toBe('bob,carol')
     expect(item(5).querySelector('.receipts')?.textContent).toBe('Seen by bob and carol')
     // A receipt never goes back.
-    act(() => sockets.last.frame({ type: 'receipt', room: 1, user: 'bob', offset: 3 }))
+    act(() => sockets.last.frame({ signal: 'chat.room.1', type: 'receipt', room: 1, user: 'bob', offset: 3 }))
     expect(item(5).querySelector('.receipts')?.textContent).toBe('Seen by bob and carol')
   })
 
@@ -184,9 +186,13 @@ describe('chat page', () => {
     act(() => sockets.last.frame({ type: 'presence', users: { bob: 'offline' } }))
     expect(document.querySelector('[data-member="bob"]')?.getAttribute('data-presence')).toBe('offline')
 
-    act(() => sockets.last.frame({ type: 'typing', room: 1, user: 'bob', ttlMs: 6_000 }))
+    act(() =>
+      sockets.last.frame({ signal: 'chat.room.1', type: 'typing', room: 1, user: 'bob', ttlMs: 6_000 }),
+    )
     expect(document.querySelector('.typing')?.textContent).toBe('bob is typing…')
-    act(() => sockets.last.frame({ type: 'typing', room: 1, user: 'carol', ttlMs: 6_000 }))
+    act(() =>
+      sockets.last.frame({ signal: 'chat.room.1', type: 'typing', room: 1, user: 'carol', ttlMs: 6_000 }),
+    )
     expect(document.querySelector('.typing')?.textContent).toBe('bob and carol are typing…')
     act(() => sockets.last.frame(messageFrame(1, 6, 'bob', 'done typing')))
     expect(document.querySelector('.typing')?.textContent).toBe('carol is typing…')
@@ -198,13 +204,20 @@ describe('chat page', () => {
     await openGeneral()
     const box = screen.getByLabelText('Message general')
     fireEvent.change(box, { target: { value: 'first' } })
-    expect(sockets.last.ofType('typing')).toEqual([{ v: 1, type: 'typing', room: 1 }])
+    expect(sockets.last.ofType('typing')).toEqual([{ v: 1, type: 'typing', stream: 'chat.room.1' }])
     fireEvent.keyDown(box, { key: 'Enter' })
     const send = sockets.last.ofType('send')[0]!
-    expect(send).toMatchObject({ room: 1, body: 'first' })
+    expect(send).toMatchObject({ stream: 'chat.room.1', body: 'first' })
     expect(document.querySelector('li.pending')?.textContent).toContain('sending…')
     act(() =>
-      sockets.last.frame({ type: 'sent', id: send.id, room: 1, offset: 6, cid: send.cid, duplicate: false }),
+      sockets.last.frame({
+        type: 'sent',
+        id: send.id,
+        stream: 'chat.room.1',
+        offset: 6,
+        cid: send.cid,
+        duplicate: false,
+      }),
     )
     act(() => sockets.last.frame(messageFrame(1, 6, 'alice', 'first', send.cid as string)))
     expect(document.querySelector('li.pending')).toBeNull()
@@ -237,7 +250,9 @@ describe('chat page', () => {
     expect(document.querySelector('[data-connection]')?.getAttribute('data-connection')).toBe('reconnecting')
     await waitFor(() => expect(sockets.all).toHaveLength(2), { timeout: 3_000 })
     act(() => sockets.last.open('alice'))
-    expect(sockets.last.ofType('subscribe').find((f) => f.room === 1)).toMatchObject({ after: 6 })
+    expect(sockets.last.ofType('subscribe').find((f) => f.stream === 'chat.room.1')).toMatchObject({
+      after: 6,
+    })
     // The server's replay overlaps nothing here, but a repeated 6 would be dropped all the same.
     act(() => sockets.last.frame(messageFrame(1, 6, 'bob', 'before the cut')))
     act(() => sockets.last.frame(messageFrame(1, 7, 'bob', 'while away')))

@@ -1,13 +1,14 @@
 /**
  * The protocol client as a React hook: one ChatSocket per signed-in token,
  * its callbacks feeding the page's reducer, and the actions the page calls.
- * The socket lives as long as the token; signing out or leaving the page
- * closes it.
+ * It reads the rooms on the console's live connection (`/live/ws`, shared
+ * by every live page: web/src/live/live-socket.ts) as streams
+ * `chat.room.<id>`; signing out or leaving the page releases it.
  */
 import { type Dispatch, useEffect, useMemo, useReducer, useRef } from 'react'
+import { acquireLive, releaseLive } from '../../live/live-socket'
 import { ChatSocket, newCid, type SocketLike } from './chat-socket'
 import { type ChatAction, type ChatState, chatReducer, initialChatState } from './chat-state'
-import { socketUrl } from './protocol'
 
 export interface ChatActions {
   /** Stream a room from `after` (a no-op for a room already streaming). */
@@ -49,8 +50,7 @@ export function useChatSocket(
 
   useEffect(() => {
     const s = new ChatSocket({
-      url: () => socketUrl(token),
-      open: openRef.current,
+      socket: acquireLive(token, openRef.current),
       handlers: {
         event: (event) => dispatch({ type: 'event', event }),
         frame: (frame) => dispatch({ type: 'frame', frame, now: Date.now() }),
@@ -62,6 +62,7 @@ export function useChatSocket(
     socket.current = s
     return () => {
       s.close()
+      releaseLive(token)
       socket.current = undefined
     }
   }, [token])
