@@ -25,10 +25,13 @@ function maintenance(db: Db, metrics: JobMetrics, vacuumDeadRows: number): Maint
   })
 }
 
-/** A statistic of the schema's jobs table: its dead rows, or how often it was vacuumed by hand. */
+/**
+ * A statistic of the schema's jobs table, summed over its partitions (sql/0010: jobs_open, jobs_done;
+ * the partitioned parent has no rows of its own): its dead rows, or how often it was vacuumed by hand.
+ */
 async function stat(db: Db, column: 'n_dead_tup' | 'vacuum_count'): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
-    `SELECT coalesce(sum(${column}), 0)::text AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'`,
+    `SELECT coalesce(sum(${column}), 0)::text AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('jobs_open', 'jobs_done')`,
     [db.schema],
   )
   return Number(rows[0]?.n ?? 0)

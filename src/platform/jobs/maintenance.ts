@@ -65,15 +65,26 @@ SELECT id::text AS id, state, has_children,
 /**
  * Delete finished jobs of `states` older than their queue's retention (`column` of queues, sql/0003),
  * else the process's ($1). The first bound, the shortest retention of any queue, lets the
- * finished_at index skip the young jobs; the second is each job's own queue's.
+ * finished_at indexes skip the young jobs; the second is each job's own queue's. The jobs' dependency
+ * and error rows go with them (sql/0010: no foreign key cascades any more).
  */
 const PRUNE = (column: string, states: string) => `
-DELETE FROM jobs WHERE id IN (
-  SELECT j.id FROM jobs j LEFT JOIN queues q ON q.name = j.queue
-   WHERE j.state IN ${states}
-     AND j.finished_at < now() - least($1, (SELECT min(${column}) FROM queues)) * interval '1 millisecond'
-     AND j.finished_at < now() - coalesce(q.${column}, $1) * interval '1 millisecond'
-   LIMIT 10000)`
+WITH gone AS (
+  DELETE FROM jobs WHERE id IN (
+    SELECT j.id FROM jobs j LEFT JOIN queues q ON q.name = j.queue
+     WHERE j.state IN ${states}
+       AND j.finished_at < now() - least($1, (SELECT min(${column}) FROM queues)) * interval '1 millisecond'
+       AND j.finished_at < now() - coalesce(q.${column}, $1) * interval '1 millisecond'
+     LIMIT 10000)
+  RETURNING id
+), errors AS (
+  DELETE FROM job_errors WHERE job_id IN (SELECT id FROM gone)
+), parents AS (
+  DELETE FROM job_deps WHERE parent_id IN (SELECT id FROM gone)
+), children AS (
+  DELETE FROM job_deps WHERE child_id IN (SELECT id FROM gone)
+)
+SELECT count(*)::int AS n FROM gone`
 
 const DEFAULT_VACUUM_DEAD_ROWS = 10_000
 
@@ -146,13 +157,15 @@ export class Maintenance implements Worker {
 
   /** Delete finished jobs past their retention; returns how many. */
   async prune(): Promise<number> {
-    const { rowCount: a } = await this.o.db.query(PRUNE('retention_ms', "('completed', 'cancelled')"), [
-      this.o.retentionMs,
-    ])
-    const { rowCount: b } = await this.o.db.query(PRUNE('dead_retention_ms', "('dead')"), [
-      this.o.deadRetentionMs,
-    ])
+    let pruned = 0
+    for (const [column, states, ms] of [
+      ['retention_ms', "('completed', 'cancelled')", this.o.retentionMs],
+      ['dead_retention_ms', "('dead')", this.o.deadRetentionMs],
+    ] as const) {
+      const { rows } = await this.o.db.query<{ n: number }>(PRUNE(column, states), [ms])
+      pruned += rows[0]?.n ?? 0
+    }
     await this.o.db.query("DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'")
-    return a + b
+    return pruned
   }
 }

@@ -119,9 +119,13 @@ export class CronScheduler implements Worker {
       const now = row.now
       const ticks = dueTicks(row, now, this.o.graceMs, this.o.maxCatchUp)
       if (ticks.length > 0) {
+        // Each tick once: the unique index on (schedule, tick) holds among pending jobs (jobs_open, where
+        // they are inserted); a tick whose job completed has moved to jobs_done, out of its reach, so no
+        // tick at or before the schedule's last_tick (this transaction holds its row) is enqueued again.
         const res = await tx.query(
-          `INSERT INTO jobs (queue, task, payload, priority, max_attempts, schedule, tick, run_at)
+          `INSERT INTO jobs_open (queue, task, payload, priority, max_attempts, schedule, tick, run_at)
            SELECT $1, $2, $3::jsonb, $4, $5, $6, t, t FROM unnest($7::timestamptz[]) AS t
+            WHERE t > coalesce((SELECT s.last_tick FROM schedules s WHERE s.name = $6), '-infinity')
            ON CONFLICT (schedule, tick) WHERE schedule IS NOT NULL DO NOTHING`,
           [
             row.queue,

@@ -5,6 +5,7 @@
  * expired and whose job was taken again changes nothing: its completion
  * matches no row and is refused.
  */
+import { outboxChannel } from '../bus/outbox.js'
 import type { Db, Queryable } from '../db/port.js'
 import type { FetchedJob, StoredState } from './types.js'
 
@@ -56,9 +57,12 @@ export interface Failure {
  */
 const ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
 
+// The fetch, the heartbeat, progress and hand-backs name `jobs_open`, the partition of the jobs not
+// completed (sql/0010): their rows are there, and a statement on the partition skips the lifecycle-event
+// trigger of `jobs` (none of them makes an event).
 const FETCH = `
 WITH next AS (
-  SELECT id FROM jobs
+  SELECT id FROM jobs_open
    WHERE queue = $1 AND state IN ('waiting', 'failed') AND run_at <= now()
      -- Checked here, not only in the worker's copy: once a pause commits, no fetch takes a job; and a
      -- queue with a global concurrency limit is only fetched by fetch_limited() (sql/0003), which counts.
@@ -67,7 +71,7 @@ WITH next AS (
    LIMIT $2
    FOR UPDATE SKIP LOCKED
 )
-UPDATE jobs j
+UPDATE jobs_open j
    SET state = 'active', attempts = j.attempts + 1, lease = j.lease + 1, locked_by = $3,
        locked_until = now() + $4 * interval '1 millisecond', started_at = now()
   FROM next, ${ASYNC_COMMIT}
@@ -75,35 +79,42 @@ UPDATE jobs j
 RETURNING j.id::text AS id, j.task, j.payload, j.attempts, j.max_attempts, j.lease::text AS lease,
           j.timeout_ms, j.group_key, j.traceparent, j.has_children, j.started_at, j.run_at`
 
-// Completing a parent unblocks its children in the same statement: a child
-// counts its parents not yet completed, and a child with two parents that
-// complete in one batch (or in two racing batches: the UPDATE re-reads the
-// row it waited for) is decremented twice, never once.
+/** The columns a completion carries from `jobs_open` to `jobs_done` unchanged. */
+const KEPT = `queue, task, payload, priority, run_at, attempts, max_attempts, timeout_ms, key, group_key, lease,
+  stalls, pending_parents, on_parent_failure, has_children, progress, last_error, traceparent, schedule, tick,
+  created_at, started_at, dead_letter_of`
+
+// A completion moves the job out of the hot partition (sql/0010): its active row is deleted from
+// `jobs_open` and the completed one inserted into `jobs_done`, in one statement, which also writes the
+// jobs.job.completed events (when JOBS_EVENTS has them; the trigger on `jobs` does not see a statement on
+// its partitions) and unblocks the children of the jobs that have some (complete_children(), sql/0010).
+// A statement waiting on a row deleted here (a heartbeat, a cancel, the sweep) finds it gone and skips it.
 const completeSql = (async: boolean) => `
-WITH done AS (
-  UPDATE jobs j
-     SET state = 'completed', result = u.r, finished_at = now(), locked_by = NULL, locked_until = NULL
-    FROM unnest($1::bigint[], $2::bigint[], $3::jsonb[]) AS u(id, lease, r)${async ? `, ${ASYNC_COMMIT}` : ''}
+WITH gone AS (
+  DELETE FROM jobs_open j
+   USING unnest($1::bigint[], $2::bigint[], $3::jsonb[]) AS u(id, lease, r)${async ? `, ${ASYNC_COMMIT}` : ''}
    WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active'
-  RETURNING j.id, j.has_children
+  RETURNING j.*, u.r
+), done AS (
+  INSERT INTO jobs_done (id, state, result, finished_at, ${KEPT})
+  SELECT id, 'completed', r, now(), ${KEPT} FROM gone
+  RETURNING id, queue, task, attempts, max_attempts, key, group_key, run_at, finished_at, result, has_children
+), events AS (
+  INSERT INTO outbox (subject, payload, msg_id)
+  SELECT 'jobs.job.completed',
+         job_event(d.id, d.queue, d.task, 'completed', d.attempts, d.max_attempts, d.key, d.group_key,
+                   d.run_at, d.finished_at, NULL, d.result),
+         gen_random_uuid()::text
+    FROM done d
+   WHERE (SELECT 'completed' = ANY (l.events) FROM limits l WHERE l.id = 1)
+  RETURNING 1
 ), kids AS (
-  SELECT d.child_id, count(*)::int AS n
-    FROM done JOIN job_deps d ON d.parent_id = done.id
-   WHERE done.has_children
-   GROUP BY d.child_id
-), unblocked AS (
-  UPDATE jobs c
-     SET pending_parents = c.pending_parents - kids.n,
-         state = CASE WHEN c.state = 'blocked' AND c.pending_parents - kids.n <= 0 THEN 'waiting' ELSE c.state END,
-         run_at = CASE WHEN c.state = 'blocked' AND c.pending_parents - kids.n <= 0
-                       THEN greatest(c.run_at, now()) ELSE c.run_at END
-    FROM kids
-   WHERE c.id = kids.child_id
-  RETURNING c.queue, c.state
+  SELECT complete_children(array_agg(d.id), $4) AS woken FROM done d WHERE d.has_children HAVING count(*) > 0
 )
-SELECT done.id::text AS id,
-       (SELECT count(pg_notify($4, q)) FROM (SELECT DISTINCT queue AS q FROM unblocked WHERE state = 'waiting') w) AS woken
-  FROM done`
+SELECT d.id::text AS id,
+       (SELECT woken FROM kids) AS woken,
+       (SELECT pg_notify($5, NULL) FROM events LIMIT 1) IS NULL AS told
+  FROM done d`
 const COMPLETE = completeSql(true)
 /** For completeWith(): the handler's effect commits with it, durably. */
 const COMPLETE_DURABLE = completeSql(false)
@@ -123,14 +134,14 @@ RETURNING state, has_children,
 // A lease past its expiry is not renewed: its slot of a limited queue may already be another job's
 // (pull_fetch() counts live leases only), so the holder is told it lost the job, as after a sweep.
 const HEARTBEAT = `
-UPDATE jobs j SET locked_until = now() + $3 * interval '1 millisecond'
+UPDATE jobs_open j SET locked_until = now() + $3 * interval '1 millisecond'
   FROM unnest($1::bigint[], $2::bigint[]) AS u(id, lease), ${ASYNC_COMMIT}
  WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active' AND j.locked_until > now()
 RETURNING j.id::text AS id`
 
 // Handing back is not an attempt: the counter goes back down.
 const RELEASE = `
-UPDATE jobs j
+UPDATE jobs_open j
    SET state = 'waiting', attempts = greatest(j.attempts - 1, 0), locked_by = NULL, locked_until = NULL,
        run_at = now() + $3 * interval '1 millisecond'
   FROM unnest($1::bigint[], $2::bigint[]) AS u(id, lease)
@@ -198,9 +209,11 @@ export async function deadLetter(tx: Queryable, ids: string[], channel: string):
 /** The worker's queries on one schema. */
 export class WorkerStore {
   readonly channel: string
+  private readonly outboxChannel: string
 
   constructor(private readonly db: Db) {
     this.channel = `${db.schema}_jobs`
+    this.outboxChannel = outboxChannel(db.schema)
   }
 
   /** Take up to `n` runnable jobs of `queue`, highest priority first, leased for `leaseMs` (on `on`, else the pool). */
@@ -249,7 +262,13 @@ export class WorkerStore {
       results[i] = c.result
     }
     const sql = on ? COMPLETE_DURABLE : COMPLETE
-    const { rows } = await (on ?? this.db).query<{ id: string }>(sql, [ids, leases, results, this.channel])
+    const { rows } = await (on ?? this.db).query<{ id: string }>(sql, [
+      ids,
+      leases,
+      results,
+      this.channel,
+      this.outboxChannel,
+    ])
     const accepted = new Set<string>()
     for (const r of rows) accepted.add(r.id)
     return accepted
@@ -291,7 +310,7 @@ export class WorkerStore {
   /** Store a progress value for a running job (refused without the lease). */
   async progress(id: string, lease: string, value: string): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      "UPDATE jobs SET progress = $3::jsonb WHERE id = $1 AND lease = $2 AND state = 'active'",
+      "UPDATE jobs_open SET progress = $3::jsonb WHERE id = $1 AND lease = $2 AND state = 'active'",
       [id, lease, value],
     )
     return rowCount > 0

@@ -270,7 +270,11 @@ export class JobsStore {
         'SELECT state FROM jobs WHERE id = $1 FOR UPDATE',
         [id],
       )
-      const before = rows[0]?.state
+      // No row locked: no such job, or one whose completion committed while we waited for its row (it
+      // moved from jobs_open to jobs_done, sql/0010), which this next statement's snapshot sees.
+      const before =
+        rows[0]?.state ??
+        (await tx.query<{ state: StoredState }>('SELECT state FROM jobs WHERE id = $1', [id])).rows[0]?.state
       if (!before) return undefined
       if (before === 'completed' || before === 'dead' || before === 'cancelled')
         return { before, cancelled: false }
