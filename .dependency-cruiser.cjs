@@ -29,6 +29,8 @@ const TEST_ONLY = [
   '\\.contract\\.ts$',
   '^src/platform/testing/',
   '^src/systems/[^/]+/bench\\.ts$',
+  // A system's test helpers (the scripted clients its tests share).
+  '^src/systems/[^/]+/testing\\.ts$',
   '^src/systems/[^/]+/bench/',
 ]
 

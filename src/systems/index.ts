@@ -3,10 +3,11 @@
  * a folder under `src/systems/` and one line here.
  */
 import type { SystemDefinition } from '../platform/system.js'
+import auth from './auth/index.js'
 import chat from './chat/index.js'
 import jobs from './jobs/index.js'
 import rateLimiter from './rate-limiter/index.js'
 import urlShortener from './url-shortener/index.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: each system has its own settings type
-export const systems: SystemDefinition<any>[] = [urlShortener, rateLimiter, jobs, chat]
+export const systems: SystemDefinition<any>[] = [urlShortener, rateLimiter, jobs, chat, auth]

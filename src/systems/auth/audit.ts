@@ -1,0 +1,82 @@
+/**
+ * The audit log: every security event (login, failed login, locked login,
+ * logout, token reuse, grant revocation, key rotation, client and user
+ * changes), appended to `audit_log` and queryable by user, event and time.
+ */
+import type { Queryable } from '../../platform/db/port.js'
+import type { Logger } from '../../platform/telemetry/logger.js'
+
+export type AuditEvent =
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'login.locked'
+  | 'logout'
+  | 'consent.granted'
+  | 'refresh_token.reused'
+  | 'grant.revoked'
+  | 'key.rotated'
+  | 'key.deleted'
+  | 'client.created'
+  | 'client.deleted'
+  | 'user.created'
+  | 'password.rehashed'
+
+export interface AuditEntry {
+  event: AuditEvent
+  userId?: string | undefined
+  clientId?: string | undefined
+  ip?: string | undefined
+  detail?: Record<string, unknown>
+}
+
+export interface AuditRecord extends AuditEntry {
+  id: number
+  at: Date
+}
+
+export class AuditLog {
+  constructor(
+    private readonly db: Queryable,
+    private readonly log: Logger,
+  ) {}
+
+  /** Append one event. A failure to write is logged, not thrown: the login it describes has happened. */
+  async record(e: AuditEntry, tx: Queryable = this.db): Promise<void> {
+    try {
+      await tx.query(
+        'INSERT INTO audit_log (event, user_id, client_id, ip, detail) VALUES ($1, $2, $3, $4, $5)',
+        [e.event, e.userId ?? null, e.clientId ?? null, e.ip ?? null, JSON.stringify(e.detail ?? {})],
+      )
+    } catch (err) {
+      this.log.error({ err, event: e.event }, 'audit log write failed')
+    }
+  }
+
+  /** Newest first; filtered by user and/or event; at most `limit` (1..1000). */
+  async query(
+    f: { userId?: string; event?: string; before?: number; limit?: number } = {},
+  ): Promise<AuditRecord[]> {
+    const { rows } = await this.db.query<{
+      id: string
+      at: Date
+      event: AuditEvent
+      user_id: string | null
+      client_id: string | null
+      ip: string | null
+      detail: Record<string, unknown>
+    }>(
+      `SELECT * FROM audit_log WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR event = $2)
+         AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4`,
+      [f.userId ?? null, f.event ?? null, f.before ?? null, Math.min(Math.max(f.limit ?? 100, 1), 1000)],
+    )
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: new Date(r.at),
+      event: r.event,
+      userId: r.user_id ?? undefined,
+      clientId: r.client_id ?? undefined,
+      ip: r.ip ?? undefined,
+      detail: r.detail,
+    }))
+  }
+}

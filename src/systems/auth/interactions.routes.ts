@@ -1,0 +1,234 @@
+/**
+ * The login and consent pages oidc-provider sends the browser to
+ * (`/auth/interaction/:uid`). Plain HTML forms; each POST carries a CSRF
+ * token bound to the interaction (an HMAC of its uid), on top of the
+ * interaction cookie being SameSite=Lax and path-scoped. Finishing an
+ * interaction hands the result to the provider and redirects (303) back to
+ * the authorization endpoint, which continues the flow.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { parse as parseQuery } from 'node:querystring'
+import { Type } from '@sinclair/typebox'
+import type { FastifyReply } from 'fastify'
+import type { InteractionResults } from 'oidc-provider'
+import type { TypedApp } from '../../platform/http/types.js'
+import type { Accounts } from './accounts.js'
+import type { AuditLog } from './audit.js'
+import { errors } from './oidc-provider.js'
+import type { OidcProvider } from './provider.js'
+import { consentPage, errorPage, loginPage, pageHeaders } from './views.js'
+
+export interface InteractionDeps {
+  holder: OidcProvider
+  issuer: () => string
+  accounts: Accounts
+  audit: AuditLog
+  /** Key of the CSRF tokens (an installation secret). */
+  csrfKey: string
+  prefix: string
+}
+
+const FORM_LIMIT = 16 * 1024
+const Params = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 200 }) })
+const LoginBody = Type.Object({
+  csrf: Type.String({ maxLength: 200 }),
+  email: Type.String({ maxLength: 320 }),
+  password: Type.String({ maxLength: 1000 }),
+})
+const ConsentBody = Type.Object({
+  csrf: Type.String({ maxLength: 200 }),
+  decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+})
+
+function csrfToken(key: string, uid: string): string {
+  return createHmac('sha256', key).update(`csrf:${uid}`).digest('base64url')
+}
+
+function csrfValid(key: string, uid: string, presented: string): boolean {
+  const a = Buffer.from(csrfToken(key, uid))
+  const b = Buffer.from(presented)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function originOf(uri: unknown): string[] {
+  try {
+    return typeof uri === 'string' ? [new URL(uri).origin] : []
+  } catch {
+    return []
+  }
+}
+
+function sendPage(reply: FastifyReply, status: number, html: string, formOrigins: string[] = []) {
+  return reply.code(status).headers(pageHeaders(formOrigins)).send(html)
+}
+
+export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
+  app.register(async (plain) => {
+    const scope = plain as unknown as TypedApp
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: FORM_LIMIT },
+      (_req, body, done) => done(null, parseQuery(body as string)),
+    )
+    // An expired or foreign interaction, a bad form: an HTML page, not JSON, since a person reads it.
+    scope.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+      if (err instanceof errors.SessionNotFound || err.name === 'SessionNotFound')
+        return sendPage(
+          reply,
+          400,
+          errorPage('Sign-in expired', {
+            detail: 'This sign-in has expired or was finished. Start again from the application.',
+          }),
+        )
+      const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500
+      if (status === 500) reply.log.error({ err }, 'interaction failed')
+      return sendPage(
+        reply,
+        status,
+        errorPage('Sign-in failed', { detail: status === 500 ? 'Something went wrong.' : err.message }),
+      )
+    })
+
+    /** The interaction of this browser, checked against the uid in the path. */
+    const load = async (
+      req: { raw: import('node:http').IncomingMessage; params: { uid: string } },
+      reply: FastifyReply,
+    ) => {
+      const { provider } = d.holder.get(d.issuer())
+      const details = await provider.interactionDetails(req.raw, reply.raw)
+      if (details.uid !== req.params.uid) throw new errors.SessionNotFound('interaction mismatch')
+      const client = await provider.Client.find(String(details.params.client_id))
+      return { provider, details, client, clientName: client?.clientName ?? String(details.params.client_id) }
+    }
+
+    scope.get('/interaction/:uid', { schema: { params: Params, hide: true } }, async (req, reply) => {
+      const { details, clientName } = await load(req, reply)
+      const uid = details.uid
+      const origins = originOf(details.params.redirect_uri)
+      const base = `${d.prefix}/interaction/${encodeURIComponent(uid)}`
+      if (details.prompt.name === 'login')
+        return sendPage(
+          reply,
+          200,
+          loginPage({ action: `${base}/login`, csrf: csrfToken(d.csrfKey, uid), clientName }),
+          origins,
+        )
+      const missing = details.prompt.details as {
+        missingOIDCScope?: string[]
+        missingResourceScopes?: Record<string, string[]>
+      }
+      const scopes = [
+        ...(missing.missingOIDCScope ?? []),
+        ...Object.values(missing.missingResourceScopes ?? {}).flat(),
+      ]
+      return sendPage(
+        reply,
+        200,
+        consentPage({
+          action: `${base}/consent`,
+          abortAction: `${base}/consent`,
+          csrf: csrfToken(d.csrfKey, uid),
+          clientName,
+          scopes: [...new Set(scopes)],
+          audiences: Object.keys(missing.missingResourceScopes ?? {}),
+        }),
+        origins,
+      )
+    })
+
+    scope.post(
+      '/interaction/:uid/login',
+      { schema: { params: Params, body: LoginBody, hide: true } },
+      async (req, reply) => {
+        const { provider, details, clientName } = await load(req, reply)
+        const origins = originOf(details.params.redirect_uri)
+        if (!csrfValid(d.csrfKey, details.uid, req.body.csrf))
+          return sendPage(
+            reply,
+            403,
+            errorPage('Sign-in refused', {
+              detail: 'The form was not sent from this page. Go back and try again.',
+            }),
+          )
+        if (details.prompt.name !== 'login')
+          throw Object.assign(new Error('this step is already done'), { statusCode: 400 })
+        const email = req.body.email.trim()
+        const clientId = String(details.params.client_id)
+        const result = await d.accounts.login(email, req.body.password, req.ip, clientId)
+        if (!result.ok) {
+          const locked = result.retryAfterMs > 0
+          const seconds = Math.ceil(result.retryAfterMs / 1000)
+          if (locked) reply.header('retry-after', String(seconds))
+          const page = loginPage({
+            action: `${d.prefix}/interaction/${encodeURIComponent(details.uid)}/login`,
+            csrf: csrfToken(d.csrfKey, details.uid),
+            clientName,
+            email,
+            error: locked
+              ? `Too many attempts. Try again in ${seconds} s.`
+              : 'The email or the password is wrong.',
+          })
+          return sendPage(reply, locked ? 429 : 401, page, origins)
+        }
+        const login: InteractionResults = {
+          login: { accountId: result.user.id, amr: ['pwd'], remember: true },
+        }
+        const to = await provider.interactionResult(req.raw, reply.raw, login, {
+          mergeWithLastSubmission: false,
+        })
+        return reply.code(303).header('cache-control', 'no-store').redirect(to, 303)
+      },
+    )
+
+    scope.post(
+      '/interaction/:uid/consent',
+      { schema: { params: Params, body: ConsentBody, hide: true } },
+      async (req, reply) => {
+        const { provider, details } = await load(req, reply)
+        if (!csrfValid(d.csrfKey, details.uid, req.body.csrf))
+          return sendPage(
+            reply,
+            403,
+            errorPage('Sign-in refused', {
+              detail: 'The form was not sent from this page. Go back and try again.',
+            }),
+          )
+        if (details.prompt.name !== 'consent')
+          throw Object.assign(new Error('this step is already done'), { statusCode: 400 })
+        const clientId = String(details.params.client_id)
+        const accountId = details.session?.accountId
+        let result: InteractionResults
+        if (req.body.decision === 'deny' || !accountId) {
+          result = { error: 'access_denied', error_description: 'the user denied the request' }
+        } else {
+          const missing = details.prompt.details as {
+            missingOIDCScope?: string[]
+            missingOIDCClaims?: string[]
+            missingResourceScopes?: Record<string, string[]>
+          }
+          const grant = details.grantId
+            ? await provider.Grant.find(details.grantId)
+            : new provider.Grant({ accountId, clientId })
+          if (!grant) throw new errors.SessionNotFound('grant not found')
+          if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
+          if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
+          for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+            grant.addResourceScope(indicator, scopes.join(' '))
+          const grantId = await grant.save()
+          result = { consent: details.grantId ? {} : { grantId } }
+          await d.audit.record({
+            event: 'consent.granted',
+            userId: accountId,
+            clientId,
+            ip: req.ip,
+            detail: { grantId },
+          })
+        }
+        const to = await provider.interactionResult(req.raw, reply.raw, result, {
+          mergeWithLastSubmission: true,
+        })
+        return reply.code(303).header('cache-control', 'no-store').redirect(to, 303)
+      },
+    )
+  })
+}

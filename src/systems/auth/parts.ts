@@ -1,0 +1,110 @@
+/**
+ * The parts of the auth system built from a context: stores -> registries
+ * -> the provider holder. Shared by `create` (the server) and the CLI
+ * commands, so both check and write the same way.
+ */
+import type { SystemContext } from '../../platform/system.js'
+import { Accounts } from './accounts.js'
+import { createUserStore } from './accounts.store.pg.js'
+import { pgAdapterFactory } from './adapter.pg.js'
+import { AuditLog } from './audit.js'
+import { LoginThrottle } from './brute-force.js'
+import { ClientRegistry, type CreatedClient, type NewClient } from './clients.js'
+import { createClientStore } from './clients.store.pg.js'
+import { JwtAccessTokens } from './jwt-tokens.js'
+import { type Rotation, SigningKeys } from './keys.js'
+import { PasswordHasher } from './passwords.js'
+import { OidcProvider } from './provider.js'
+import { installationSecret } from './secrets.js'
+import type { settings } from './settings.js'
+
+export const PREFIX = '/auth'
+
+export interface AuthParts {
+  clients: ClientRegistry
+  keys: SigningKeys
+  accounts: Accounts
+  audit: AuditLog
+  holder: OidcProvider
+  jwtTokens: JwtAccessTokens
+  csrfKey: string
+  /** `${PUBLIC_URL}/auth` */
+  issuer(): string
+  createClient(input: NewClient): Promise<CreatedClient>
+  rotateKeys(force: boolean): Promise<Rotation>
+}
+
+export interface PartsOptions {
+  onRequest?: (route: string, status: number) => void
+}
+
+export async function buildParts(
+  ctx: SystemContext<typeof settings>,
+  opts: PartsOptions = {},
+): Promise<AuthParts> {
+  const s = ctx.settings
+  const db = ctx.db
+  const audit = new AuditLog(db, ctx.log)
+  const clients = new ClientRegistry(createClientStore(db), s.AUTH_CLIENT_CACHE_MS)
+  const ttl = {
+    accessTokenS: s.AUTH_ACCESS_TOKEN_TTL_S,
+    idTokenS: s.AUTH_ID_TOKEN_TTL_S,
+    refreshTokenS: s.AUTH_REFRESH_TOKEN_TTL_S,
+    sessionS: s.AUTH_SESSION_TTL_S,
+  }
+  const keys = new SigningKeys(db, {
+    publishLeadS: s.AUTH_KEY_PUBLISH_LEAD_S,
+    // A retired key stays published while a token it signed may be alive, plus clock skew.
+    retiredPublishS: Math.max(ttl.accessTokenS, ttl.idTokenS) + 60,
+  })
+  await keys.ensure()
+  const throttle = new LoginThrottle({
+    attempts: s.AUTH_LOGIN_ATTEMPTS,
+    lockoutMs: s.AUTH_LOGIN_LOCKOUT_S * 1000,
+    ...(ctx.redis && { redis: ctx.redis }),
+  })
+  const accounts = new Accounts(createUserStore(db), new PasswordHasher(), throttle, audit)
+  const jwtTokens = new JwtAccessTokens(db)
+  const issuer = () => `${ctx.publicUrl().replace(/\/+$/, '')}${PREFIX}`
+  const defaultAudience = () => s.AUTH_DEFAULT_AUDIENCE ?? ctx.publicUrl().replace(/\/+$/, '')
+  const holder = new OidcProvider({
+    prefix: PREFIX,
+    adapter: pgAdapterFactory({ db, clients, refreshReuseGraceMs: s.AUTH_REFRESH_REUSE_GRACE_MS }),
+    accounts,
+    keys,
+    cookieKeys: [await installationSecret(db, 'cookie_key')],
+    defaultAudience,
+    resources: s.AUTH_RESOURCES,
+    apiScopes: s.AUTH_API_SCOPES,
+    ttl,
+    jwtTokens,
+    audit,
+    log: ctx.log,
+    ...(opts.onRequest && { onRequest: opts.onRequest }),
+  })
+  await holder.reloadKeys()
+  const csrfKey = await installationSecret(db, 'csrf_key')
+
+  return {
+    clients,
+    keys,
+    accounts,
+    audit,
+    holder,
+    jwtTokens,
+    csrfKey,
+    issuer,
+    async createClient(input) {
+      const { provider } = holder.get(issuer())
+      const created = await clients.create(input, (m) => provider.Client.validate(m as never))
+      await audit.record({ event: 'client.created', clientId: created.clientId })
+      return created
+    },
+    async rotateKeys(force) {
+      const r = (await keys.rotate({ force }))!
+      await audit.record({ event: 'key.rotated', detail: { ...r, forced: force } })
+      await holder.reloadKeys()
+      return r
+    },
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * oidc-provider's configuration: which protocol features are on, how long
+ * each artifact lives, where tokens may be used (resource indicators, JWT
+ * access tokens per RFC 9068), how accounts are found, and the pages the
+ * provider itself renders (errors, sign-out). Everything protocol-shaped is
+ * oidc-provider's; this file only chooses.
+ */
+import type {
+  Adapter,
+  Configuration,
+  JWK,
+  KoaContextWithOIDC,
+  errors as ProviderErrors,
+  ResourceServer,
+} from 'oidc-provider'
+import type { Accounts } from './accounts.js'
+import { errorPage, loggedOutPage, logoutPage, pageHeaders } from './views.js'
+
+export interface ProviderConfigOptions {
+  /** Path the provider is mounted under (`/auth`). */
+  prefix: string
+  adapter: (model: string) => Adapter
+  accounts: Pick<Accounts, 'byId'>
+  /** Private signing keys, the one that signs first. */
+  keys: JWK[]
+  cookieKeys: string[]
+  /** Audience of access tokens whose request names no resource. */
+  defaultAudience: string
+  /** Every resource indicator clients may ask tokens for (the default audience included). */
+  resources: readonly string[]
+  apiScopes: readonly string[]
+  ttl: { accessTokenS: number; idTokenS: number; refreshTokenS: number; sessionS: number }
+  errors: typeof ProviderErrors
+}
+
+/** The routes under the mount prefix (oidc-provider's defaults, renamed where they read badly under /auth). */
+export const ROUTES = {
+  authorization: '/authorize',
+  token: '/token',
+  jwks: '/jwks',
+  userinfo: '/userinfo',
+  introspection: '/introspect',
+  revocation: '/revoke',
+  end_session: '/logout',
+  device_authorization: '/device/auth',
+  code_verification: '/device',
+} as const
+
+/** Page headers set on a Koa context (pages oidc-provider renders). */
+function setPageHeaders(ctx: KoaContextWithOIDC): void {
+  for (const [k, v] of Object.entries(pageHeaders())) ctx.set(k, v)
+}
+
+export function providerConfiguration(o: ProviderConfigOptions): Configuration {
+  const resources = new Set(o.resources)
+  const resourceServer = (audience: string): ResourceServer => ({
+    scope: o.apiScopes.join(' '),
+    audience,
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: o.ttl.accessTokenS,
+    jwt: { sign: { alg: 'RS256' } },
+  })
+
+  return {
+    adapter: o.adapter,
+    clients: [],
+    jwks: { keys: o.keys },
+    cookies: {
+      keys: o.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    async findAccount(_ctx, id) {
+      const user = await o.accounts.byId(id)
+      if (!user || user.disabled) return undefined
+      return {
+        accountId: user.id,
+        async claims() {
+          return {
+            sub: user.id,
+            email: user.email,
+            email_verified: user.emailVerified,
+            ...(user.name && { name: user.name }),
+          }
+        },
+      }
+    },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    scopes: ['openid', 'offline_access', 'email', 'profile', ...o.apiScopes],
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      idTokenSigningAlgValues: ['RS256'],
+      userinfoSigningAlgValues: ['RS256'],
+      introspectionSigningAlgValues: ['RS256'],
+      authorizationSigningAlgValues: ['RS256'],
+      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    },
+    // The redirect_uri must always be sent and match a registered one exactly.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    routes: ROUTES,
+    interactions: { url: (_ctx, interaction) => `${o.prefix}/interaction/${interaction.uid}` },
+    // Always rotate: a refresh token is good once; a second use revokes the whole grant.
+    rotateRefreshToken: true,
+    clockTolerance: 5,
+    ttl: {
+      AccessToken: o.ttl.accessTokenS,
+      ClientCredentials: o.ttl.accessTokenS,
+      IdToken: o.ttl.idTokenS,
+      RefreshToken: o.ttl.refreshTokenS,
+      Session: o.ttl.sessionS,
+      Grant: o.ttl.refreshTokenS,
+      Interaction: 3600,
+      AuthorizationCode: 60,
+      DeviceCode: 600,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A confidential client (a resource server) may introspect any token; a public one its own.
+        async allowedPolicy(_ctx, client, token) {
+          return client.clientAuthMethod !== 'none' || token.clientId === client.clientId
+        },
+      },
+      revocation: {
+        enabled: true,
+        // Only the client a token was issued to may revoke it; others are refused (public clients
+        // silently, so that they cannot probe for valid tokens).
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true
+          if (client.clientAuthMethod === 'none') return false
+          throw new o.errors.InvalidRequest('client is not authorized to revoke the presented token')
+        },
+      },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          setPageHeaders(ctx)
+          // The provider's form carries only its xsrf field; the page adds the buttons.
+          ctx.body = logoutPage(form, ctx.oidc.client?.clientName)
+        },
+        async postLogoutSuccessSource(ctx) {
+          setPageHeaders(ctx)
+          ctx.body = loggedOutPage(ctx.oidc.client?.clientName)
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // An OpenID request with no resource gets a token for the UserInfo endpoint, as OIDC
+        // clients expect; any other (client credentials, plain OAuth) the default audience.
+        async defaultResource(ctx, _client, oneOf) {
+          if (oneOf) return oneOf.length === 1 ? oneOf[0]! : oneOf
+          const scope = String(ctx.oidc.params?.scope ?? '')
+          if (scope.split(' ').includes('openid')) return undefined as unknown as string
+          return o.defaultAudience
+        },
+        async getResourceServerInfo(_ctx, indicator) {
+          if (!resources.has(indicator)) throw new o.errors.InvalidTarget()
+          return resourceServer(indicator)
+        },
+        async useGrantedResource() {
+          return true
+        },
+      },
+    },
+    async renderError(ctx, out) {
+      setPageHeaders(ctx)
+      ctx.body = errorPage('Sign-in failed', { ...out })
+    },
+  }
+}
