@@ -1,47 +1,14 @@
 /**
  * Auth: an OpenID Provider (OpenID Connect, OAuth 2.1) on panva's
  * oidc-provider, with its storage, accounts, login pages and signing keys
- * here. This file only wires the parts: stores -> registries -> provider
- * -> routes -> workers. Read README.md first.
+ * here. The system's parts load on first use (`server.ts`, `parts.ts`), so
+ * that a process running other systems never loads the provider. Read
+ * README.md first, then server.ts (the wiring).
  */
-import { ConfigError } from '../../platform/settings.js'
-import { defineSystem, type Worker } from '../../platform/system.js'
-import { Counter } from '../../platform/telemetry/metrics.js'
-import { sweepExpired } from './adapter.pg.js'
+import { defineSystem } from '../../platform/system.js'
 import { commands } from './cli.js'
-import { interactionRoutes } from './interactions.routes.js'
-import { type AuthParts, buildParts, PREFIX } from './parts.js'
-import { mountProvider } from './provider.mount.js'
+import { PREFIX } from './paths.js'
 import { settings } from './settings.js'
-
-/** A worker that runs `tick` every `ms` (one at a time), logging its failures. */
-function everyMs(
-  name: string,
-  ms: number,
-  tick: () => Promise<void>,
-  log: { warn: (o: object, m: string) => void },
-): Worker {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> | undefined
-  const run = () => {
-    running ??= tick()
-      .catch((err) => log.warn({ err }, `${name} failed`))
-      .finally(() => {
-        running = undefined
-      })
-  }
-  return {
-    name,
-    async start() {
-      timer = setInterval(run, ms)
-      timer.unref()
-    },
-    async stop() {
-      clearInterval(timer)
-      await running
-    },
-  }
-}
 
 export default defineSystem({
   name: 'auth',
@@ -51,93 +18,9 @@ export default defineSystem({
   settings,
 
   async create(ctx) {
-    const s = ctx.settings
-    if ((s.AUTH_INITIAL_CLIENT_ID === undefined) !== (s.AUTH_INITIAL_CLIENT_SECRET === undefined))
-      throw new ConfigError('AUTH_INITIAL_CLIENT_ID and AUTH_INITIAL_CLIENT_SECRET are set together')
-    if ((s.AUTH_INITIAL_ADMIN_EMAIL === undefined) !== (s.AUTH_INITIAL_ADMIN_PASSWORD === undefined))
-      throw new ConfigError('AUTH_INITIAL_ADMIN_EMAIL and AUTH_INITIAL_ADMIN_PASSWORD are set together')
-
-    const requests = new Counter({
-      name: 'auth_oidc_requests_total',
-      help: 'Requests answered by the OpenID provider, by route and status',
-      labelNames: ['route', 'status'] as const,
-      registers: [ctx.metrics.registry],
-    })
-    const p: AuthParts = await buildParts(ctx, {
-      onRequest: (route, status) => requests.inc({ route, status: String(status) }),
-    })
-
-    if (s.AUTH_INITIAL_CLIENT_ID && s.AUTH_INITIAL_CLIENT_SECRET) {
-      const { provider } = p.holder.get(p.issuer())
-      const created = await p.clients.ensure(
-        {
-          clientId: s.AUTH_INITIAL_CLIENT_ID,
-          name: 'initial client (AUTH_INITIAL_CLIENT_ID)',
-          grantTypes: ['client_credentials'],
-          secret: s.AUTH_INITIAL_CLIENT_SECRET,
-        },
-        (m) => provider.Client.validate(m as never),
-      )
-      if (created)
-        ctx.log.info(
-          { clientId: s.AUTH_INITIAL_CLIENT_ID },
-          'created the client given in AUTH_INITIAL_CLIENT_ID',
-        )
-    }
-    if (s.AUTH_INITIAL_ADMIN_EMAIL && s.AUTH_INITIAL_ADMIN_PASSWORD) {
-      const created = await p.accounts.ensure({
-        email: s.AUTH_INITIAL_ADMIN_EMAIL,
-        password: s.AUTH_INITIAL_ADMIN_PASSWORD,
-        isAdmin: true,
-        emailVerified: true,
-      })
-      if (created) ctx.log.info('created the admin given in AUTH_INITIAL_ADMIN_EMAIL')
-    }
-
-    const rotationS = s.AUTH_KEY_ROTATION_DAYS * 86_400
-    const keysWorker = everyMs(
-      'auth:signing-keys',
-      s.AUTH_KEYS_REFRESH_MS,
-      async () => {
-        if (rotationS > 0) {
-          try {
-            const r = await p.keys.rotate({ ifOlderThanS: rotationS })
-            if (r) await p.audit.record({ event: 'key.rotated', detail: { ...r, scheduled: true } })
-          } catch (err) {
-            ctx.log.warn({ err }, 'scheduled signing key rotation postponed')
-          }
-        }
-        for (const kid of await p.keys.deleteExpired())
-          await p.audit.record({ event: 'key.deleted', detail: { kid } })
-        await p.holder.reloadKeys()
-      },
-      ctx.log,
-    )
-    const sweeper = everyMs(
-      'auth:expired-artifacts',
-      60_000,
-      async () => void (await sweepExpired(ctx.db)),
-      ctx.log,
-    )
-
-    return {
-      async routes(app) {
-        interactionRoutes(app, {
-          holder: p.holder,
-          issuer: p.issuer,
-          accounts: p.accounts,
-          audit: p.audit,
-          csrfKey: p.csrfKey,
-          prefix: PREFIX,
-        })
-        await mountProvider(app, { holder: p.holder, issuer: p.issuer, prefix: PREFIX })
-      },
-      workers: [keysWorker, sweeper],
-      ready: async () => {
-        await ctx.db.ping()
-      },
-    }
+    const { createAuth } = await import('./server.js')
+    return createAuth(ctx)
   },
 
-  commands: commands((ctx) => buildParts(ctx)),
+  commands: commands(async (ctx) => (await import('./parts.js')).partsFor(ctx)),
 })

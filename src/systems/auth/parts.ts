@@ -14,11 +14,12 @@ import { createClientStore } from './clients.store.pg.js'
 import { JwtAccessTokens } from './jwt-tokens.js'
 import { type Rotation, SigningKeys } from './keys.js'
 import { PasswordHasher } from './passwords.js'
+import { PREFIX } from './paths.js'
 import { OidcProvider } from './provider.js'
 import { installationSecret } from './secrets.js'
 import type { settings } from './settings.js'
 
-export const PREFIX = '/auth'
+export { PREFIX }
 
 export interface AuthParts {
   clients: ClientRegistry
@@ -38,10 +39,24 @@ export interface PartsOptions {
   onRequest?: (route: string, status: number) => void
 }
 
-export async function buildParts(
-  ctx: SystemContext<typeof settings>,
-  opts: PartsOptions = {},
-): Promise<AuthParts> {
+const built = new WeakMap<object, Promise<AuthParts>>()
+
+/**
+ * The parts of the system running with `ctx`: built once per context, so that a CLI command run
+ * inside the server (through the data folder's socket) uses the server's own provider, and a key
+ * rotation it makes applies to that server at once.
+ */
+export function partsFor(ctx: SystemContext<typeof settings>, opts: PartsOptions = {}): Promise<AuthParts> {
+  let p = built.get(ctx)
+  if (!p) {
+    p = buildParts(ctx, opts)
+    built.set(ctx, p)
+    p.catch(() => built.delete(ctx))
+  }
+  return p
+}
+
+async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOptions): Promise<AuthParts> {
   const s = ctx.settings
   const db = ctx.db
   const audit = new AuditLog(db, ctx.log)

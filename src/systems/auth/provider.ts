@@ -98,6 +98,13 @@ export class OidcProvider {
     provider.use(o.jwtTokens.middleware(() => keySet.keys))
     provider.use(async (ctx, next) => {
       await next()
+      // RFC 6749 section 5.2 names this case unauthorized_client; oidc-provider says invalid_request.
+      const body = ctx.body as { error?: string; error_description?: string } | undefined
+      if (
+        ctx.status === 400 &&
+        body?.error_description === 'requested grant type is not allowed for this client'
+      )
+        body.error = 'unauthorized_client'
       // Koa's bare 404 (an unknown path under the prefix) as problem+json like the rest of the API.
       if (ctx.status === 404 && !ctx.body) {
         ctx.status = 404
