@@ -112,7 +112,7 @@ describe.skipIf(!backends().includes('services'))('live streams on several proce
     await waitFor('the sweep', () => c.events(`live-fixture.board.${id}`).length >= 10, 30_000)
     expect(c.events(`live-fixture.board.${id}`).map((e: LiveJson) => e.offset)).toEqual(range(1, 10))
     await c.close()
-  })
+  }, 150_000)
 
   it("takes a killed node's users offline for watchers on the other nodes", async () => {
     const doomed = await start()
@@ -130,5 +130,5 @@ describe.skipIf(!backends().includes('services'))('live streams on several proce
     const offline = await watcher.next((f) => f.type === 'presence' && f.users?.[ghost] === 'offline', 15_000)
     expect(offline).toEqual({ v: 1, type: 'presence', users: { [ghost]: 'offline' } })
     await watcher.close()
-  })
+  }, 150_000)
 })
