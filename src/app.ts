@@ -23,6 +23,7 @@ import { jobsSchema } from './platform/jobs/migrations.js'
 import { type EngineSettingsValues, engineSettings } from './platform/jobs/settings.js'
 import { systemJobs } from './platform/jobs/system-jobs.js'
 import { Live } from './platform/live/live.js'
+import { liveMetrics } from './platform/live/metrics.js'
 import {
   LIVE_MIGRATIONS,
   mountPlatformEndpoint,
@@ -245,6 +246,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       const liveEndpoint = platformEndpoint(live, liveDb, liveConfig)
       workers.push(liveEndpoint.worker)
       await mountPlatformEndpoint(http as never, liveEndpoint)
+      liveMetrics(metrics.registry, live, liveEndpoint)
     }
     // Last: started after every system's workers, stopped first (the pool hands back what it cannot finish).
     if (jobs) workers.push(...jobs.workers())

@@ -21,7 +21,7 @@
  */
 import type { Bus, BusMessage, Subscription } from '../bus/port.js'
 import type { Logger } from '../telemetry/logger.js'
-import type { LiveEvent, StreamKindHandle } from './stream-kind.js'
+import type { LiveEvent, StreamKindHandle, StreamRef } from './stream-kind.js'
 import { EventRun, type SignalRun } from './wire.js'
 
 /** What a feed hands events and signals to (one per connection and stream). */
@@ -44,6 +44,8 @@ export interface BusSignal {
 export const SIGNAL_SUBJECT = 'live.signal'
 
 class Feed {
+  /** The stream (made once: every run delivered names it). */
+  readonly ref: StreamRef
   /** The last offset delivered to listeners; -1 until the stream's head is read. */
   head = -1
   readonly listeners = new Set<FeedListener>()
@@ -54,7 +56,12 @@ class Feed {
   lagAt = -1
   ready: Promise<void> | undefined
 
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    kind: StreamKindHandle,
+  ) {
+    this.ref = kind.ref(id)
+  }
 }
 
 export interface FanoutStats {
@@ -116,7 +123,7 @@ export class Fanout {
   async attach(id: string, listener: FeedListener): Promise<number> {
     let feed = this.feeds.get(id)
     if (!feed) {
-      const created = new Feed(id)
+      const created = new Feed(id, this.kind)
       feed = created
       this.feeds.set(id, created)
       created.ready = this.kind.spec.history.heads([id]).then((heads) => {
@@ -153,30 +160,33 @@ export class Fanout {
    */
   publish(events: readonly LiveEvent[]): Promise<void> {
     const streamOf = this.kind.spec.streamOf
-    const runs: { id: string; events: LiveEvent[] }[] = []
+    // Every run is delivered here before any is sent on the Bus (a send may take a while).
+    const ids: string[] = []
+    const runs: LiveEvent[][] = []
     for (let i = 0; i < events.length; ) {
       const id = streamOf(events[i]!)
       let j = i + 1
       while (j < events.length && streamOf(events[j]!) === id) j++
-      runs.push({ id, events: events.slice(i, j) })
+      const run = i === 0 && j === events.length ? (events as LiveEvent[]) : events.slice(i, j)
+      this.accept(id, run)
+      ids.push(id)
+      runs.push(run)
       i = j
     }
-    for (const run of runs) this.accept(run.id, run.events)
-    const sent = runs.map((run) =>
-      this.bus.publish(`${this.kind.name}.${run.id}`, run.events).catch((err) => this.notPublished(err, run)),
-    )
-    return sent.length === 1 ? sent[0]! : Promise.all(sent).then(() => {})
+    if (runs.length === 1) return this.send(ids[0]!, runs[0]!)
+    return Promise.all(runs.map((run, k) => this.send(ids[k]!, run))).then(() => {})
   }
 
-  private notPublished(err: unknown, run: { id: string; events: LiveEvent[] }): void {
-    this.log.warn(
-      {
-        err,
-        stream: `${this.kind.name}.${run.id}`,
-        offsets: [run.events[0]!.offset, run.events[run.events.length - 1]!.offset],
-      },
-      'stream events not published; sweeps will fill them',
-    )
+  /** One run on the Bus; a failure is logged (the sweeps of other nodes fill it), never thrown. */
+  private send(id: string, run: LiveEvent[]): Promise<void> {
+    return this.bus
+      .publish(`${this.kind.name}.${id}`, run)
+      .catch((err) =>
+        this.log.warn(
+          { err, stream: `${this.kind.name}.${id}`, offsets: [run[0]!.offset, run[run.length - 1]!.offset] },
+          'stream events not published; sweeps will fill them',
+        ),
+      )
   }
 
   /** Send a signal to the listeners of stream `id` on every node (rejects when the bus refused it). */
@@ -203,7 +213,7 @@ export class Fanout {
     const feed = this.feeds.get(id)
     if (!feed) return
     const run: SignalRun = {
-      ref: this.kind.ref(id),
+      ref: feed.ref,
       text: JSON.stringify(signal.frame),
       except: signal.except,
       end: signal.end,
@@ -251,7 +261,7 @@ export class Fanout {
       next++
     }
     feed.head = next - 1
-    const run = new EventRun(this.kind.ref(feed.id), events)
+    const run = new EventRun(feed.ref, events)
     // A listener may detach while we deliver (a resync, a member who left): Set iteration allows it.
     for (const l of feed.listeners) l.onEvents(run)
   }

@@ -84,12 +84,14 @@ export class EventRun {
     readonly ref: StreamRef,
     readonly events: readonly LiveEvent[],
   ) {
-    this.texts = events.map((e) => JSON.stringify(e))
+    const texts: string[] = []
+    for (let i = 0; i < events.length; i++) texts.push(JSON.stringify(events[i]))
+    this.texts = texts
     const endsFor = ref.kind.spec.endsFor
     let leavers: Set<string> | undefined
     if (endsFor)
-      for (const e of events) {
-        const user = endsFor(e)
+      for (let i = 0; i < events.length; i++) {
+        const user = endsFor(events[i]!)
         if (user === undefined) continue
         leavers ??= new Set()
         leavers.add(user)

@@ -100,10 +100,10 @@ const blueprintsIn = (cwd?: string) => (): Promise<StartedServer> =>
   })
 const blueprints = blueprintsIn()
 /**
- * CHAT_BENCH_BEFORE=<a checkout of this repository> (say, main before a change, built in another
- * git worktree with its node_modules): `fanout` also runs that checkout's server, with the same
- * clients, interleaved with this one's, so a change is measured against the code before it in one
- * run (how the move of the transport to platform/live was measured).
+ * CHAT_BENCH_BEFORE=<a checkout of this repository> (say, main before a change, in another git
+ * worktree with its node_modules): the `fanout-before` scenario runs that checkout's server and this
+ * one's, with the same clients, interleaved, so a change is measured against the code before it in
+ * one run (how the move of the transport to platform/live was measured).
  */
 const BEFORE = process.env.CHAT_BENCH_BEFORE
 const startSocketIo = (env: Record<string, string> = {}, nodeArgs?: string[]): Promise<StartedServer> =>
@@ -211,7 +211,8 @@ function scenario(
   members: number,
   window: number,
   rate?: number,
-  variants = false,
+  /** `variants`: also v1 clients and the scaled deployment; `before`: this code and CHAT_BENCH_BEFORE's only. */
+  shape: 'plain' | 'variants' | 'before' = 'plain',
 ): BenchScenario {
   const subject = (
     label: string,
@@ -238,31 +239,26 @@ function scenario(
       load,
     }
   }
+  if (shape === 'before')
+    return {
+      name,
+      description,
+      subjects: [
+        subject('blueprints, v2 clients', 'system', blueprints, 'bp'),
+        subject('blueprints before, v2 clients', 'baseline', blueprintsIn(BEFORE), 'bp-before'),
+        subject('blueprints, v1 clients', 'baseline', blueprints, 'bp-v1'),
+        subject('blueprints before, v1 clients', 'baseline', blueprintsIn(BEFORE), 'bp-before-v1'),
+      ],
+    }
   return {
     name,
     description,
     subjects: [
       subject('blueprints, v2 clients (each message stored in PGlite)', 'system', blueprints, 'bp'),
-      ...(variants
+      ...(shape === 'variants'
         ? [
             subject('blueprints, v1 clients (no batch frames)', 'baseline', blueprints, 'bp-v1'),
             subject('blueprints on PostgreSQL + NATS', 'baseline', blueprintsScaled, 'bp-scaled'),
-          ]
-        : []),
-      ...(variants && BEFORE
-        ? [
-            subject(
-              'blueprints before, v2 clients (CHAT_BENCH_BEFORE)',
-              'baseline',
-              blueprintsIn(BEFORE),
-              'bp-before',
-            ),
-            subject(
-              'blueprints before, v1 clients (CHAT_BENCH_BEFORE)',
-              'baseline',
-              blueprintsIn(BEFORE),
-              'bp-before-v1',
-            ),
           ]
         : []),
       subject('socket.io 4 (nothing stored)', 'peer', socketIo, 'sio'),
@@ -278,8 +274,21 @@ const fanout = scenario(
   50,
   8,
   undefined,
-  true,
+  'variants',
 )
+
+/** `fanout` against another checkout (CHAT_BENCH_BEFORE), v2 and v1 clients, nothing else: short rounds on a loaded machine. */
+const fanoutBefore = BEFORE
+  ? scenario(
+      'fanout-before',
+      `fanout (10 rooms x 50 members, 8 in flight per room) of this checkout and of ${BEFORE}, interleaved, the same clients`,
+      10,
+      50,
+      8,
+      undefined,
+      'before',
+    )
+  : undefined
 /**
  * Rooms of the 5,000-connection scenarios. A smoke run (CI: it only checks that the bench works)
  * uses a tenth: 5,000 connections per subject, scenario after scenario, leave tens of thousands of
@@ -379,5 +388,5 @@ const idle: BenchScenario = {
 
 export default {
   system: 'chat',
-  scenarios: [idle, fanout, fanout5k, latency5k, latency5k200],
+  scenarios: [idle, fanout, fanout5k, latency5k, latency5k200, ...(fanoutBefore ? [fanoutBefore] : [])],
 } satisfies BenchSuite
