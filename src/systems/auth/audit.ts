@@ -20,6 +20,9 @@ export type AuditEvent =
   | 'client.deleted'
   | 'user.created'
   | 'password.rehashed'
+  | 'password_reset.requested'
+  | 'password_reset.throttled'
+  | 'password.reset'
 
 export interface AuditEntry {
   event: AuditEvent

@@ -7,6 +7,7 @@
  */
 import { defineSystem } from '../../platform/system.js'
 import { commands } from './cli.js'
+import { MAIL_QUEUE } from './mail-queue.js'
 import { PREFIX } from './paths.js'
 import { settings } from './settings.js'
 
@@ -16,6 +17,8 @@ export default defineSystem({
   prefix: PREFIX,
   migrations: new URL('./sql/', import.meta.url),
   settings,
+  // Mail goes out through a job enqueued with the write that causes it (password reset links).
+  jobs: { queues: { [MAIL_QUEUE]: { concurrency: 4, maxAttempts: 8, backoffBaseMs: 5_000 } } },
 
   async create(ctx) {
     const { createAuth } = await import('./server.js')

@@ -110,7 +110,12 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
         return sendPage(
           reply,
           200,
-          loginPage({ action: `${base}/login`, csrf: csrfToken(d.csrfKey, uid), clientName }),
+          loginPage({
+            action: `${base}/login`,
+            csrf: csrfToken(d.csrfKey, uid),
+            clientName,
+            forgotUrl: `${d.prefix}/password/forgot`,
+          }),
           origins,
         )
       const missing = details.prompt.details as {
@@ -164,6 +169,7 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
             csrf: csrfToken(d.csrfKey, details.uid),
             clientName,
             email,
+            forgotUrl: `${d.prefix}/password/forgot`,
             error: locked
               ? `Too many attempts. Try again in ${seconds} s.`
               : 'The email or the password is wrong.',

@@ -3,12 +3,18 @@
  * `index.ts` only when the system runs, so that processes running other systems do not load
  * oidc-provider.
  */
+
+import { createRateLimiter } from '../../platform/rate-limit/index.js'
 import { ConfigError } from '../../platform/settings.js'
 import type { SystemContext, SystemInstance, Worker } from '../../platform/system.js'
 import { Counter } from '../../platform/telemetry/metrics.js'
 import { sweepExpired } from './adapter.pg.js'
 import { interactionRoutes } from './interactions.routes.js'
+import { createMailer, type Mail, SEND_MAIL_TASK } from './mail.js'
 import { type AuthParts, PREFIX, partsFor } from './parts.js'
+import { passwordRoutes } from './password.routes.js'
+import { PasswordResets } from './password-reset.js'
+import { PasswordHasher } from './passwords.js'
 import { mountProvider } from './provider.mount.js'
 import type { settings } from './settings.js'
 
@@ -112,8 +118,44 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
     ctx.log,
   )
 
+  const mailer = createMailer(s.AUTH_SMTP_URL, s.AUTH_MAIL_FROM, ctx.log)
+  const resets = new PasswordResets({
+    db: ctx.db,
+    jobs: ctx.jobs,
+    hasher: new PasswordHasher(),
+    audit: p.audit,
+    // Five links an hour per email and per IP: enough for a person, useless for mail bombing.
+    throttle: createRateLimiter({
+      algorithm: 'fixed-window',
+      limit: 5,
+      periodMs: 3_600_000,
+      store: ctx.redis ? { redis: ctx.redis, namespace: 'auth-reset' } : 'memory',
+    }),
+    linkFor: (token) => `${p.issuer()}/password/reset?token=${encodeURIComponent(token)}`,
+    ttlS: s.AUTH_RESET_TTL_S,
+  })
+
   return {
+    tasks: {
+      [SEND_MAIL_TASK]: {
+        description: 'send one mail (password reset link) through AUTH_SMTP_URL',
+        timeoutMs: 30_000,
+        validate(payload) {
+          const m = payload as Partial<Mail>
+          if (typeof m?.to !== 'string' || typeof m.subject !== 'string' || typeof m.text !== 'string')
+            throw new Error('a mail needs to, subject and text')
+        },
+        async handler(payload) {
+          await mailer.send(payload as Mail)
+          return { sent: true }
+        },
+      },
+    },
+    async close() {
+      mailer.close()
+    },
     async routes(app) {
+      passwordRoutes(app, { resets, csrfKey: p.csrfKey, prefix: PREFIX, ttlS: s.AUTH_RESET_TTL_S })
       interactionRoutes(app, {
         holder: p.holder,
         issuer: p.issuer,

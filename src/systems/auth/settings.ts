@@ -3,7 +3,7 @@
  * platform's). AUTH_INITIAL_* create a first client and a first admin at
  * start, as Shlink's INITIAL_API_KEY creates a first key.
  */
-import { int, list, optional, str } from '../../platform/settings.js'
+import { int, list, optional, str, url } from '../../platform/settings.js'
 
 export const settings = {
   AUTH_INITIAL_CLIENT_ID: optional(
@@ -88,4 +88,13 @@ export const settings = {
     max: 86_400,
     doc: 'the first lockout; it doubles with each further failure, up to a day',
   }),
+  AUTH_SMTP_URL: optional(
+    url(['smtp', 'smtps'], { doc: 'SMTP server for mail (password reset links); unset: mails are logged' }),
+  ),
+  AUTH_MAIL_FROM: str({
+    default: 'Blueprints <no-reply@localhost>',
+    maxLength: 320,
+    doc: 'From of the mails sent',
+  }),
+  AUTH_RESET_TTL_S: int({ default: 1800, min: 60, max: 86_400, doc: 'how long a password reset link works' }),
 }

@@ -68,6 +68,8 @@ export interface LoginView {
   clientName: string
   email?: string
   error?: string
+  /** The "forgot my password" page, when mail is set up. */
+  forgotUrl?: string
 }
 
 export function loginPage(v: LoginView): string {
@@ -82,7 +84,8 @@ ${v.error ? `<p class="error" role="alert">${escapeHtml(v.error)}</p>` : ''}
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1000"${v.email ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
-</form>`,
+</form>
+${v.forgotUrl ? `<p><a href="${escapeHtml(v.forgotUrl)}">Forgot your password?</a></p>` : ''}`,
   )
 }
 
