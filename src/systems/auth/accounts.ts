@@ -36,6 +36,10 @@ export class Accounts {
     return this.store.byId(id)
   }
 
+  byEmail(email: string): Promise<UserRow | undefined> {
+    return this.store.byEmail(email.trim())
+  }
+
   /** Create a user; AUTH_INVALID_USER (400) for a bad email or password, AUTH_EMAIL_TAKEN (409). */
   async create(u: NewUser): Promise<UserRow> {
     const email = u.email.trim()

@@ -23,6 +23,7 @@ export type AuditEvent =
   | 'password_reset.requested'
   | 'password_reset.throttled'
   | 'password.reset'
+  | 'session.revoked'
 
 export interface AuditEntry {
   event: AuditEvent

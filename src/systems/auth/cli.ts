@@ -27,6 +27,12 @@ export function parseFlags(args: string[]): Record<string, string> {
   return out
 }
 
+function requireFlag(f: Record<string, string>, name: string): string {
+  const v = f[name]
+  if (!v || v === 'true') throw new AppError('AUTH_MISSING_FLAG', 400, `give --${name}`)
+  return v
+}
+
 const csv = (v: string | undefined) =>
   v
     ? v
@@ -118,6 +124,32 @@ export function commands(parts: PartsOf): Record<string, Command> {
           emailVerified: true,
         })
         out(`user ${user.id} <${user.email}> created${user.isAdmin ? ' (admin)' : ''}`)
+      },
+    },
+    'session list': {
+      summary: "list an account's login sessions (--email)",
+      async run(ctx, args, out) {
+        const p = await parts(ctx)
+        const user = await p.accounts.byEmail(requireFlag(parseFlags(args), 'email'))
+        if (!user) throw new AppError('AUTH_USER_NOT_FOUND', 404, 'no account has this email')
+        const sessions = await p.sessions.list(user.id)
+        for (const s of sessions)
+          out(
+            `${s.uid}\tsigned in ${s.loginAt.toISOString()}\texpires ${s.expiresAt?.toISOString() ?? 'never'}\tclients ${s.clients.join(',') || '-'}`,
+          )
+        if (sessions.length === 0) out('(no sessions)')
+      },
+    },
+    'session revoke': {
+      summary: "revoke an account's sessions and the grants made through them (--email, --uid to revoke one)",
+      async run(ctx, args, out) {
+        const f = parseFlags(args)
+        const p = await parts(ctx)
+        const user = await p.accounts.byEmail(requireFlag(f, 'email'))
+        if (!user) throw new AppError('AUTH_USER_NOT_FOUND', 404, 'no account has this email')
+        const n = await p.sessions.revoke(user.id, f.uid)
+        await p.audit.record({ event: 'session.revoked', userId: user.id, detail: { count: n, uid: f.uid } })
+        out(`${n} session${n === 1 ? '' : 's'} revoked`)
       },
     },
     'keys list': {

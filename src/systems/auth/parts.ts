@@ -17,6 +17,7 @@ import { PasswordHasher } from './passwords.js'
 import { PREFIX } from './paths.js'
 import { OidcProvider } from './provider.js'
 import { installationSecret } from './secrets.js'
+import { Sessions } from './sessions.js'
 import type { settings } from './settings.js'
 
 export { PREFIX }
@@ -28,6 +29,7 @@ export interface AuthParts {
   audit: AuditLog
   holder: OidcProvider
   jwtTokens: JwtAccessTokens
+  sessions: Sessions
   csrfKey: string
   /** `${PUBLIC_URL}/auth` */
   issuer(): string
@@ -107,6 +109,7 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
     audit,
     holder,
     jwtTokens,
+    sessions: new Sessions(db),
     csrfKey,
     issuer,
     async createClient(input) {
