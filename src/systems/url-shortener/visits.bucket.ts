@@ -53,55 +53,64 @@ export function groupByLink(visits: readonly VisitRecord[], maxVisits: number): 
   return out
 }
 
-/** One link's visits (a group of `groupByLink`) as a bucket row, strings stored once. */
+/**
+ * One link's visits (a group of `groupByLink`) as a bucket row, strings stored once. The document
+ * is written as text directly (what `JSON.stringify` of the `BucketDoc` would give, character for
+ * character): the flusher encodes every visit it writes, and building an array per visit to
+ * stringify it afterwards cost about as much as the strings themselves.
+ */
 export function encodeBucket(visits: readonly VisitRecord[]): Bucket {
-  const shortUrlId = visits[0]!.shortUrlId
+  const first = visits[0]!
   const dict = new Map<string, number>()
-  const ref = (s: string | null): number | null => {
-    if (s === null) return null
+  let strings = ''
+  const ref = (s: string | null): number | 'null' => {
+    if (s === null) return 'null'
     let i = dict.get(s)
     if (i === undefined) {
       i = dict.size
       dict.set(s, i)
+      strings += i === 0 ? JSON.stringify(s) : `,${JSON.stringify(s)}`
     }
     return i
   }
-  let firstAt = Number.POSITIVE_INFINITY
-  let lastAt = Number.NEGATIVE_INFINITY
+  let firstAt = first.at
+  let lastAt = first.at
   for (const v of visits) {
     if (v.at < firstAt) firstAt = v.at
     if (v.at > lastAt) lastAt = v.at
   }
   let bots = 0
   let uncounted = 0
-  const locations = new Map<VisitLocation, string>()
-  const locationText = (l: VisitLocation): string => {
-    let text = locations.get(l)
-    if (text === undefined) {
-      text = JSON.stringify(l)
-      locations.set(l, text)
-    }
-    return text
-  }
-  const entries: Entry[] = visits.map((v) => {
-    if (v.potentialBot) bots++
-    if (!v.counted) uncounted++
+  // One client's visits share a location object (the flusher locates an address once per flush).
+  let locations: Map<VisitLocation, string> | undefined
+  let entries = ''
+  for (let i = 0; i < visits.length; i++) {
+    const v = visits[i]!
     const bot = v.potentialBot ? 1 : 0
+    bots += bot
+    if (!v.counted) uncounted++
     const at = v.at - firstAt
-    if (v.location)
-      return [
-        at,
-        ref(v.referer),
-        ref(v.userAgent),
-        ref(v.visitedUrl),
-        ref(v.redirectUrl),
-        bot,
-        ref(locationText(v.location)),
-      ]
-    return [at, ref(v.referer), ref(v.userAgent), ref(v.visitedUrl), ref(v.redirectUrl), bot]
-  })
-  const doc: BucketDoc = { t: firstAt, s: [...dict.keys()], v: entries }
-  return { shortUrlId, firstAt, lastAt, n: visits.length, bots, uncounted, doc: JSON.stringify(doc) }
+    let entry = `${i === 0 ? '[' : ',['}${at},${ref(v.referer)},${ref(v.userAgent)},${ref(v.visitedUrl)},${ref(v.redirectUrl)},${bot}`
+    if (v.location) {
+      locations ??= new Map()
+      let text = locations.get(v.location)
+      if (text === undefined) {
+        text = JSON.stringify(v.location)
+        locations.set(v.location, text)
+      }
+      entry += `,${ref(text)}`
+    }
+    entries += `${entry}]`
+  }
+  return {
+    shortUrlId: first.shortUrlId,
+    firstAt,
+    lastAt,
+    n: visits.length,
+    bots,
+    uncounted,
+    doc: `{"t":${firstAt},"s":[${strings}],"v":[${entries}]}`,
+  }
 }
 
 /** A visit read back from a bucket, with its position for a stable order among equal dates. */
