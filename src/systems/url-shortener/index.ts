@@ -27,7 +27,7 @@ import { MercurePublisher } from './mercure.publisher.js'
 import { type MercureDeps, mercureHubRoutes, mercureInfoRoute } from './mercure.routes.js'
 import { derivedSecret, MercureTokens } from './mercure.tokens.js'
 import { healthRoutes } from './misc.routes.js'
-import type { SharedCache } from './ports.js'
+import type { SharedCache, VisitStore } from './ports.js'
 import { Redirector } from './redirect.js'
 import { redirectRoutes, siteFallback } from './redirect.routes.js'
 import { redirectRuleRoutes } from './redirect-rules.routes.js'
@@ -96,7 +96,7 @@ function cacheMetrics(ctx: Ctx) {
   }
 }
 
-function visitMetrics(ctx: Ctx, buffer: () => VisitBuffer) {
+function visitMetrics(ctx: Ctx, buffer: () => VisitBuffer, visits: VisitStore) {
   const written = new Counter({
     name: 'url_shortener_visits_written_total',
     help: 'Visits written to PostgreSQL by the flusher',
@@ -113,6 +113,14 @@ function visitMetrics(ctx: Ctx, buffer: () => VisitBuffer) {
     registers: [ctx.metrics.registry],
     collect() {
       this.set(buffer().pending)
+    },
+  })
+  new Gauge({
+    name: 'url_shortener_visits_journaled',
+    help: "Visits written to the embedded database's journal, not rolled up into buckets and counters yet",
+    registers: [ctx.metrics.registry],
+    collect() {
+      this.set(visits.journaled())
     },
   })
   return { onFlushed: (n: number) => written.inc(n), onDropped: (n: number) => dropped.inc(n) }
@@ -229,18 +237,27 @@ export default defineSystem({
     const invalidator = new Invalidator(ctx.bus, local, ctx.log)
 
     const codeKey = await store.codeKey(randomBytes(32))
-    const mercure = await createMercure(ctx, codeKey, (code) => store.findByCode(code), baseUrl)
+    const visitStore = createVisitStore(db)
+    // The rows published with new visits count them (Shlink's visitsSummary): settled first.
+    const mercure = await createMercure(
+      ctx,
+      codeKey,
+      async (code) => {
+        await visitStore.settle()
+        return store.findByCode(code)
+      },
+      baseUrl,
+    )
     const geolocator = s.URL_SHORTENER_TRACK_VISITS
       ? await Geolocator.open(await databaseFiles(s.URL_SHORTENER_GEOLOCATION_DB), ctx.log)
       : undefined
 
-    const visitStore = createVisitStore(db)
     const buffer: VisitBuffer = new VisitBuffer(visitStore, {
       flushMs: s.URL_SHORTENER_VISITS_FLUSH_MS,
       batch: s.URL_SHORTENER_VISITS_BATCH,
       max: s.URL_SHORTENER_VISITS_BUFFER_MAX,
       log: ctx.log,
-      ...visitMetrics(ctx, () => buffer),
+      ...visitMetrics(ctx, () => buffer, visitStore),
       ...(geolocator && { locate: (ip: string) => geolocator.locate(ip) }),
       ...(mercure && {
         onWritten: (visits, orphans) => {

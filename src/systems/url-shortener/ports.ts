@@ -259,8 +259,16 @@ export interface VisitsSummary {
 export type VisitScope = { shortUrlId: number } | { tag: string } | { all: true }
 
 export interface VisitStore {
-  /** Write visits and orphan visits and add them to the counters, in one transaction. */
+  /** Write visits and orphan visits, durably, in one transaction (visits.write.pg.ts). */
   writeBatch(visits: VisitRecord[], orphans: OrphanVisitRecord[]): Promise<void>
+  /**
+   * Make every visit written so far visible to reads: in lists and in the links' counters. The
+   * store's own reads do it; whoever reads counters elsewhere (short URL rows, tag stats) calls it
+   * first. On PGlite it rolls the visits journal up; `onlyIfDue`: only when one is due.
+   */
+  settle(onlyIfDue?: boolean): Promise<void>
+  /** Visits written but not settled yet (PGlite's journal; always 0 on PostgreSQL). */
+  journaled(): number
   list(scope: VisitScope, q: VisitQuery): Promise<Page<VisitRow>>
   /** Orphan visits, newest first; of one type when given. */
   listOrphans(q: VisitQuery, type?: OrphanVisitType): Promise<Page<VisitRow>>

@@ -150,18 +150,22 @@ export class ShortUrlService {
 
   async get(raw: string): Promise<ShortUrlRow> {
     const code = codeFromPath(raw)
+    await this.d.visits.settle()
     const row = isPlausibleCode(code) ? await this.d.store.findByCode(code) : undefined
     if (!row) throw ShlinkErrors.shortUrlNotFound(code)
     return row
   }
 
-  list(q: ListQuery): Promise<Page<ShortUrlRow>> {
+  async list(q: ListQuery): Promise<Page<ShortUrlRow>> {
+    await this.d.visits.settle()
     return this.d.store.list(q)
   }
 
   async edit(raw: string, body: Static<typeof ShortUrlEdition>): Promise<ShortUrlRow> {
     const code = codeFromPath(raw)
     const patch = editionInput(body, this.d.input)
+    // Counted before the edit: a maxVisits set now counts the visits already made, and the row says so.
+    await this.d.visits.settle()
     const row = isPlausibleCode(code) ? await this.d.store.update(code, patch) : undefined
     if (!row) throw ShlinkErrors.shortUrlNotFound(code)
     await this.published([row])
@@ -224,7 +228,8 @@ export class ShortUrlService {
     return this.d.tags.list(q)
   }
 
-  tagStats(q: TagQuery): Promise<Page<TagStats>> {
+  async tagStats(q: TagQuery): Promise<Page<TagStats>> {
+    await this.d.visits.settle()
     return this.d.tags.stats(q)
   }
 
@@ -243,7 +248,8 @@ export class ShortUrlService {
     return raw === undefined || raw === '' ? undefined : parseDate(raw, field)
   }
 
-  private findExisting(input: CreationInput): Promise<ShortUrlRow | undefined> {
+  private async findExisting(input: CreationInput): Promise<ShortUrlRow | undefined> {
+    await this.d.visits.settle()
     return this.d.store.findExisting({
       longUrl: input.longUrl,
       ...(input.customSlug !== undefined && { customSlug: input.customSlug }),

@@ -72,6 +72,8 @@ export class VisitBuffer implements Worker {
   }
 
   async start(): Promise<void> {
+    // Visits a killed process flushed but did not roll up yet (PGlite's journal) become visible now.
+    await this.store.settle().catch((err) => this.opts.log.warn({ err }, 'settling visits at start failed'))
     this.timer = setInterval(() => void this.flush(), this.opts.flushMs)
     this.timer.unref()
   }
@@ -87,6 +89,8 @@ export class VisitBuffer implements Worker {
     }
     if (this.hasWork())
       this.opts.log.error({ lost: this.buffer.length }, 'visits could not be written before shutdown')
+    // Written visits are durable either way; rolled up now, the next start has nothing to finish.
+    await this.store.settle().catch((err) => this.opts.log.warn({ err }, 'settling visits at stop failed'))
   }
 
   /**
@@ -146,7 +150,12 @@ export class VisitBuffer implements Worker {
       this.buffer = kept.concat(this.buffer)
       this.orphans = orphans.concat(this.orphans).slice(0, this.opts.max)
       this.opts.log.warn({ err, pending: this.buffer.length }, 'writing visits failed; will retry')
+      return
     }
+    // Written (durable); a failed roll-up is retried after a later flush, the visits stay in the journal.
+    await this.store
+      .settle(true)
+      .catch((err) => this.opts.log.warn({ err }, 'rolling the visits journal up failed; will retry'))
   }
 
   /** Shlink's `potentialBot`: crawlers, HTTP libraries and headless browsers by user agent. */

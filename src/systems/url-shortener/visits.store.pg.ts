@@ -1,45 +1,25 @@
 /**
- * Visits in PostgreSQL, stored in buckets (visits.bucket.ts). The flusher
- * writes a whole buffer in one transaction: lock the affected links in id
- * order (two processes flushing at once then never deadlock), insert each
- * link's bucket and add to its counters in the same statement, and add
- * orphan visits to their counter row. Lists merge buckets newest first.
+ * Visits in PostgreSQL, stored in buckets (visits.bucket.ts): reading them
+ * (lists merge buckets newest first, counts open only the buckets that
+ * straddle a date bound) and deleting them. Writing is visits.write.pg.ts;
+ * every read here settles first, so it sees every visit flushed before it.
  */
 import type { Db } from '../../platform/db/port.js'
 import {
   ORPHAN_VISIT_TYPES,
-  type OrphanVisitRecord,
   type OrphanVisitType,
   type Page,
   type VisitQuery,
-  type VisitRecord,
   type VisitRow,
   type VisitScope,
   type VisitStore,
 } from './ports.js'
-import {
-  type BucketDoc,
-  type DecodedVisit,
-  decodeBucket,
-  encodeBucket,
-  groupByLink,
-  newestFirst,
-} from './visits.bucket.js'
+import { type BucketDoc, type DecodedVisit, decodeBucket, newestFirst } from './visits.bucket.js'
+import { createVisitWriter, type VisitWriterOptions } from './visits.write.pg.js'
 
-/** Largest bucket: a link's visits beyond this in one flush go to another bucket. */
-const BUCKET_MAX = 1_000
-/**
- * Visits per statement of a flush. PGlite runs each statement on the event loop's thread, so this
- * bounds the pause a flush puts on redirects (about 8 µs per visit there: under 10 ms). A statement
- * also has a fixed cost (about 1 ms on PGlite): 1,000 per statement cost 8 µs of CPU per visit
- * where 300 cost 10.4 (8,000 visits over 1,000 links).
- */
-const STATEMENT_VISITS = 1_000
-export interface VisitStoreOptions {
+export interface VisitStoreOptions extends VisitWriterOptions {
   /** Buckets read per query of a list (default 200; tests make it tiny to exercise the merge). */
   listPage?: number
-  /** Visits per statement of a flush (default STATEMENT_VISITS). */
-  statementVisits?: number
 }
 
 interface BucketRow {
@@ -49,98 +29,16 @@ interface BucketRow {
   type: number | null
 }
 
-/**
- * Orphan visits as bucket input: the type's index stands in for the link id, so groupByLink makes
- * the buckets in the order the types first arrived, as it does for links (a higher bucket id is the
- * newer visit when two share a millisecond).
- */
-function orphanGroups(orphans: OrphanVisitRecord[]): VisitRecord[][] {
-  return groupByLink(
-    orphans.map((o) => ({
-      shortUrlId: ORPHAN_VISIT_TYPES.indexOf(o.type),
-      shortCode: '',
-      at: o.at,
-      referer: o.referer,
-      userAgent: o.userAgent,
-      visitedUrl: o.visitedUrl,
-      redirectUrl: o.redirectUrl,
-      potentialBot: o.potentialBot ?? false,
-      counted: true,
-      location: o.location ?? null,
-    })),
-    BUCKET_MAX,
-  )
-}
-
 export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitStore {
   const listPage = opts.listPage ?? 200
-  const statementVisits = opts.statementVisits ?? STATEMENT_VISITS
+  const writer = createVisitWriter(db, opts)
   return {
-    async writeBatch(visits: VisitRecord[], orphans: OrphanVisitRecord[]) {
-      const groups = groupByLink(visits, BUCKET_MAX)
-      const ids = [...new Set(visits.map((v) => v.shortUrlId))].sort((a, b) => a - b)
-      await db.tx(async (tx) => {
-        // PGlite is one connection: nobody else can hold these locks, and the query costs a tenth of the flush.
-        if (db.kind === 'pg' && ids.length > 0)
-          await tx.query('SELECT id FROM short_urls WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [
-            ids,
-          ])
-        for (let i = 0; i < groups.length; ) {
-          // PGlite answers on the microtask queue: without this, a whole flush would run before the
-          // event loop reads another request. Between statements, let waiting requests through.
-          if (i > 0 && db.kind === 'pglite') await new Promise<void>((r) => setImmediate(r))
-          // Encode just before writing, chunk by chunk, so neither step holds the event loop for long.
-          const chunk = []
-          for (let n = 0; i < groups.length && n < statementVisits; i++) {
-            chunk.push(encodeBucket(groups[i]!))
-            n += groups[i]!.length
-          }
-          // Buckets of links deleted since their visits were buffered are dropped by the join.
-          await tx.query(
-            `WITH b AS (
-               SELECT b.* FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::text[])
-                          AS b(short_url_id, first_at, last_at, n, bots, uncounted, doc)
-                 JOIN short_urls s ON s.id = b.short_url_id),
-             ins AS (
-               INSERT INTO visit_buckets (short_url_id, first_at, last_at, n, bots, visits)
-               SELECT short_url_id, first_at, last_at, n, bots, doc::json FROM b)
-             UPDATE short_urls s SET visit_count = s.visit_count + d.uncounted, bot_count = s.bot_count + d.bots
-               FROM (SELECT short_url_id, sum(uncounted) AS uncounted, sum(bots) AS bots FROM b GROUP BY short_url_id) d
-              WHERE s.id = d.short_url_id`,
-            [
-              chunk.map((b) => b.shortUrlId),
-              chunk.map((b) => b.firstAt),
-              chunk.map((b) => b.lastAt),
-              chunk.map((b) => b.n),
-              chunk.map((b) => b.bots),
-              chunk.map((b) => b.uncounted),
-              chunk.map((b) => b.doc),
-            ],
-          )
-        }
-        if (orphans.length > 0) {
-          const buckets = orphanGroups(orphans).map(encodeBucket)
-          await tx.query(
-            `WITH ins AS (
-               INSERT INTO orphan_visit_buckets (type, first_at, last_at, n, bots, visits)
-               SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::text[]::json[]))
-             UPDATE orphan_visits SET total = total + $7, bots = bots + $8 WHERE id = 1`,
-            [
-              buckets.map((b) => b.shortUrlId),
-              buckets.map((b) => b.firstAt),
-              buckets.map((b) => b.lastAt),
-              buckets.map((b) => b.n),
-              buckets.map((b) => b.bots),
-              buckets.map((b) => b.doc),
-              orphans.length,
-              buckets.reduce((n, b) => n + b.bots, 0),
-            ],
-          )
-        }
-      })
-    },
+    writeBatch: writer.writeBatch,
+    settle: writer.settle,
+    journaled: writer.journaled,
 
     async list(scope: VisitScope, q: VisitQuery): Promise<Page<VisitRow>> {
+      await writer.settle()
       const params: unknown[] = []
       const where: string[] = []
       if ('shortUrlId' in scope) {
@@ -177,6 +75,7 @@ export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitSto
     },
 
     async deleteFor(shortUrlId) {
+      await writer.settle()
       return db.tx(async (tx) => {
         const { rows } = await tx.query<{ n: string | number }>(
           'WITH d AS (DELETE FROM visit_buckets WHERE short_url_id = $1 RETURNING n) SELECT coalesce(sum(n), 0) AS n FROM d',
@@ -193,6 +92,7 @@ export function createVisitStore(db: Db, opts: VisitStoreOptions = {}): VisitSto
     },
 
     async summary() {
+      await writer.settle()
       const { rows } = await db.query<{
         total: string | number
         bots: string | number

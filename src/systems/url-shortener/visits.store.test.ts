@@ -146,6 +146,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
             })),
           )
         }
+        await store.settle()
         const counts = await db.query<{ id: number; visit_count: string; bot_count: string }>(
           'SELECT id, visit_count, bot_count FROM short_urls ORDER BY id',
         )
@@ -230,6 +231,7 @@ describe.each(BACKENDS)('bucketed visit store (%s)', (backend) => {
       counted: i % 2 === 0,
     }))
     await store.writeBatch(visits, [])
+    await store.settle()
     const buckets = await db.query<{ n: number }>('SELECT n FROM visit_buckets ORDER BY id')
     expect(buckets.rows.map((r) => Number(r.n))).toEqual([1_000, 1_000, 499])
     const page = await store.list({ shortUrlId: 2 }, { page: 3, itemsPerPage: 1_000, excludeBots: false })
@@ -302,11 +304,13 @@ describe.each(BACKENDS)('counter updates of the flusher (%s)', (backend) => {
       counted: false,
     })
     const all = Array.from({ length: 1000 }, (_, i) => i + 1)
-    for (let f = 0; f < 5; f++)
+    for (let f = 0; f < 5; f++) {
       await store.writeBatch(
         all.map((l) => visit(l, f)),
         [],
       )
+      await store.settle()
+    }
     // Statistics reach the views at the end of a transaction once flushed; ask for the flush.
     await db.query('SELECT pg_stat_force_next_flush()')
     const { rows } = await db.query<{ upd: string; hot: string; fillfactor: string | null }>(
