@@ -201,4 +201,42 @@ describe.each(backends())('outbox on %s', (backend: BackendName) => {
       { msg_id: 'flaky', sent: true, attempts: 2, last_error: 'bus unavailable (test)' },
     ])
   }, 15_000)
+
+  it('publishes a batch row as one message per element, each with its own msgId, again after a failure part-way', async () => {
+    const { db, bus, got } = await setup()
+    // As SQL that changes many things in one statement writes them (the job worker's completions).
+    await db.query(
+      `INSERT INTO outbox (subject, payload, msg_id, batch) VALUES ('orders.created', $1, 'b1', true)`,
+      [JSON.stringify([{ n: 0 }, { n: 1 }, { n: 2 }])],
+    )
+    const published: string[] = []
+    let failed = false
+    const flaky: Bus = {
+      ...bus,
+      kind: bus.kind,
+      async publish(subject: string, data: unknown, opts?: PublishOptions) {
+        if (opts?.msgId === 'b1:1' && !failed) {
+          failed = true
+          throw new Error('bus unavailable (test)')
+        }
+        await bus.publish(subject, data, opts)
+        published.push(opts?.msgId ?? '?')
+      },
+    }
+    const r = relay(db, flaky, { pollIntervalMs: 50 })
+    await r.start()
+    await waitFor('the row marked sent', async () => (await rows(db))[0]?.sent === true)
+    // The first element went out twice (before the failure and on the retry); the Bus dropped the repeat.
+    expect(published).toEqual(['b1:0', 'b1:0', 'b1:1', 'b1:2'])
+    await waitFor('three events delivered', () => got.got.length === 3)
+    await settle()
+    expect(got.got.map((m) => [m.msgId, m.data])).toEqual([
+      ['b1:0', { n: 0 }],
+      ['b1:1', { n: 1 }],
+      ['b1:2', { n: 2 }],
+    ])
+    expect(await rows(db)).toEqual([
+      { msg_id: 'b1', sent: true, attempts: 1, last_error: 'bus unavailable (test)' },
+    ])
+  }, 15_000)
 })

@@ -6,7 +6,9 @@
  * unsent rows with `FOR UPDATE SKIP LOCKED` (several processes may relay
  * the same schema), publishes each with its row's msgId (so a relay that
  * dies between publish and mark is deduplicated by the Bus), then marks them
- * sent. A poll interval covers notifications lost while reconnecting.
+ * sent. A poll interval covers notifications lost while reconnecting. A batch
+ * row (sql/0002, written by SQL that changes many things in one statement)
+ * carries an array of events: one message each, msgId `<msg_id>:<i>`.
  */
 import { randomUUID } from 'node:crypto'
 import type { Db, Queryable, Unlisten } from '../db/port.js'
@@ -56,6 +58,15 @@ interface OutboxRow {
   payload: unknown
   msg_id: string
   headers: Record<string, string>
+  /** The payload is an array of events, published one message each (sql/0002). */
+  batch: boolean
+}
+
+/** The messages of a row: its payload, or each element of a batch row's array with its own msgId. */
+function messagesOf(row: OutboxRow): { data: unknown; msgId: string }[] {
+  if (!row.batch) return [{ data: row.payload ?? undefined, msgId: row.msg_id }]
+  const items = Array.isArray(row.payload) ? row.payload : []
+  return items.map((data, i) => ({ data, msgId: `${row.msg_id}:${i}` }))
 }
 
 /** The relay worker of one schema's outbox. */
@@ -74,7 +85,7 @@ export function createOutboxRelay(db: Db, bus: Bus, log: Logger, opts: RelayOpti
   async function relayBatch(): Promise<number> {
     return db.tx(async (tx) => {
       const { rows } = await tx.query<OutboxRow>(
-        `SELECT id, subject, payload, msg_id, headers FROM outbox
+        `SELECT id, subject, payload, msg_id, headers, batch FROM outbox
           WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       )
@@ -82,10 +93,8 @@ export function createOutboxRelay(db: Db, bus: Bus, log: Logger, opts: RelayOpti
       const sent: string[] = []
       for (const row of rows) {
         try {
-          await bus.publish(row.subject, row.payload ?? undefined, {
-            msgId: row.msg_id,
-            headers: row.headers,
-          })
+          for (const m of messagesOf(row))
+            await bus.publish(row.subject, m.data, { msgId: m.msgId, headers: row.headers })
           sent.push(row.id)
         } catch (err) {
           // Keep order per relay: stop at the first failure, retry from it next round.

@@ -86,8 +86,9 @@ const KEPT = `queue, task, payload, priority, run_at, attempts, max_attempts, ti
 
 // A completion moves the job out of the hot partition (sql/0010): its active row is deleted from
 // `jobs_open` and the completed one inserted into `jobs_done`, in one statement, which also writes the
-// jobs.job.completed events (when JOBS_EVENTS has them; the trigger on `jobs` does not see a statement on
-// its partitions) and unblocks the children of the jobs that have some (complete_children(), sql/0010).
+// jobs.job.completed events (when JOBS_EVENTS has them, as one batch outbox row, sql/0011; the trigger on
+// `jobs` does not see a statement on its partitions) and unblocks the children of the jobs that have some
+// (complete_children(), sql/0010).
 // A statement waiting on a row deleted here (a heartbeat, a cancel, the sweep) finds it gone and skips it.
 const completeSql = (async: boolean) => `
 WITH gone AS (
@@ -100,13 +101,17 @@ WITH gone AS (
   SELECT id, 'completed', r, now(), ${KEPT} FROM gone
   RETURNING id, queue, task, attempts, max_attempts, key, group_key, run_at, finished_at, result, has_children
 ), events AS (
-  INSERT INTO outbox (subject, payload, msg_id)
+  -- One outbox row for the statement's events: a batch row (one message per element) unless one job completed.
+  INSERT INTO outbox (subject, payload, msg_id, batch)
   SELECT 'jobs.job.completed',
-         job_event(d.id, d.queue, d.task, 'completed', d.attempts, d.max_attempts, d.key, d.group_key,
-                   d.run_at, d.finished_at, NULL, d.result),
-         gen_random_uuid()::text
-    FROM done d
+         CASE WHEN count(*) = 1 THEN to_jsonb((array_agg(e.doc))[1]) ELSE to_jsonb(array_agg(e.doc ORDER BY e.id)) END,
+         gen_random_uuid()::text,
+         count(*) > 1
+    FROM (SELECT d.id, job_event_record(d.id, d.queue, d.task, 'completed', d.attempts, d.max_attempts, d.key,
+                                        d.group_key, d.run_at, d.finished_at, NULL, d.result) AS doc
+            FROM done d) e
    WHERE (SELECT 'completed' = ANY (l.events) FROM limits l WHERE l.id = 1)
+  HAVING count(*) > 0
   RETURNING 1
 ), kids AS (
   SELECT complete_children(array_agg(d.id), $4) AS woken FROM done d WHERE d.has_children HAVING count(*) > 0
@@ -250,8 +255,12 @@ export class WorkerStore {
     return rows.map((r) => toJob(queue, r))
   }
 
-  /** Mark attempts completed (durably when `on`, the handler's transaction, is given); returns the ids accepted. */
-  async complete(batch: readonly Completion[], on?: Queryable): Promise<Set<string>> {
+  /**
+   * Mark attempts completed; returns the ids accepted. Durably in `tx` when given (the handler's
+   * transaction, completeWith()); otherwise asynchronously on `conn` (the worker's own connection,
+   * where the statement is prepared once) or the pool.
+   */
+  async complete(batch: readonly Completion[], tx?: Queryable, conn?: Queryable): Promise<Set<string>> {
     const ids = new Array<string>(batch.length)
     const leases = new Array<string>(batch.length)
     const results = new Array<string | null>(batch.length)
@@ -261,8 +270,8 @@ export class WorkerStore {
       leases[i] = c.lease
       results[i] = c.result
     }
-    const sql = on ? COMPLETE_DURABLE : COMPLETE
-    const { rows } = await (on ?? this.db).query<{ id: string }>(sql, [
+    const sql = tx ? COMPLETE_DURABLE : COMPLETE
+    const { rows } = await (tx ?? conn ?? this.db).query<{ id: string }>(sql, [
       ids,
       leases,
       results,

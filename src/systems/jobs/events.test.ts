@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BusMessage } from '../../platform/bus/port.js'
 import { removeJob } from '../../platform/jobs/keyed-jobs.js'
+import { WorkerStore } from '../../platform/jobs/worker.store.js'
 import { backends } from '../../platform/testing/backends.js'
 import { settle, waitFor } from '../../platform/testing/wait.js'
 import { type JobsClient, type Json, jobsApp } from './testing.js'
@@ -74,6 +75,32 @@ describe.each(backends())('jobs lifecycle events (%s)', (backend) => {
     expect(of(a.id)).toEqual(['jobs.job.cancelled'])
     expect(of(b.id)).toEqual(['jobs.job.removed'])
     expect(got.find((m) => m.data.id === b.id)!.data).toMatchObject({ state: 'removed', key: 'evt-remove' })
+  })
+
+  it('publishes one event per job when one statement completes many, from one batch row', async () => {
+    const db = c.app.db.withSchema(`${c.app.config.dbSchemaPrefix}jobs`)
+    // Active jobs no worker holds (never fetched: no lease to expire), completed by one statement.
+    const { rows } = await db.query<{ id: string; lease: string }>(
+      `INSERT INTO jobs (queue, task, state, attempts, lease, key)
+       SELECT 'default', 'batch-' || i, 'active', 1, 7, 'evt-batch-' || i FROM generate_series(1, 30) i
+       RETURNING id::text AS id, lease::text AS lease`,
+    )
+    const done = await new WorkerStore(db).complete(
+      rows.map((r) => ({ id: r.id, lease: r.lease, result: '{"n":1}' })),
+    )
+    expect(done.size).toBe(30)
+    const { rows: outbox } = await db.query<{ n: number; batch: boolean }>(
+      "SELECT jsonb_array_length(payload) AS n, batch FROM outbox WHERE subject = 'jobs.job.completed' AND batch",
+    )
+    expect(outbox).toEqual([{ n: 30, batch: true }])
+    await waitFor('30 events', () => rows.every((r) => of(r.id).length === 1), 15_000)
+    for (const r of rows) {
+      const m = got.find((g) => g.data.id === r.id)!
+      expect(m.subject).toBe('jobs.job.completed')
+      expect(m.data).toMatchObject({ state: 'completed', queue: 'default', attempt: 1, result: { n: 1 } })
+      expect(m.data.key).toBe(`evt-batch-${m.data.task.slice('batch-'.length)}`)
+    }
+    expect(new Set(got.filter((g) => rows.some((r) => r.id === g.data.id)).map((g) => g.msgId)).size).toBe(30)
   })
 
   it('writes only the events JOBS_EVENTS names', async () => {

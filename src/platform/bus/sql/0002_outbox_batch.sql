@@ -1,0 +1,11 @@
+-- Batch rows: one row carrying many events of one subject, for a statement that
+-- changes many things at once (the job worker completes hundreds of jobs per
+-- statement). `payload` is then a JSON array; the relay publishes one message
+-- per element, in order, element i with the msgId `<msg_id>:<i>`, and marks the
+-- row sent once all are published. A relay that fails or dies part-way publishes
+-- the row again from its first element; the Bus drops the repeats by msgId
+-- within its window, as for a single event published twice (at-least-once).
+-- Why: an event row costs its heap row and two index entries; measured in the
+-- backend's CPU time, one row per 500 completed jobs instead of one each saved
+-- ~4 us per job of the ~35 us the database spends on a job.
+ALTER TABLE outbox ADD COLUMN batch boolean NOT NULL DEFAULT false;
