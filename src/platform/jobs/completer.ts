@@ -5,6 +5,7 @@
  * load that is one UPDATE per batch instead of one per job; idle, it adds
  * no delay.
  */
+import type { Queryable } from '../db/port.js'
 import type { Completion, WorkerStore } from './worker.store.js'
 
 export interface CompletionOutcome {
@@ -20,9 +21,15 @@ export class Completer {
   private pending: Pending[] = []
   private flushing: Promise<void> | undefined
 
+  /**
+   * `conn`: the connection to write on when it is free (the worker's own, where the statement is
+   * prepared once: planning the completion cost ~0.5 ms a statement, ~5 us a job in batches of 100),
+   * else undefined and the pool serves.
+   */
   constructor(
     private readonly store: WorkerStore,
     private readonly maxBatch = 1000,
+    private readonly conn: () => Queryable | undefined = () => undefined,
   ) {}
 
   /** Resolves true when written, false when refused (the lease was lost). */
@@ -50,7 +57,7 @@ export class Completer {
           this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch)
         this.pending = batch === this.pending ? [] : this.pending.slice(this.maxBatch)
         try {
-          const accepted = await this.store.complete(batch)
+          const accepted = await this.store.complete(batch, undefined, this.conn())
           for (const p of batch) p.resolve(accepted.has(p.id))
         } catch (err) {
           for (const p of batch) p.reject(err)

@@ -77,6 +77,8 @@ export class JobWorker implements Worker, AttemptHost {
   private unlisten: Unlisten | undefined
   /** The fetch's own connection: a wake-up's fetch never queues behind the pool (the pool when busy). */
   private fetchConn: DedicatedConnection | undefined
+  /** The completions' own connection, where their statement is prepared once (the pool when busy). */
+  private writeConn: DedicatedConnection | undefined
   private pollTimer: NodeJS.Timeout | undefined
   private heartbeatTimer: NodeJS.Timeout | undefined
   private readonly writes = new Set<Promise<unknown>>()
@@ -85,7 +87,9 @@ export class JobWorker implements Worker, AttemptHost {
   constructor(private readonly o: WorkerOptions) {
     this.id = o.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
     this.store = new WorkerStore(o.db)
-    this.completer = new Completer(this.store)
+    this.completer = new Completer(this.store, undefined, () =>
+      this.writeConn?.busy === false ? this.writeConn : undefined,
+    )
     this.outcomes = new OutcomeWriter({
       store: this.store,
       completer: this.completer,
@@ -114,10 +118,13 @@ export class JobWorker implements Worker, AttemptHost {
     if (this.started) return
     this.started = true
     await this.slots.refresh()
-    this.fetchConn = await this.o.db.dedicated().catch((err) => {
-      this.logError(err)
-      return undefined
-    })
+    const dedicated = () =>
+      this.o.db.dedicated().catch((err) => {
+        this.logError(err)
+        return undefined
+      })
+    this.fetchConn = await dedicated()
+    this.writeConn = await dedicated()
     this.unlisten = await this.o.db.listen(this.store.channel, this.onNotify)
     this.pollTimer = setInterval(this.onPoll, this.o.pollMs)
     this.pollTimer.unref()
@@ -146,6 +153,7 @@ export class JobWorker implements Worker, AttemptHost {
     await this.flushWrites()
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
     await this.fetchConn?.close().catch(() => {})
+    await this.writeConn?.close().catch(() => {})
   }
 
   /** Wake a queue now (tests; the NOTIFY does this in production). */
