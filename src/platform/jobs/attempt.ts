@@ -35,8 +35,17 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError'
 }
 
+/** The attempt's timer: a module function, so an attempt allocates no closure for it. */
+function onAttemptTimeout(attempt: Attempt, ms: number): void {
+  attempt.timedOut(ms)
+}
+
 export class Attempt implements TaskContext {
-  private readonly controller = new AbortController()
+  // Made when a handler first reads `signal` (most never do): an AbortController and its signal are
+  // among the costliest objects an attempt would otherwise make for every job.
+  private controller: AbortController | undefined
+  /** Why the attempt was stopped, for a signal made after the fact. */
+  private abortReason: unknown
   private timer: NodeJS.Timeout | undefined
   private done = false
   private committed = false
@@ -47,6 +56,10 @@ export class Attempt implements TaskContext {
   ) {}
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController()
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason)
+    }
     return this.controller.signal
   }
 
@@ -71,43 +84,54 @@ export class Attempt implements TaskContext {
       this.settle({ kind: 'failed', error: `UnknownTask: no handler for task ${this.job.task}`, stack: null })
       return
     }
-    this.timer = setTimeout(this.onTimeout, timeoutMs, timeoutMs)
+    this.timer = setTimeout(onAttemptTimeout, timeoutMs, this, timeoutMs)
     let pending: Promise<unknown>
     try {
       pending = Promise.resolve(def.handler(this.job.payload, this))
     } catch (err) {
       pending = Promise.reject(err)
     }
-    pending.then(this.onResult, this.onError)
+    // Settled in a later microtask even when the handler returns at once: the worker's loop that
+    // started it is not re-entered.
+    pending.then(
+      (value) => this.onResult(value),
+      (err) => this.onError(err),
+    )
   }
 
   /** The lease was taken back: stop the handler, write nothing. */
   lose(): void {
-    if (this.settle({ kind: 'lost' })) this.controller.abort(new Error('the lease on this job was lost'))
+    if (this.settle({ kind: 'lost' })) this.abort(new Error('the lease on this job was lost'))
   }
 
   /** Shutdown: stop the handler and hand the job back. */
   release(): void {
-    if (this.settle({ kind: 'released' })) this.controller.abort(new Error('the worker is shutting down'))
+    if (this.settle({ kind: 'released' })) this.abort(new Error('the worker is shutting down'))
   }
 
-  private readonly onResult = (value: unknown): void => {
+  /** The attempt's timeout passed: a failed attempt, its signal aborted. */
+  timedOut(ms: number): void {
+    const err = new Error(`the attempt timed out after ${ms} ms`)
+    err.name = 'TimeoutError'
+    if (this.settle({ kind: 'failed', ...describeError(err) })) this.abort(err)
+  }
+
+  private abort(reason: unknown): void {
+    this.abortReason = reason
+    this.controller?.abort(reason)
+  }
+
+  private onResult(value: unknown): void {
     this.settle(
       this.committed ? { kind: 'committed' } : { kind: 'completed', result: encodeJobResult(value) },
     )
   }
 
-  private readonly onError = (err: unknown): void => {
+  private onError(err: unknown): void {
     // Completed in a transaction already: a later throw changes nothing.
     if (this.committed) this.settle({ kind: 'committed' })
     else if (err instanceof LeaseLostError) this.settle({ kind: 'lost' })
     else this.settle({ kind: 'failed', ...describeError(err) })
-  }
-
-  private readonly onTimeout = (ms: number): void => {
-    const err = new Error(`the attempt timed out after ${ms} ms`)
-    err.name = 'TimeoutError'
-    if (this.settle({ kind: 'failed', ...describeError(err) })) this.controller.abort(err)
   }
 
   private settle(outcome: Outcome): boolean {

@@ -7,7 +7,7 @@
  */
 import type { Outcome } from './attempt.js'
 import { retryDelayMs } from './backoff.js'
-import type { Completer } from './completer.js'
+import type { Completer, CompletionDone } from './completer.js'
 import { type JobMetrics, sample } from './metrics.js'
 import type { Backoff, FetchedJob, TaskRegistry } from './types.js'
 import type { WorkerStore } from './worker.store.js'
@@ -37,6 +37,22 @@ export class OutcomeWriter {
   constructor(private readonly o: OutcomeWriterOptions) {}
 
   /**
+   * The common case without a promise per job: record a completed attempt's run time and hand it to
+   * the completer, which answers `done(ctx, accepted, err)`; the caller counts it (`counted`).
+   */
+  complete(job: FetchedJob, result: string | null, done: CompletionDone, ctx: unknown): void {
+    sample(this.o.metrics.queue(job.queue).runs, (Date.now() - job.startedAt.getTime()) / 1000)
+    this.o.completer.complete(job.id, job.lease, result, done, ctx)
+  }
+
+  /** Count a completion's answer in its queue's metrics (written: completed; refused: refused). */
+  counted(job: FetchedJob, accepted: boolean): void {
+    const tally = this.o.metrics.queue(job.queue)
+    if (accepted) tally.completed++
+    else tally.refused++
+  }
+
+  /**
    * Record the attempt's run time and write its outcome; the promise settles
    * when the write did (undefined when the outcome needs no write).
    */
@@ -45,7 +61,11 @@ export class OutcomeWriter {
     sample(tally.runs, (Date.now() - job.startedAt.getTime()) / 1000)
     switch (outcome.kind) {
       case 'completed':
-        return this.o.completer.complete(job.id, job.lease, outcome.result).then((ok) => {
+        return new Promise<boolean>((resolve, reject) =>
+          this.o.completer.complete(job.id, job.lease, outcome.result, (_, ok, err) =>
+            err === undefined ? resolve(ok) : reject(err),
+          ),
+        ).then((ok) => {
           if (ok) tally.completed++
           else tally.refused++
         })

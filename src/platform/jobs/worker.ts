@@ -327,9 +327,23 @@ export class JobWorker implements Worker, AttemptHost {
   /** AttemptHost: an attempt settled; free its slot, then write and count its outcome (outcome.ts). */
   settled(attempt: Attempt, outcome: Outcome): void {
     this.unhold(attempt, needsWrite(outcome))
+    if (outcome.kind === 'completed' && this.slots.get(attempt.job.queue)?.globalConcurrency == null) {
+      // The hot path: answered by callback, no promise per job; stop() waits for it by draining the completer.
+      this.outcomes.complete(attempt.job, outcome.result, this.completed, attempt)
+      return
+    }
     const write = this.outcomes.write(attempt.job, outcome)
     if (write) this.track(this.wakeLimited(write, attempt.job.queue), attempt)
     else if (outcome.kind === 'committed') void this.wakeLimited(Promise.resolve(), attempt.job.queue)
+  }
+
+  /** The completer's answer for a completion of `settled()`'s hot path: counted, and the lease let go. */
+  private readonly completed = (ctx: unknown, accepted: boolean, err?: unknown): void => {
+    const attempt = ctx as Attempt
+    // Not written: the lease expires and the sweeper gives the job back (at-least-once).
+    if (err !== undefined) this.logError(err)
+    else this.outcomes.counted(attempt.job, accepted)
+    if (this.held.get(attempt.job.id) === attempt) this.held.delete(attempt.job.id)
   }
 
   /**
