@@ -74,8 +74,10 @@ WITH next AS (
 UPDATE jobs_open j
    SET state = 'active', attempts = j.attempts + 1, lease = j.lease + 1, locked_by = $3,
        locked_until = now() + $4 * interval '1 millisecond', started_at = now()
-  FROM next, ${ASYNC_COMMIT}
- WHERE j.id = next.id
+  FROM ${ASYNC_COMMIT}
+ -- By primary key, not joined to next: the statement is prepared, and a generic plan joining
+ -- the two hashed a scan of the whole partition (fine when it is small, not with a backlog).
+ WHERE j.id = ANY (ARRAY(SELECT id FROM next))
 RETURNING j.id::text AS id, j.task, j.payload, j.attempts, j.max_attempts, j.lease::text AS lease,
           j.timeout_ms, j.group_key, j.traceparent, j.has_children, j.started_at, j.run_at`
 
@@ -92,10 +94,20 @@ const KEPT = `queue, task, payload, priority, run_at, attempts, max_attempts, ti
 // A statement waiting on a row deleted here (a heartbeat, a cancel, the sweep) finds it gone and skips it.
 const completeSql = (async: boolean) => `
 WITH gone AS (
-  DELETE FROM jobs_open j
-   USING unnest($1::bigint[], $2::bigint[], $3::jsonb[]) AS u(id, lease, r)${async ? `, ${ASYNC_COMMIT}` : ''}
-   WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active'
-  RETURNING j.*, u.r
+  DELETE FROM jobs_open j${
+    async
+      ? `
+   USING ${ASYNC_COMMIT}`
+      : ''
+  }
+   -- $2 maps each id to its lease and result: {"<id>": {"l": <lease>, "r": <result>}}. Looked up per
+   -- row, not joined: the statement is prepared, and a generic plan joining an unnest() of arrays
+   -- (estimated at 10 rows) went quadratic, and one led by the state index scanned every active job.
+   -- The state is compared inside the lease's comparison, which no index serves: the primary key
+   -- lookup of $1 is the only plan left.
+   WHERE j.id = ANY ($1::bigint[])
+     AND j.lease = CASE j.state WHEN 'active' THEN ($2::jsonb -> (j.id::text) ->> 'l')::bigint END
+  RETURNING j.*, $2::jsonb -> (j.id::text) -> 'r' AS r
 ), done AS (
   INSERT INTO jobs_done (id, state, result, finished_at, ${KEPT})
   SELECT id, 'completed', r, now(), ${KEPT} FROM gone
@@ -114,11 +126,11 @@ WITH gone AS (
   HAVING count(*) > 0
   RETURNING 1
 ), kids AS (
-  SELECT complete_children(array_agg(d.id), $4) AS woken FROM done d WHERE d.has_children HAVING count(*) > 0
+  SELECT complete_children(array_agg(d.id), $3) AS woken FROM done d WHERE d.has_children HAVING count(*) > 0
 )
 SELECT d.id::text AS id,
        (SELECT woken FROM kids) AS woken,
-       (SELECT pg_notify($5, NULL) FROM events LIMIT 1) IS NULL AS told
+       (SELECT pg_notify($4, NULL) FROM events LIMIT 1) IS NULL AS told
   FROM done d`
 const COMPLETE = completeSql(true)
 /** For completeWith(): the handler's effect commits with it, durably. */
@@ -152,6 +164,19 @@ UPDATE jobs_open j
   FROM unnest($1::bigint[], $2::bigint[]) AS u(id, lease)
  WHERE j.id = u.id AND j.lease = u.lease AND j.state = 'active'
 RETURNING j.id::text AS id, (SELECT pg_notify($4, j.queue)) IS NULL AS woke`
+
+/** The largest bigint, in decimal. */
+const MAX_BIGINT = '9223372036854775807'
+
+/** Whether `s` is a bigint in decimal (what a job id and a lease are). */
+function isBigint(s: string): boolean {
+  if (s.length === 0 || s.length > 19) return false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return s.length < 19 || s <= MAX_BIGINT
+}
 
 function toJob(queue: string, r: FetchedRow): FetchedJob {
   return {
@@ -261,24 +286,25 @@ export class WorkerStore {
    * where the statement is prepared once) or the pool.
    */
   async complete(batch: readonly Completion[], tx?: Queryable, conn?: Queryable): Promise<Set<string>> {
-    const ids = new Array<string>(batch.length)
-    const leases = new Array<string>(batch.length)
-    const results = new Array<string | null>(batch.length)
-    for (let i = 0; i < batch.length; i++) {
-      const c = batch[i]!
-      ids[i] = c.id
-      leases[i] = c.lease
-      results[i] = c.result
+    const ids: string[] = []
+    // The leases and results as one JSON object by id (see completeSql), written as text: the ids and
+    // leases are bigints in decimal (anything else is refused here), the results JSON already.
+    let map = '{'
+    for (const c of batch) {
+      if (!isBigint(c.id) || !isBigint(c.lease)) continue
+      map += `${ids.length === 0 ? '' : ','}"${c.id}":{"l":${c.lease},"r":${c.result ?? 'null'}}`
+      ids.push(c.id)
     }
+    map += '}'
+    const accepted = new Set<string>()
+    if (ids.length === 0) return accepted
     const sql = tx ? COMPLETE_DURABLE : COMPLETE
     const { rows } = await (tx ?? conn ?? this.db).query<{ id: string }>(sql, [
       ids,
-      leases,
-      results,
+      map,
       this.channel,
       this.outboxChannel,
     ])
-    const accepted = new Set<string>()
     for (const r of rows) accepted.add(r.id)
     return accepted
   }
