@@ -281,7 +281,7 @@ const fanout = scenario(
 const fanoutBefore = BEFORE
   ? scenario(
       'fanout-before',
-      `fanout (10 rooms x 50 members, 8 in flight per room) of this checkout and of ${BEFORE}, interleaved, the same clients`,
+      'fanout (10 rooms x 50 members, 8 in flight per room) of this checkout and of the checkout in CHAT_BENCH_BEFORE, interleaved, the same clients',
       10,
       50,
       8,
