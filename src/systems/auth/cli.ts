@@ -4,7 +4,7 @@
  */
 import { AppError } from '../../platform/errors.js'
 import type { SystemCommand } from '../../platform/system.js'
-import type { ClientAuthMethod, GrantType, NewClient } from './clients.js'
+import { type ClientAuthMethod, DEVICE_CODE, type GrantType, type NewClient } from './clients.js'
 import type { AuthParts } from './parts.js'
 import type { settings } from './settings.js'
 
@@ -40,12 +40,14 @@ const csv = (v: string | undefined) =>
         .map((s) => s.trim())
         .filter(Boolean)
     : undefined
-const GRANTS = new Set<GrantType>(['authorization_code', 'refresh_token', 'client_credentials'])
+const GRANTS = new Set<GrantType>(['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE])
 
 /** A NewClient from CLI flags (AUTH_INVALID_CLIENT for a bad one). */
 export function clientFromFlags(f: Record<string, string>): NewClient {
+  // `device_code` is short for the device grant's URN.
   const grants =
-    csv(f.grant) ?? (f['redirect-uri'] ? ['authorization_code', 'refresh_token'] : ['client_credentials'])
+    csv(f.grant)?.map((g) => (g === 'device_code' ? DEVICE_CODE : g)) ??
+    (f['redirect-uri'] ? ['authorization_code', 'refresh_token'] : ['client_credentials'])
   for (const g of grants)
     if (!GRANTS.has(g as GrantType))
       throw new AppError('AUTH_INVALID_CLIENT', 400, `--grant ${g}: one of ${[...GRANTS].join(', ')}`)
@@ -75,7 +77,7 @@ export function commands(parts: PartsOf): Record<string, Command> {
   return {
     'client create': {
       summary:
-        'create a client and print its secret once (--id, --name, --grant client_credentials|authorization_code|refresh_token, --redirect-uri, --post-logout-redirect-uri, --scope, --public, --jwks JSON)',
+        'create a client and print its secret once (--id, --name, --grant client_credentials|authorization_code|refresh_token|device_code, --redirect-uri, --post-logout-redirect-uri, --scope, --public, --jwks JSON)',
       async run(ctx, args, out) {
         const p = await parts(ctx)
         const created = await p.createClient(clientFromFlags(parseFlags(args)))

@@ -10,7 +10,8 @@ import { AppError } from '../../platform/errors.js'
 import type { ClientStore } from './clients.store.pg.js'
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
-export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials'
+export const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code'
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials' | typeof DEVICE_CODE
 
 export interface NewClient {
   /** Generated when absent. */

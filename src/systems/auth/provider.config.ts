@@ -14,7 +14,15 @@ import type {
   ResourceServer,
 } from 'oidc-provider'
 import type { Accounts } from './accounts.js'
-import { errorPage, loggedOutPage, logoutPage, pageHeaders } from './views.js'
+import {
+  deviceConfirmPage,
+  deviceInputPage,
+  deviceSuccessPage,
+  errorPage,
+  loggedOutPage,
+  logoutPage,
+  pageHeaders,
+} from './views.js'
 
 export interface ProviderConfigOptions {
   /** Path the provider is mounted under (`/auth`). */
@@ -136,6 +144,32 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
         },
       },
       userinfo: { enabled: true },
+      // RFC 8628, for CLIs and TVs: the device shows a code, the user types it at /auth/device.
+      deviceFlow: {
+        enabled: true,
+        charset: 'base-20',
+        mask: '****-****',
+        async userCodeInputSource(ctx, form, _out, err) {
+          setPageHeaders(ctx)
+          const e = err as { userCode?: string; name?: string } | undefined
+          const error = !e
+            ? undefined
+            : e.userCode || e.name === 'NoCodeError'
+              ? 'That code is not right, or has expired. Try again.'
+              : e.name === 'AbortedError'
+                ? 'The sign-in was aborted.'
+                : 'Something went wrong. Try again.'
+          ctx.body = deviceInputPage(form, error)
+        },
+        async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+          setPageHeaders(ctx)
+          ctx.body = deviceConfirmPage(form, client.clientName ?? client.clientId, userCode)
+        },
+        async successSource(ctx) {
+          setPageHeaders(ctx)
+          ctx.body = deviceSuccessPage(ctx.oidc.client?.clientName)
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {

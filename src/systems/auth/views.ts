@@ -139,3 +139,32 @@ export function loggedOutPage(clientName: string | undefined): string {
     `<h1>Signed out</h1><p>${clientName ? `You are signed out of ${escapeHtml(clientName)}.` : 'You are signed out.'}</p>`,
   )
 }
+
+/** Device flow: the page where a user types the code their device shows; `form` is the provider's. */
+export function deviceInputPage(form: string, error: string | undefined): string {
+  return layout(
+    'Connect a device',
+    `<h1>Connect a device</h1>${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '<p>Enter the code your device shows.</p>'}
+${form.replace('<input ', '<label for="user_code">Code</label><input id="user_code" ')}
+<button type="submit" form="op.deviceInputForm">Continue</button>`,
+  )
+}
+
+/** Device flow: confirm that the code on the device is this one. */
+export function deviceConfirmPage(form: string, clientName: string, userCode: string): string {
+  return layout(
+    'Confirm the device',
+    `<h1>Confirm the device</h1><p><strong>${escapeHtml(clientName)}</strong> asks to sign in. Your device should show:</p>
+<p><strong>${escapeHtml(userCode)}</strong></p><p>If it does not, or you did not start this, abort.</p>
+${form}
+<button type="submit" form="op.deviceConfirmForm">Continue</button>
+<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" class="secondary">Abort</button>`,
+  )
+}
+
+export function deviceSuccessPage(clientName: string | undefined): string {
+  return layout(
+    'Device connected',
+    `<h1>Device connected</h1><p>${clientName ? `${escapeHtml(clientName)} is signed in.` : 'The device is signed in.'} You can close this page.</p>`,
+  )
+}
