@@ -75,17 +75,21 @@ describe.skipIf(!testServicesEnabled())('a call that times out during a Redis st
     { retry: 2 },
   )
 
-  it('unbatched (batch: false, the path of a Cluster client): the late call applies nothing either', async () => {
-    const opts = { algorithm: 'token-bucket' as const, limit: 5, periodMs: 3_600_000 }
-    const ns = 'deadline:unbatched'
-    const viaProxy = createRateLimiter({ ...opts, store: { redis: stalled, namespace: ns, batch: false } })
-    const viaDirect = createRateLimiter({ ...opts, store: { redis: direct, namespace: ns } })
-    const key = `k-${uniqueId()}`
-    await timedOutDuringStall(() => viaProxy.consume(key))
-    const after = []
-    for (let i = 0; i < 5; i++) after.push((await viaDirect.consume(key)).allowed)
-    expect(after).toEqual([true, true, true, true, false])
-  })
+  it(
+    'unbatched (batch: false, the path of a Cluster client): the late call applies nothing either',
+    async () => {
+      const opts = { algorithm: 'token-bucket' as const, limit: 5, periodMs: 3_600_000 }
+      const ns = 'deadline:unbatched'
+      const viaProxy = createRateLimiter({ ...opts, store: { redis: stalled, namespace: ns, batch: false } })
+      const viaDirect = createRateLimiter({ ...opts, store: { redis: direct, namespace: ns } })
+      const key = `k-${uniqueId()}`
+      await timedOutDuringStall(() => viaProxy.consume(key))
+      const after = []
+      for (let i = 0; i < 5; i++) after.push((await viaDirect.consume(key)).allowed)
+      expect(after).toEqual([true, true, true, true, false])
+    },
+    { retry: 2 },
+  ) // as above: seen once in CI on a loaded machine (2026-12-07), not reproduced
 
   it('without a deadline the late call is applied when Redis resumes (what the deadline prevents)', async () => {
     const opts = { algorithm: 'fixed-window' as const, limit: 5, periodMs: 3_600_000 }

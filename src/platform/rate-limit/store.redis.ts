@@ -148,9 +148,27 @@ function deadlineOf(redis: Redis, deadlineMs: number | undefined): WithDeadline 
   if (!(ms > 0)) return (send) => send(0)
   const clock: RedisClock = redisClockOf(redis)
   return (send) => {
+    const giveUpAt = performance.now() + ms
     const d = clock.deadline(ms)
-    return typeof d === 'number' ? send(d) : d.then(send)
+    const sent = typeof d === 'number' ? send(d) : d.then(send)
+    return sent.catch((err: unknown) => afterDeadline(err, giveUpAt))
   }
+}
+
+/**
+ * Rethrows a timeout no earlier than the deadline it was sent with. Node's timers run on libuv's
+ * coarse clock and can fire a few ms before `performance.now()` says the timeout is up; a caller
+ * told of the timeout that early could act (fall back, retry) while its call can still arrive in
+ * time and apply. Waiting out the rest (1 ms past, as the script compares whole ms) keeps "gave up"
+ * after the deadline. Other errors are rethrown at once.
+ */
+async function afterDeadline(err: unknown, giveUpAt: number): Promise<never> {
+  if (err instanceof Error && /timed out/i.test(err.message)) {
+    // A loop, since the timer that waits is as coarse as the one that fired.
+    for (let wait = giveUpAt + 1 - performance.now(); wait > 0; wait = giveUpAt + 1 - performance.now())
+      await new Promise((r) => setTimeout(r, Math.ceil(wait)))
+  }
+  throw err
 }
 
 function flushBatcher(b: Batcher): void {
