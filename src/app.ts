@@ -29,8 +29,9 @@ import {
   mountPlatformEndpoint,
   platformEndpoint,
 } from './platform/live/platform-endpoint.js'
-import { liveSettings } from './platform/live/settings.js'
+import { LIVE_RENAMED, liveSettings } from './platform/live/settings.js'
 import { createRedis, type Redis, redactUrl } from './platform/redis/client.js'
+import { parseSettingsRenamed } from './platform/settings.js'
 import { listenError } from './platform/startup-error.js'
 import {
   type SystemContext,
@@ -91,11 +92,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const selected = selectSystems(config, overrides.systems ?? registry)
   // Validate every system's settings before opening anything: a bad value stops the boot cleanly.
   const settings = new Map(selected.map((s) => [s.name, systemSettings(config, s.settings ?? {})]))
-  const liveConfig = systemSettings(config, liveSettings)
+  // Presence and the node's name were chat's (CHAT_*): the old names still work, with a warning.
+  const { values: liveConfig, warnings: renamed } = parseSettingsRenamed(
+    liveSettings,
+    config.env,
+    LIVE_RENAMED,
+  )
   // The job engine runs in the process when a selected system declares queues (platform/jobs).
   const jobSettings = selected.some((s) => s.jobs) ? systemSettings(config, engineSettings) : undefined
 
   const logger = overrides.logger ?? createLogger(config.logLevel)
+  for (const w of renamed) logger.warn(w)
   const metrics = createMetrics()
   const tracing: Tracing = createTracing({
     endpoint: config.otelEndpoint,

@@ -139,3 +139,29 @@ export function parseSettings<S extends SettingsSpec>(
   for (const [name, setting] of Object.entries(spec)) out[name] = setting.parse(name, env[name])
   return Object.freeze(out) as SettingsOf<S>
 }
+
+/**
+ * Parse `spec` from `env`, reading each renamed variable (`renames`: old name -> new name) under
+ * its old name when only that one is set, so an upgrade does not silently drop a setting. A value
+ * under an old name is validated under that name; `warnings` has one line per old name found.
+ */
+export function parseSettingsRenamed<S extends SettingsSpec>(
+  spec: S,
+  env: Readonly<Record<string, string | undefined>>,
+  renames: Readonly<Record<string, keyof S & string>>,
+): { values: SettingsOf<S>; warnings: string[] } {
+  const merged: Record<string, string | undefined> = { ...env }
+  const warnings: string[] = []
+  for (const [old, now] of Object.entries(renames)) {
+    const raw = env[old]
+    if (raw === undefined || raw === '') continue
+    if (env[now] !== undefined && env[now] !== '') {
+      warnings.push(`${old} is deprecated and ignored: ${now} is set (remove ${old})`)
+      continue
+    }
+    spec[now]!.parse(old, raw)
+    merged[now] = raw
+    warnings.push(`${old} is deprecated: it was renamed ${now}, which is read from it for now (rename it)`)
+  }
+  return { values: parseSettings(spec, merged), warnings }
+}

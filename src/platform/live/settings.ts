@@ -1,6 +1,15 @@
 /** The environment variables of the live streams (the platform's, validated at boot with the rest). */
 import { int, optional, str } from '../settings.js'
 
+/**
+ * Variables chat read before its transport became this library, and their new names: still read,
+ * with a warning at start (`parseSettingsRenamed`), so an upgrade keeps its settings.
+ */
+export const LIVE_RENAMED = {
+  CHAT_NODE_ID: 'LIVE_NODE_ID',
+  CHAT_PRESENCE_INTERVAL_MS: 'LIVE_PRESENCE_INTERVAL_MS',
+} as const
+
 export const liveSettings = {
   LIVE_NODE_ID: optional(
     str({
