@@ -1,0 +1,99 @@
+/**
+ * Inventory: seats that are never sold twice (BookMyShow), under any contention. This file only
+ * wires the parts: store -> strategy -> service -> routes, the hold-expiry task on platform/jobs
+ * and the live seat map on platform/live. Read README.md first. (Stock, the second grain of the
+ * same problem, comes next: README, Status.)
+ */
+import { defineSystem } from '../../platform/system.js'
+import { Counter } from '../../platform/telemetry/metrics.js'
+import { SeatErrors } from './seats/errors.js'
+import { seatMapLive } from './seats/live.js'
+import type { ReservationStrategy } from './seats/ports.js'
+import { adminRoutes, buyerRoutes } from './seats/routes.js'
+import { EXPIRE_HOLD_TASK, HOLDS_QUEUE, SeatService } from './seats/service.js'
+import { SeatStore } from './seats/store.pg.js'
+import { OptimisticStrategy } from './seats/strategy.optimistic.js'
+import { PessimisticStrategy } from './seats/strategy.pessimistic.js'
+import { settings } from './settings.js'
+
+export default defineSystem({
+  name: 'inventory',
+  description: 'Seats never sold twice: venues, shows, holds with expiry, best-available, live seat map',
+  migrations: new URL('./sql/', import.meta.url),
+  settings,
+  jobs: {
+    // One keyed job per hold, due at its expiry (service.ts); confirm and release remove it.
+    queues: { [HOLDS_QUEUE]: { concurrency: 4, maxAttempts: 25, retentionMs: 3_600_000 } },
+  },
+
+  async create(ctx) {
+    const s = ctx.settings
+    const registry = ctx.metrics.registry
+    const holds = new Counter({
+      name: 'inventory_holds_total',
+      help: 'Hold requests by outcome (held, taken, none-together, contended) and strategy',
+      labelNames: ['outcome', 'strategy'] as const,
+      registers: [registry],
+    })
+    const attempts = new Counter({
+      name: 'inventory_hold_attempts_total',
+      help: 'Claim attempts of successful holds (more than holds: optimistic retries)',
+      labelNames: ['strategy'] as const,
+      registers: [registry],
+    })
+    const ended = new Counter({
+      name: 'inventory_holds_ended_total',
+      help: 'Holds ended, by final state (confirmed, released, expired)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    })
+
+    const store = new SeatStore(ctx.db)
+    const strategy: ReservationStrategy =
+      s.INVENTORY_STRATEGY === 'optimistic'
+        ? new OptimisticStrategy(ctx.db, s.INVENTORY_OPTIMISTIC_RETRIES, (n) => SeatErrors.contended(n))
+        : new PessimisticStrategy(ctx.db)
+    const live = seatMapLive(ctx.live, store, ctx.db)
+    const seats = new SeatService({
+      store,
+      strategy,
+      jobs: ctx.jobs,
+      publish: live.publish,
+      holdTtlSeconds: s.INVENTORY_HOLD_TTL_SECONDS,
+      maxSeatsPerHold: s.INVENTORY_MAX_SEATS_PER_HOLD,
+      maxVenueSeats: s.INVENTORY_MAX_VENUE_SEATS,
+      bestRetries: s.INVENTORY_BEST_RETRIES,
+      onHold: (outcome, n) => {
+        holds.inc({ outcome, strategy: strategy.name })
+        if (outcome === 'held') attempts.inc({ strategy: strategy.name }, n)
+      },
+      onEnded: (state) => ended.inc({ state }),
+    })
+
+    return {
+      async routes(app) {
+        await app.register(async (admin) =>
+          adminRoutes(admin, seats, {
+            token: s.INVENTORY_API_TOKEN,
+            code: 'INVENTORY_UNAUTHORIZED',
+            realm: 'inventory',
+            message: 'creating venues and shows needs Authorization: Bearer <INVENTORY_API_TOKEN>',
+          }),
+        )
+        buyerRoutes(app, seats, s.INVENTORY_MAX_SEATS_PER_HOLD)
+        await app.register(async (scope) => live.endpoint.routes(scope as never), { prefix: '/live' })
+      },
+      workers: [live.endpoint.worker],
+      tasks: {
+        [EXPIRE_HOLD_TASK]: {
+          description: 'End a hold whose time is up and free its seats',
+          async handler(payload) {
+            const hold = (payload as { hold?: unknown } | null)?.hold
+            if (typeof hold !== 'string') return { skipped: 'no hold in payload' }
+            return seats.expire(hold)
+          },
+        },
+      },
+    }
+  },
+})

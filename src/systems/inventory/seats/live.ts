@@ -1,0 +1,53 @@
+/**
+ * The live seat map on platform/live: each show is a stream (`inventory.seats.<show>`) whose
+ * events are the seat_events rows (dense offsets, taken under the show's counter row), and the
+ * system's own endpoint `/inventory/live/{ws,sse,sessions}` names a show `"show": 5`. A seat map
+ * is public, so the endpoint lets anyone read without a token: each connection is an anonymous
+ * viewer of its own (no token of another system is needed, and none gets a viewer anything but
+ * public seat maps, since this endpoint carries only this kind).
+ */
+import { randomBytes } from 'node:crypto'
+import type { Db } from '../../../platform/db/port.js'
+import { kindAddressing } from '../../../platform/live/addressing.js'
+import type { SystemLive } from '../../../platform/live/live.js'
+import { SeatErrors } from './errors.js'
+import type { SeatEvent } from './ports.js'
+import type { SeatStore } from './store.pg.js'
+
+const ANONYMOUS_LIFETIME_MS = 24 * 3_600_000
+
+/** Declare the seat-map stream kind and its endpoint; `publish` hands committed events to viewers. */
+export function seatMapLive(live: SystemLive, store: SeatStore, db: Db) {
+  const kind = live.stream<SeatEvent>('seats', {
+    streamOf: (e) => String(e.show),
+    parseId: (raw) => (/^[1-9]\d{0,15}$/.test(raw) ? raw : undefined),
+    async authorize(_user, id) {
+      if (!(await store.showExists(id))) throw SeatErrors.showNotFound(id)
+    },
+    history: {
+      heads: (ids) => store.heads(ids),
+      read: (id, after, upTo, limit) => store.events(id, after, upTo, limit),
+    },
+  })
+  const endpoint = live.endpoint({
+    name: 'inventory',
+    codePrefix: 'INVENTORY_LIVE',
+    addressing: kindAddressing(kind, { field: 'show', plural: 'shows', noun: 'show', numeric: true }),
+    // Public seat maps: every connection is a viewer of its own, whatever token it sends.
+    authenticate: async () => ({
+      user: `viewer-${randomBytes(9).toString('base64url')}`,
+      expiresAt: Date.now() + ANONYMOUS_LIFETIME_MS,
+      issuedAt: undefined,
+      jti: undefined,
+    }),
+    db,
+    limits: { maxFrameBytes: 16_384 },
+    maxFrameBytes: 16_384,
+    maxConnectionsPerUser: 4,
+    sendBufferBytes: 1_048_576,
+    pingIntervalMs: 25_000,
+    longPollMs: 25_000,
+    sessionIdleMs: 60_000,
+  })
+  return { kind, endpoint, publish: (events: SeatEvent[]) => kind.publish(events) }
+}

@@ -1,0 +1,44 @@
+/** The inventory system's environment variables (validated at boot with the platform's). */
+import { int, oneOf, optional, str } from '../../platform/settings.js'
+
+/** The reservation strategies a process can run (README, Strategies). */
+export const STRATEGIES = ['pessimistic', 'optimistic'] as const
+export type StrategyName = (typeof STRATEGIES)[number]
+
+export const settings = {
+  INVENTORY_STRATEGY: oneOf(STRATEGIES, {
+    default: 'pessimistic',
+    doc: 'how a hold claims its seats: pessimistic (SELECT ... FOR UPDATE in seat order) or optimistic (version check and retry)',
+  }),
+  INVENTORY_API_TOKEN: optional(
+    str({
+      maxLength: 200,
+      doc: 'bearer token that creating venues and shows requires (Authorization: Bearer <token>); unset: open',
+    }),
+  ),
+  INVENTORY_HOLD_TTL_SECONDS: int({
+    default: 600,
+    min: 1,
+    max: 86_400,
+    doc: 'how long a hold keeps its seats unless its request asks for less (ttlSeconds)',
+  }),
+  INVENTORY_MAX_SEATS_PER_HOLD: int({
+    default: 10,
+    min: 1,
+    max: 100,
+    doc: 'seats one hold may take at most',
+  }),
+  INVENTORY_MAX_VENUE_SEATS: int({ default: 20_000, min: 1, max: 200_000, doc: 'seats one venue may have' }),
+  INVENTORY_OPTIMISTIC_RETRIES: int({
+    default: 20,
+    min: 0,
+    max: 1000,
+    doc: 'times the optimistic strategy re-reads and retries a hold whose version check lost a race',
+  }),
+  INVENTORY_BEST_RETRIES: int({
+    default: 5,
+    min: 0,
+    max: 100,
+    doc: 'times a best-available hold picks again after the seats it picked were taken meanwhile',
+  }),
+}
