@@ -2,9 +2,10 @@
  * The live seat map on platform/live: each show is a stream (`inventory.seats.<show>`) whose
  * events are the seat_events rows (dense offsets, taken under the show's counter row), and the
  * system's own endpoint `/inventory/live/{ws,sse,sessions}` names a show `"show": 5`. A seat map
- * is public, so the endpoint lets anyone read without a token: each connection is an anonymous
- * viewer of its own (no token of another system is needed, and none gets a viewer anything but
- * public seat maps, since this endpoint carries only this kind).
+ * is public, so the endpoint takes any token (`access_token=anonymous`; the platform's transports
+ * want one, or an `auth` frame) and makes each connection an anonymous viewer of its own: no
+ * token of another system is needed, and none gets a viewer anything but public seat maps, since
+ * this endpoint carries only this kind.
  */
 import { randomBytes } from 'node:crypto'
 import type { Db } from '../../../platform/db/port.js'
