@@ -7,8 +7,17 @@ import auth from './auth/index.js'
 import chat from './chat/index.js'
 import inventory from './inventory/index.js'
 import jobs from './jobs/index.js'
+import payments from './payments/index.js'
 import rateLimiter from './rate-limiter/index.js'
 import urlShortener from './url-shortener/index.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: each system has its own settings type
-export const systems: SystemDefinition<any>[] = [urlShortener, rateLimiter, jobs, chat, auth, inventory]
+export const systems: SystemDefinition<any>[] = [
+  urlShortener,
+  rateLimiter,
+  jobs,
+  chat,
+  auth,
+  inventory,
+  payments,
+]

@@ -29,24 +29,60 @@ export async function scheduleExpiry(jobs: SystemJobs, tx: Queryable, at: Date):
  * Apply a batch: alone in one statement, or, when it creates pending transfers with a timeout,
  * in a transaction with their expiry jobs (a job exists if and only if its transfers committed).
  */
-export async function applyBatch(
+export function applyBatch(
   db: Db,
   store: PgLedgerStore,
   jobs: SystemJobs,
   batch: readonly TransferRequest[],
 ): Promise<TransferResult[]> {
   if (!batch.some((t) => t.kind === 'pending' && (t.timeoutSeconds ?? 0) > 0))
-    return store.createTransfers(batch)
-  return db.tx(async (tx) => {
-    const results = await store.createTransfers(batch, tx)
-    const seconds = new Set<number>()
-    batch.forEach((t, i) => {
-      if (results[i] === 'ok' && t.kind === 'pending' && t.timeoutSeconds)
-        seconds.add(Math.ceil(Date.now() / 1000) + t.timeoutSeconds)
-    })
-    for (const s of seconds) await scheduleExpiry(jobs, tx, new Date(s * 1000))
-    return results
+    return retryConflicts(() => store.createTransfers(batch))
+  return retryConflicts(() => db.tx((tx) => applyInTx(tx, store, jobs, batch)))
+}
+
+/**
+ * Apply a batch inside the caller's transaction: the transfers, and the expiry jobs of the
+ * pending ones with a timeout (keys in ascending order, so two transactions that enqueue the
+ * same seconds wait for each other rather than deadlock on the job keys).
+ */
+export async function applyInTx(
+  tx: Queryable,
+  store: PgLedgerStore,
+  jobs: SystemJobs,
+  batch: readonly TransferRequest[],
+): Promise<TransferResult[]> {
+  const results = await store.createTransfers(batch, tx)
+  const seconds = new Set<number>()
+  batch.forEach((t, i) => {
+    if (results[i] === 'ok' && t.kind === 'pending' && t.timeoutSeconds)
+      seconds.add(Math.ceil(Date.now() / 1000) + t.timeoutSeconds)
   })
+  for (const s of [...seconds].sort((a, b) => a - b)) await scheduleExpiry(jobs, tx, new Date(s * 1000))
+  return results
+}
+
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back whole. */
+export function isRetryableConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return code === '40P01' || code === '40001'
+}
+
+/**
+ * Run `fn` again when PostgreSQL rolled it back for a deadlock or a serialization failure
+ * (at most 5 attempts, a short random pause between). Safe because nothing of the failed
+ * attempt stayed: the batch's transaction rolled back whole. The lock order of
+ * ledger_create_transfers leaves no deadlock we know of; this is the belt to those braces
+ * (same transfer ids in another order from another process, for example).
+ */
+export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (i >= attempts || !isRetryableConflict(err)) throw err
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * i))
+    }
+  }
 }
 
 /** The task: release what is due (in rounds of `max`), then enqueue the next expiry. */

@@ -91,7 +91,7 @@ function toTransfer(r: TransferRow): Transfer {
  * The JSON element the SQL function reads. Its text is hashed for idempotency, so every field is
  * always present (null when absent) and written in one order: the same request, the same hash.
  */
-function element(t: TransferRequest): Record<string, unknown> {
+export function transferElement(t: TransferRequest): Record<string, unknown> {
   return {
     id: t.id,
     kind: t.kind,
@@ -135,7 +135,7 @@ export class PgLedgerStore implements LedgerStore {
     if (batch.length === 0) return []
     const { rows } = await on.query<{ idx: number; result: TransferResult }>(
       'SELECT idx, result FROM ledger_create_transfers($1::jsonb)',
-      [JSON.stringify(batch.map(element))],
+      [JSON.stringify(batch.map(transferElement))],
     )
     const out = new Array<TransferResult>(batch.length)
     for (const r of rows) out[Number(r.idx)] = r.result
