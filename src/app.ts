@@ -219,13 +219,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       }
       const instance = await definition.create(context)
       running.push({ definition, context, instance })
-      if (instance.tasks) {
-        if (!jobs || !definition.jobs)
-          throw new ConfigError(
-            `system ${definition.name} has job tasks but declares no jobs in defineSystem`,
-          )
-        jobs.register(definition.name, instance.tasks)
-      }
+      if (instance.tasks && (!jobs || !definition.jobs))
+        throw new ConfigError(`system ${definition.name} has job tasks but declares no jobs in defineSystem`)
+      // Recorded even when empty: a job added from elsewhere to its queues is checked against it.
+      if (jobs && definition.jobs) await jobs.register(definition.name, instance.tasks ?? {})
       if (definition.outbox) workers.push(createOutboxRelay(sysDb, bus, log))
       workers.push(...(instance.workers ?? []))
       if (instance.ready) readiness[definition.name] = instance.ready

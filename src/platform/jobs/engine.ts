@@ -26,6 +26,7 @@ import { migrateJobTables } from './migrations.js'
 import { RateLimits } from './rate-limits.js'
 import { CronScheduler } from './scheduler.js'
 import type { EngineSettingsValues } from './settings.js'
+import { recordSystemTasks } from './system-tasks.js'
 import type { TaskDefinition } from './types.js'
 import { JobWorker } from './worker.js'
 
@@ -87,8 +88,12 @@ export class JobsEngine {
     if (decl.undeclaredQueues) this.owners.undeclared = true
   }
 
-  /** Add `system`'s task handlers; a task name another system of this process has is refused. */
-  register(system: string, tasks: Readonly<Record<string, TaskDefinition>>): void {
+  /**
+   * Add `system`'s task handlers (a task name another system of this process has is refused), and
+   * record their names in the job tables, where a process that does not run the system checks jobs
+   * added to its queues (system-tasks.ts).
+   */
+  async register(system: string, tasks: Readonly<Record<string, TaskDefinition>>): Promise<void> {
     for (const [name, def] of Object.entries(tasks)) {
       const other = this.taskOwner.get(name)
       if (other !== undefined && other !== system)
@@ -98,6 +103,7 @@ export class JobsEngine {
       this.taskOwner.set(name, system)
       this.tasks.set(name, def)
     }
+    await recordSystemTasks(this.o.db, system, Object.keys(tasks))
   }
 
   /**

@@ -20,6 +20,14 @@ export const JobsErrors = {
       `is not a task this server runs (known: ${known.join(', ')})`,
       `There is no task named ${task}; known: ${known.join(', ')}`,
     ),
+  notOwnersTask: (task: string, queue: string, owner: string, tasks: readonly string[]) =>
+    field(
+      'JOBS_TASK_NOT_OF_QUEUE_OWNER',
+      422,
+      'task',
+      `is not a task of system ${owner}, which owns queue ${queue} (its tasks: ${tasks.join(', ') || 'none'})`,
+      `Queue ${queue} belongs to system ${owner}, whose workers alone fetch it, and ${owner} has no task named ${task} (its tasks: ${tasks.join(', ') || 'none'})`,
+    ),
   unknownJob: (id: string) => new AppError('JOBS_UNKNOWN_JOB', 404, `There is no job ${id}`),
   unknownSchedule: (name: string) =>
     new AppError('JOBS_UNKNOWN_SCHEDULE', 404, `There is no schedule named ${name}`),

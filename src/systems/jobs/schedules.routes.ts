@@ -62,7 +62,7 @@ export function scheduleRoutes(api: TypedApp, d: ScheduleRouteDeps): void {
       const tz = b.tz ?? 'UTC'
       checkCron(b.cron, tz)
       // The task and payload are checked as an enqueue would check them.
-      await d.service.toSpec({ task: b.task, payload: b.payload }, undefined)
+      await d.service.toSpec({ task: b.task, payload: b.payload }, undefined, undefined, b.queue ?? 'default')
       const { schedule, created } = await d.schedules.put(req.params.name, {
         queue: b.queue ?? 'default',
         task: b.task,

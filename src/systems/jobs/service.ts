@@ -8,6 +8,7 @@ import type { Db, Queryable } from '../../platform/db/port.js'
 import { AppError, type InvalidParam, invalidParams } from '../../platform/errors.js'
 import { addJob, addJobs, reportedState } from '../../platform/jobs/enqueue.js'
 import { JobsErrors } from '../../platform/jobs/errors.js'
+import { QueueOwnership } from '../../platform/jobs/system-tasks.js'
 import type { AddedJob, JobSpec, StoredState, TaskRegistry } from '../../platform/jobs/types.js'
 import { checkSpec, isJobId } from '../../platform/jobs/validate.js'
 
@@ -34,11 +35,15 @@ export interface BatchItem extends EnqueueInput {
 class IdempotencyRace extends Error {}
 
 export class JobsService {
+  private readonly ownership: QueueOwnership
+
   constructor(
     private readonly db: Db,
     private readonly tasks: TaskRegistry,
     private readonly maxPayloadBytes: number,
-  ) {}
+  ) {
+    this.ownership = new QueueOwnership(db)
+  }
 
   /** Task names this process knows. */
   taskNames(): string[] {
@@ -60,8 +65,9 @@ export class JobsService {
 
   /**
    * Check the task exists and accepts the payload; then build the spec. In a
-   * pull queue (`queue` given and pull) a task this process does not run is
-   * accepted unchecked: external workers run it.
+   * queue a system owns the task must be one of that system's (recorded at its
+   * boot, sql/0012), wherever it runs. In a pull queue (`queue` given and pull)
+   * a task this process does not run is accepted unchecked: external workers run it.
    */
   async toSpec(
     input: EnqueueInput,
@@ -69,8 +75,13 @@ export class JobsService {
     dependsOn = input.dependsOn,
     queue?: string,
   ): Promise<JobSpec> {
+    // A queue another system owns is fetched only by that system's processes: the task must be one of
+    // its own, whether or not this process runs it (its payload is then checked only where it runs).
+    const target = queue === undefined ? undefined : await this.ownership.of(queue)
+    if (target?.owner && target.tasks && !target.tasks.includes(input.task))
+      throw JobsErrors.notOwnersTask(input.task, queue!, target.owner, target.tasks)
     const def = this.tasks.get(input.task)
-    if (!def && !(queue !== undefined && (await this.isPullQueue(queue))))
+    if (!def && !target?.owner && !(queue !== undefined && (await this.isPullQueue(queue))))
       throw JobsErrors.unknownTask(input.task, this.taskNames())
     let runAt: Date | undefined
     if (input.runAt !== undefined) {

@@ -19,6 +19,7 @@ const FIELD_OF: Record<string, string> = {
 const BY_CODE: Record<string, string> = {
   JOBS_UNKNOWN_QUEUE: 'queue',
   JOBS_UNKNOWN_TASK: 'task',
+  JOBS_TASK_NOT_OF_QUEUE_OWNER: 'task',
   JOBS_INVALID_RUN_AT: 'delay',
   JOBS_PAYLOAD_TOO_LARGE: 'payload',
   JOBS_FORBIDDEN_TARGET: 'payload',
