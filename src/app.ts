@@ -165,6 +165,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     log: logger.child({ platform: 'live' }),
     node: liveConfig.LIVE_NODE_ID,
     presenceIntervalMs: liveConfig.LIVE_PRESENCE_INTERVAL_MS,
+    legacySubjects: liveConfig.LIVE_LEGACY_SUBJECTS,
   })
   const workers: Worker[] = [{ name: 'live', start: () => live.start(), stop: () => live.stop() }]
   let jobs: JobsEngine | undefined

@@ -21,7 +21,8 @@
  */
 import type { Bus, BusMessage, Subscription } from '../bus/port.js'
 import type { Logger } from '../telemetry/logger.js'
-import type { LiveEvent, StreamKindHandle, StreamRef } from './stream-kind.js'
+import { isLegacyCopy, LEGACY_COPY_HEADER } from './legacy-subjects.js'
+import type { BusSignal, LegacySignals, LiveEvent, StreamKindHandle, StreamRef } from './stream-kind.js'
 import { EventRun, type SignalRun } from './wire.js'
 
 /** What a feed hands events and signals to (one per connection and stream). */
@@ -33,12 +34,7 @@ export interface FeedListener {
   onSignal(signal: SignalRun): void
 }
 
-/** A signal on the Bus: a frame for the stream's listeners; `except`: not to this user; `end`: unsubscribe them all. */
-export interface BusSignal {
-  frame: Record<string, unknown>
-  except?: string
-  end?: string
-}
+export type { BusSignal } from './stream-kind.js'
 
 /** The Bus subject prefix of a kind's signals (`live.signal.<system>.<kind>.<id>`). */
 export const SIGNAL_SUBJECT = 'live.signal'
@@ -79,13 +75,18 @@ export class Fanout {
   private readonly sweepMs: number
   private readonly page: number
 
+  /** The kind's signals on the subject of nodes before this library too (LIVE_LEGACY_SUBJECTS). */
+  private readonly legacy: LegacySignals | undefined
+
   constructor(
     private readonly kind: StreamKindHandle,
     private readonly bus: Bus,
     private readonly log: Logger,
+    legacySubjects = false,
   ) {
     this.sweepMs = kind.spec.sweepMs ?? 1_000
     this.page = kind.spec.replayPage ?? 500
+    this.legacy = legacySubjects ? kind.spec.legacySignals : undefined
   }
 
   async start(): Promise<void> {
@@ -101,6 +102,13 @@ export class Fanout {
         },
       ),
     )
+    const legacy = this.legacy
+    if (legacy)
+      this.subs.push(
+        await this.bus.subscribe(`${legacy.subject}.>`, (m) => this.fromLegacySignal(legacy, m), {
+          concurrency: 64,
+        }),
+      )
     this.sweeper = setInterval(() => void this.sweep(), this.sweepMs)
     this.sweeper.unref()
   }
@@ -195,6 +203,11 @@ export class Fanout {
     await this.bus.publish(`${SIGNAL_SUBJECT}.${this.kind.name}.${id}`, signal, {
       headers: { origin: this.mark },
     })
+    const old = this.legacy?.encode(id, signal)
+    if (old !== undefined)
+      await this.bus.publish(`${this.legacy!.subject}.${id}`, old, {
+        headers: { origin: this.mark, [LEGACY_COPY_HEADER]: '1' },
+      })
   }
 
   private async fromBus(m: BusMessage<LiveEvent[] | LiveEvent>): Promise<void> {
@@ -207,6 +220,14 @@ export class Fanout {
     // Our own signals were delivered locally when published.
     if (m.headers.origin === this.mark) return
     this.acceptSignal(lastToken(m.subject), m.data)
+  }
+
+  /** A signal from a node before this library (new nodes' copies there are skipped: they came on the new subject). */
+  private async fromLegacySignal(legacy: LegacySignals, m: BusMessage<unknown>): Promise<void> {
+    if (isLegacyCopy(m.headers)) return
+    const id = lastToken(m.subject)
+    const signal = legacy.decode(id, m.data)
+    if (signal) this.acceptSignal(id, signal)
   }
 
   private acceptSignal(id: string, signal: BusSignal): void {

@@ -18,8 +18,10 @@ export {
   SPOKEN_VERSIONS,
 } from './protocol.js'
 export type {
+  BusSignal,
   FieldReader,
   KindFrame,
+  LegacySignals,
   LiveConnection,
   LiveEvent,
   Principal,

@@ -30,10 +30,12 @@ export class StreamKind<E extends LiveEvent = LiveEvent> implements StreamKindHa
     spec: StreamKindSpec<E>,
     bus: Bus,
     log: Logger,
+    /** Also speak the kind's Bus subjects of before this library (`spec.legacySignals`), LIVE_LEGACY_SUBJECTS. */
+    legacySubjects = false,
   ) {
     if (!KIND_NAME.test(name)) throw new Error(`stream kind ${name} must be <system>.<kind>, both kebab-case`)
     this.spec = spec as unknown as StreamKindSpec<LiveEvent>
-    this.fanout = new Fanout(this, bus, log)
+    this.fanout = new Fanout(this, bus, log, legacySubjects)
   }
 
   ref(id: string): StreamRef {

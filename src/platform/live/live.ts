@@ -10,6 +10,7 @@ import { AppError } from '../errors.js'
 import type { Logger } from '../telemetry/logger.js'
 import { type EndpointOptions, LiveEndpoint } from './endpoint.js'
 import { StreamKind } from './kind.js'
+import { LEGACY_PRESENCE_SUBJECT } from './legacy-subjects.js'
 import { Presence } from './presence.js'
 import type { LiveEvent, Principal, StreamKindSpec } from './stream-kind.js'
 
@@ -20,6 +21,8 @@ export interface LiveOptions {
   node?: string
   /** How often this node announces its users; a node is gone after three missed announcements. */
   presenceIntervalMs: number
+  /** Also speak the Bus subjects of chat before this library, for a rolling deploy (legacy-subjects.ts). */
+  legacySubjects?: boolean
 }
 
 /** Verifies a token as one system's issuer would; throws an AppError for a token it does not accept. */
@@ -47,7 +50,13 @@ export class Live {
   private started = false
 
   constructor(private readonly opts: LiveOptions) {
-    this.presence = new Presence(opts.bus, opts.log, opts.presenceIntervalMs, opts.node)
+    this.presence = new Presence(
+      opts.bus,
+      opts.log,
+      opts.presenceIntervalMs,
+      opts.node,
+      opts.legacySubjects ? LEGACY_PRESENCE_SUBJECT : undefined,
+    )
   }
 
   /** The declared kind `name` (`chat.room`), if any. */
@@ -63,7 +72,13 @@ export class Live {
   declare<E extends LiveEvent>(system: string, kind: string, spec: StreamKindSpec<E>): StreamKind<E> {
     const name = `${system}.${kind}`
     if (this.kinds.has(name)) throw new Error(`stream kind ${name} is declared twice`)
-    const declared = new StreamKind(name, spec, this.opts.bus, this.opts.log.child({ kind: name }))
+    const declared = new StreamKind(
+      name,
+      spec,
+      this.opts.bus,
+      this.opts.log.child({ kind: name }),
+      this.opts.legacySubjects,
+    )
     this.kinds.set(name, declared as unknown as StreamKind)
     if (this.started) void declared.fanout.start()
     return declared

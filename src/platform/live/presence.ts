@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto'
 import type { Bus, BusMessage, Subscription } from '../bus/port.js'
 import type { Logger } from '../telemetry/logger.js'
 import type { Connection } from './connection.js'
+import { isLegacyCopy, LEGACY_COPY_HEADER } from './legacy-subjects.js'
 import type { PresenceStatus } from './protocol.js'
 
 /** Every node's announcements, for every endpoint: a user is online if connected anywhere. */
@@ -38,6 +39,7 @@ export class Presence {
   private readonly nodes = new Map<string, NodeState>()
   private readonly watchers = new Map<string, Set<Connection>>()
   private sub: Subscription | undefined
+  private legacySub: Subscription | undefined
   private timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -45,12 +47,19 @@ export class Presence {
     private readonly log: Logger,
     private readonly intervalMs: number,
     node?: string,
+    /** Announce on this subject too, and hear old nodes there (`chat.presence`, legacy-subjects.ts). */
+    private readonly legacySubject?: string,
   ) {
     this.node = node ?? randomUUID()
   }
 
   async start(): Promise<void> {
     this.sub = await this.bus.subscribe<Announcement>(PRESENCE_SUBJECT, (m) => this.receive(m))
+    if (this.legacySubject)
+      // New nodes' copies there came on PRESENCE_SUBJECT already.
+      this.legacySub = await this.bus.subscribe<Announcement>(this.legacySubject, (m) =>
+        isLegacyCopy(m.headers) ? Promise.resolve() : this.receive(m),
+      )
     this.timer = setInterval(() => {
       this.expire()
       void this.announce(true)
@@ -67,6 +76,7 @@ export class Presence {
     this.local.clear()
     if (Object.keys(users).length > 0) await this.publish({ node: this.node, full: true, users: {} })
     await this.sub?.close()
+    await this.legacySub?.close()
   }
 
   /** The status of `user` as this node knows it. */
@@ -156,6 +166,8 @@ export class Presence {
   private async publish(a: Announcement): Promise<void> {
     try {
       await this.bus.publish(PRESENCE_SUBJECT, a)
+      if (this.legacySubject)
+        await this.bus.publish(this.legacySubject, a, { headers: { [LEGACY_COPY_HEADER]: '1' } })
     } catch (err) {
       this.log.warn({ err }, 'presence announcement not published')
     }

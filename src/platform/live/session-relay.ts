@@ -32,7 +32,8 @@ interface Relayed {
   session: string
   frames?: unknown[]
   out?: string[]
-  subs?: { token: string; from: number }[]
+  /** `room`: how chat nodes before platform/live named the stream (read and written during a rolling deploy). */
+  subs?: { token?: string; room?: number; from: number }[]
   handover?: { after: number; to: string }
 }
 
@@ -163,8 +164,8 @@ export class SessionRelay {
     }
     // Subscriptions made here after the answer the takeover started from (only added: an
     // unsubscribe that raced a takeover leaves the stream subscribed, which loses nothing).
-    for (const { token, from } of r.subs ?? []) {
-      const ref = this.hub.addressing.fromToken(token)
+    for (const { token, room, from } of r.subs ?? []) {
+      const ref = this.hub.addressing.fromToken(token ?? String(room))
       if (ref && !s.conn.subs.has(ref.key)) await this.hub.frames.resubscribe(s.conn, ref, from)
     }
     for (const text of r.out ?? []) s.conn.sendControl(text)
@@ -177,7 +178,10 @@ export class SessionRelay {
     const poll = s.poll!
     s.movedTo = to
     const out = poll.controlAfter(after)
-    const subs = s.conn.subscriptions()
+    // A chat room's token is its number: said as `room` too, for a node of the version before this library.
+    const subs = s.conn
+      .subscriptions()
+      .map((sub) => (/^[1-9]\d{0,15}$/.test(sub.token) ? { ...sub, room: Number(sub.token) } : sub))
     s.conn.dropSubscriptions()
     // Answers still being made here (a send not yet committed) follow it.
     poll.forward = (text) => void this.publish({ node: to, session: s.id, out: [text] })

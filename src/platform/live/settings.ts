@@ -1,5 +1,5 @@
 /** The environment variables of the live streams (the platform's, validated at boot with the rest). */
-import { int, optional, str } from '../settings.js'
+import { bool, int, optional, str } from '../settings.js'
 
 /**
  * Variables chat read before its transport became this library, and their new names: still read,
@@ -22,6 +22,10 @@ export const liveSettings = {
     min: 100,
     max: 300_000,
     doc: 'how often a node announces its online users; 3 missed announcements mark them offline',
+  }),
+  LIVE_LEGACY_SUBJECTS: bool({
+    default: true,
+    doc: 'also speak the Bus subjects of chat before platform/live (chat.presence, chat.eph.*), so nodes of both versions work side by side during a rolling deploy; set false once every node runs this version',
   }),
   LIVE_PING_INTERVAL_MS: int({
     default: 25_000,

@@ -65,6 +65,23 @@ export interface KindFrame<F = unknown> {
   readonly pipelined?: boolean
 }
 
+/** A signal on the Bus: a frame for the stream's listeners; `except`: not to this user; `end`: unsubscribe them all. */
+export interface BusSignal {
+  frame: Record<string, unknown>
+  except?: string
+  end?: string
+}
+
+/** How a kind's signals looked on the Bus before this library (chat's `chat.eph.<room>`), see legacy-subjects.ts. */
+export interface LegacySignals {
+  /** The subject prefix; the stream id is the last token (`chat.eph`). */
+  readonly subject: string
+  /** The message an old node expects for `signal` on stream `id`; undefined: none. */
+  encode(id: string, signal: BusSignal): unknown
+  /** The signal an old node's message on stream `id` means; undefined: ignore it. */
+  decode(id: string, data: unknown): BusSignal | undefined
+}
+
 export interface StreamKindSpec<E extends LiveEvent = LiveEvent> {
   /** The id of the stream `event` belongs to (chat: its room). */
   streamOf(event: E): string
@@ -89,6 +106,8 @@ export interface StreamKindSpec<E extends LiveEvent = LiveEvent> {
   sweepMs?: number
   /** Events per history read when replaying or filling a gap; default 500. */
   replayPage?: number
+  /** The kind's signals as nodes before this library sent them, spoken too while LIVE_LEGACY_SUBJECTS is on. */
+  legacySignals?: LegacySignals
 }
 
 /** What a kind's frame handler sees of the connection a frame came on (Connection implements it). */

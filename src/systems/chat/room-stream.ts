@@ -9,6 +9,7 @@
  */
 import type { StreamKindSpec } from '../../platform/live/index.js'
 import type { RateLimiter } from '../../platform/rate-limit/index.js'
+import { legacyRoomSignals } from './legacy-signals.js'
 import type { MessageStore } from './messages.store.js'
 import type { RoomEvent } from './protocol.js'
 import type { RoomStore } from './rooms.store.js'
@@ -45,5 +46,6 @@ export function roomStream(d: RoomStreamDeps): StreamKindSpec<RoomEvent> {
     limiter: d.limiter,
     sweepMs: d.sweepMs,
     replayPage: d.replayPage,
+    legacySignals: legacyRoomSignals,
   }
 }
