@@ -27,6 +27,27 @@ export interface UserStore {
   /** false when the email is taken (nothing written). */
   insert(u: NewUserRow): Promise<boolean>
   setPasswordHash(id: string, hash: string): Promise<void>
+  /** Change the given fields; the row after, or undefined when there is no such user. */
+  update(id: string, patch: UserPatch): Promise<UserRow | undefined>
+  /** Users oldest first, after the keyset position `after`, `email` a case-insensitive prefix filter. */
+  page(o: {
+    after?: UserCursor | undefined
+    limit: number
+    email?: string | undefined
+  }): Promise<{ user: UserRow; cursor: UserCursor }[]>
+}
+
+/** A keyset position: created_at in microseconds since the epoch (as text: exact), and the id. */
+export interface UserCursor {
+  createdUs: string
+  id: string
+}
+
+export interface UserPatch {
+  name?: string | null
+  isAdmin?: boolean
+  disabled?: boolean
+  emailVerified?: boolean
 }
 
 type Raw = {
@@ -70,6 +91,41 @@ export function createUserStore(db: Queryable): UserStore {
         [u.id, u.email, u.name ?? null, u.passwordHash, u.isAdmin, u.emailVerified],
       )
       return rowCount === 1
+    },
+    async update(id, patch) {
+      const { rows } = await db.query<Raw>(
+        `UPDATE users SET name = CASE WHEN $2 THEN $3 ELSE name END, is_admin = coalesce($4, is_admin),
+           disabled = coalesce($5, disabled), email_verified = coalesce($6, email_verified), updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [
+          id,
+          patch.name !== undefined,
+          patch.name ?? null,
+          patch.isAdmin ?? null,
+          patch.disabled ?? null,
+          patch.emailVerified ?? null,
+        ],
+      )
+      return rows[0] && toUser(rows[0])
+    },
+    async page(o) {
+      // Keyset paging on (created_at, id): stable under inserts, one index range per page.
+      // created_at travels in microseconds: a JavaScript Date would cut it to milliseconds, and the
+      // next page would repeat the rows of the same millisecond.
+      const { rows } = await db.query<Raw & { created_us: string }>(
+        `SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us FROM users
+         WHERE ($1::bigint IS NULL
+             OR (created_at, id) > (timestamptz 'epoch' + $1::bigint * interval '1 microsecond', $2::text))
+           AND ($3::text IS NULL OR lower(email) LIKE $3)
+         ORDER BY created_at, id LIMIT $4`,
+        [
+          o.after?.createdUs ?? null,
+          o.after?.id ?? null,
+          o.email === undefined ? null : `${o.email.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+          o.limit,
+        ],
+      )
+      return rows.map((r) => ({ user: toUser(r), cursor: { createdUs: r.created_us, id: r.id } }))
     },
     async setPasswordHash(id, hash) {
       await db.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [id, hash])

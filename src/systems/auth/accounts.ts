@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { AppError, invalidParams } from '../../platform/errors.js'
-import type { UserRow, UserStore } from './accounts.store.pg.js'
+import type { UserCursor, UserPatch, UserRow, UserStore } from './accounts.store.pg.js'
 import type { AuditLog } from './audit.js'
 import type { LoginThrottle } from './brute-force.js'
 import { type PasswordHasher, passwordProblem } from './passwords.js'
@@ -41,7 +41,7 @@ export class Accounts {
   }
 
   /** Create a user; AUTH_INVALID_USER (400) for a bad email or password, AUTH_EMAIL_TAKEN (409). */
-  async create(u: NewUser): Promise<UserRow> {
+  async create(u: NewUser, actor?: string): Promise<UserRow> {
     const email = u.email.trim()
     if (!EMAIL.test(email))
       throw invalidParams('AUTH_INVALID_USER', 400, [{ name: 'email', reason: 'is not an email address' }])
@@ -57,8 +57,23 @@ export class Accounts {
     }
     if (!(await this.store.insert(row)))
       throw new AppError('AUTH_EMAIL_TAKEN', 409, 'an account with this email exists')
-    await this.audit.record({ event: 'user.created', userId: row.id, detail: { admin: row.isAdmin } })
+    await this.audit.record({ event: 'user.created', userId: row.id, actor, detail: { admin: row.isAdmin } })
     return (await this.store.byId(row.id))!
+  }
+
+  /** Change an account; undefined when there is none. */
+  update(id: string, patch: UserPatch): Promise<UserRow | undefined> {
+    return this.store.update(id, patch)
+  }
+
+  /** A page of accounts, oldest first (keyset paging). */
+  page(o: { after?: UserCursor | undefined; limit: number; email?: string | undefined }) {
+    return this.store.page(o)
+  }
+
+  /** Forget the account's failed logins: its lockout ends now (the IP's counters stay). */
+  async resetLockout(email: string): Promise<void> {
+    await this.throttle.succeeded(email)
   }
 
   /** Create the user unless the email is taken; true when created. */

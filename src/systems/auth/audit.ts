@@ -18,6 +18,12 @@ export type AuditEvent =
   | 'key.deleted'
   | 'client.created'
   | 'client.deleted'
+  | 'client.updated'
+  | 'client.secret_rotated'
+  | 'user.updated'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'user.lockout_reset'
   | 'user.created'
   | 'password.rehashed'
   | 'password_reset.requested'
@@ -27,6 +33,8 @@ export type AuditEvent =
 
 export interface AuditEntry {
   event: AuditEvent
+  /** Who caused it (the admin API's token subject); default: the user, else the client. */
+  actor?: string | undefined
   userId?: string | undefined
   clientId?: string | undefined
   ip?: string | undefined
@@ -48,39 +56,71 @@ export class AuditLog {
   async record(e: AuditEntry, tx: Queryable = this.db): Promise<void> {
     try {
       await tx.query(
-        'INSERT INTO audit_log (event, user_id, client_id, ip, detail) VALUES ($1, $2, $3, $4, $5)',
-        [e.event, e.userId ?? null, e.clientId ?? null, e.ip ?? null, JSON.stringify(e.detail ?? {})],
+        'INSERT INTO audit_log (event, user_id, client_id, ip, detail, actor) VALUES ($1, $2, $3, $4, $5, $6)',
+        [
+          e.event,
+          e.userId ?? null,
+          e.clientId ?? null,
+          e.ip ?? null,
+          JSON.stringify(e.detail ?? {}),
+          e.actor ?? e.userId ?? e.clientId ?? null,
+        ],
       )
     } catch (err) {
       this.log.error({ err, event: e.event }, 'audit log write failed')
     }
   }
 
-  /** Newest first; filtered by user and/or event; at most `limit` (1..1000). */
-  async query(
-    f: { userId?: string; event?: string; before?: number; limit?: number } = {},
-  ): Promise<AuditRecord[]> {
+  /**
+   * Newest first, filtered by actor, user, event and time (`from` inclusive, `to` exclusive);
+   * `before`: the id after which the page starts (keyset paging); at most `limit` (1..1000).
+   */
+  async query(f: AuditFilter = {}): Promise<AuditRecord[]> {
     const { rows } = await this.db.query<{
       id: string
       at: Date
       event: AuditEvent
+      actor: string | null
       user_id: string | null
       client_id: string | null
       ip: string | null
       detail: Record<string, unknown>
     }>(
-      `SELECT * FROM audit_log WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR event = $2)
-         AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4`,
-      [f.userId ?? null, f.event ?? null, f.before ?? null, Math.min(Math.max(f.limit ?? 100, 1), 1000)],
+      `SELECT * FROM audit_log
+       WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text[] IS NULL OR event = ANY($2::text[]))
+         AND ($3::bigint IS NULL OR id < $3) AND ($5::text IS NULL OR actor = $5)
+         AND ($6::timestamptz IS NULL OR at >= $6) AND ($7::timestamptz IS NULL OR at < $7)
+       ORDER BY id DESC LIMIT $4`,
+      [
+        f.userId ?? null,
+        f.events && f.events.length > 0 ? f.events : null,
+        f.before ?? null,
+        Math.min(Math.max(f.limit ?? 100, 1), 1000),
+        f.actor ?? null,
+        f.from?.toISOString() ?? null,
+        f.to?.toISOString() ?? null,
+      ],
     )
     return rows.map((r) => ({
       id: Number(r.id),
       at: new Date(r.at),
       event: r.event,
+      actor: r.actor ?? undefined,
       userId: r.user_id ?? undefined,
       clientId: r.client_id ?? undefined,
       ip: r.ip ?? undefined,
       detail: r.detail,
     }))
   }
+}
+
+export interface AuditFilter {
+  actor?: string | undefined
+  userId?: string | undefined
+  /** Any of these event types. */
+  events?: string[] | undefined
+  from?: Date | undefined
+  to?: Date | undefined
+  before?: number | undefined
+  limit?: number | undefined
 }

@@ -20,7 +20,7 @@ export interface NewClient {
   grantTypes: GrantType[]
   redirectUris?: string[]
   postLogoutRedirectUris?: string[]
-  /** Scopes the client may ask for, space-separated; absent: every scope. */
+  /** Scopes the client may ask for, space-separated; absent: the registry's default (every scope but admin). */
   scope?: string
   /** Default: client_secret_basic, or private_key_jwt when jwks is given. 'none' makes a public client. */
   authMethod?: ClientAuthMethod
@@ -57,12 +57,26 @@ export function secretMatches(stored: unknown, presented: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
+/** What an administrator may change on a client (absent: unchanged). */
+export interface ClientPatch {
+  name?: string
+  grantTypes?: GrantType[]
+  redirectUris?: string[]
+  postLogoutRedirectUris?: string[]
+  scope?: string
+}
+
 export class ClientRegistry {
   private readonly cache: LRUCache<string, { metadata: Record<string, unknown> | null }> | undefined
 
+  /**
+   * `defaultScope`: what a client created without `scope` may ask for. It leaves out `admin`, so
+   * that a client can get an admin token only when it was made to (`--scope ... admin`).
+   */
   constructor(
     private readonly store: ClientStore,
     cacheMs: number,
+    private readonly defaultScope?: string,
   ) {
     this.cache = cacheMs > 0 ? new LRUCache({ max: 10_000, ttl: cacheMs }) : undefined
   }
@@ -98,18 +112,9 @@ export class ClientRegistry {
       token_endpoint_auth_method: method,
       ...(secret && { client_secret: hashSecret(secret) }),
       ...(input.jwks && { jwks: input.jwks }),
-      ...(input.scope && { scope: input.scope }),
+      ...((input.scope ?? this.defaultScope) && { scope: input.scope ?? this.defaultScope }),
     }
-    try {
-      await validate(metadata)
-    } catch (err) {
-      const e = err as { error_description?: string; message?: string }
-      throw new AppError(
-        'AUTH_INVALID_CLIENT',
-        400,
-        e.error_description ?? e.message ?? 'invalid client metadata',
-      )
-    }
+    await this.validated(metadata, validate)
     if (!(await this.store.insert(clientId, metadata)))
       throw new AppError('AUTH_CLIENT_EXISTS', 409, `a client with id ${clientId} exists`)
     this.cache?.delete(clientId)
@@ -131,6 +136,63 @@ export class ClientRegistry {
 
   list() {
     return this.store.list()
+  }
+
+  /** A page of clients by id, after `after`. */
+  page(after: string | undefined, limit: number) {
+    return this.store.page(after, limit)
+  }
+
+  /** Change a client; undefined when there is none, AUTH_INVALID_CLIENT for metadata the provider refuses. */
+  async update(
+    clientId: string,
+    patch: ClientPatch,
+    validate: MetadataValidator,
+  ): Promise<Record<string, unknown> | undefined> {
+    const before = await this.store.get(clientId)
+    if (!before) return undefined
+    const grants = patch.grantTypes ?? (before.grant_types as GrantType[])
+    const metadata: Record<string, unknown> = {
+      ...before,
+      ...(patch.name !== undefined && { client_name: patch.name }),
+      ...(patch.grantTypes && {
+        grant_types: patch.grantTypes,
+        response_types: grants.includes('authorization_code') ? ['code'] : [],
+      }),
+      ...(patch.redirectUris && { redirect_uris: patch.redirectUris }),
+      ...(patch.postLogoutRedirectUris && { post_logout_redirect_uris: patch.postLogoutRedirectUris }),
+      ...(patch.scope !== undefined && { scope: patch.scope }),
+    }
+    await this.validated(metadata, validate)
+    if (!(await this.store.update(clientId, metadata))) return undefined
+    this.cache?.delete(clientId)
+    return metadata
+  }
+
+  /** A new secret for a client that has one (shown once); undefined when there is no such client. */
+  async rotateSecret(clientId: string): Promise<string | undefined> {
+    const before = await this.store.get(clientId)
+    if (!before) return undefined
+    if (typeof before.client_secret !== 'string')
+      throw new AppError('AUTH_INVALID_CLIENT', 400, `client ${clientId} authenticates without a secret`)
+    const secret = randomBytes(32).toString('base64url')
+    if (!(await this.store.update(clientId, { ...before, client_secret: hashSecret(secret) })))
+      return undefined
+    this.cache?.delete(clientId)
+    return secret
+  }
+
+  private async validated(metadata: Record<string, unknown>, validate: MetadataValidator): Promise<void> {
+    try {
+      await validate(metadata)
+    } catch (err) {
+      const e = err as { error_description?: string; message?: string }
+      throw new AppError(
+        'AUTH_INVALID_CLIENT',
+        400,
+        e.error_description ?? e.message ?? 'invalid client metadata',
+      )
+    }
   }
 
   async delete(clientId: string): Promise<boolean> {

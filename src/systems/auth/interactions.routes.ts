@@ -15,6 +15,7 @@ import type { TypedApp } from '../../platform/http/types.js'
 import type { Accounts } from './accounts.js'
 import type { AuditLog } from './audit.js'
 import { errors } from './oidc-provider.js'
+import { ADMIN_SCOPE } from './paths.js'
 import type { OidcProvider } from './provider.js'
 import { consentPage, errorPage, loginPage, pageHeaders } from './views.js'
 
@@ -204,14 +205,20 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
         const clientId = String(details.params.client_id)
         const accountId = details.session?.accountId
         let result: InteractionResults
+        const missing = details.prompt.details as {
+          missingOIDCScope?: string[]
+          missingOIDCClaims?: string[]
+          missingResourceScopes?: Record<string, string[]>
+        }
+        // The admin scope is an account's right, not the user's to give away by consenting.
+        const wantsAdmin = Object.values(missing.missingResourceScopes ?? {}).some((s) =>
+          s.includes(ADMIN_SCOPE),
+        )
         if (req.body.decision === 'deny' || !accountId) {
           result = { error: 'access_denied', error_description: 'the user denied the request' }
+        } else if (wantsAdmin && !(await d.accounts.byId(accountId))?.isAdmin) {
+          result = { error: 'access_denied', error_description: 'the admin scope needs an admin account' }
         } else {
-          const missing = details.prompt.details as {
-            missingOIDCScope?: string[]
-            missingOIDCClaims?: string[]
-            missingResourceScopes?: Record<string, string[]>
-          }
           const grant = details.grantId
             ? await provider.Grant.find(details.grantId)
             : new provider.Grant({ accountId, clientId })

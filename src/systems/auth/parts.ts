@@ -14,13 +14,16 @@ import { createClientStore } from './clients.store.pg.js'
 import { JwtAccessTokens } from './jwt-tokens.js'
 import { type Rotation, SigningKeys } from './keys.js'
 import { PasswordHasher } from './passwords.js'
-import { PREFIX } from './paths.js'
+import { ADMIN_SCOPE, PREFIX } from './paths.js'
 import { OidcProvider } from './provider.js'
 import { installationSecret } from './secrets.js'
 import { Sessions } from './sessions.js'
 import type { settings } from './settings.js'
 
-export { PREFIX }
+export { ADMIN_SCOPE, PREFIX }
+
+/** The OpenID scopes every client may ask for. */
+export const STANDARD_SCOPES = ['openid', 'offline_access', 'email', 'profile'] as const
 
 export interface AuthParts {
   clients: ClientRegistry
@@ -33,8 +36,11 @@ export interface AuthParts {
   csrfKey: string
   /** `${PUBLIC_URL}/auth` */
   issuer(): string
-  createClient(input: NewClient): Promise<CreatedClient>
-  rotateKeys(force: boolean): Promise<Rotation>
+  /** Create a client (audited, `actor`: who asked, when not the CLI). */
+  createClient(input: NewClient, actor?: string): Promise<CreatedClient>
+  rotateKeys(force: boolean, actor?: string): Promise<Rotation>
+  /** The audience of access tokens whose request names no resource (AUTH_DEFAULT_AUDIENCE). */
+  defaultAudience(): string
 }
 
 export interface PartsOptions {
@@ -62,7 +68,11 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
   const s = ctx.settings
   const db = ctx.db
   const audit = new AuditLog(db, ctx.log)
-  const clients = new ClientRegistry(createClientStore(db), s.AUTH_CLIENT_CACHE_MS)
+  const clients = new ClientRegistry(
+    createClientStore(db),
+    s.AUTH_CLIENT_CACHE_MS,
+    [...STANDARD_SCOPES, ...s.AUTH_API_SCOPES.filter((x) => x !== ADMIN_SCOPE)].join(' '),
+  )
   const ttl = {
     accessTokenS: s.AUTH_ACCESS_TOKEN_TTL_S,
     idTokenS: s.AUTH_ID_TOKEN_TTL_S,
@@ -112,15 +122,16 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
     sessions: new Sessions(db),
     csrfKey,
     issuer,
-    async createClient(input) {
+    async createClient(input, actor) {
       const { provider } = holder.get(issuer())
       const created = await clients.create(input, (m) => provider.Client.validate(m as never))
-      await audit.record({ event: 'client.created', clientId: created.clientId })
+      await audit.record({ event: 'client.created', clientId: created.clientId, actor })
       return created
     },
-    async rotateKeys(force) {
+    defaultAudience,
+    async rotateKeys(force, actor) {
       const r = (await keys.rotate({ force }))!
-      await audit.record({ event: 'key.rotated', detail: { ...r, forced: force } })
+      await audit.record({ event: 'key.rotated', actor, detail: { ...r, forced: force } })
       await holder.reloadKeys()
       return r
     },

@@ -93,6 +93,13 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
         },
       }
     },
+    // An admin account's access tokens say so (`roles`), for resource servers that check roles.
+    async extraTokenClaims(_ctx, token) {
+      const accountId = (token as { accountId?: string }).accountId
+      if (!accountId) return undefined
+      const user = await o.accounts.byId(accountId)
+      return user?.isAdmin ? { roles: ['admin'] } : undefined
+    },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     scopes: ['openid', 'offline_access', 'email', 'profile', ...o.apiScopes],
     responseTypes: ['code'],

@@ -6,12 +6,13 @@
  * lives in PostgreSQL, so nothing is lost when one instance replaces another.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { JWK } from 'jose'
 import type { Adapter, default as ProviderType } from 'oidc-provider'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { Accounts } from './accounts.js'
 import type { AuditLog } from './audit.js'
 import { secretMatches } from './clients.js'
-import type { JwtAccessTokens } from './jwt-tokens.js'
+import { type JwtAccessTokens, publicJwks } from './jwt-tokens.js'
 import type { KeySet, SigningKeys } from './keys.js'
 import { errors, Provider } from './oidc-provider.js'
 import { type ProviderConfigOptions, providerConfiguration } from './provider.config.js'
@@ -43,6 +44,7 @@ interface Built {
 export class OidcProvider {
   private built: Built | undefined
   private keySet: KeySet | undefined
+  private published: { version: string; jwks: { keys: JWK[] } } | undefined
 
   constructor(private readonly o: OidcProviderOptions) {}
 
@@ -50,6 +52,18 @@ export class OidcProvider {
   async reloadKeys(): Promise<KeySet> {
     this.keySet = await this.o.keys.load()
     return this.keySet
+  }
+
+  /**
+   * The JWKS document as published: the same object until the keys change (what an in-process
+   * verifier caches its imported keys by, platform/auth's local issuers).
+   */
+  publicJwks(): { keys: JWK[] } {
+    const keySet = this.keySet
+    if (!keySet) throw new Error('OidcProvider.reloadKeys() must run before the keys are read')
+    if (this.published?.version !== keySet.version)
+      this.published = { version: keySet.version, jwks: publicJwks(keySet.keys) }
+    return this.published.jwks
   }
 
   /** The kid that signs now. */

@@ -4,11 +4,13 @@
  * oidc-provider.
  */
 
+import { registerLocalIssuer, TokenVerifier } from '../../platform/auth/index.js'
 import { createRateLimiter } from '../../platform/rate-limit/index.js'
 import { ConfigError } from '../../platform/settings.js'
 import type { SystemContext, SystemInstance, Worker } from '../../platform/system.js'
 import { Counter } from '../../platform/telemetry/metrics.js'
 import { sweepExpired } from './adapter.pg.js'
+import { adminRoutes } from './admin.routes.js'
 import { interactionRoutes } from './interactions.routes.js'
 import { createMailer, type Mail, SEND_MAIL_TASK } from './mail.js'
 import { type AuthParts, PREFIX, partsFor } from './parts.js'
@@ -73,6 +75,8 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
         name: 'initial client (AUTH_INITIAL_CLIENT_ID)',
         grantTypes: ['client_credentials'],
         secret: s.AUTH_INITIAL_CLIENT_SECRET,
+        // The bootstrap client is how a first script reaches the admin API: it may ask for every scope.
+        scope: s.AUTH_API_SCOPES.join(' '),
       },
       (m) => provider.Client.validate(m as never),
     )
@@ -135,6 +139,13 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
     ttlS: s.AUTH_RESET_TTL_S,
   })
 
+  // Verifiers of this process (platform/auth) read our keys from memory instead of over HTTP.
+  const unregisterIssuer = registerLocalIssuer({
+    issuer: p.issuer,
+    jwks: () => p.holder.publicJwks(),
+    refresh: async () => void (await p.holder.reloadKeys()),
+  })
+
   return {
     tasks: {
       [SEND_MAIL_TASK]: {
@@ -152,9 +163,17 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
       },
     },
     async close() {
+      unregisterIssuer()
       mailer.close()
     },
     async routes(app) {
+      // The admin API trusts this issuer's tokens for the default audience (keys read in memory).
+      const verifier = new TokenVerifier({
+        issuer: p.issuer,
+        audience: p.defaultAudience,
+        algorithms: ['RS256'],
+      })
+      await adminRoutes(app, { parts: p, verifier, metrics: ctx.metrics.registry })
       passwordRoutes(app, { resets, csrfKey: p.csrfKey, prefix: PREFIX, ttlS: s.AUTH_RESET_TTL_S })
       interactionRoutes(app, {
         holder: p.holder,

@@ -63,4 +63,24 @@ export class Sessions {
       return rows.length
     })
   }
+
+  /**
+   * Everything the provider keeps for the account (sessions, grants, refresh tokens, codes):
+   * what a disabled account must lose. Returns how many rows went.
+   */
+  async revokeAccount(accountId: string): Promise<number> {
+    const { rowCount } = await this.db.query("DELETE FROM oidc_artifacts WHERE payload->>'accountId' = $1", [
+      accountId,
+    ])
+    return rowCount ?? 0
+  }
+
+  /** One grant and everything issued under it (refresh tokens, codes); false when there was none. */
+  async revokeGrant(grantId: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ model: string }>(
+      `DELETE FROM oidc_artifacts WHERE (model = 'Grant' AND id = $1) OR grant_id = $1 RETURNING model`,
+      [grantId],
+    )
+    return rows.some((r) => r.model === 'Grant')
+  }
 }
