@@ -18,6 +18,7 @@ const API_KEY = 'openapi-key-0000-0000-000000000000'
 const JOBS_TOKEN = 'openapi-jobs-token'
 const ADMIN_TOKEN = 'openapi-admin-token'
 const CHAT_ADMIN_TOKEN = 'openapi-chat-admin-token'
+const AUTH_CLIENT = { id: 'openapi-client', secret: 'openapi-client-secret-0000' }
 
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is plain JSON here
 type Json = any
@@ -28,6 +29,7 @@ describe('the OpenAPI document', () => {
   let app: App
   let doc: Json
   let origin: string
+  let authAdminToken: string
   const operations: { method: string; path: string; op: Json }[] = []
 
   beforeAll(async () => {
@@ -38,10 +40,22 @@ describe('the OpenAPI document', () => {
         JOBS_API_TOKEN: JOBS_TOKEN,
         RATE_LIMITER_ADMIN_TOKEN: ADMIN_TOKEN,
         CHAT_ADMIN_TOKEN,
+        AUTH_INITIAL_CLIENT_ID: AUTH_CLIENT.id,
+        AUTH_INITIAL_CLIENT_SECRET: AUTH_CLIENT.secret,
       },
       startWorkers: false,
     })
     origin = await app.start()
+    // The auth admin API takes an access token of the auth system with the admin scope.
+    const token = await request(`${origin}/auth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${AUTH_CLIENT.id}:${AUTH_CLIENT.secret}`).toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials&scope=admin',
+    })
+    authAdminToken = ((await token.body.json()) as { access_token: string }).access_token
     doc = (await app.http.inject({ url: '/openapi.json' })).json()
     for (const [path, item] of Object.entries(doc.paths as Record<string, Json>))
       for (const method of METHODS) if (item[method]) operations.push({ method, path, op: item[method] })
@@ -92,6 +106,7 @@ describe('the OpenAPI document', () => {
       jobsBearer: JOBS_TOKEN,
       rateLimiterBearer: ADMIN_TOKEN,
       chatAdmin: CHAT_ADMIN_TOKEN,
+      authAdminToken,
     }
     let guarded = 0
     for (const [i, { method, path, op }] of operations.entries()) {

@@ -30,6 +30,26 @@ const Scope = Type.String({
   description: 'space-separated scopes (RFC 6749 scope-token syntax)',
 })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
+const Member = Type.String({ maxLength: 4096 })
+/** A public JWK of a private_key_jwt client (RFC 7517/7518 members; private ones are refused). */
+const PublicJwk = Type.Object(
+  {
+    kty: Type.Union([Type.Literal('RSA'), Type.Literal('EC'), Type.Literal('OKP')]),
+    kid: Type.Optional(Type.String({ maxLength: 200 })),
+    use: Type.Optional(Type.Literal('sig')),
+    alg: Type.Optional(Type.String({ maxLength: 20 })),
+    key_ops: Type.Optional(Type.Array(Type.String({ maxLength: 20 }), { maxItems: 8 })),
+    n: Type.Optional(Member),
+    e: Type.Optional(Type.String({ maxLength: 20 })),
+    crv: Type.Optional(Type.String({ maxLength: 20 })),
+    x: Type.Optional(Member),
+    y: Type.Optional(Member),
+    x5c: Type.Optional(Type.Array(Type.String({ maxLength: 16_384 }), { maxItems: 5 })),
+    x5t: Type.Optional(Type.String({ maxLength: 100 })),
+    'x5t#S256': Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+)
 
 const NewClientBody = Type.Object(
   {
@@ -45,7 +65,7 @@ const NewClientBody = Type.Object(
       ),
     ),
     jwks: Type.Optional(
-      Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true }), { maxItems: 10 }) }),
+      Type.Object({ keys: Type.Array(PublicJwk, { maxItems: 10 }) }, { additionalProperties: false }),
     ),
   },
   { additionalProperties: false },
