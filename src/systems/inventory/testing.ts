@@ -9,6 +9,9 @@ import { SeatStore } from './seats/store.pg.js'
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type Json = any
 
+/** Building the first app of a test worker opens PGlite and migrates the job tables: slow on a loaded machine. */
+export const APP_TIMEOUT_MS = 180_000
+
 export interface Res {
   statusCode: number
   body: string

@@ -7,7 +7,15 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../../platform/testing/backends.js'
 import { waitFor } from '../../../platform/testing/wait.js'
-import { expectStatus, inventoryApp, type Res, simpleShow, states, type TestClient } from '../testing.js'
+import {
+  APP_TIMEOUT_MS,
+  expectStatus,
+  inventoryApp,
+  type Res,
+  simpleShow,
+  states,
+  type TestClient,
+} from '../testing.js'
 
 /** A 4xx problem+json with `code`; its body. */
 function problem(res: Res, status: number, code: string) {
@@ -24,7 +32,7 @@ describe.each(backends())('seat API bad input (%s)', (backend) => {
   beforeAll(async () => {
     c = await inventoryApp(backend, { INVENTORY_MAX_VENUE_SEATS: '50', INVENTORY_HOLD_TTL_SECONDS: '60' })
     show = await simpleShow(c, 2, 10)
-  })
+  }, APP_TIMEOUT_MS)
   afterAll(() => c.close())
 
   const hold = (body: unknown, id = show) => c.api('POST', `/shows/${id}/holds`, body)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../../platform/testing/backends.js'
 import { type LiveJson, LiveWsClient } from '../../../platform/testing/live.js'
 import { waitFor } from '../../../platform/testing/wait.js'
-import { expectStatus, inventoryApp, simpleShow, type TestClient } from '../testing.js'
+import { APP_TIMEOUT_MS, expectStatus, inventoryApp, simpleShow, type TestClient } from '../testing.js'
 
 const PATH = '/inventory/live/ws'
 /** Any token: the endpoint takes every connection as an anonymous viewer. */
@@ -28,7 +28,7 @@ describe.each(backends())('live seat map (%s)', (backend) => {
     c = await inventoryApp(backend)
     await c.app.http.listen({ port: 0, host: '127.0.0.1' })
     url = `http://127.0.0.1:${(c.app.http.server.address() as { port: number }).port}`
-  })
+  }, APP_TIMEOUT_MS)
   afterAll(() => c.close())
 
   it('a viewer sees another buyer’s hold appear, then the sale and a release', async () => {

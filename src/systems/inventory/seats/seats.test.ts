@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../../platform/testing/backends.js'
 import { waitFor } from '../../../platform/testing/wait.js'
 import { STRATEGIES } from '../settings.js'
-import { expectStatus, inventoryApp, seatStore, simpleShow, states, type TestClient } from '../testing.js'
+import {
+  APP_TIMEOUT_MS,
+  expectStatus,
+  inventoryApp,
+  seatStore,
+  simpleShow,
+  states,
+  type TestClient,
+} from '../testing.js'
 
 const cases = backends().flatMap((b) => STRATEGIES.map((s) => [b, s] as const))
 
@@ -15,7 +23,7 @@ describe.each(cases)('seats (%s, %s)', (backend, strategy) => {
   let c: TestClient
   beforeAll(async () => {
     c = await inventoryApp(backend, { INVENTORY_STRATEGY: strategy })
-  })
+  }, APP_TIMEOUT_MS)
   afterAll(() => c.close())
 
   it('creates a venue and a show whose seats are all free', async () => {
@@ -159,7 +167,7 @@ describe.each(backends())('hold expiry at read, with no job running (%s)', (back
   let c: TestClient
   beforeAll(async () => {
     c = await inventoryApp(backend, {}, { startWorkers: false })
-  })
+  }, APP_TIMEOUT_MS)
   afterAll(() => c.close())
 
   it('a lapsed hold never confirms, and its seats can be held again', async () => {

@@ -142,17 +142,18 @@ export class SeatService {
       { showId, seatNos, holdId, ttlSeconds: ttl },
       async (tx: Queryable, expiresAt: Date) => {
         await this.o.store.insertHold(tx, { id: holdId, showId, seatNos, expiresAt })
-        const event = await this.o.store.appendEvent(tx, showId, {
-          state: 'held',
-          seatNos,
-          hold: holdId,
-          reason: 'held',
-        })
         await this.o.jobs.addJob(tx, HOLDS_QUEUE, {
           task: EXPIRE_HOLD_TASK,
           payload: { hold: holdId },
           runAt: expiresAt,
           key: expiryKey(holdId),
+        })
+        // Last: the show's counter row is held from here to the commit only.
+        const event = await this.o.store.appendEvent(tx, showId, {
+          state: 'held',
+          seatNos,
+          hold: holdId,
+          reason: 'held',
         })
         return { event, expiresAt }
       },

@@ -13,7 +13,7 @@ import { SeatService } from '../seats/service.js'
 import { SeatStore } from '../seats/store.pg.js'
 import { OptimisticStrategy } from '../seats/strategy.optimistic.js'
 import { PessimisticStrategy } from '../seats/strategy.pessimistic.js'
-import { inventoryApp, simpleShow, type TestClient } from '../testing.js'
+import { APP_TIMEOUT_MS, inventoryApp, simpleShow, type TestClient } from '../testing.js'
 import { NaiveStrategy } from './naive.strategy.js'
 
 const SEATS = 20
@@ -75,7 +75,7 @@ describe.each(backends())('many buyers, few seats (%s)', (backend) => {
   let c: TestClient
   beforeAll(async () => {
     c = await inventoryApp(backend)
-  })
+  }, APP_TIMEOUT_MS)
   afterAll(() => c.close())
 
   it.each(strategies)(`%s: each seat held once, exactly ${SEATS} sold once`, async (_name, make) => {
