@@ -14,6 +14,8 @@ import { systems } from './systems/index.js'
 
 const API_KEY = 'fuzz-api-key-0000-0000-000000000000'
 const JOBS_TOKEN = 'fuzz-jobs-token'
+/** The payments /v1 API's secret key (Stripe's test-key format). */
+const PAYMENTS_KEY = 'sk_test_fuzz0000000000000000000000'
 const ADMIN_TOKEN = 'fuzz-admin-token'
 
 /** A route of the app, as the OpenAPI document describes it. */
@@ -169,6 +171,7 @@ function authFor(path: string, chatToken: string): Record<string, string> {
   if (path.startsWith('/jobs/')) return { authorization: `Bearer ${JOBS_TOKEN}` }
   if (path.startsWith('/rate-limiter/')) return { authorization: `Bearer ${ADMIN_TOKEN}` }
   if (path.startsWith('/chat/')) return { authorization: `Bearer ${chatToken}` }
+  if (path.startsWith('/v1/')) return { authorization: `Bearer ${PAYMENTS_KEY}` }
   return { 'x-api-key': API_KEY }
 }
 
@@ -182,7 +185,12 @@ describe.each(backends())('every route, random Unicode (%s)', (backend) => {
   beforeAll(async () => {
     app = await buildTestApp(backend, {
       systems,
-      env: { INITIAL_API_KEY: API_KEY, JOBS_API_TOKEN: JOBS_TOKEN, RATE_LIMITER_ADMIN_TOKEN: ADMIN_TOKEN },
+      env: {
+        INITIAL_API_KEY: API_KEY,
+        JOBS_API_TOKEN: JOBS_TOKEN,
+        RATE_LIMITER_ADMIN_TOKEN: ADMIN_TOKEN,
+        PAYMENTS_INITIAL_SECRET_KEY: PAYMENTS_KEY,
+      },
       startWorkers: false,
     })
     origin = await app.start()

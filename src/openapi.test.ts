@@ -19,6 +19,7 @@ const JOBS_TOKEN = 'openapi-jobs-token'
 const ADMIN_TOKEN = 'openapi-admin-token'
 const CHAT_ADMIN_TOKEN = 'openapi-chat-admin-token'
 const AUTH_CLIENT = { id: 'openapi-client', secret: 'openapi-client-secret-0000' }
+const PAYMENTS_KEY = 'sk_test_openapi000000000000000000'
 
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is plain JSON here
 type Json = any
@@ -42,6 +43,7 @@ describe('the OpenAPI document', () => {
         CHAT_ADMIN_TOKEN,
         AUTH_INITIAL_CLIENT_ID: AUTH_CLIENT.id,
         AUTH_INITIAL_CLIENT_SECRET: AUTH_CLIENT.secret,
+        PAYMENTS_INITIAL_SECRET_KEY: PAYMENTS_KEY,
       },
       startWorkers: false,
     })
@@ -107,6 +109,7 @@ describe('the OpenAPI document', () => {
       rateLimiterBearer: ADMIN_TOKEN,
       chatAdmin: CHAT_ADMIN_TOKEN,
       authAdminToken,
+      paymentsSecretKey: PAYMENTS_KEY,
     }
     let guarded = 0
     for (const [i, { method, path, op }] of operations.entries()) {

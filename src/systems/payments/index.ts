@@ -1,9 +1,11 @@
 /**
- * Payments: a double-entry ledger (ledger/) under what will be a Stripe-shaped API. This file
- * only wires the parts: store -> batcher -> service -> routes, and the expiry job of pending
- * transfers. Read README.md first.
+ * Payments: a double-entry ledger (ledger/) under a Stripe-shaped API (stripe/). This file only
+ * wires the parts: the ledger's store -> batcher -> service -> routes under `/payments`, the
+ * Stripe API under `/v1` (where stripe-node expects it), and the jobs: expiry of pending
+ * transfers, webhook deliveries, the sweep of old idempotency keys. Read README.md first.
  */
 import { requireBearerToken } from '../../platform/http/bearer-auth.js'
+import { guardedAgent } from '../../platform/net/guarded-agent.js'
 import { defineSystem } from '../../platform/system.js'
 import { Counter, Histogram } from '../../platform/telemetry/metrics.js'
 import { TransferBatcher } from './ledger/batcher.js'
@@ -12,17 +14,38 @@ import { ledgerRoutes } from './ledger/routes.js'
 import { LedgerService } from './ledger/service.js'
 import { PgLedgerStore } from './ledger/store.pg.js'
 import { settings } from './settings.js'
+import { stripeApi } from './stripe/api.js'
+import { customerRoutes } from './stripe/customers.routes.js'
+import { DELIVER_TASK, Events, WEBHOOK_QUEUE } from './stripe/events.js'
+import { Idempotency } from './stripe/idempotency.js'
+import { SecretKeys } from './stripe/keys.js'
+import { Money } from './stripe/money.js'
+import { ObjectStore } from './stripe/objects.store.js'
+import { paymentIntentRoutes } from './stripe/payment-intents.routes.js'
+import { refundRoutes } from './stripe/refunds.routes.js'
+import { deliveryTask, webhookRoutes } from './stripe/webhooks.js'
+
+const SWEEP_TASK = 'payments.sweep-idempotency-keys'
 
 export default defineSystem({
   name: 'payments',
   description:
-    'Payments on a double-entry ledger: two-phase and linked transfers, group commit, idempotent ids',
+    'Payments: a Stripe-shaped API (/v1, stripe-node works unchanged) on a double-entry ledger with two-phase transfers and group commit',
+  // Stripe's routes live at /v1 (stripe-node cannot change the prefix); the rest under /payments.
+  prefix: '',
   migrations: new URL('./sql/', import.meta.url),
   settings,
   jobs: {
     // Expiry of pending transfers (ledger/expiry.ts): a post or void after the timeout is
     // refused at once whatever the job's delay; the job only gives the reserved amount back.
-    queues: { [LEDGER_QUEUE]: { concurrency: 1, globalConcurrency: 1, retentionMs: 3_600_000 } },
+    queues: {
+      [LEDGER_QUEUE]: { concurrency: 1, globalConcurrency: 1, retentionMs: 3_600_000 },
+      // One job per event and endpoint; retried with the task's backoff (settings).
+      [WEBHOOK_QUEUE]: { concurrency: 8, retentionMs: 24 * 3_600_000 },
+    },
+    schedules: {
+      'payments.idempotency-sweep': { queue: LEDGER_QUEUE, task: SWEEP_TASK, cron: '@hourly' },
+    },
   },
 
   async create(ctx) {
@@ -40,6 +63,12 @@ export default defineSystem({
       help: 'Pending transfers released after their timeout',
       registers: [registry],
     })
+    const deliveries = new Counter({
+      name: 'payments_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome (delivered, failed, skipped)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    })
     const batcher = new TransferBatcher({
       apply: (batch) => applyBatch(ctx.db, store, ctx.jobs, batch),
       maxBatch: s.PAYMENTS_LEDGER_MAX_BATCH,
@@ -48,22 +77,64 @@ export default defineSystem({
     })
     const ledger = new LedgerService(store, batcher)
 
+    const objects = new ObjectStore()
+    const keys = new SecretKeys(ctx.db)
+    if (s.PAYMENTS_INITIAL_SECRET_KEY) await keys.add(s.PAYMENTS_INITIAL_SECRET_KEY)
+    const idempotency = new Idempotency(ctx.db)
+    const deps = {
+      db: ctx.db,
+      objects,
+      idempotency,
+      keys,
+      money: new Money(ctx.db, store, ctx.jobs),
+      events: new Events(objects, ctx.jobs, s.PAYMENTS_WEBHOOK_MAX_ATTEMPTS),
+    }
+    const agent = guardedAgent({
+      allowed: new Set(s.PAYMENTS_WEBHOOK_ALLOWED_TARGETS.map((t) => t.toLowerCase())),
+    })
+
     return {
-      routes(app) {
-        requireBearerToken(app, {
-          token: s.PAYMENTS_API_TOKEN,
-          code: 'PAYMENTS_UNAUTHORIZED',
-          realm: 'payments',
-          message: 'the payments API needs Authorization: Bearer <PAYMENTS_API_TOKEN>',
-        })
-        ledgerRoutes(app, ledger)
+      async routes(app) {
+        await app.register(
+          async (scope) => {
+            requireBearerToken(scope, {
+              token: s.PAYMENTS_API_TOKEN,
+              code: 'PAYMENTS_UNAUTHORIZED',
+              realm: 'payments',
+              message: 'the payments API needs Authorization: Bearer <PAYMENTS_API_TOKEN>',
+            })
+            ledgerRoutes(scope, ledger)
+          },
+          { prefix: '/payments' },
+        )
+        await stripeApi(app, deps, [
+          customerRoutes(deps),
+          paymentIntentRoutes(deps),
+          refundRoutes(deps),
+          webhookRoutes(deps),
+        ])
       },
       tasks: {
         [EXPIRE_TASK]: expiryTask(ctx.db, store, ctx.jobs, s.PAYMENTS_LEDGER_EXPIRE_BATCH, (n) =>
           expired.inc(n),
         ),
+        [DELIVER_TASK]: deliveryTask({
+          db: ctx.db,
+          objects,
+          agent,
+          timeoutMs: s.PAYMENTS_WEBHOOK_TIMEOUT_MS,
+          backoff: { baseMs: s.PAYMENTS_WEBHOOK_BACKOFF_BASE_MS, maxMs: s.PAYMENTS_WEBHOOK_BACKOFF_MAX_MS },
+          onAttempt: (outcome) => deliveries.inc({ outcome }),
+        }),
+        [SWEEP_TASK]: {
+          description: 'Forget Idempotency-Keys older than 24 hours',
+          handler: async () => ({ deleted: await idempotency.sweep() }),
+        },
       },
-      close: () => batcher.drain(),
+      close: async () => {
+        await batcher.drain()
+        await agent.close()
+      },
     }
   },
 })

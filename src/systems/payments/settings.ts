@@ -1,11 +1,17 @@
 /** The payments system's environment variables (validated at boot with the platform's). */
-import { int, optional, str } from '../../platform/settings.js'
+import { int, list, optional, str } from '../../platform/settings.js'
 
 export const settings = {
   PAYMENTS_API_TOKEN: optional(
     str({
       maxLength: 200,
       doc: 'bearer token every /payments route requires (Authorization: Bearer <token>); unset: those routes are open',
+    }),
+  ),
+  PAYMENTS_INITIAL_SECRET_KEY: optional(
+    str({
+      maxLength: 107,
+      doc: 'a Stripe-style secret key (sk_test_ and 24 to 99 letters or digits) created at start for the /v1 API; its account is derived from it',
     }),
   ),
   PAYMENTS_LEDGER_MAX_BATCH: int({
@@ -25,5 +31,35 @@ export const settings = {
     min: 1,
     max: 100_000,
     doc: 'pending transfers one run of the expiry job releases at most',
+  }),
+  PAYMENTS_WEBHOOK_MAX_ATTEMPTS: int({
+    default: 16,
+    min: 1,
+    max: 100,
+    doc: 'delivery attempts of one event to one webhook endpoint before the job is dead',
+  }),
+  PAYMENTS_WEBHOOK_BACKOFF_BASE_MS: int({
+    default: 5_000,
+    min: 10,
+    max: 3_600_000,
+    doc: 'first retry delay of a failed webhook delivery (doubling per attempt)',
+  }),
+  PAYMENTS_WEBHOOK_BACKOFF_MAX_MS: int({
+    default: 3_600_000,
+    min: 10,
+    max: 86_400_000,
+    doc: 'longest delay between two webhook delivery attempts',
+  }),
+  PAYMENTS_WEBHOOK_TIMEOUT_MS: int({
+    default: 10_000,
+    min: 100,
+    max: 120_000,
+    doc: 'how long one webhook delivery may take before it counts as failed',
+  }),
+  PAYMENTS_WEBHOOK_ALLOWED_TARGETS: list({
+    default: [],
+    item: (v) => /^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(v),
+    itemDoc: 'host:port',
+    doc: 'webhook endpoint host:port pairs trusted although private (loopback in tests); others must be public addresses',
   }),
 }
