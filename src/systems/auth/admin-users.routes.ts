@@ -17,6 +17,7 @@ import {
   UserView,
   userView,
 } from './admin.schemas.js'
+import type { EmailVerifications } from './email-verification.js'
 import type { AuthParts } from './parts.js'
 
 const NewUserBody = Type.Object(
@@ -60,7 +61,7 @@ const isCursor = (v: unknown): v is UserCursor =>
   (v as UserCursor).id.length <= 100
 
 /** Routes under /auth/admin/users. */
-export function adminUserRoutes(app: TypedApp, p: AuthParts): void {
+export function adminUserRoutes(app: TypedApp, p: AuthParts, verifications: EmailVerifications): void {
   const user = async (id: string) => {
     const u = await p.accounts.byId(id)
     if (!u) throw notFound(id)
@@ -90,6 +91,8 @@ export function adminUserRoutes(app: TypedApp, p: AuthParts): void {
         },
         req.principal!.sub,
       )
+      // The link goes out after the account is committed; if that fails, POST .../verification resends.
+      if (!u.emailVerified) await verifications.send(u.id, req.principal!.sub)
       return reply.code(201).send(userView(u))
     },
   )
@@ -187,6 +190,29 @@ export function adminUserRoutes(app: TypedApp, p: AuthParts): void {
       await p.accounts.resetLockout(u.email)
       await p.audit.record({ event: 'user.lockout_reset', userId: u.id, actor: req.principal!.sub })
       return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/users/:id/verification',
+    {
+      schema: {
+        summary: 'Mail a new email verification link',
+        description:
+          '202 when a link was sent; 409 AUTH_EMAIL_VERIFIED when the email is verified (or the account disabled).',
+        params: UserParams,
+        response: { 202: Type.Null(), 404: Problem, 409: Problem, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      const u = await user(req.params.id)
+      if (!(await verifications.send(u.id, req.principal!.sub)))
+        throw new AppError(
+          'AUTH_EMAIL_VERIFIED',
+          409,
+          'the email is verified already, or the account is disabled',
+        )
+      return reply.code(202).send(null)
     },
   )
 

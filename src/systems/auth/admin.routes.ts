@@ -12,11 +12,13 @@ import { adminAuditRoutes } from './admin-audit.routes.js'
 import { adminClientRoutes } from './admin-clients.routes.js'
 import { adminKeyRoutes } from './admin-keys.routes.js'
 import { adminUserRoutes } from './admin-users.routes.js'
+import type { EmailVerifications } from './email-verification.js'
 import { ADMIN_SCOPE, type AuthParts } from './parts.js'
 
 export interface AdminOptions {
   parts: AuthParts
   verifier: TokenVerifier
+  verifications: EmailVerifications
   metrics: Registry
 }
 
@@ -31,7 +33,7 @@ export async function adminRoutes(app: TypedApp, o: AdminOptions): Promise<void>
         metrics: o.metrics,
       })
       adminClientRoutes(scope, o.parts)
-      adminUserRoutes(scope, o.parts)
+      adminUserRoutes(scope, o.parts, o.verifications)
       adminKeyRoutes(scope, o.parts)
       adminAuditRoutes(scope, o.parts)
     },

@@ -24,6 +24,8 @@ export type AuditEvent =
   | 'user.disabled'
   | 'user.enabled'
   | 'user.lockout_reset'
+  | 'email_verification.sent'
+  | 'email.verified'
   | 'user.created'
   | 'password.rehashed'
   | 'password_reset.requested'

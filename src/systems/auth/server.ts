@@ -11,6 +11,8 @@ import type { SystemContext, SystemInstance, Worker } from '../../platform/syste
 import { Counter } from '../../platform/telemetry/metrics.js'
 import { sweepExpired } from './adapter.pg.js'
 import { adminRoutes } from './admin.routes.js'
+import { emailRoutes } from './email.routes.js'
+import { EmailVerifications } from './email-verification.js'
 import { interactionRoutes } from './interactions.routes.js'
 import { createMailer, type Mail, SEND_MAIL_TASK } from './mail.js'
 import { type AuthParts, PREFIX, partsFor } from './parts.js'
@@ -139,6 +141,14 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
     ttlS: s.AUTH_RESET_TTL_S,
   })
 
+  const verifications = new EmailVerifications({
+    db: ctx.db,
+    jobs: ctx.jobs,
+    audit: p.audit,
+    linkFor: (token) => `${p.issuer()}/email/verify?token=${encodeURIComponent(token)}`,
+    ttlS: s.AUTH_VERIFY_TTL_S,
+  })
+
   // Verifiers of this process (platform/auth) read our keys from memory instead of over HTTP.
   const unregisterIssuer = registerLocalIssuer({
     issuer: p.issuer,
@@ -149,7 +159,7 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
   return {
     tasks: {
       [SEND_MAIL_TASK]: {
-        description: 'send one mail (password reset link) through AUTH_SMTP_URL',
+        description: 'send one mail (password reset or email verification link) through AUTH_SMTP_URL',
         timeoutMs: 30_000,
         validate(payload) {
           const m = payload as Partial<Mail>
@@ -173,7 +183,8 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
         audience: p.defaultAudience,
         algorithms: ['RS256'],
       })
-      await adminRoutes(app, { parts: p, verifier, metrics: ctx.metrics.registry })
+      await adminRoutes(app, { parts: p, verifier, verifications, metrics: ctx.metrics.registry })
+      emailRoutes(app, { verifications, prefix: PREFIX })
       passwordRoutes(app, { resets, csrfKey: p.csrfKey, prefix: PREFIX, ttlS: s.AUTH_RESET_TTL_S })
       interactionRoutes(app, {
         holder: p.holder,

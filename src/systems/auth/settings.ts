@@ -89,12 +89,20 @@ export const settings = {
     doc: 'the first lockout; it doubles with each further failure, up to a day',
   }),
   AUTH_SMTP_URL: optional(
-    url(['smtp', 'smtps'], { doc: 'SMTP server for mail (password reset links); unset: mails are logged' }),
+    url(['smtp', 'smtps'], {
+      doc: 'SMTP server for mail (reset and verification links); unset: mails are logged',
+    }),
   ),
   AUTH_MAIL_FROM: str({
     default: 'Blueprints <no-reply@localhost>',
     maxLength: 320,
     doc: 'From of the mails sent',
+  }),
+  AUTH_VERIFY_TTL_S: int({
+    default: 172_800,
+    min: 300,
+    max: 30 * 86_400,
+    doc: 'how long an email verification link works',
   }),
   AUTH_RESET_TTL_S: int({ default: 1800, min: 60, max: 86_400, doc: 'how long a password reset link works' }),
 }
