@@ -75,13 +75,16 @@ export function installRequestContext(
   })
 
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched'
+    // routeOptions is a getter that builds a fresh object: read it once.
+    const config = request.routeOptions.config
+    const route = config?.url ?? 'unmatched'
     const status = reply.statusCode
     // The console's own requests are kept apart, so its polling is not shown as the system's traffic.
     const histogram =
       request.headers[CONSOLE_CLIENT_HEADER] === 'console' ? metrics?.consoleDuration : metrics?.httpDuration
-    histogram?.observe(
-      request.routeOptions.config?.system ?? 'platform',
+    histogram?.observeRoute(
+      config,
+      config?.system ?? 'platform',
       route,
       request.method,
       status,
