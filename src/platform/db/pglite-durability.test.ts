@@ -8,11 +8,12 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ROOT } from '../testing/process.js'
 import { settle, waitFor } from '../testing/wait.js'
 import { openPglite } from './pglite.js'
-import { mayCommitAsync } from './pglite-durability.js'
+import { BEHIND_SQL, mayCommitAsync, SAFETY_NET_MS } from './pglite-durability.js'
+import { PgliteStatements } from './pglite-statements.js'
 
 const children: ChildProcess[] = []
 afterEach(() => {
@@ -86,6 +87,33 @@ describe('PGlite durability across SIGKILL', { timeout: 120_000 }, () => {
     const rows = await rowsOf(dataDir)
     expect([...(rows.get('function') ?? [])].sort((a, b) => a - b)).toEqual(writer.acked('function'))
     expect(writer.acked('function')).toHaveLength(20)
+  })
+
+  it('checks only after statements ran: an idle database is never queried by the safety net', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'bp-durable-'))
+    // Only the safety net's interval is faked: PGlite's own timers run as usual.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const query = vi.spyOn(PgliteStatements.prototype, 'query')
+    const db = await openPglite(dataDir)
+    try {
+      const checks = () => query.mock.calls.filter((c) => c[1] === BEHIND_SQL).length
+      await db.exec('CREATE TABLE idle_probe (n int)')
+      vi.advanceTimersByTime(SAFETY_NET_MS)
+      await waitFor('the check after a statement', () => checks() === 1, 30_000)
+      await query.mock.results.at(-1)?.value
+      // Nothing ran since: five more ticks make no query (the old net made one each).
+      for (let i = 0; i < 5; i++) vi.advanceTimersByTime(SAFETY_NET_MS)
+      await settle(200)
+      expect(checks()).toBe(1)
+      // A statement makes the next tick look again.
+      await db.query('INSERT INTO idle_probe VALUES (1)')
+      vi.advanceTimersByTime(SAFETY_NET_MS)
+      await waitFor('the check after the next statement', () => checks() === 2, 30_000)
+    } finally {
+      query.mockRestore()
+      vi.useRealTimers()
+      await db.close()
+    }
   })
 
   it('recognises every way SQL asks for asynchronous commit', () => {

@@ -19,7 +19,10 @@
  * - commits made asynchronous some other way (a function with a `SET`
  *   clause, a database default) are caught by a check every
  *   `SAFETY_NET_MS`, which flushes when the WAL written lags the WAL
- *   inserted (window: at most `SAFETY_NET_MS`, documented as 200 ms).
+ *   inserted (window: at most `SAFETY_NET_MS`, documented as 200 ms). The
+ *   check is skipped while no statement ran since the last one (only our own
+ *   statements insert WAL here), so an idle process makes no query: checking
+ *   ten times a second cost an idle server ~5-12 ms of CPU a second.
  */
 
 /** How often the safety net compares the WAL insert and flush positions. */

@@ -28,6 +28,8 @@ interface Shared {
   currentSchema: string | undefined
   closed: boolean
   safetyNet: NodeJS.Timeout | undefined
+  /** Statements, scripts and transactions run since the safety net last looked (0: nothing to check). */
+  ranSinceCheck: number
 }
 
 /** The statements' cache key of schema-independent platform statements. */
@@ -44,11 +46,13 @@ export async function openPglite(dataDir: string | undefined, schema = 'public')
     currentSchema: undefined,
     closed: false,
     safetyNet: undefined,
+    // One look after opening, whatever the files came with.
+    ranSinceCheck: 1,
   }
   if (dataDir) {
     // A database default of `off` would otherwise make every commit of this session asynchronous.
     await pg.exec("SET synchronous_commit TO 'on'")
-    shared.safetyNet = setInterval(() => void flushIfBehind(shared).catch(() => undefined), SAFETY_NET_MS)
+    shared.safetyNet = setInterval(() => void flushIfBehind(shared)?.catch(() => undefined), SAFETY_NET_MS)
     shared.safetyNet.unref()
   }
   return view(shared, schema)
@@ -61,10 +65,18 @@ async function flushWal(shared: Shared): Promise<void> {
   shared.statements.takeAsyncCommit()
 }
 
-/** The safety net: flush when WAL was inserted but not written (a commit made asynchronous unseen). */
-function flushIfBehind(shared: Shared): Promise<void> {
+/**
+ * The safety net: flush when WAL was inserted but not written (a commit made asynchronous unseen).
+ * Only WAL our own statements insert can lag (single-user mode has no background writers), so
+ * while none ran since the last look there is nothing to check: an idle process makes no query.
+ */
+function flushIfBehind(shared: Shared): Promise<void> | undefined {
+  if (shared.ranSinceCheck === 0) return undefined
   return shared.mutex.run(async () => {
-    if (shared.closed) return
+    // Looked at under the mutex too: a check queued behind a busy one may find nothing new.
+    if (shared.closed || shared.ranSinceCheck === 0) return
+    // Reset under the mutex: statements queued behind this check count for the next one.
+    shared.ranSinceCheck = 0
     const res = await shared.statements.query<{ behind: boolean }>(NO_SCHEMA, BEHIND_SQL)
     if (res.rows[0]?.behind) await flushWal(shared)
   })
@@ -101,12 +113,14 @@ function view(shared: Shared, schema: string): Db {
     query: (text, params) =>
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
+        shared.ranSinceCheck++
         await ensurePath()
         return durable(await run(text, params))
       }),
     exec: (sql) =>
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
+        shared.ranSinceCheck++
         await ensurePath()
         await pg.exec(sql)
         await durable(undefined, sql)
@@ -114,6 +128,7 @@ function view(shared: Shared, schema: string): Db {
     tx: (fn) =>
       mutex.run(async () => {
         if (shared.closed) throw new Error('database is closed')
+        shared.ranSinceCheck++
         await ensurePath()
         await pg.exec('BEGIN')
         // Scripts are checked here; prepared statements remember it (statements.takeAsyncCommit()).
