@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends, testRedis, uniqueId } from '../../platform/testing/backends.js'
-import { LocalCache } from './cache.lru.js'
+import { LocalCache, TTL_JITTER } from './cache.lru.js'
 import { createRedisCache } from './cache.redis.js'
 import type { RedirectTarget, SharedCache, ShortUrlStore } from './ports.js'
 import { RedirectResolver } from './resolver.js'
@@ -22,13 +22,15 @@ const target = (version: number, longUrl = 'https://example.com/'): RedirectTarg
   version,
 })
 
+/** A store answering `answer` for every code (none when undefined), counting its reads. */
 function fakeStore(answer: RedirectTarget | undefined, delayMs = 5) {
-  const calls = { n: 0 }
+  const calls = { n: 0, codes: [] as string[][] }
   const store = {
-    async target() {
+    async targets(codes: readonly string[]) {
       calls.n++
+      calls.codes.push([...codes])
       await new Promise((r) => setTimeout(r, delayMs))
-      return answer
+      return new Map(answer ? codes.map((c) => [c, answer]) : [])
     },
   } as unknown as ShortUrlStore
   return { store, calls }
@@ -55,6 +57,24 @@ describe('LocalCache', () => {
     expect(lru.get('gone').hit).toBe(false)
   })
 
+  it('gives entries cached together jittered lifetimes, within the TTL', () => {
+    const ttlMs = 60_000
+    const lru = new LocalCache({ max: 1000, ttlMs, negativeTtlMs: 10_000 })
+    for (let i = 0; i < 200; i++) lru.set(`c${i}`, i % 2 ? target(1) : null, lru.token())
+    const left = (prefix: 0 | 1, ttl: number) =>
+      Array.from({ length: 100 }, (_, i) => lru.remainingTtl(`c${2 * i + prefix}`) / ttl)
+    for (const [shares, ttl] of [
+      [left(1, ttlMs), ttlMs],
+      [left(0, 10_000), 10_000],
+    ] as const) {
+      expect(Math.max(...shares)).toBeLessThanOrEqual(1)
+      // 100 ms of slack for a slow machine between set and read.
+      expect(Math.min(...shares)).toBeGreaterThanOrEqual(1 - TTL_JITTER - 100 / ttl)
+      // Spread, not one instant: 100 uniform draws over 20% span far more than 5%.
+      expect(Math.max(...shares) - Math.min(...shares)).toBeGreaterThan(0.05)
+    }
+  })
+
   it('with max 0, caches nothing', () => {
     const lru = new LocalCache({ max: 0, ttlMs: 1000, negativeTtlMs: 1000 })
     lru.set('a', target(1), lru.token())
@@ -75,6 +95,32 @@ describe('RedirectResolver', () => {
     expect(answers.every((a) => a?.version === 1)).toBe(true)
     expect(calls.n).toBe(1)
     expect(r.resolve('hot')).toEqual(target(1)) // synchronous now
+  })
+
+  it('reads the misses of one event-loop turn with one statement, found or not', async () => {
+    const { store, calls } = fakeStore(undefined)
+    const known = target(3)
+    const mixed = {
+      async targets(codes: readonly string[]) {
+        await store.targets(codes)
+        return new Map(codes.filter((c) => c.startsWith('k')).map((c) => [c, known]))
+      },
+    } as unknown as ShortUrlStore
+    const r = new RedirectResolver(
+      new LocalCache({ max: 1000, ttlMs: 60_000, negativeTtlMs: 1000 }),
+      undefined,
+      mixed,
+      quiet,
+    )
+    const codes = Array.from({ length: 120 }, (_, i) => (i % 3 ? `k${i}` : `u${i}`))
+    const answers = await Promise.all(codes.map((c) => r.resolve(c)))
+    expect(calls.n).toBe(1)
+    expect(calls.codes[0]!.sort()).toEqual([...codes].sort())
+    expect(answers.map((a) => a?.version ?? null)).toEqual(codes.map((c) => (c.startsWith('k') ? 3 : null)))
+    // Both kinds are cached now: answered synchronously, no further read.
+    expect(r.resolve('k1')).toEqual(known)
+    expect(r.resolve('u0')).toBeNull()
+    expect(calls.n).toBe(1)
   })
 
   it('falls through to the database when the shared cache fails', async () => {

@@ -142,7 +142,8 @@ export interface ShortUrlStore {
   insertMany(links: NewShortUrl[]): Promise<Map<string, ShortUrlRow>>
   findByCode(code: string): Promise<ShortUrlRow | undefined>
   findExisting(c: ExistingCriteria): Promise<ShortUrlRow | undefined>
-  target(code: string): Promise<RedirectTarget | undefined>
+  /** The redirect targets of `codes` in one read; codes that do not exist have no entry. */
+  targets(codes: readonly string[]): Promise<Map<string, RedirectTarget>>
   list(q: ListQuery): Promise<Page<ShortUrlRow>>
   update(code: string, patch: ShortUrlPatch): Promise<ShortUrlRow | undefined>
   /** Delete a link and its visits; returns a version newer than any the link had. */

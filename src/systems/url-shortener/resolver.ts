@@ -5,12 +5,14 @@
  * an unknown code) costs one database read per cluster per cache lifetime.
  *
  * Concurrent misses on one code share a single lookup (a burst on a cold
- * code is one query, not one per request). The LRU answers synchronously,
- * so a hot redirect never waits on a promise.
+ * code is one query, not one per request), and the database reads of one
+ * event-loop turn are one statement (TargetLoader). The LRU answers
+ * synchronously, so a hot redirect never waits on a promise.
  */
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { LocalCache } from './cache.lru.js'
 import type { CacheLookup, RedirectTarget, SharedCache, ShortUrlStore } from './ports.js'
+import { TargetLoader } from './target-loader.js'
 
 export type Tier = 'lru' | 'redis' | 'db'
 
@@ -21,13 +23,16 @@ export interface ResolverObserver {
 
 export class RedirectResolver {
   private readonly inFlight = new Map<string, Promise<RedirectTarget | null>>()
+  private readonly loader: TargetLoader
 
   constructor(
     private readonly local: LocalCache,
     private readonly shared: SharedCache | undefined,
-    private readonly store: ShortUrlStore,
+    store: ShortUrlStore,
     private readonly observer: ResolverObserver,
-  ) {}
+  ) {
+    this.loader = new TargetLoader((codes) => store.targets(codes))
+  }
 
   /** The target of `code`, or null when it does not exist; synchronous on an LRU hit. */
   resolve(code: string): RedirectTarget | null | Promise<RedirectTarget | null> {
@@ -64,7 +69,7 @@ export class RedirectResolver {
         return found.target
       }
     }
-    const target = (await this.store.target(code)) ?? null
+    const target = (await this.loader.load(code)) ?? null
     this.observer.lookup('db', target !== null)
     this.local.set(code, target, token)
     if (this.shared) {
