@@ -38,7 +38,7 @@ export interface ChildOptions {
   /** Path polled once the URL is known; ready when it answers `readyStatus` (default: any status < 500). */
   readyPath?: string
   readyStatus?: number
-  /** Give up after this long (default 120 s: PGlite alone takes seconds on a busy machine). */
+  /** Give up after this long (default 300 s: PGlite alone takes seconds on a busy machine, and several servers boot at once on one pinned core). */
   timeoutMs?: number
   /** Directories removed once the child has exited (its DATA_DIR). */
   cleanup?: string[]
@@ -142,10 +142,10 @@ export async function startChild(opts: ChildOptions): Promise<ChildServer> {
     child.kill('SIGKILL')
     throw new Error(`${opts.name} did not start: ${why}\n--- last output ---\n${tail.get().trimEnd()}`)
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
+  const deadline = Date.now() + (opts.timeoutMs ?? 300_000)
   for (;;) {
     if (exitedWith !== undefined) fail(`exited (${exitedWith})`)
-    if (Date.now() > deadline) fail(`not ready within ${(opts.timeoutMs ?? 120_000) / 1000} s`)
+    if (Date.now() > deadline) fail(`not ready within ${(opts.timeoutMs ?? 300_000) / 1000} s`)
     if (url !== undefined && (await isReady(url + (opts.readyPath ?? '/'), opts.readyStatus))) break
     await new Promise((r) => setTimeout(r, 100))
   }
