@@ -5,23 +5,18 @@
  * `close()` shuts down in order: stop accepting and drain requests, stop
  * workers (relays flush), close systems, flush traces, close pools.
  */
-import { createMemoryBus } from './platform/bus/memory.js'
-import { createNatsBus } from './platform/bus/nats.js'
-import { createOutbox, createOutboxRelay, OUTBOX_MIGRATIONS } from './platform/bus/outbox.js'
+import { openJobs } from './app-jobs.js'
+import { openResources, type Resources, resourceReadiness } from './app-resources.js'
+import { type AnySystem, type MountDeps, mountSystem, type RunningSystem } from './app-system.js'
 import type { Bus } from './platform/bus/port.js'
 import { type Config, ConfigError, systemSettings } from './platform/config.js'
-import type { DataDirLock } from './platform/data-dir/lock.js'
-import { type MigrationSource, migrate } from './platform/db/migrate.js'
-import { lockDataDir, openDb } from './platform/db/open.js'
+import { migrate } from './platform/db/migrate.js'
 import type { Db } from './platform/db/port.js'
-import type { ReadinessCheck } from './platform/http/health.js'
 import { indexPage } from './platform/http/index-page.js'
 import { createHttpServer } from './platform/http/server.js'
 import type { TypedApp } from './platform/http/types.js'
-import { JobsEngine } from './platform/jobs/engine.js'
-import { jobsSchema } from './platform/jobs/migrations.js'
-import { type EngineSettingsValues, engineSettings } from './platform/jobs/settings.js'
-import { systemJobs } from './platform/jobs/system-jobs.js'
+import type { JobsEngine } from './platform/jobs/engine.js'
+import { engineSettings } from './platform/jobs/settings.js'
 import { Live } from './platform/live/live.js'
 import { liveMetrics } from './platform/live/metrics.js'
 import {
@@ -30,23 +25,14 @@ import {
   platformEndpoint,
 } from './platform/live/platform-endpoint.js'
 import { LIVE_RENAMED, liveSettings } from './platform/live/settings.js'
-import { createRedis, type Redis, redactUrl } from './platform/redis/client.js'
+import type { Redis } from './platform/redis/client.js'
 import { parseSettingsRenamed } from './platform/settings.js'
 import { listenError } from './platform/startup-error.js'
-import {
-  type SystemContext,
-  type SystemDefinition,
-  type SystemInstance,
-  schemaOf,
-  type Worker,
-} from './platform/system.js'
+import { schemaOf, type Worker } from './platform/system.js'
 import { createLogger, type Logger } from './platform/telemetry/logger.js'
 import { createMetrics, type Metrics } from './platform/telemetry/metrics.js'
 import { createTracing, type Tracing } from './platform/telemetry/tracing.js'
 import { systems as registry } from './systems/index.js'
-
-// biome-ignore lint/suspicious/noExplicitAny: systems carry their own settings types
-type AnySystem = SystemDefinition<any>
 
 export interface AppOverrides {
   /** Use these definitions instead of the registry (tests, fixtures). */
@@ -67,7 +53,7 @@ export interface App {
   readonly bus: Bus
   readonly logger: Logger
   readonly metrics: Metrics
-  readonly systems: readonly { definition: AnySystem; context: SystemContext; instance: SystemInstance }[]
+  readonly systems: readonly RunningSystem[]
   /** Start workers, then listen (unless `listen: false`); resolves to the base URL. */
   start(opts?: { listen?: boolean }): Promise<string>
   /** Graceful shutdown; safe to call twice. Owned resources (not overrides) are closed. */
@@ -114,51 +100,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     throw err
   }
 
-  let db: Db
-  let redis: Redis | undefined
-  let bus: Bus
-  let lock: DataDirLock | undefined
+  let resources: Resources
   try {
-    // One process per embedded data folder: refused here, before PGlite opens, when another holds it.
-    if (!overrides.db && !config.databaseUrl) {
-      const held = await lockDataDir(config)
-      lock = held
-      owned.push(() => held.release())
-    }
-    db =
-      overrides.db ?? (await openDb(config, (err) => logger.warn({ err }, 'database connection error'), lock))
-    if (!overrides.db) owned.push(() => db.close())
-    if (overrides.redis !== undefined) redis = overrides.redis ?? undefined
-    else if (config.redisUrl) {
-      const url = config.redisUrl
-      redis = await createRedis(url, {
-        keyPrefix: config.redisKeyPrefix,
-        onError: (err) => logger.warn({ err: err.message, redis: redactUrl(url) }, 'redis error'),
-      })
-      const r = redis
-      owned.push(async () => void (await r.quit().catch(() => r.disconnect())))
-    }
-    bus =
-      overrides.bus ??
-      (config.natsUrl
-        ? await createNatsBus({ url: config.natsUrl, prefix: config.busPrefix, logger })
-        : createMemoryBus({ onDead: (subject, err) => logger.error({ subject, err }, 'bus message dead') }))
-    if (!overrides.bus) owned.push(() => bus.close())
+    resources = await openResources(config, overrides, logger, owned)
   } catch (err) {
     return fail(err)
   }
-
+  const { db, redis, bus, lock } = resources
   let closing = false
-  const readiness: Record<string, ReadinessCheck> = { database: () => db.ping(), bus: () => bus.ping() }
-  if (redis) {
-    const r = redis
-    readiness.redis = async () => {
-      if ((await r.ping()) !== 'PONG') throw new Error('unexpected PING answer')
-    }
-  }
+  const readiness = resourceReadiness(resources)
 
   let http: TypedApp
-  const running: { definition: AnySystem; context: SystemContext; instance: SystemInstance }[] = []
+  const running: RunningSystem[] = []
   // Live streams: one per process, shared by every system (platform/live); its feeds start first, stop last.
   const live = new Live({
     bus,
@@ -190,59 +143,24 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         overrides.jobs,
         owned,
       )
-    for (const definition of selected) {
-      const schema = schemaOf(config.dbSchemaPrefix, definition.name)
-      const sysDb = db.withSchema(schema)
-      const sources: MigrationSource[] = []
-      if (definition.outbox) sources.push({ source: 'platform/outbox', dir: OUTBOX_MIGRATIONS })
-      if (definition.migrations) sources.push({ source: 'system', dir: definition.migrations })
-      if (sources.length > 0) {
-        const applied = await migrate(sysDb, sources)
-        if (applied.length > 0) logger.info({ system: definition.name, applied }, 'migrations applied')
-      }
-      const sysRedis = redis?.duplicate({ keyPrefix: `${config.redisKeyPrefix}${definition.name}:` })
-      if (sysRedis) owned.push(async () => void (await sysRedis.quit().catch(() => sysRedis.disconnect())))
-      const log = logger.child({ system: definition.name })
-      const context: SystemContext = {
-        name: definition.name,
-        config,
-        settings: settings.get(definition.name)!,
-        db: sysDb,
-        redis: sysRedis,
-        bus,
-        outbox: definition.outbox ? createOutbox(schema) : undefined,
-        live: live.forSystem(definition.name),
-        jobs: systemJobs(jobs, definition.name, definition.jobs),
-        log,
-        metrics,
-        tracing,
-        publicUrl: () => config.publicUrl ?? listenUrl ?? `http://${config.host}:${config.port}`,
-      }
-      const instance = await definition.create(context)
-      running.push({ definition, context, instance })
-      if (instance.tasks && (!jobs || !definition.jobs))
-        throw new ConfigError(`system ${definition.name} has job tasks but declares no jobs in defineSystem`)
-      // Recorded even when empty: a job added from elsewhere to its queues is checked against it.
-      if (jobs && definition.jobs) await jobs.register(definition.name, instance.tasks ?? {})
-      if (definition.outbox) workers.push(createOutboxRelay(sysDb, bus, log))
-      workers.push(...(instance.workers ?? []))
-      if (instance.ready) readiness[definition.name] = instance.ready
-      if (instance.siteFallback) http.siteFallbacks.push(instance.siteFallback)
-      const prefix = definition.prefix ?? `/${definition.name}`
-      await http.register(
-        async (scope) => {
-          // Label every route of this system in metrics, and group its operations in the OpenAPI
-          // document under one tag, the system's name: the console's "API docs" links are
-          // Swagger UI deep links to it (`/docs#/<name>`), so no operation may sit elsewhere.
-          scope.addHook('onRoute', (route) => {
-            route.config = { ...(route.config as object), system: definition.name }
-            route.schema = { ...route.schema, tags: [definition.name] }
-          })
-          await instance.routes(scope)
-        },
-        { prefix },
-      )
+    const deps: MountDeps = {
+      config,
+      db,
+      redis,
+      bus,
+      logger,
+      metrics,
+      tracing,
+      http,
+      live,
+      jobs,
+      listenUrl: () => listenUrl,
+      workers,
+      readiness,
+      owned,
     }
+    for (const definition of selected)
+      await mountSystem(definition, settings.get(definition.name)!, deps, (r) => running.push(r))
     // The platform's live endpoint (`/live`): every system's streams on one connection, when some
     // system of this process declared a stream kind.
     if (live.allKinds().length > 0) {
@@ -345,34 +263,4 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       return closePromise
     },
   }
-}
-
-/**
- * Open the job engine on the installation's job tables (migrated here even when the jobs system
- * is not selected) and record the queues each selected system declares.
- */
-async function openJobs(
-  config: Config,
-  p: { db: Db; redis: Redis | undefined; bus: Bus; logger: Logger; metrics: Metrics; tracing: Tracing },
-  settings: EngineSettingsValues,
-  selected: AnySystem[],
-  tuning: AppOverrides['jobs'],
-  owned: (() => Promise<void>)[],
-): Promise<JobsEngine> {
-  const redis = p.redis?.duplicate({ keyPrefix: `${config.redisKeyPrefix}jobs:` })
-  if (redis) owned.push(async () => void (await redis.quit().catch(() => redis.disconnect())))
-  const log = p.logger.child({ system: 'platform/jobs' })
-  const { engine, applied } = await JobsEngine.open({
-    db: p.db.withSchema(jobsSchema(config.dbSchemaPrefix)),
-    settings,
-    log,
-    registry: p.metrics.registry,
-    tracing: p.tracing,
-    redis,
-    bus: p.bus,
-    ...tuning,
-  })
-  if (applied.length > 0) log.info({ applied }, 'job tables migrated')
-  for (const s of selected) if (s.jobs) await engine.declare(s.name, s.jobs)
-  return engine
 }
