@@ -126,4 +126,32 @@ describe.each(backends())('webhooks (%s)', (backend) => {
     ).toBe(0)
     expect(received.length).toBe(before)
   })
+  it('an endpoint on a private address that is not allowed gets no request: each attempt fails at dial', async () => {
+    const stripe = t.stripe
+    const failed = async () => {
+      const m = t.app.metrics.registry.getSingleMetric('payments_webhook_attempts_total')!
+      const values = (await m.get()).values as { labels: { outcome?: string }; value: number }[]
+      return values.find((v) => v.labels.outcome === 'failed')?.value ?? 0
+    }
+    // A listening receiver on loopback that is not in PAYMENTS_WEBHOOK_ALLOWED_TARGETS.
+    let hits = 0
+    const other = createServer((_req, res) => {
+      hits++
+      res.writeHead(200).end()
+    })
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r))
+    try {
+      const before = await failed()
+      const blocked = await stripe.webhookEndpoints.create({
+        url: `http://127.0.0.1:${(other.address() as AddressInfo).port}/hook`,
+        enabled_events: ['payment_intent.created'],
+      })
+      await stripe.paymentIntents.create({ amount: 700, currency: 'usd' })
+      await waitFor('a refused delivery attempt', async () => (await failed()) > before, 60_000)
+      await stripe.webhookEndpoints.del(blocked.id)
+      expect(hits).toBe(0)
+    } finally {
+      await new Promise((r) => other.close(r))
+    }
+  }, 120_000)
 })
