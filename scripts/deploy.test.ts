@@ -9,6 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { loadConfig, platformSettings } from '../src/platform/config.js'
+import { engineSettings } from '../src/platform/jobs/settings.js'
+import { liveSettings } from '../src/platform/live/settings.js'
 import { parseSettings } from '../src/platform/settings.js'
 import { systems } from '../src/systems/index.js'
 
@@ -112,6 +114,9 @@ describe('deploy/ manifests', () => {
 
     const known = new Set([
       ...Object.keys(platformSettings),
+      // The platform libraries' own variables (live streams, the job engine), read by every process.
+      ...Object.keys(liveSettings),
+      ...Object.keys(engineSettings),
       ...systems.flatMap((s) => Object.keys(s.settings ?? {})),
       'NODE_ENV',
     ])
