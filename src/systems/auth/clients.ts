@@ -85,9 +85,19 @@ export class ClientRegistry {
   async metadata(clientId: string): Promise<Record<string, unknown> | undefined> {
     const hit = this.cache?.get(clientId)
     if (hit) return hit.metadata ?? undefined
-    const metadata = await this.store.get(clientId)
+    const metadata = this.withDefaultScope(await this.store.get(clientId))
     this.cache?.set(clientId, { metadata: metadata ?? null })
     return metadata
+  }
+
+  /**
+   * A client stored without `scope` (made before clients got one by default) may ask for the
+   * default scopes only: without this, oidc-provider would let it ask for every scope, `admin`
+   * included, and an upgrade would open the admin API to every older client.
+   */
+  private withDefaultScope(m: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+    if (!m || m.scope !== undefined || !this.defaultScope) return m
+    return { ...m, scope: this.defaultScope }
   }
 
   /** Create a client; AUTH_CLIENT_EXISTS (409) when the id is taken. */
@@ -121,9 +131,18 @@ export class ClientRegistry {
     return { clientId, ...(secret && { clientSecret: secret }), metadata }
   }
 
-  /** Create the client unless one with its id exists; true when created. */
+  /**
+   * Create the client unless one with its id exists; true when created. An existing client stored
+   * without `scope` (made before clients had one) gets `input.scope`, so the bootstrap client keeps
+   * what it is given now rather than the default.
+   */
   async ensure(input: NewClient & { clientId: string }, validate: MetadataValidator): Promise<boolean> {
-    if (await this.store.get(input.clientId)) return false
+    const existing = await this.store.get(input.clientId)
+    if (existing) {
+      if (existing.scope === undefined && input.scope !== undefined)
+        await this.update(input.clientId, { scope: input.scope }, validate)
+      return false
+    }
     try {
       await this.create(input, validate)
       return true
