@@ -15,52 +15,22 @@
 
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Db, DedicatedConnection, Queryable, Unlisten } from '../db/port.js'
+import type { DedicatedConnection, Queryable, Unlisten } from '../db/port.js'
 import type { Worker } from '../system.js'
-import type { Logger } from '../telemetry/logger.js'
-import type { Tracing } from '../telemetry/tracing.js'
 import { Attempt, type AttemptHost, LeaseLostError, type Outcome } from './attempt.js'
 import { Completer } from './completer.js'
 import { wakeWorkers } from './enqueue.js'
 import { withJobTrace } from './job-trace.js'
 import { renewLeases } from './lease-heartbeat.js'
 import { PROGRESS_LIMIT } from './limits.js'
-import { type JobMetrics, sample } from './metrics.js'
+import { sample } from './metrics.js'
 import { needsWrite, OutcomeWriter } from './outcome.js'
-import { type QueueOwners, type QueueSlot, QueueSlots } from './queue-slots.js'
-import type { RateLimits } from './rate-limits.js'
-import type { Backoff, FetchedJob, TaskRegistry } from './types.js'
+import { type QueueSlot, QueueSlots } from './queue-slots.js'
+import type { Backoff, FetchedJob } from './types.js'
 import { WorkerStore } from './worker.store.js'
+import type { WorkerOptions } from './worker-options.js'
 
-export interface WorkerOptions {
-  db: Db
-  tasks: TaskRegistry
-  log: Logger
-  metrics: JobMetrics
-  tracing: Tracing
-  limits: RateLimits
-  concurrency: number
-  queueConcurrency: number
-  fetchBatch: number
-  leaseMs: number
-  pollMs: number
-  defaultTimeoutMs: number
-  backoff: Backoff
-  shutdownGraceMs: number
-  /**
-   * Jobs per queue fetched ahead of free slots and held leased, ready to start
-   * (default 0). A fetch round trip then overlaps running jobs instead of
-   * following them; the price is that a process holds a few jobs others could run.
-   */
-  prefetch?: number
-  /** Heartbeat period; default leaseMs / 3. 0 turns heartbeats off (tests of lease expiry). */
-  heartbeatMs?: number
-  /** Only these queues (default: every queue). */
-  queues?: readonly string[]
-  /** Only the queues of these owners (sql/0009; default: every queue's). */
-  owners?: QueueOwners
-  id?: string
-}
+export type { WorkerOptions } from './worker-options.js'
 
 export class JobWorker implements Worker, AttemptHost {
   readonly name = 'jobs:worker'
