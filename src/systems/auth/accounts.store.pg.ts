@@ -9,6 +9,10 @@ export interface UserRow {
   passwordHash: string | null
   isAdmin: boolean
   disabled: boolean
+  /** An administrator requires a second factor of this account. */
+  mfaRequired: boolean
+  /** When the account's TOTP authenticator was confirmed (null: no second factor). */
+  mfaEnrolledAt: Date | null
   createdAt: Date
 }
 
@@ -48,6 +52,7 @@ export interface UserPatch {
   isAdmin?: boolean
   disabled?: boolean
   emailVerified?: boolean
+  mfaRequired?: boolean
 }
 
 type Raw = {
@@ -58,6 +63,8 @@ type Raw = {
   password_hash: string | null
   is_admin: boolean
   disabled: boolean
+  mfa_required: boolean
+  mfa_enrolled_at: Date | null
   created_at: Date
 }
 
@@ -70,6 +77,8 @@ function toUser(r: Raw): UserRow {
     passwordHash: r.password_hash,
     isAdmin: r.is_admin,
     disabled: r.disabled,
+    mfaRequired: r.mfa_required,
+    mfaEnrolledAt: r.mfa_enrolled_at ? new Date(r.mfa_enrolled_at) : null,
     createdAt: new Date(r.created_at),
   }
 }
@@ -95,7 +104,8 @@ export function createUserStore(db: Queryable): UserStore {
     async update(id, patch) {
       const { rows } = await db.query<Raw>(
         `UPDATE users SET name = CASE WHEN $2 THEN $3 ELSE name END, is_admin = coalesce($4, is_admin),
-           disabled = coalesce($5, disabled), email_verified = coalesce($6, email_verified), updated_at = now()
+           disabled = coalesce($5, disabled), email_verified = coalesce($6, email_verified),
+           mfa_required = coalesce($7, mfa_required), updated_at = now()
          WHERE id = $1 RETURNING *`,
         [
           id,
@@ -104,6 +114,7 @@ export function createUserStore(db: Queryable): UserStore {
           patch.isAdmin ?? null,
           patch.disabled ?? null,
           patch.emailVerified ?? null,
+          patch.mfaRequired ?? null,
         ],
       )
       return rows[0] && toUser(rows[0])

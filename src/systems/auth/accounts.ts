@@ -18,7 +18,9 @@ export interface NewUser {
   emailVerified?: boolean
 }
 
-export type LoginResult = { ok: true; user: UserRow } | { ok: false; retryAfterMs: number }
+export type LoginResult =
+  | { ok: true; user: UserRow; secondFactor?: 'verify' | 'enrol' | undefined }
+  | { ok: false; retryAfterMs: number }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/
 
@@ -30,6 +32,8 @@ export class Accounts {
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditLog,
+    /** What a sign-in still needs after the password (mfa.ts); none when not given. */
+    private readonly secondFactor: (u: UserRow) => 'verify' | 'enrol' | undefined = () => undefined,
   ) {}
 
   byId(id: string): Promise<UserRow | undefined> {
@@ -113,7 +117,15 @@ export class Accounts {
       await this.audit.record({ event: 'password.rehashed', userId: usable.id })
     }
     await this.throttle.succeeded(email)
-    await this.audit.record({ event: 'login.succeeded', userId: usable.id, ip, clientId })
-    return { ok: true, user: usable }
+    // With a second factor due, the sign-in has not succeeded yet: the MFA step records that.
+    const secondFactor = this.secondFactor(usable)
+    await this.audit.record({
+      event: secondFactor ? 'login.password_verified' : 'login.succeeded',
+      userId: usable.id,
+      ip,
+      clientId,
+      ...(secondFactor && { detail: { secondFactor } }),
+    })
+    return { ok: true, user: usable, secondFactor }
   }
 }

@@ -36,6 +36,7 @@ const PatchUserBody = Type.Object(
     admin: Type.Optional(Type.Boolean()),
     disabled: Type.Optional(Type.Boolean()),
     emailVerified: Type.Optional(Type.Boolean()),
+    mfaRequired: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
 )
@@ -143,7 +144,8 @@ export function adminUserRoutes(app: TypedApp, p: AuthParts, verifications: Emai
       schema: {
         summary: 'Change an account',
         description:
-          '`disabled: true` refuses its logins and revokes its sessions and grants (refresh tokens) at once.',
+          '`disabled: true` refuses its logins and revokes its sessions and grants (refresh tokens) at once. ' +
+          '`mfaRequired: true`: an account without a second factor enrols at its next sign-in.',
         params: UserParams,
         body: PatchUserBody,
         response: { 200: UserView, 404: Problem, ...ERRORS },
@@ -157,6 +159,7 @@ export function adminUserRoutes(app: TypedApp, p: AuthParts, verifications: Emai
         ...(b.admin !== undefined && { isAdmin: b.admin }),
         ...(b.disabled !== undefined && { disabled: b.disabled }),
         ...(b.emailVerified !== undefined && { emailVerified: b.emailVerified }),
+        ...(b.mfaRequired !== undefined && { mfaRequired: b.mfaRequired }),
       })
       if (!u) throw notFound(req.params.id)
       if (b.disabled === true) {
@@ -168,7 +171,14 @@ export function adminUserRoutes(app: TypedApp, p: AuthParts, verifications: Emai
           detail: { artifactsRevoked: revoked },
         })
       } else if (b.disabled === false) await p.audit.record({ event: 'user.enabled', userId: u.id, actor })
-      const fields = Object.keys(b).filter((k) => k !== 'disabled')
+      if (b.mfaRequired !== undefined)
+        await p.audit.record({
+          event: 'user.mfa_required',
+          userId: u.id,
+          actor,
+          detail: { required: b.mfaRequired },
+        })
+      const fields = Object.keys(b).filter((k) => k !== 'disabled' && k !== 'mfaRequired')
       if (fields.length > 0)
         await p.audit.record({ event: 'user.updated', userId: u.id, actor, detail: { fields } })
       return userView(u)
@@ -189,6 +199,26 @@ export function adminUserRoutes(app: TypedApp, p: AuthParts, verifications: Emai
       const u = await user(req.params.id)
       await p.accounts.resetLockout(u.email)
       await p.audit.record({ event: 'user.lockout_reset', userId: u.id, actor: req.principal!.sub })
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.delete(
+    '/users/:id/mfa',
+    {
+      schema: {
+        summary: "Remove an account's second factor",
+        description:
+          'Its TOTP authenticator and recovery codes (a lost phone). If a second factor is required, ' +
+          'the account enrols again at its next sign-in. 404 AUTH_MFA_NOT_FOUND when it has none.',
+        params: UserParams,
+        response: { 204: Type.Null(), 404: Problem, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      const u = await user(req.params.id)
+      if (!(await p.mfa.reset(u.id, req.principal!.sub)))
+        throw new AppError('AUTH_MFA_NOT_FOUND', 404, 'the account has no second factor')
       return reply.code(204).send(null)
     },
   )

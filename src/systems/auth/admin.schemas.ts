@@ -80,6 +80,10 @@ export const UserView = Type.Object({
   name: Type.Union([Type.String(), Type.Null()]),
   admin: Type.Boolean(),
   disabled: Type.Boolean(),
+  /** A second factor is required at sign-in (enrolment at the next one if there is none). */
+  mfaRequired: Type.Boolean(),
+  /** The account has a confirmed TOTP authenticator. */
+  mfaEnrolled: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
 })
 
@@ -92,6 +96,8 @@ export function userView(u: UserRow): Static<typeof UserView> {
     name: u.name,
     admin: u.isAdmin,
     disabled: u.disabled,
+    mfaRequired: u.mfaRequired,
+    mfaEnrolled: u.mfaEnrolledAt !== null,
     createdAt: u.createdAt.toISOString(),
   }
 }

@@ -32,6 +32,14 @@ export type AuditEvent =
   | 'password_reset.throttled'
   | 'password.reset'
   | 'session.revoked'
+  | 'login.password_verified'
+  | 'mfa.enrolled'
+  | 'mfa.verified'
+  | 'mfa.failed'
+  | 'mfa.locked'
+  | 'mfa.recovery_code_used'
+  | 'mfa.reset'
+  | 'user.mfa_required'
 
 export interface AuditEntry {
   event: AuditEvent

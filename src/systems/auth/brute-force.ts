@@ -20,6 +20,8 @@ export interface BruteForceOptions {
   lockoutMs: number
   /** Shared by every process when set; otherwise this process counts alone. */
   redis?: Redis
+  /** Key namespace of the counters (default `auth-login`; second-factor codes count apart). */
+  namespace?: string
 }
 
 const TIERS = 6
@@ -41,14 +43,16 @@ export class LoginThrottle {
   constructor(opts: BruteForceOptions) {
     for (let k = 0; k < TIERS; k++) {
       const periodMs = Math.min(opts.lockoutMs * 4 ** k, DAY_MS)
-      const store = opts.redis ? { redis: opts.redis, namespace: `auth-login-${k}` } : ('memory' as const)
+      const store = opts.redis
+        ? { redis: opts.redis, namespace: `${opts.namespace ?? 'auth-login'}-${k}` }
+        : ('memory' as const)
       const make = (limit: number) =>
         createRateLimiter({ algorithm: 'sliding-window-counter', limit, periodMs, store })
       this.tiers.push({ account: make(opts.attempts * 2 ** k), ip: make(opts.attempts * 4 * 2 ** k) })
     }
   }
 
-  /** 0 when a login may be tried now; otherwise milliseconds to wait. */
+  /** 0 when a login may be tried now; otherwise milliseconds to wait. `email`: the account's key. */
   async waitMs(email: string, ip: string): Promise<number> {
     const key = accountKey(email)
     let wait = 0

@@ -4,30 +4,32 @@
  * token bound to the interaction (an HMAC of its uid), on top of the
  * interaction cookie being SameSite=Lax and path-scoped. Finishing an
  * interaction hands the result to the provider and redirects (303) back to
- * the authorization endpoint, which continues the flow.
+ * the authorization endpoint, which continues the flow. An account with a
+ * second factor is not handed back after its password: the interaction stays
+ * at the login prompt and shows the second-factor pages (`mfa.routes.ts`)
+ * until a code is accepted.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import { parse as parseQuery } from 'node:querystring'
 import { Type } from '@sinclair/typebox'
-import type { FastifyReply } from 'fastify'
 import type { InteractionResults } from 'oidc-provider'
 import type { TypedApp } from '../../platform/http/types.js'
-import type { Accounts } from './accounts.js'
-import type { AuditLog } from './audit.js'
+import {
+  csrfRefused,
+  csrfToken,
+  csrfValid,
+  finishLogin,
+  type InteractionDeps,
+  loadInteraction,
+  originOf,
+  sendPage,
+  stepDone,
+} from './interaction.common.js'
+import { mfaRoutes, mfaStepPage } from './mfa.routes.js'
 import { errors } from './oidc-provider.js'
 import { ADMIN_SCOPE } from './paths.js'
-import type { OidcProvider } from './provider.js'
-import { consentPage, errorPage, loginPage, pageHeaders } from './views.js'
+import { consentPage, errorPage, loginPage } from './views.js'
 
-export interface InteractionDeps {
-  holder: OidcProvider
-  issuer: () => string
-  accounts: Accounts
-  audit: AuditLog
-  /** Key of the CSRF tokens (an installation secret). */
-  csrfKey: string
-  prefix: string
-}
+export type { InteractionDeps }
 
 const FORM_LIMIT = 16 * 1024
 const Params = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 200 }) })
@@ -40,28 +42,6 @@ const ConsentBody = Type.Object({
   csrf: Type.String({ maxLength: 200 }),
   decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
 })
-
-function csrfToken(key: string, uid: string): string {
-  return createHmac('sha256', key).update(`csrf:${uid}`).digest('base64url')
-}
-
-function csrfValid(key: string, uid: string, presented: string): boolean {
-  const a = Buffer.from(csrfToken(key, uid))
-  const b = Buffer.from(presented)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-function originOf(uri: unknown): string[] {
-  try {
-    return typeof uri === 'string' ? [new URL(uri).origin] : []
-  } catch {
-    return []
-  }
-}
-
-function sendPage(reply: FastifyReply, status: number, html: string, formOrigins: string[] = []) {
-  return reply.code(status).headers(pageHeaders(formOrigins)).send(html)
-}
 
 export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
   app.register(async (plain) => {
@@ -90,23 +70,17 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
       )
     })
 
-    /** The interaction of this browser, checked against the uid in the path. */
-    const load = async (
-      req: { raw: import('node:http').IncomingMessage; params: { uid: string } },
-      reply: FastifyReply,
-    ) => {
-      const { provider } = d.holder.get(d.issuer())
-      const details = await provider.interactionDetails(req.raw, reply.raw)
-      if (details.uid !== req.params.uid) throw new errors.SessionNotFound('interaction mismatch')
-      const client = await provider.Client.find(String(details.params.client_id))
-      return { provider, details, client, clientName: client?.clientName ?? String(details.params.client_id) }
-    }
+    const load = (req: Parameters<typeof loadInteraction>[1], reply: Parameters<typeof loadInteraction>[2]) =>
+      loadInteraction(d, req, reply)
 
     scope.get('/interaction/:uid', { schema: { params: Params, hide: true } }, async (req, reply) => {
       const { details, clientName } = await load(req, reply)
       const uid = details.uid
       const origins = originOf(details.params.redirect_uri)
       const base = `${d.prefix}/interaction/${encodeURIComponent(uid)}`
+      // The password was right and the second factor is due: its page, until it is given.
+      const pending = details.prompt.name === 'login' ? await d.mfa.pending(uid) : undefined
+      if (pending) return mfaStepPage(d, reply, { uid, clientName, origins, pending })
       if (details.prompt.name === 'login')
         return sendPage(
           reply,
@@ -146,18 +120,10 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
       '/interaction/:uid/login',
       { schema: { params: Params, body: LoginBody, hide: true } },
       async (req, reply) => {
-        const { provider, details, clientName } = await load(req, reply)
+        const { details, clientName } = await load(req, reply)
         const origins = originOf(details.params.redirect_uri)
-        if (!csrfValid(d.csrfKey, details.uid, req.body.csrf))
-          return sendPage(
-            reply,
-            403,
-            errorPage('Sign-in refused', {
-              detail: 'The form was not sent from this page. Go back and try again.',
-            }),
-          )
-        if (details.prompt.name !== 'login')
-          throw Object.assign(new Error('this step is already done'), { statusCode: 400 })
+        if (!csrfValid(d.csrfKey, details.uid, req.body.csrf)) return csrfRefused(reply)
+        if (details.prompt.name !== 'login') throw stepDone()
         const email = req.body.email.trim()
         const clientId = String(details.params.client_id)
         const result = await d.accounts.login(email, req.body.password, req.ip, clientId)
@@ -177,13 +143,15 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
           })
           return sendPage(reply, locked ? 429 : 401, page, origins)
         }
-        const login: InteractionResults = {
-          login: { accountId: result.user.id, amr: ['pwd'], remember: true },
+        if (result.secondFactor) {
+          // Not finished: the interaction stays at its login prompt until the second factor.
+          await d.mfa.begin(details.uid, result.user.id, result.secondFactor)
+          return reply
+            .code(303)
+            .header('cache-control', 'no-store')
+            .redirect(`${d.prefix}/interaction/${encodeURIComponent(details.uid)}`, 303)
         }
-        const to = await provider.interactionResult(req.raw, reply.raw, login, {
-          mergeWithLastSubmission: false,
-        })
-        return reply.code(303).header('cache-control', 'no-store').redirect(to, 303)
+        return finishLogin(d, req, reply, { accountId: result.user.id, amr: ['pwd'], remember: true })
       },
     )
 
@@ -192,16 +160,8 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
       { schema: { params: Params, body: ConsentBody, hide: true } },
       async (req, reply) => {
         const { provider, details } = await load(req, reply)
-        if (!csrfValid(d.csrfKey, details.uid, req.body.csrf))
-          return sendPage(
-            reply,
-            403,
-            errorPage('Sign-in refused', {
-              detail: 'The form was not sent from this page. Go back and try again.',
-            }),
-          )
-        if (details.prompt.name !== 'consent')
-          throw Object.assign(new Error('this step is already done'), { statusCode: 400 })
+        if (!csrfValid(d.csrfKey, details.uid, req.body.csrf)) return csrfRefused(reply)
+        if (details.prompt.name !== 'consent') throw stepDone()
         const clientId = String(details.params.client_id)
         const accountId = details.session?.accountId
         let result: InteractionResults
@@ -243,5 +203,7 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
         return reply.code(303).header('cache-control', 'no-store').redirect(to, 303)
       },
     )
+
+    mfaRoutes(scope, d)
   })
 }

@@ -13,6 +13,7 @@ import { ClientRegistry, type CreatedClient, type NewClient } from './clients.js
 import { createClientStore } from './clients.store.pg.js'
 import { JwtAccessTokens } from './jwt-tokens.js'
 import { type Rotation, SigningKeys } from './keys.js'
+import { Mfa } from './mfa.js'
 import { PasswordHasher } from './passwords.js'
 import { ADMIN_SCOPE, PREFIX } from './paths.js'
 import { OidcProvider } from './provider.js'
@@ -29,6 +30,7 @@ export interface AuthParts {
   clients: ClientRegistry
   keys: SigningKeys
   accounts: Accounts
+  mfa: Mfa
   audit: AuditLog
   holder: OidcProvider
   jwtTokens: JwtAccessTokens
@@ -90,7 +92,21 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
     lockoutMs: s.AUTH_LOGIN_LOCKOUT_S * 1000,
     ...(ctx.redis && { redis: ctx.redis }),
   })
-  const accounts = new Accounts(createUserStore(db), new PasswordHasher(), throttle, audit)
+  const mfa = new Mfa({
+    db,
+    audit,
+    // Wrong second-factor codes lock out as wrong passwords do, on counters of their own.
+    throttle: new LoginThrottle({
+      attempts: s.AUTH_LOGIN_ATTEMPTS,
+      lockoutMs: s.AUTH_LOGIN_LOCKOUT_S * 1000,
+      namespace: 'auth-mfa',
+      ...(ctx.redis && { redis: ctx.redis }),
+    }),
+    requiredForAll: s.AUTH_MFA_REQUIRED,
+  })
+  const accounts = new Accounts(createUserStore(db), new PasswordHasher(), throttle, audit, (u) =>
+    mfa.dueFor(u),
+  )
   const jwtTokens = new JwtAccessTokens(db)
   const issuer = () => `${ctx.publicUrl().replace(/\/+$/, '')}${PREFIX}`
   const defaultAudience = () => s.AUTH_DEFAULT_AUDIENCE ?? ctx.publicUrl().replace(/\/+$/, '')
@@ -116,6 +132,7 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
     clients,
     keys,
     accounts,
+    mfa,
     audit,
     holder,
     jwtTokens,

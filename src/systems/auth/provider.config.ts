@@ -100,7 +100,9 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
       const user = await o.accounts.byId(accountId)
       return user?.isAdmin ? { roles: ['admin'] } : undefined
     },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    // amr (RFC 8176: pwd, otp, mfa) in every ID token: how the user signed in, for clients that
+    // require a second factor.
+    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },
     scopes: ['openid', 'offline_access', 'email', 'profile', ...o.apiScopes],
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],

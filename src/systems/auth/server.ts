@@ -190,6 +190,7 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
         holder: p.holder,
         issuer: p.issuer,
         accounts: p.accounts,
+        mfa: p.mfa,
         audit: p.audit,
         csrfKey: p.csrfKey,
         prefix: PREFIX,

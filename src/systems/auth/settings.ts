@@ -3,7 +3,7 @@
  * platform's). AUTH_INITIAL_* create a first client and a first admin at
  * start, as Shlink's INITIAL_API_KEY creates a first key.
  */
-import { int, list, optional, str, url } from '../../platform/settings.js'
+import { bool, int, list, optional, str, url } from '../../platform/settings.js'
 
 export const settings = {
   AUTH_INITIAL_CLIENT_ID: optional(
@@ -103,6 +103,10 @@ export const settings = {
     min: 300,
     max: 30 * 86_400,
     doc: 'how long an email verification link works',
+  }),
+  AUTH_MFA_REQUIRED: bool({
+    default: false,
+    doc: 'every account needs a second factor: one without enrols at its next sign-in (else only accounts an admin marks mfaRequired)',
   }),
   AUTH_RESET_TTL_S: int({ default: 1800, min: 60, max: 86_400, doc: 'how long a password reset link works' }),
 }

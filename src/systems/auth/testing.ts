@@ -140,18 +140,23 @@ export function formOf(html: string, base: string): { action: string; fields: Re
 export async function signIn(
   browser: Browser,
   authorizationUrl: URL,
-  creds: { email: string; password: string } = ADMIN,
+  creds: { email: string; password: string; code?: (page: string) => string } = ADMIN,
 ): Promise<URL> {
   let { res, url } = await browser.follow(authorizationUrl.href)
-  for (let step = 0; step < 4; step++) {
+  for (let step = 0; step < 6; step++) {
     if (url.startsWith('http://127.0.0.1:1/')) return new URL(url)
     const html = await res.text()
     if (res.status !== 200)
       throw new Error(`sign-in page ${url} answered ${res.status}: ${html.slice(0, 300)}`)
     const form = formOf(html, url)
-    const fields = html.includes('name="password"')
-      ? { ...form.fields, email: creds.email, password: creds.password }
-      : { ...form.fields, decision: 'allow' }
+    let fields: Record<string, string> = form.fields
+    if (html.includes('name="password"')) fields = { ...fields, email: creds.email, password: creds.password }
+    else if (html.includes('name="code"')) {
+      if (!creds.code) throw new Error(`a second factor is asked for and the test gave none: ${url}`)
+      fields = { ...fields, code: creds.code(html) }
+    } else if (html.includes('name="decision"'))
+      fields = { ...fields, decision: 'allow' }
+      // Otherwise a page with one button (the recovery codes' Continue): submit it.
     ;({ res, url } = await browser.follow(form.action, { form: fields }))
   }
   throw new Error(`sign-in did not reach the client: ended at ${url}`)

@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto'
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1f23}
 main{max-width:26rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}
 h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
-input[type=email],input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;border:1px solid #888;border-radius:4px}
+input[type=email],input[type=password],input[type=text]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;border:1px solid #888;border-radius:4px}
 button{margin-top:1.2rem;padding:.55rem 1.2rem;font-size:1rem;border-radius:4px;border:1px solid #1a56db;background:#1a56db;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1a56db;margin-left:.5rem}
+code{font-size:1.05rem;word-break:break-all}ol.codes{font-family:monospace;font-size:1.1rem}
 .error{background:#fde8e8;border:1px solid #f05252;padding:.6rem;border-radius:4px}ul{padding-left:1.2rem}
 :focus-visible{outline:3px solid #f59e0b;outline-offset:2px}`
 
