@@ -4,13 +4,9 @@
  * verifies once, `email_verified` in UserInfo follows, an expired link and a resend for a
  * verified email are refused.
  */
-import type { AddressInfo } from 'node:net'
-import { type ParsedMail, simpleParser } from 'mailparser'
 import * as oidc from 'openid-client'
-import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
-import { waitFor } from '../../platform/testing/wait.js'
 import {
   type AuthTestApp,
   authApp,
@@ -22,26 +18,17 @@ import {
   REDIRECT,
   signIn,
 } from './testing.js'
+import { linkIn, type MailSink, mailSink } from './testing.mail.js'
 
 describe.each(backends())('email verification (%s)', (backend) => {
   let t: AuthTestApp
-  let smtp: SMTPServer
+  let smtp: MailSink
   let admin: string
   let web: { id: string; secret: string }
-  const mails: ParsedMail[] = []
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      onData(stream, _session, done) {
-        simpleParser(stream).then((m) => mails.push(m), done)
-        stream.on('end', () => done())
-      },
-    })
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r))
-    const port = (smtp.server.address() as AddressInfo).port
+    smtp = await mailSink()
     t = await authApp(backend, {
-      AUTH_SMTP_URL: `smtp://127.0.0.1:${port}`,
+      AUTH_SMTP_URL: smtp.url,
       AUTH_MAIL_FROM: 'auth@example.com',
     })
     admin = (
@@ -52,7 +39,7 @@ describe.each(backends())('email verification (%s)', (backend) => {
   }, 180_000)
   afterAll(async () => {
     await t?.close()
-    await new Promise<void>((r) => smtp.close(() => r()))
+    await smtp.close()
   })
 
   async function api(method: string, path: string, body?: unknown) {
@@ -68,14 +55,9 @@ describe.each(backends())('email verification (%s)', (backend) => {
     return { status: res.status, body: text ? JSON.parse(text) : undefined }
   }
   const linkTo = async (to: string, count = 1) => {
-    await waitFor(
-      `a mail to ${to}`,
-      () => mails.filter((m) => JSON.stringify(m.to).includes(to)).length >= count,
-      60_000,
-    )
-    const mail = mails.filter((m) => JSON.stringify(m.to).includes(to))[count - 1]!
+    const mail = await smtp.waitFor(to, count)
     expect(mail.subject).toBe('Confirm your email address')
-    return /https?:\/\/\S+\/auth\/email\/verify\?token=\S+/.exec(mail.text ?? '')![0]
+    return linkIn(mail, '/auth/email/verify?token=')
   }
   async function emailVerifiedClaim(creds: { email: string; password: string }) {
     const config = await discover(t, web.id, web.secret)

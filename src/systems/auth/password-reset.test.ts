@@ -4,33 +4,20 @@
  * what the reset does: the link works once, the old password stops working, and refresh tokens
  * issued before are revoked. An unknown email gets the same page and no mail.
  */
-import type { AddressInfo } from 'node:net'
-import { type ParsedMail, simpleParser } from 'mailparser'
 import * as oidc from 'openid-client'
-import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
-import { waitFor } from '../../platform/testing/wait.js'
 import { type AuthTestApp, authApp, Browser, cli, discover, formOf, REDIRECT, signIn } from './testing.js'
+import { type MailSink, mailSink } from './testing.mail.js'
 
 describe.each(backends())('password reset by mail (%s)', (backend) => {
   let t: AuthTestApp
-  let smtp: SMTPServer
-  const mails: ParsedMail[] = []
+  let smtp: MailSink
   let web: { id: string; secret: string }
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      onData(stream, _session, done) {
-        simpleParser(stream).then((m) => mails.push(m), done)
-        stream.on('end', () => done())
-      },
-    })
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r))
-    const port = (smtp.server.address() as AddressInfo).port
+    smtp = await mailSink()
     t = await authApp(backend, {
-      AUTH_SMTP_URL: `smtp://127.0.0.1:${port}`,
+      AUTH_SMTP_URL: smtp.url,
       AUTH_MAIL_FROM: 'auth@example.com',
     })
     const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
@@ -39,10 +26,9 @@ describe.each(backends())('password reset by mail (%s)', (backend) => {
   })
   afterAll(async () => {
     await t.close()
-    await new Promise<void>((r) => smtp.close(() => r()))
+    await smtp.close()
   })
 
-  const mailsTo = (to: string) => mails.filter((m) => m.to && JSON.stringify(m.to).includes(to))
   async function askForLink(browser: Browser, email: string) {
     const { res, url } = await browser.follow(`${t.issuer}/password/forgot`)
     const form = formOf(await res.text(), url)
@@ -74,8 +60,7 @@ describe.each(backends())('password reset by mail (%s)', (backend) => {
 
     const browser = new Browser()
     const known = await askForLink(browser, 'Frank@Example.com')
-    await waitFor('the reset mail', () => mailsTo('frank@example.com').length === 1, 30_000)
-    const mail = mailsTo('frank@example.com')[0]!
+    const mail = await smtp.waitFor('frank@example.com')
     expect(mail.subject).toBe('Reset your password')
     expect(mail.from?.text).toContain('auth@example.com')
     const link = /(http:\S+\/password\/reset\?token=\S+)/.exec(mail.text!)![1]!
@@ -109,7 +94,7 @@ describe.each(backends())('password reset by mail (%s)', (backend) => {
     const db = t.app.systems.find((s) => s.definition.name === 'auth')!.context.db
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM password_resets')
     expect(rows[0]!.n).toBe(1)
-    expect(mails.every((m) => !JSON.stringify(m.to).includes('nobody@'))).toBe(true)
+    expect(smtp.mails.every((m) => !JSON.stringify(m.to).includes('nobody@'))).toBe(true)
   })
 
   it('refuses a forged CSRF token and an unknown link', async () => {
