@@ -102,12 +102,26 @@ function wakerOf(db: Db, channel: string, queue: string): Waker {
 }
 
 /**
+ * A job due at least this much later needs no wake-up: workers poll for delayed jobs
+ * (JOBS_POLL_MS), and one woken now would find nothing due. The margin covers a caller's clock
+ * running behind the database's.
+ */
+const DELAYED_MS = 2_000
+
+/**
  * How an enqueue wakes the workers. In the caller's transaction: its NOTIFY goes
  * with that commit. On its own into an idle queue: also in its commit (one round
  * trip less before a worker fetches). On its own while wake-ups are in flight:
- * none in the statement, one coalesced NOTIFY after the commit (`after`).
+ * none in the statement, one coalesced NOTIFY after the commit (`after`). Not at
+ * all for jobs due later (`runAt` at least DELAYED_MS ahead): a NOTIFY in a
+ * transaction takes a database-wide lock from its commit until the commit is
+ * flushed, so every caller enqueueing a delayed job in its own transaction (a
+ * hold's expiry, a reminder) would commit one at a time, for a wake-up that finds
+ * nothing to run.
  */
-function wakePlan(db: Queryable, channel: string, queue: string) {
+function wakePlan(db: Queryable, channel: string, queue: string, runAt: Date | null = null) {
+  if (runAt !== null && runAt.getTime() - Date.now() >= DELAYED_MS)
+    return { inCommit: false, after: () => {}, settle: () => {} }
   if (!isDb(db)) return { inCommit: true, after: () => {}, settle: () => {} }
   const waker = wakerOf(db as Db, channel, queue)
   const inCommit = waker.claim()
@@ -160,7 +174,7 @@ export async function addJob(
   checkSpec(spec)
   const payload = encodePayload(spec.payload, opts.maxPayloadBytes ?? DEFAULT_LIMIT)
   const runAt = spec.runAt ?? null
-  const wake = wakePlan(db, channelOf(db, opts), queue)
+  const wake = wakePlan(db, channelOf(db, opts), queue, runAt)
   try {
     const { rows } = await db.query<{ id: string; state: StoredState; deduplicated: boolean }>(
       addJobSql(schemaOf(db, opts)),
@@ -235,7 +249,10 @@ export async function addJobs(
   }
   doc += ']'
   const schema = schemaOf(db, opts)
-  const wake = wakePlan(db, channelOf(db, opts), queue)
+  // The earliest run time of the batch decides its wake-up (null: one is due now).
+  let earliest: Date | null = runAts[0] ?? null
+  for (const r of runAts) if (r === null || (earliest !== null && r < earliest)) earliest = r
+  const wake = wakePlan(db, channelOf(db, opts), queue, earliest)
   try {
     // One statement, whose NOTIFY (when wakePlan puts it in the commit) is sent once for the batch.
     const { rows } = await db.query<{ id: string }>(

@@ -10,6 +10,7 @@ import { SeatErrors } from './seats/errors.js'
 import { seatMapLive } from './seats/live.js'
 import type { ReservationStrategy } from './seats/ports.js'
 import { adminRoutes, buyerRoutes } from './seats/routes.js'
+import { SeatSequencer } from './seats/sequencer.js'
 import { EXPIRE_HOLD_TASK, HOLDS_QUEUE, SeatService } from './seats/service.js'
 import { SeatStore } from './seats/store.pg.js'
 import { OptimisticStrategy } from './seats/strategy.optimistic.js'
@@ -54,11 +55,14 @@ export default defineSystem({
         ? new OptimisticStrategy(ctx.db, s.INVENTORY_OPTIMISTIC_RETRIES, (n) => SeatErrors.contended(n))
         : new PessimisticStrategy(ctx.db)
     const live = seatMapLive(ctx.live, store, ctx.db)
+    const sequencer = new SeatSequencer(ctx.db, store, live.publish, 500, (err) =>
+      ctx.log.warn({ err }, 'seat sequencer pass failed; its changes wait for the next one'),
+    )
     const seats = new SeatService({
       store,
       strategy,
       jobs: ctx.jobs,
-      publish: live.publish,
+      changed: () => sequencer.nudge(),
       holdTtlSeconds: s.INVENTORY_HOLD_TTL_SECONDS,
       maxSeatsPerHold: s.INVENTORY_MAX_SEATS_PER_HOLD,
       maxVenueSeats: s.INVENTORY_MAX_VENUE_SEATS,
@@ -83,7 +87,7 @@ export default defineSystem({
         buyerRoutes(app, seats, s.INVENTORY_MAX_SEATS_PER_HOLD)
         await app.register(async (scope) => live.endpoint.routes(scope as never), { prefix: '/live' })
       },
-      workers: [live.endpoint.worker],
+      workers: [live.endpoint.worker, sequencer],
       tasks: {
         [EXPIRE_HOLD_TASK]: {
           description: 'End a hold whose time is up and free its seats',

@@ -105,6 +105,45 @@ describe.each(backends())('live seat map (%s)', (backend) => {
     }
   })
 
+  it('concurrent buyers: every change reaches a viewer once, in order, and replays to the map', async () => {
+    // Offsets are given after the commits, by the sequencer (sequencer.ts): this checks that no
+    // change is lost, doubled or reordered for a seat when many transactions commit at once.
+    const show = Number(await simpleShow(c, 1, 6))
+    const v = await LiveWsClient.connect(url, VIEWER, { path: PATH, v: 2 })
+    try {
+      await v.request({ type: 'subscribe', show, after: 0 })
+      await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const seat = `S-A-${1 + (i % 6)}`
+          const r = await c.api('POST', `/shows/${show}/holds`, { seats: [seat] })
+          if (r.statusCode !== 201) return
+          const id = r.json().id
+          if (i % 3 === 0) expectStatus(await c.api('POST', `/holds/${id}/confirm`), 200)
+          else expect((await c.api('DELETE', `/holds/${id}`)).statusCode).toBe(204)
+        }),
+      )
+      const head = () => c.api('GET', `/shows/${show}/seats`).then((r) => r.json().offset as number)
+      await waitFor(
+        'every change sequenced',
+        async () => (await head()) > 0 && seatEvents(v, show).length >= (await head()),
+        20_000,
+      )
+      const map = expectStatus(await c.api('GET', `/shows/${show}/seats`), 200)
+      const events = seatEvents(v, show)
+      expect(events.map((e) => e.offset)).toEqual(Array.from({ length: map.offset }, (_, i) => i + 1))
+      const replayed = new Map<string, string>()
+      for (const e of events) for (const seat of e.seats) replayed.set(seat, e.state)
+      for (const seat of map.seats)
+        expect([seat.id, replayed.get(seat.id) ?? 'free']).toEqual([seat.id, seat.state])
+      // Some seat was sold, and each sold seat was sold once.
+      const sold = events.filter((e) => e.state === 'sold').flatMap((e) => e.seats)
+      expect(sold.length).toBeGreaterThan(0)
+      expect(new Set(sold).size).toBe(sold.length)
+    } finally {
+      await v.close()
+    }
+  })
+
   it('refuses a show that does not exist, naming it', async () => {
     const v = await LiveWsClient.connect(url, VIEWER, { path: PATH })
     try {

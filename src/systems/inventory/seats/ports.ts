@@ -61,6 +61,23 @@ export type Reservation<T> =
   /** Seats already held (and not lapsed) or sold, by seat number. */
   | { ok: false; taken: number[]; attempts: number }
 
+/** A hold of named seats done by the strategy in one call (ids resolved, hold row, change, expiry job). */
+export interface NamedHoldRequest {
+  showId: string
+  /** Distinct seat ids, as asked. */
+  seatIds: string[]
+  holdId: string
+  ttlSeconds: number
+  /** The expiry job: the job engine's schema, the queue, task and key. */
+  job: { schema: string; queue: string; task: string; key: string }
+}
+
+export type NamedHoldResult =
+  | { outcome: 'held'; seats: string[]; expiresAt: Date }
+  /** Taken seats, in seat order; or seat ids the venue does not have, in the order asked. */
+  | { outcome: 'taken' | 'unknown'; seats: string[] }
+  | { outcome: 'no-show' }
+
 /**
  * The reservation path (README, Strategies). Implementations: pessimistic (row locks in seat
  * order), optimistic (version check and retry); the naive read-then-write one lives in test/
@@ -74,4 +91,10 @@ export interface ReservationStrategy {
    * with it.
    */
   reserve<T>(req: ReserveRequest, finish: Finish<T>): Promise<Reservation<T>>
+  /**
+   * Optional: a whole hold of named seats in one round trip (the hot path of an on-sale). Same
+   * outcome as resolving the ids, `reserve` and the service's `finish`; the pessimistic strategy
+   * has it (sql/0003_hold_seats.sql).
+   */
+  holdNamed?(req: NamedHoldRequest): Promise<NamedHoldResult>
 }

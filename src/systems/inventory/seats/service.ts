@@ -8,7 +8,7 @@ import type { Queryable } from '../../../platform/db/port.js'
 import type { SystemJobs } from '../../../platform/jobs/declaration.js'
 import { bestTogether, type SeatRow } from './best-available.js'
 import { SeatErrors } from './errors.js'
-import type { Hold, HoldState, ReservationStrategy, Seat, SeatEvent } from './ports.js'
+import type { Hold, HoldState, ReservationStrategy, Seat } from './ports.js'
 import type { SeatStore } from './store.pg.js'
 import { type VenueInput, venueSeats } from './venue-input.js'
 
@@ -19,8 +19,8 @@ export interface SeatServiceOptions {
   store: SeatStore
   strategy: ReservationStrategy
   jobs: SystemJobs
-  /** Hand committed events to the live seat map (never called inside a transaction). */
-  publish: (events: SeatEvent[]) => Promise<void> | void
+  /** Called after a commit that appended seat changes: the sequencer numbers and publishes them. */
+  changed: () => void
   holdTtlSeconds: number
   maxSeatsPerHold: number
   maxVenueSeats: number
@@ -107,16 +107,43 @@ export class SeatService {
   private async holdNamed(showId: string, seatIds: string[], ttl: number) {
     const dup = seatIds.find((s, i) => seatIds.indexOf(s) !== i)
     if (dup !== undefined) throw SeatErrors.invalidHold('seats', `names seat ${dup} twice`)
+    if (this.o.strategy.holdNamed) return this.holdNamedAtOnce(showId, seatIds, ttl)
     const numbers = await this.o.store.seatNumbers(showId, seatIds)
     if (!numbers) throw SeatErrors.showNotFound(showId)
     const unknown = seatIds.filter((s) => !numbers.has(s))
     if (unknown.length > 0) throw SeatErrors.unknownSeats(showId, unknown)
     const byNo = new Map(seatIds.map((s) => [numbers.get(s)!, s]))
     const seatNos = [...byNo.keys()].sort((a, b) => a - b)
-    const r = await this.reserve(showId, seatNos, ttl)
+    const r = await this.reserve(
+      showId,
+      seatNos,
+      seatNos.map((no) => byNo.get(no)!),
+      ttl,
+    )
     if (r.ok) return r.hold
     this.o.onHold?.('taken', r.attempts)
     throw SeatErrors.seatsTaken(r.taken.map((no) => byNo.get(no)!))
+  }
+
+  /** The same hold in one round trip, when the strategy can (the pessimistic one). */
+  private async holdNamedAtOnce(showId: string, seatIds: string[], ttl: number) {
+    const holdId = newId('h')
+    const r = await this.o.strategy.holdNamed!({
+      showId,
+      seatIds,
+      holdId,
+      ttlSeconds: ttl,
+      job: { schema: this.o.jobs.schema, queue: HOLDS_QUEUE, task: EXPIRE_HOLD_TASK, key: expiryKey(holdId) },
+    })
+    if (r.outcome === 'no-show') throw SeatErrors.showNotFound(showId)
+    if (r.outcome === 'unknown') throw SeatErrors.unknownSeats(showId, r.seats)
+    if (r.outcome !== 'held') {
+      this.o.onHold?.('taken', 1)
+      throw SeatErrors.seatsTaken(r.seats)
+    }
+    this.o.changed()
+    this.o.onHold?.('held', 1)
+    return { id: holdId, seats: r.seats, expiresAt: r.expiresAt.toISOString() }
   }
 
   private async holdBest(showId: string, n: number, req: HoldRequest, ttl: number) {
@@ -127,7 +154,13 @@ export class SeatService {
         this.o.onHold?.('none-together', attempt + 1)
         throw SeatErrors.notEnoughTogether(n)
       }
-      const r = await this.reserve(showId, seatNos, ttl)
+      const ids = new Map(seats.map((s) => [s.seatNo, s.id]))
+      const r = await this.reserve(
+        showId,
+        seatNos,
+        seatNos.map((no) => ids.get(no)!),
+        ttl,
+      )
       if (r.ok) return r.hold
       // Someone took some of them between our read and our claim: look again.
     }
@@ -135,8 +168,12 @@ export class SeatService {
     throw SeatErrors.contended(this.o.bestRetries + 1)
   }
 
-  /** Claim seats through the strategy; with them, in the same transaction: the hold, its event, its expiry job. */
-  private async reserve(showId: string, seatNos: number[], ttl: number) {
+  /**
+   * Claim seats through the strategy; with them, in the same transaction: the hold and its seats'
+   * change (one statement), and its expiry job. Nothing here takes a row another buyer of the
+   * show needs: the change gets its offset from the sequencer after the commit.
+   */
+  private async reserve(showId: string, seatNos: number[], seatIds: string[], ttl: number) {
     const holdId = newId('h')
     const r = await this.o.strategy.reserve(
       { showId, seatNos, holdId, ttlSeconds: ttl },
@@ -148,23 +185,13 @@ export class SeatService {
           runAt: expiresAt,
           key: expiryKey(holdId),
         })
-        // Last: the show's counter row is held from here to the commit only.
-        const event = await this.o.store.appendEvent(tx, showId, {
-          state: 'held',
-          seatNos,
-          hold: holdId,
-          reason: 'held',
-        })
-        return { event, expiresAt }
+        return expiresAt
       },
     )
     if (!r.ok) return r
-    await this.o.publish([r.value.event])
+    this.o.changed()
     this.o.onHold?.('held', r.attempts)
-    return {
-      ok: true as const,
-      hold: { id: holdId, seats: r.value.event.seats, expiresAt: r.value.expiresAt.toISOString() },
-    }
+    return { ok: true as const, hold: { id: holdId, seats: seatIds, expiresAt: r.value.toISOString() } }
   }
 
   /** A hold as a buyer sees it (an active hold whose time is up reads as expired). */
@@ -204,15 +231,15 @@ export class SeatService {
       const amount = await this.o.store.insertOrder(tx, orderId, h, 'simulated')
       await this.o.store.endHold(tx, id, 'confirmed', orderId)
       await this.o.jobs.removeJob(tx, HOLDS_QUEUE, expiryKey(id))
-      const event = await this.o.store.appendEvent(tx, h.showId, {
+      await this.o.store.appendChange(tx, h.showId, {
         state: 'sold',
         seatNos: h.seatNos,
         hold: id,
         reason: 'sold',
       })
-      return { orderId, amount, event, seats: h.seatNos.length }
+      return { orderId, amount, seats: h.seatNos.length }
     })
-    await this.o.publish([out.event])
+    this.o.changed()
     this.o.onEnded?.('confirmed', out.seats)
     return { orderId: out.orderId, amount: out.amount }
   }
@@ -235,14 +262,14 @@ export class SeatService {
     const out = await this.o.store.db.tx(async (tx) => {
       const h = await this.o.store.lockHold(tx, id)
       if (!h) {
-        if (byJob) return { freed: [] as number[], event: undefined }
+        if (byJob) return { freed: [] as number[] }
         throw SeatErrors.holdNotFound(id)
       }
       if (h.state === 'confirmed') {
-        if (byJob) return { freed: [], event: undefined }
+        if (byJob) return { freed: [] }
         throw SeatErrors.holdConfirmed(id, h.orderId)
       }
-      if (h.state !== 'active') return { freed: [], event: undefined }
+      if (h.state !== 'active') return { freed: [] }
       if (byJob && !h.lapsed) {
         await this.o.jobs.addJob(tx, HOLDS_QUEUE, {
           task: EXPIRE_HOLD_TASK,
@@ -250,25 +277,23 @@ export class SeatService {
           runAt: h.expiresAt,
           key: expiryKey(id),
         })
-        return { freed: [], event: undefined, early: true }
+        return { freed: [], early: true }
       }
       // A buyer releasing a lapsed hold ends it as expired: that is what happened to it.
       const final = h.lapsed ? 'expired' : state
       const freed = await this.o.store.freeSeats(tx, h)
       await this.o.store.endHold(tx, id, final)
       if (!byJob) await this.o.jobs.removeJob(tx, HOLDS_QUEUE, expiryKey(id))
-      const event =
-        freed.length > 0
-          ? await this.o.store.appendEvent(tx, h.showId, {
-              state: 'free',
-              seatNos: freed,
-              hold: id,
-              reason: final,
-            })
-          : undefined
-      return { freed, event, final }
+      if (freed.length > 0)
+        await this.o.store.appendChange(tx, h.showId, {
+          state: 'free',
+          seatNos: freed,
+          hold: id,
+          reason: final,
+        })
+      return { freed, final }
     })
-    if (out.event) await this.o.publish([out.event])
+    if (out.freed.length > 0) this.o.changed()
     if ('final' in out && out.final) this.o.onEnded?.(out.final, out.freed.length)
     return { freed: out.freed.length, ...('early' in out && { early: true }) }
   }

@@ -1,9 +1,9 @@
 /**
  * The seat side's SQL (apart from the strategies' claim, in strategy.*.ts): venues, shows, the
  * seat map, holds, orders and the seat-event stream. Every transaction that touches several seats
- * locks them in `seat_no` order, and a show's counter row (`shows.last_offset`) last, just before
- * its commit: so no two transactions wait for each other in a cycle, and the counter, which every
- * change of a show's seats takes, is held for one statement's time.
+ * locks them in `seat_no` order, so no two transactions wait for each other in a cycle. No buyer's
+ * transaction takes the show's counter row (`shows.last_offset`): changes are appended to
+ * `seat_changes` and the sequencer numbers them (sequencer.ts).
  */
 import type { Db, Queryable } from '../../../platform/db/port.js'
 import type { Hold, HoldState, Seat, SeatEvent, SeatState } from './ports.js'
@@ -133,13 +133,13 @@ export class SeatStore {
     return rows.map((r) => r.seat_id)
   }
 
+  /** Insert a new hold and its seats' `held` change, in one statement (one round trip of the hot path). */
   async insertHold(tx: Queryable, h: { id: string; showId: string; seatNos: number[]; expiresAt: Date }) {
-    await tx.query('INSERT INTO holds (id, show_id, seat_nos, expires_at) VALUES ($1, $2, $3, $4)', [
-      h.id,
-      h.showId,
-      h.seatNos,
-      h.expiresAt,
-    ])
+    await tx.query(
+      `WITH hold AS (INSERT INTO holds (id, show_id, seat_nos, expires_at) VALUES ($1, $2, $3, $4))
+       INSERT INTO seat_changes (show_id, state, seat_nos, hold_id, reason) VALUES ($2, 'held', $3, $1, 'held')`,
+      [h.id, h.showId, h.seatNos, h.expiresAt],
+    )
   }
 
   async getHold(id: string): Promise<(Hold & { lapsed: boolean }) | undefined> {
@@ -216,28 +216,64 @@ export class SeatStore {
   }
 
   /**
-   * Append a seat event to a show's stream: the counter row is taken here, last in the
-   * transaction, and the offset is its next value (dense, in commit order).
+   * Append a change of some seats of a show, in the transaction that made it (after it locked
+   * those seats): one insert, no lock another buyer waits for. The sequencer gives it its offset
+   * (sequencer.ts).
    */
-  async appendEvent(
+  async appendChange(
     tx: Queryable,
     showId: string,
-    e: { state: SeatState; seatNos: number[]; hold: string | null; reason: string },
-  ): Promise<SeatEvent> {
-    const { rows } = await tx.query<{ offset: number; seat_ids: string[] }>(
-      `WITH o AS (
-         UPDATE shows SET last_offset = last_offset + 1 WHERE id = $1 RETURNING id, venue_id, last_offset)
-       INSERT INTO seat_events (show_id, "offset", state, seat_ids, hold_id, reason)
-       SELECT o.id, o.last_offset, $3,
-              ARRAY(SELECT seat_id FROM venue_seats WHERE venue_id = o.venue_id AND seat_no = ANY($2::int[])
-                     ORDER BY seat_no),
-              $4, $5
-         FROM o
-       RETURNING "offset"::float8 AS "offset", seat_ids`,
-      [showId, e.seatNos, e.state, e.hold, e.reason],
+    c: { state: SeatState; seatNos: number[]; hold: string | null; reason: string },
+  ): Promise<void> {
+    await tx.query(
+      'INSERT INTO seat_changes (show_id, state, seat_nos, hold_id, reason) VALUES ($1, $2, $3, $4, $5)',
+      [showId, c.state, c.seatNos, c.hold, c.reason],
     )
-    const r = rows[0]!
-    return eventOf(showId, r.offset, e.state, r.seat_ids, e.hold, e.reason)
+  }
+
+  /** Whether some change waits for its offset (the sequencer's tick looks before it locks). */
+  async hasChanges(): Promise<boolean> {
+    const { rows } = await this.db.query('SELECT 1 FROM seat_changes LIMIT 1')
+    return rows.length > 0
+  }
+
+  /**
+   * Move up to `limit` committed changes, oldest id first, into `seat_events`, each show's taking
+   * its next dense offsets (its counter row updated once for the batch); the events, by show and
+   * offset. One sequencer at a time: the advisory lock is taken first, in its own statement, so
+   * the batch's snapshot is taken after the previous batch committed.
+   */
+  async sequenceChanges(tx: Queryable, limit: number): Promise<SeatEvent[]> {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.seat-sequencer'))")
+    const { rows } = await tx.query<{
+      show_id: string
+      offset: number
+      state: SeatState
+      seat_ids: string[]
+      hold_id: string | null
+      reason: string
+    }>(
+      `WITH taken AS (
+         DELETE FROM seat_changes WHERE id IN (SELECT id FROM seat_changes ORDER BY id LIMIT $1)
+         RETURNING id, show_id, state, seat_nos, hold_id, reason),
+       numbered AS (
+         SELECT t.*, row_number() OVER (PARTITION BY show_id ORDER BY id) AS n FROM taken t),
+       counts AS (SELECT show_id, count(*) AS total FROM taken GROUP BY show_id),
+       bumped AS (
+         UPDATE shows s SET last_offset = s.last_offset + c.total FROM counts c WHERE s.id = c.show_id
+         RETURNING s.id, s.venue_id, s.last_offset - c.total AS base)
+       INSERT INTO seat_events (show_id, "offset", state, seat_ids, hold_id, reason)
+       SELECT n.show_id, b.base + n.n, n.state,
+              ARRAY(SELECT seat_id FROM venue_seats WHERE venue_id = b.venue_id AND seat_no = ANY(n.seat_nos)
+                     ORDER BY seat_no),
+              n.hold_id, n.reason
+         FROM numbered n JOIN bumped b ON b.id = n.show_id
+       RETURNING show_id::text AS show_id, "offset"::float8 AS "offset", state, seat_ids, hold_id, reason`,
+      [limit],
+    )
+    return rows
+      .map((r) => eventOf(r.show_id, r.offset, r.state, r.seat_ids, r.hold_id, r.reason))
+      .sort((a, b) => a.show - b.show || a.offset - b.offset)
   }
 
   /** The last offset of each show of `ids` (absent: no such show). */

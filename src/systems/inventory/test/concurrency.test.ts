@@ -44,7 +44,7 @@ function service(c: TestClient, strategy: ReservationStrategy): SeatService {
     store,
     strategy,
     jobs: ctx(c).jobs,
-    publish: () => {},
+    changed: () => {},
     holdTtlSeconds: 600,
     maxSeatsPerHold: 10,
     maxVenueSeats: 1000,
