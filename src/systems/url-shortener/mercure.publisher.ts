@@ -15,7 +15,7 @@
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { MercureHub, MercureUpdate } from './mercure.hub.js'
 import { Topics } from './mercure.topics.js'
-import type { OrphanVisitRecord, OrphanVisitType, ShortUrlRow, VisitRecord } from './ports.js'
+import type { OrphanVisitRecord, OrphanVisitType, ShapedVisits, ShortUrlRow, VisitRecord } from './ports.js'
 import { toShortUrl, toVisit } from './shapes.js'
 
 /** Visits of one flush published at most; beyond, they are counted as dropped (a viral link under a dashboard). */
@@ -52,8 +52,12 @@ export class MercurePublisher {
   constructor(private readonly d: MercurePublisherDeps) {}
 
   /** Visits the flusher wrote (called after each successful flush). */
-  visitsWritten(visits: readonly VisitRecord[]): void {
-    if (visits.length === 0 || !this.d.hub.wanted) return
+  visitsWritten(written: ShapedVisits | readonly VisitRecord[]): void {
+    if (written.length === 0 || !this.d.hub.wanted) return
+    // Records of their own only now that someone listens.
+    const visits = Array.isArray(written)
+      ? (written as readonly VisitRecord[])
+      : (written as ShapedVisits).records()
     const kept = visits.length > MAX_VISITS_PER_FLUSH ? visits.slice(-MAX_VISITS_PER_FLUSH) : visits
     if (kept.length < visits.length) this.d.onDropped?.(2 * (visits.length - kept.length))
     this.enqueue(async () => {

@@ -211,6 +211,18 @@ export interface VisitRecord {
   location?: VisitLocation | null
 }
 
+/** Everything about a visit but its time: shared by a link's visits of a flush that agree on all of it. */
+export type VisitShape = Omit<VisitRecord, 'at'>
+
+/** The visits of a flush as the buffer holds them: each one's shape and time (visits.batch.ts). */
+export interface ShapedVisits {
+  readonly shapes: readonly VisitShape[]
+  readonly at: readonly number[]
+  readonly length: number
+  /** The visits as records of their own. */
+  records(): VisitRecord[]
+}
+
 export const ORPHAN_VISIT_TYPES = ['base_url', 'invalid_short_url', 'regular_404'] as const
 /** Shlink's orphan visits: to the base URL, to an unknown short code, to any other missing path. */
 export type OrphanVisitType = (typeof ORPHAN_VISIT_TYPES)[number]
@@ -261,7 +273,7 @@ export type VisitScope = { shortUrlId: number } | { tag: string } | { all: true 
 
 export interface VisitStore {
   /** Write visits and orphan visits, durably, in one transaction (visits.write.pg.ts). */
-  writeBatch(visits: VisitRecord[], orphans: OrphanVisitRecord[]): Promise<void>
+  writeBatch(visits: ShapedVisits | readonly VisitRecord[], orphans: OrphanVisitRecord[]): Promise<void>
   /**
    * Make every visit written so far visible to reads: in lists and in the links' counters. The
    * store's own reads do it; whoever reads counters elsewhere (short URL rows, tag stats) calls it

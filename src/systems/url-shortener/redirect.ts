@@ -133,17 +133,17 @@ export class Redirector {
     redirectUrl: string | null,
     counted: boolean,
   ): void {
-    this.buffer.record({
-      shortUrlId: target.id,
-      shortCode: code,
-      at: Date.now(),
-      referer: info.referer ? info.referer.slice(0, MAX_HEADER_KEPT) : null,
-      userAgent: info.userAgent ? info.userAgent.slice(0, MAX_HEADER_KEPT) : null,
-      visitedUrl: info.visitedUrl.slice(0, MAX_HEADER_KEPT),
+    this.buffer.record(
+      target.id,
+      code,
+      Date.now(),
+      info.referer ? info.referer.slice(0, MAX_HEADER_KEPT) : null,
+      info.userAgent ? info.userAgent.slice(0, MAX_HEADER_KEPT) : null,
+      info.visitedUrl.slice(0, MAX_HEADER_KEPT),
       redirectUrl,
       counted,
-      ip: info.geolocate ? info.ip : undefined,
-    })
+      info.geolocate ? info.ip : undefined,
+    )
   }
 }
 

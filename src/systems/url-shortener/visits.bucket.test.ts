@@ -32,6 +32,41 @@ function referenceDoc(visits: readonly VisitRecord[]): string {
     return i
   }
   const firstAt = Math.min(...visits.map((v) => v.at))
+  const shapes = new Map<string, number>()
+  const p: (number | null)[][] = []
+  const v = visits.map((x) => {
+    const shape: (number | null)[] = [
+      ref(x.referer),
+      ref(x.userAgent),
+      ref(x.visitedUrl),
+      ref(x.redirectUrl),
+      x.potentialBot ? 1 : 0,
+    ]
+    if (x.location) shape.push(ref(JSON.stringify(x.location)))
+    const key = JSON.stringify(shape)
+    let k = shapes.get(key)
+    if (k === undefined) {
+      k = p.push(shape) - 1
+      shapes.set(key, k)
+    }
+    return [x.at - firstAt, k]
+  })
+  return JSON.stringify({ t: firstAt, s: [...dict.keys()], p, v })
+}
+
+/** The document as written before shapes (every visit in full): still stored, still read. */
+function earlierDoc(visits: readonly VisitRecord[]): string {
+  const dict = new Map<string, number>()
+  const ref = (s: string | null): number | null => {
+    if (s === null) return null
+    let i = dict.get(s)
+    if (i === undefined) {
+      i = dict.size
+      dict.set(s, i)
+    }
+    return i
+  }
+  const firstAt = Math.min(...visits.map((v) => v.at))
   const v = visits.map((x) => {
     const entry: (number | null)[] = [
       x.at - firstAt,
@@ -85,6 +120,36 @@ describe('bucket documents', () => {
         )
       }),
       { numRuns: 300 },
+    )
+  })
+
+  it('written before shapes (every visit in full) still decode to the visits', () => {
+    fc.assert(
+      fc.property(fc.array(visit, { minLength: 1, maxLength: 40 }), (visits) => {
+        const decoded = decodeBucket(1, JSON.parse(earlierDoc(visits)) as BucketDoc)
+        expect(
+          decoded.map((d) => [
+            d.at,
+            d.referer,
+            d.userAgent,
+            d.visitedUrl,
+            d.redirectUrl,
+            d.potentialBot,
+            d.location,
+          ]),
+        ).toEqual(
+          visits.map((v) => [
+            v.at,
+            v.referer,
+            v.userAgent,
+            v.visitedUrl,
+            v.redirectUrl,
+            v.potentialBot,
+            v.location ?? null,
+          ]),
+        )
+      }),
+      { numRuns: 100 },
     )
   })
 })

@@ -19,7 +19,8 @@
 import { isbot } from 'isbot'
 import type { Worker } from '../../platform/system.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
-import type { OrphanVisitRecord, VisitLocation, VisitRecord, VisitStore } from './ports.js'
+import type { OrphanVisitRecord, VisitLocation, VisitStore } from './ports.js'
+import { VisitBatch, type VisitShape } from './visits.batch.js'
 
 export interface VisitBufferOptions {
   flushMs: number
@@ -31,14 +32,20 @@ export interface VisitBufferOptions {
   /** Geolocation of a client address (absent: geolocation off). */
   locate?: (ip: string) => VisitLocation | null
   /** The visits and orphan visits of a flush, once written (the Mercure publisher). */
-  onWritten?: (visits: VisitRecord[], orphans: OrphanVisitRecord[]) => void
+  onWritten?: (visits: VisitBatch, orphans: OrphanVisitRecord[]) => void
 }
 
 const BOT_CACHE_MAX = 10_000
 
 export class VisitBuffer implements Worker {
   readonly name = 'url-shortener:visits-flusher'
-  private buffer: VisitRecord[] = []
+  private buffer = new VisitBatch()
+  /**
+   * Each link's latest shape in this buffer (visits.batch.ts): a visit like the link's previous one
+   * reuses it. Emptied with the buffer, so a shape (and the client address it holds until the
+   * flush) belongs to one flush.
+   */
+  private latest = new Map<number, VisitShape>()
   /** Visits that found no short URL (Shlink's orphan visits), written with the others. */
   private orphans: OrphanVisitRecord[] = []
   private timer: NodeJS.Timeout | undefined
@@ -50,12 +57,37 @@ export class VisitBuffer implements Worker {
     private readonly opts: VisitBufferOptions,
   ) {}
 
-  record(visit: VisitRecord): void {
+  /** A visit of a short URL (positional: the redirect path allocates nothing for a visit like the link's last). */
+  record(
+    shortUrlId: number,
+    shortCode: string,
+    at: number,
+    referer: string | null,
+    userAgent: string | null,
+    visitedUrl: string | null,
+    redirectUrl: string | null,
+    counted: boolean,
+    ip: string | undefined,
+  ): void {
     if (this.buffer.length >= this.opts.max) {
       this.opts.onDropped?.(1)
       return
     }
-    this.buffer.push(visit)
+    let shape = this.latest.get(shortUrlId)
+    if (
+      shape === undefined ||
+      shape.visitedUrl !== visitedUrl ||
+      shape.redirectUrl !== redirectUrl ||
+      shape.userAgent !== userAgent ||
+      shape.referer !== referer ||
+      shape.counted !== counted ||
+      shape.ip !== ip ||
+      shape.shortCode !== shortCode
+    ) {
+      shape = { shortUrlId, shortCode, referer, userAgent, visitedUrl, redirectUrl, counted, ip }
+      this.latest.set(shortUrlId, shape)
+    }
+    this.buffer.push(shape, at)
     if (this.buffer.length === this.opts.batch) void this.flush()
   }
 
@@ -114,12 +146,13 @@ export class VisitBuffer implements Worker {
     if (!this.hasWork()) return
     const visits = this.buffer
     const orphans = this.orphans
-    this.buffer = []
+    this.buffer = new VisitBatch()
+    this.latest = new Map()
     this.orphans = []
     const locate = this.opts.locate
     // One client's visits of a flush share a lookup (and a location object).
     const located = new Map<string, VisitLocation | null>()
-    const place = (v: VisitRecord | OrphanVisitRecord) => {
+    const place = (v: VisitShape | OrphanVisitRecord) => {
       // Located once (a retried flush keeps it), and the address is not kept beyond this point.
       if (v.ip === undefined) return
       let l = located.get(v.ip)
@@ -130,8 +163,9 @@ export class VisitBuffer implements Worker {
       v.location = l
       v.ip = undefined
     }
-    for (const v of visits) {
-      v.potentialBot = this.isBot(v.userAgent)
+    // Per shape, not per visit (a retried flush finds its shapes done already).
+    for (const v of visits.distinctShapes()) {
+      if (v.potentialBot === undefined) v.potentialBot = this.isBot(v.userAgent)
       place(v)
     }
     for (const o of orphans) {
@@ -145,7 +179,7 @@ export class VisitBuffer implements Worker {
     } catch (err) {
       // Put them back in front of anything that arrived meanwhile, within the cap.
       const room = Math.max(0, this.opts.max - this.buffer.length)
-      const kept = visits.slice(0, room)
+      const kept = visits.head(room)
       if (kept.length < visits.length) this.opts.onDropped?.(visits.length - kept.length)
       this.buffer = kept.concat(this.buffer)
       this.orphans = orphans.concat(this.orphans).slice(0, this.opts.max)

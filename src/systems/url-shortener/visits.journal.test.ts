@@ -7,7 +7,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { migrate } from '../../platform/db/migrate.js'
 import { testDb } from '../../platform/testing/backends.js'
-import type { VisitLocation, VisitRecord } from './ports.js'
+import type { VisitLocation, VisitRecord, VisitShape } from './ports.js'
+import { VisitBatch } from './visits.batch.js'
 import { encodeBucket, groupByLink } from './visits.bucket.js'
 import { type BatchDoc, BucketBuilder, JournalStrings } from './visits.journal.js'
 import { createVisitStore } from './visits.store.pg.js'
@@ -38,17 +39,63 @@ const visit = fc.record({
   location: fc.constantFrom(null, LONDON, { ...LONDON, cityName: 'Leeds' }),
 }) satisfies fc.Arbitrary<VisitRecord>
 
+/**
+ * A flush as the buffer holds it: visits that agree on everything but their time share one shape
+ * object (when `share`), as the buffer makes them.
+ */
+function shaped(visits: readonly VisitRecord[], share: boolean): VisitBatch {
+  const batch = new VisitBatch()
+  const shapes = new Map<string, VisitShape>()
+  for (const { at, ...rest } of visits) {
+    const key = JSON.stringify(rest)
+    let shape = share ? shapes.get(key) : undefined
+    if (shape === undefined) {
+      shape = rest
+      shapes.set(key, shape)
+    }
+    batch.push(shape, at)
+  }
+  return batch
+}
+
+/** A batch document as the earlier version wrote it (one entry per visit, no shapes): a journal a killed process left. */
+function earlierFormat(visits: readonly VisitRecord[]): string {
+  const strings: string[] = []
+  const ref = (s: string | null | undefined) => {
+    if (s == null) return null
+    let i = strings.indexOf(s)
+    if (i < 0) i = strings.push(s) - 1
+    return i
+  }
+  const t = Math.min(...visits.map((v) => v.at))
+  const v = visits.map((x) => {
+    const e = [
+      x.shortUrlId,
+      x.at - t,
+      ref(x.referer),
+      ref(x.userAgent),
+      ref(x.visitedUrl),
+      ref(x.redirectUrl),
+      (x.potentialBot ? 1 : 0) | (x.counted ? 2 : 0),
+    ]
+    if (x.location) e.push(ref(JSON.stringify(x.location)))
+    return e
+  })
+  return JSON.stringify({ b: 0, t, s: strings, v })
+}
+
 describe('visits journal', () => {
   it('rolls batches up into the buckets a direct write of the same visits makes', () => {
     fc.assert(
       fc.property(
         fc.array(fc.array(visit, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 5 }),
         fc.integer({ min: 1, max: 12 }),
-        (flushes, max) => {
+        fc.boolean(),
+        (flushes, max, share) => {
           const builder = new BucketBuilder(max)
           // One writer's batches share their strings (each defines only the new ones).
           const strings = new JournalStrings()
-          for (const f of flushes) builder.add(JSON.parse(strings.encode(f).doc) as BatchDoc)
+          for (const f of flushes) builder.add(JSON.parse(strings.encode(shaped(f, share)).doc) as BatchDoc)
           const rolled = builder.pending().map((b) => b.close())
           const direct = groupByLink(flushes.flat(), max).map(encodeBucket)
           expect(rolled).toEqual(direct)
@@ -56,6 +103,21 @@ describe('visits journal', () => {
         },
       ),
       { numRuns: 300 },
+    )
+  })
+
+  it('reads batches of the earlier format (one entry per visit) into the same buckets', () => {
+    fc.assert(
+      fc.property(
+        fc.array(visit, { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 12 }),
+        (f, max) => {
+          const builder = new BucketBuilder(max)
+          builder.add(JSON.parse(earlierFormat(f)) as BatchDoc)
+          expect(builder.pending().map((b) => b.close())).toEqual(groupByLink(f, max).map(encodeBucket))
+        },
+      ),
+      { numRuns: 200 },
     )
   })
 

@@ -14,22 +14,28 @@
  *   { "b": id of the first string of "s",
  *     "t": first visit, epoch ms,
  *     "s": [ strings first used by this batch ],
- *     "v": [ [link id, ms after t, referer, userAgent, visitedUrl, redirectUrl, flags, location?], ... ] }
- * String fields are string ids or null (the location is its JSON text, as in buckets). Ids run on
- * from batch to batch until a roll-up empties the journal, so a link's URLs and a client's user
- * agent are written once per roll-up rather than once per flush. flags: 1 = potential bot,
- * 2 = already counted (links with maxVisits count on the redirect). Written and read only by this
- * process: the format is private to this file.
+ *     "p": [ [link id, referer, userAgent, visitedUrl, redirectUrl, flags, location?], ... ],
+ *     "v": [ shape, ms after t, shape, ms after t, ... ] }
+ * "p" holds the batch's visit shapes (visits.batch.ts: a link's visits of a flush nearly always
+ * agree on everything but their time), and "v" each visit as the index of its shape in "p" and its
+ * time, flat. String fields are string ids or null (the location is its JSON text, as in buckets).
+ * Ids run on from batch to batch until a roll-up empties the journal, so a link's URLs and a
+ * client's user agent are written once per roll-up rather than once per flush. flags: 1 =
+ * potential bot, 2 = already counted (links with maxVisits count on the redirect). Written and read
+ * only by this process: the format is private to this file. Batches of an earlier version (no "p";
+ * "v" holds [link id, ms after t, referer, userAgent, visitedUrl, redirectUrl, flags, location?]
+ * per visit) may wait in the journal of a process killed before an upgrade, and are read too.
  */
-import type { VisitLocation, VisitRecord } from './ports.js'
+import type { ShapedVisits, VisitLocation, VisitShape } from './ports.js'
 import type { Bucket } from './visits.bucket.js'
 
-/** A batch document as parsed. */
+/** A batch document as parsed ("p" absent, and "v" one array per visit, in the earlier format). */
 export interface BatchDoc {
   b: number
   t: number
   s: string[]
-  v: (number | null)[][]
+  p?: (number | null)[][]
+  v: (number | null)[][] | number[]
 }
 
 const BOT = 1
@@ -48,7 +54,7 @@ export class JournalStrings {
    * One flush's visits as a batch document (text). `undo` forgets the strings it defined, for when
    * the batch is not written after all (a later batch must not refer to them).
    */
-  encode(visits: readonly VisitRecord[]): { doc: string; undo: () => void } {
+  encode(visits: ShapedVisits): { doc: string; undo: () => void } {
     const base = this.next
     const added: string[] = []
     let strings = ''
@@ -64,27 +70,43 @@ export class JournalStrings {
       }
       return i
     }
-    let t = visits[0]?.at ?? 0
-    for (const v of visits) if (v.at < t) t = v.at
+    const at = visits.at
+    let t = at[0] ?? 0
+    for (const a of at) if (a < t) t = a
+    // Shapes in first-use order; one client's shapes share a location object.
+    const index = new Map<VisitShape, number>()
     let locations: Map<VisitLocation, string> | undefined
-    let entries = ''
-    for (let i = 0; i < visits.length; i++) {
-      const v = visits[i]!
-      const flags = (v.potentialBot ? BOT : 0) | (v.counted ? COUNTED : 0)
-      let entry = `${i === 0 ? '[' : ',['}${v.shortUrlId},${v.at - t},${ref(v.referer)},${ref(v.userAgent)},${ref(v.visitedUrl)},${ref(v.redirectUrl)},${flags}`
-      if (v.location) {
-        locations ??= new Map()
-        let text = locations.get(v.location)
-        if (text === undefined) {
-          text = JSON.stringify(v.location)
-          locations.set(v.location, text)
+    let shapes = ''
+    const refs = new Array<number>(at.length)
+    for (let i = 0; i < at.length; i++) {
+      const v = visits.shapes[i]!
+      let k = index.get(v)
+      if (k === undefined) {
+        k = index.size
+        index.set(v, k)
+        const flags = (v.potentialBot ? BOT : 0) | (v.counted ? COUNTED : 0)
+        let shape = `${k === 0 ? '[' : ',['}${v.shortUrlId},${ref(v.referer)},${ref(v.userAgent)},${ref(v.visitedUrl)},${ref(v.redirectUrl)},${flags}`
+        if (v.location) {
+          locations ??= new Map()
+          let text = locations.get(v.location)
+          if (text === undefined) {
+            text = JSON.stringify(v.location)
+            locations.set(v.location, text)
+          }
+          shape += `,${ref(text)}`
         }
-        entry += `,${ref(text)}`
+        shapes += `${shape}]`
       }
-      entries += `${entry}]`
+      refs[i] = k
+    }
+    // Each visit is two small numbers: joined once rather than concatenated visit by visit.
+    const flat = new Array<number>(2 * at.length)
+    for (let i = 0; i < at.length; i++) {
+      flat[2 * i] = refs[i]!
+      flat[2 * i + 1] = at[i]! - t
     }
     return {
-      doc: `{"b":${base},"t":${t},"s":[${strings}],"v":[${entries}]}`,
+      doc: `{"b":${base},"t":${t},"s":[${strings}],"p":[${shapes}],"v":[${flat.join(',')}]}`,
       undo: () => {
         for (const s of added) ids.delete(s)
       },
@@ -97,18 +119,19 @@ export class JournalStrings {
   }
 }
 
-/** No string (null), or no location. */
-const NONE = -1
-
-/** A bucket being filled: its visits as numbers (strings as indexes into its own dictionary). */
+/** A bucket being filled: each visit as its time and the index of its shape (visits.bucket.ts). */
 class OpenBucket {
   readonly at: number[] = []
-  /** Five per visit: referer, userAgent, visitedUrl, redirectUrl, location; NONE for none. */
-  readonly refs: number[] = []
+  readonly shape: number[] = []
   readonly bot: number[] = []
   uncounted = 0
+  /** The text of each shape of the bucket, in first-use order, and each text's index. */
+  private readonly shapes: string[] = []
+  private readonly shapeByText = new Map<string, number>()
+  /** A batch shape's index in this bucket (found once per batch shape, not per visit). */
+  readonly batchShapes = new Map<(number | null)[], number>()
   /** The JSON text of each string of the dictionary, in order. */
-  readonly strings: string[] = []
+  private readonly strings: string[] = []
   /** Journal string id -> dictionary index (a string is looked up by content once per id). */
   private readonly byId = new Map<number, number>()
   private readonly byText = new Map<string, number>()
@@ -120,7 +143,8 @@ class OpenBucket {
   }
 
   /** The dictionary index of journal string `id` (whose text is `text()`), added on first use. */
-  ref(id: number, text: (id: number) => string): number {
+  private ref(id: number | null | undefined, text: (id: number) => string): number | 'null' {
+    if (id == null) return 'null'
     let i = this.byId.get(id)
     if (i !== undefined) return i
     const s = text(id)
@@ -134,6 +158,23 @@ class OpenBucket {
     return i
   }
 
+  /**
+   * The index in this bucket of the shape whose referer, userAgent, visitedUrl and redirectUrl are
+   * journal strings `e[off..off+3]` and location `e[off+5]`, with bot flag `bot`; added on first use
+   * (strings in the order `encodeBucket` meets them).
+   */
+  shapeOf(e: (number | null)[], off: number, bot: number, text: (id: number) => string): number {
+    const loc = e[off + 5]
+    const t = `[${this.ref(e[off], text)},${this.ref(e[off + 1], text)},${this.ref(e[off + 2], text)},${this.ref(e[off + 3], text)},${bot}${loc == null ? '' : `,${this.ref(loc, text)}`}]`
+    let k = this.shapeByText.get(t)
+    if (k === undefined) {
+      k = this.shapes.length
+      this.shapeByText.set(t, k)
+      this.shapes.push(t)
+    }
+    return k
+  }
+
   /** The bucket row, its document as `encodeBucket` writes it for the same visits. */
   close(): Bucket {
     let firstAt = this.at[0]!
@@ -144,12 +185,9 @@ class OpenBucket {
     }
     let bots = 0
     let entries = ''
-    const r = this.refs
-    const field = (x: number) => (x === NONE ? 'null' : x)
-    for (let i = 0, k = 0; i < this.at.length; i++, k += 5) {
+    for (let i = 0; i < this.at.length; i++) {
       bots += this.bot[i]!
-      const loc = r[k + 4]!
-      entries += `${i === 0 ? '[' : ',['}${this.at[i]! - firstAt},${field(r[k]!)},${field(r[k + 1]!)},${field(r[k + 2]!)},${field(r[k + 3]!)},${this.bot[i]}${loc === NONE ? '' : `,${loc}`}]`
+      entries += `${i === 0 ? '[' : ',['}${this.at[i]! - firstAt},${this.shape[i]}]`
     }
     return {
       shortUrlId: this.shortUrlId,
@@ -158,7 +196,7 @@ class OpenBucket {
       n: this.at.length,
       bots,
       uncounted: this.uncounted,
-      doc: `{"t":${firstAt},"s":[${this.strings.join(',')}],"v":[${entries}]}`,
+      doc: `{"t":${firstAt},"s":[${this.strings.join(',')}],"p":[${this.shapes.join(',')}],"v":[${entries}]}`,
     }
   }
 }
@@ -192,31 +230,43 @@ export class BucketBuilder {
   add(doc: BatchDoc): void {
     const base = doc.b ?? 0
     for (let i = 0; i < doc.s.length; i++) this.strings.set(base + i, doc.s[i]!)
-    const text = this.text
-    for (const e of doc.v) {
-      const link = e[0]!
-      let b = this.open.get(link)
-      if (b === undefined || b.n >= this.maxVisits) {
-        b = new OpenBucket(link)
-        this.open.set(link, b)
-        const list = this.byLink.get(link)
-        if (list) list.push(b)
-        else this.byLink.set(link, [b])
-      }
-      const flags = e[6]!
-      const r = b.refs
-      b.at.push(doc.t + e[1]!)
-      r.push(
-        e[2] == null ? NONE : b.ref(e[2], text),
-        e[3] == null ? NONE : b.ref(e[3], text),
-        e[4] == null ? NONE : b.ref(e[4], text),
-        e[5] == null ? NONE : b.ref(e[5], text),
-        e[7] == null ? NONE : b.ref(e[7], text),
-      )
-      b.bot.push(flags & BOT ? 1 : 0)
-      if (!(flags & COUNTED)) b.uncounted++
-      this.visits++
+    if (doc.p === undefined) {
+      // The earlier format: each visit is an entry of its own, its strings from index 2.
+      for (const e of doc.v as (number | null)[][]) this.place(e, 2, doc.t + e[1]!, false)
+      return
     }
+    const shapes = doc.p
+    const v = doc.v as number[]
+    for (let i = 0; i < v.length; i += 2) this.place(shapes[v[i]!]!, 1, doc.t + v[i + 1]!, true)
+  }
+
+  /**
+   * One visit: `e` holds its link at 0, and its referer, userAgent, visitedUrl, redirectUrl, flags
+   * and location from `off`. `shared`: `e` is a shape that other visits of the batch refer to, so
+   * its strings are looked up once per bucket.
+   */
+  private place(e: (number | null)[], off: number, at: number, shared: boolean): void {
+    const link = e[0]!
+    let b = this.open.get(link)
+    if (b === undefined || b.n >= this.maxVisits) {
+      b = new OpenBucket(link)
+      this.open.set(link, b)
+      const list = this.byLink.get(link)
+      if (list) list.push(b)
+      else this.byLink.set(link, [b])
+    }
+    const flags = e[off + 4]!
+    const bot = flags & BOT ? 1 : 0
+    let k = shared ? b.batchShapes.get(e) : undefined
+    if (k === undefined) {
+      k = b.shapeOf(e, off, bot, this.text)
+      if (shared) b.batchShapes.set(e, k)
+    }
+    b.at.push(at)
+    b.shape.push(k)
+    b.bot.push(bot)
+    if (!(flags & COUNTED)) b.uncounted++
+    this.visits++
   }
 
   /** Every bucket, in the order `groupByLink` gives, each encoded when its `close()` is called. */

@@ -178,7 +178,8 @@ async function listBuckets(
 
 /**
  * Visits matching a list's filters: buckets wholly inside the date range are counted from their
- * columns; only the (at most a few) buckets straddling a bound are opened.
+ * columns; only the (at most a few) buckets straddling a bound are opened. A visit's bot flag is in
+ * its shape ("p"), or in the visit itself in documents written before shapes (visits.bucket.ts).
  */
 async function countVisits(
   db: Db,
@@ -192,7 +193,8 @@ async function countVisits(
                               THEN n - CASE WHEN ${excludeBots} THEN bots ELSE 0 END
                               ELSE (SELECT count(*) FROM json_array_elements(visits->'v') x
                                      WHERE (visits->>'t')::bigint + (x->>0)::bigint BETWEEN $1::bigint AND $2::bigint
-                                       AND NOT (${excludeBots} AND x->>5 = '1')) END), 0) AS n
+                                       AND NOT (${excludeBots} AND CASE WHEN visits->'p' IS NULL THEN x->>5
+                                                                 ELSE visits->'p'->((x->>1)::int)->>4 END = '1')) END), 0) AS n
        FROM ${table} WHERE ${where}`,
     params,
   )

@@ -275,6 +275,18 @@ describe('migration from one row per visit to buckets', () => {
       expect(page.items[1]!.referer).toBeNull() // 2,499 is a multiple of 3
       const humans = await store.list({ all: true }, { page: 1, itemsPerPage: 1, excludeBots: true })
       expect(humans.total).toBe(2_500 - 625)
+      // A date range that cuts through two of these buckets opens them (their visits in full, bot flag in each).
+      const cut = await store.list(
+        { shortUrlId: 1 },
+        {
+          page: 1,
+          itemsPerPage: 1,
+          excludeBots: true,
+          startDate: new Date((1767225600 + 1000) * 1000),
+          endDate: new Date((1767225600 + 1600) * 1000),
+        },
+      )
+      expect(cut.total).toBe(601 - 151)
       const buckets = await db.query<{ n: number }>('SELECT n FROM visit_buckets ORDER BY first_at')
       expect(buckets.rows.map((r) => Number(r.n))).toEqual([1_000, 1_000, 500])
     } finally {

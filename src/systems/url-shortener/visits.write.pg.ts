@@ -14,7 +14,8 @@
  * Either way a visit is durable once its flush commits (the durability is the flush's, README).
  */
 import type { Db, Queryable } from '../../platform/db/port.js'
-import { ORPHAN_VISIT_TYPES, type OrphanVisitRecord, type VisitRecord } from './ports.js'
+import { ORPHAN_VISIT_TYPES, type OrphanVisitRecord, type ShapedVisits, type VisitRecord } from './ports.js'
+import { VisitBatch } from './visits.batch.js'
 import { type Bucket, encodeBucket, groupByLink } from './visits.bucket.js'
 import { type BatchDoc, BucketBuilder, JournalStrings } from './visits.journal.js'
 
@@ -38,7 +39,7 @@ const BATCHES_PER_READ = 8
 
 export interface VisitWriter {
   /** Write visits and orphan visits, durably, in one transaction. */
-  writeBatch(visits: VisitRecord[], orphans: OrphanVisitRecord[]): Promise<void>
+  writeBatch(visits: ShapedVisits | readonly VisitRecord[], orphans: OrphanVisitRecord[]): Promise<void>
   /**
    * Make every written visit visible to reads (buckets, counters): on PGlite, roll the journal up.
    * `onlyIfDue`: only when a roll-up is due (the flusher asks after each write).
@@ -149,7 +150,10 @@ export function createVisitWriter(db: Db, opts: VisitWriterOptions = {}): VisitW
   const weight = opts.statementWeight ?? STATEMENT_WEIGHT
   if (db.kind === 'pg')
     return {
-      async writeBatch(visits, orphans) {
+      async writeBatch(batch, orphans) {
+        const visits = Array.isArray(batch)
+          ? (batch as readonly VisitRecord[])
+          : (batch as ShapedVisits).records()
         const ids = [...new Set(visits.map((v) => v.shortUrlId))].sort((a, b) => a - b)
         const buckets = groupByLink(visits, BUCKET_MAX).map((g) => ({
           n: g.length,
@@ -212,7 +216,8 @@ function journalWriter(db: Db, weight: number): VisitWriter {
   return {
     journaled: () => pending,
 
-    async writeBatch(visits, orphans) {
+    async writeBatch(given, orphans) {
+      const visits = VisitBatch.of(given)
       // Batches of an earlier process first: their string ids are not this writer's.
       if (!recovered) await rollUp()
       let undo: (() => void) | undefined
