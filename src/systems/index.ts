@@ -5,6 +5,7 @@
 import type { SystemDefinition } from '../platform/system.js'
 import auth from './auth/index.js'
 import chat from './chat/index.js'
+import gateway from './gateway/index.js'
 import inventory from './inventory/index.js'
 import jobs from './jobs/index.js'
 import payments from './payments/index.js'
@@ -20,4 +21,5 @@ export const systems: SystemDefinition<any>[] = [
   auth,
   inventory,
   payments,
+  gateway,
 ]

@@ -1,0 +1,90 @@
+/**
+ * The proxy listener (GATEWAY_PORT, 8000 by default as Kong's), apart from the main port so that
+ * proxied paths never meet the platform's routes. Plain node:http: nothing between the socket and
+ * the pipeline. Requests the parser refuses (smuggling attempts, bad headers, oversized heads,
+ * slow heads) get a Kong-shaped 4xx and the connection is closed.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Logger } from '../../../platform/telemetry/logger.js'
+import { MESSAGES, SERVER_HEADER } from './errors.js'
+
+export interface ProxyServerOptions {
+  maxHeaderBytes: number
+  headersTimeoutMs: number
+  log: Logger
+}
+
+function rawError(socket: Socket, status: number, reason: string, message: string): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const body = JSON.stringify({ message })
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nserver: ${SERVER_HEADER}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}
+
+export class ProxyServer {
+  readonly server: Server
+  private listening = false
+
+  constructor(handler: Parameters<typeof createServer>[1], o: ProxyServerOptions) {
+    this.server = createServer(
+      {
+        maxHeaderSize: o.maxHeaderBytes,
+        headersTimeout: o.headersTimeoutMs,
+        requestTimeout: 0,
+        keepAliveTimeout: 60_000,
+        requireHostHeader: true,
+        joinDuplicateHeaders: false,
+        insecureHTTPParser: false,
+      },
+      handler,
+    )
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const code = err.code ?? ''
+      if (code === 'ECONNRESET' || !socket.writable) return socket.destroy()
+      if (code === 'HPE_HEADER_OVERFLOW')
+        return rawError(socket, 431, 'Request Header Fields Too Large', 'Request header or cookie too large')
+      if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+        return rawError(socket, 408, 'Request Timeout', 'Request timeout')
+      o.log.debug({ code }, 'refused a malformed request')
+      rawError(
+        socket,
+        400,
+        'Bad Request',
+        `${MESSAGES.badRequest}: ${err.message.replace(/[^\x20-\x7e]/g, '')}`,
+      )
+    })
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+    this.listening = true
+    return (this.server.address() as AddressInfo).port
+  }
+
+  get port(): number {
+    return this.listening ? (this.server.address() as AddressInfo).port : 0
+  }
+
+  /** Stop accepting, let requests in flight finish (bounded by `graceMs`), then close the rest. */
+  async close(graceMs = 10_000): Promise<void> {
+    if (!this.listening) return
+    this.listening = false
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.server.closeIdleConnections()
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs)
+    await closed
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The gateway's environment variables (validated at boot with the platform's). Names follow Kong's
+ * where Kong has one (KONG_PROXY_LISTEN -> GATEWAY_PORT/GATEWAY_HOST, KONG_DECLARATIVE_CONFIG ->
+ * GATEWAY_CONFIG), with our prefix.
+ */
+import { int, list, optional, str } from '../../platform/settings.js'
+
+export const settings = {
+  GATEWAY_PORT: optional(
+    int({
+      min: 0,
+      max: 65535,
+      doc: "the proxy listener's port, apart from PORT (default 8000 as Kong's; 0 when PORT is 0: a free one)",
+    }),
+  ),
+  GATEWAY_HOST: optional(str({ maxLength: 200, doc: 'the proxy listener address (default HOST)' })),
+  GATEWAY_CONFIG: optional(
+    str({
+      maxLength: 4096,
+      doc: "a declarative config file in Kong's DB-less format (YAML or JSON), reloaded on change; set: the admin API is read-only",
+    }),
+  ),
+  GATEWAY_ADMIN_TOKEN: optional(
+    str({
+      maxLength: 200,
+      doc: 'bearer token the admin API (/gateway/admin) requires (Authorization: Bearer <token>); unset: open',
+    }),
+  ),
+  GATEWAY_TRUSTED_IPS: list({
+    default: [],
+    doc: "addresses (or CIDRs) of proxies in front whose X-Forwarded-* headers are believed (Kong's trusted_ips)",
+  }),
+  GATEWAY_MAX_HEADER_BYTES: int({
+    default: 16_384,
+    min: 1_024,
+    max: 1_048_576,
+    doc: 'request line and headers larger than this are refused with 431 before routing',
+  }),
+  GATEWAY_HEADERS_TIMEOUT_MS: int({
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    doc: 'a client must send its whole request head within this (slowloris defence; 408 after)',
+  }),
+  GATEWAY_RELOAD_POLL_MS: int({
+    default: 5_000,
+    min: 100,
+    max: 3_600_000,
+    doc: 'how often a node rereads the stored config even without a Bus message (the Bus brings changes sooner)',
+  }),
+} as const
