@@ -31,6 +31,7 @@ const TEST_ONLY = [
   '^src/systems/[^/]+/bench\\.ts$',
   // A system's test helpers (the scripted clients its tests share).
   '^src/systems/[^/]+/testing\\.ts$',
+  '^src/systems/[^/]+/testing\\.[a-z-]+\\.ts$',
   '^src/systems/[^/]+/bench/',
 ]
 
