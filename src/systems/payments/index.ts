@@ -10,11 +10,13 @@ import { defineSystem } from '../../platform/system.js'
 import { Counter, Histogram } from '../../platform/telemetry/metrics.js'
 import { TransferBatcher } from './ledger/batcher.js'
 import { applyBatch, EXPIRE_TASK, expiryTask, LEDGER_QUEUE } from './ledger/expiry.js'
+import { RECONCILE_TASK, reconcileMetrics, reconcileTask } from './ledger/reconcile.js'
 import { ledgerRoutes } from './ledger/routes.js'
 import { LedgerService } from './ledger/service.js'
 import { PgLedgerStore } from './ledger/store.pg.js'
 import { settings } from './settings.js'
 import { stripeApi } from './stripe/api.js'
+import { balanceTransactionRoutes } from './stripe/balance-transactions.js'
 import { customerRoutes } from './stripe/customers.routes.js'
 import { DELIVER_TASK, Events, WEBHOOK_QUEUE } from './stripe/events.js'
 import { Idempotency } from './stripe/idempotency.js'
@@ -22,6 +24,7 @@ import { SecretKeys } from './stripe/keys.js'
 import { Money } from './stripe/money.js'
 import { ObjectStore } from './stripe/objects.store.js'
 import { paymentIntentRoutes } from './stripe/payment-intents.routes.js'
+import { BANK_QUEUE, PAYOUT_TASK, payoutRoutes, payoutTask } from './stripe/payouts.js'
 import { refundRoutes } from './stripe/refunds.routes.js'
 import { deliveryTask, webhookRoutes } from './stripe/webhooks.js'
 
@@ -42,9 +45,13 @@ export default defineSystem({
       [LEDGER_QUEUE]: { concurrency: 1, globalConcurrency: 1, retentionMs: 3_600_000 },
       // One job per event and endpoint; retried with the task's backoff (settings).
       [WEBHOOK_QUEUE]: { concurrency: 8, retentionMs: 24 * 3_600_000 },
+      // The simulated bank's answers to payouts (stripe/payouts.ts).
+      [BANK_QUEUE]: { concurrency: 4, retentionMs: 24 * 3_600_000 },
     },
     schedules: {
       'payments.idempotency-sweep': { queue: LEDGER_QUEUE, task: SWEEP_TASK, cron: '@hourly' },
+      // An audit that reads every transfer: every 10 minutes (ledger/reconcile.ts).
+      'payments.reconciliation': { queue: LEDGER_QUEUE, task: RECONCILE_TASK, cron: '*/10 * * * *' },
     },
   },
 
@@ -111,6 +118,8 @@ export default defineSystem({
           customerRoutes(deps),
           paymentIntentRoutes(deps),
           refundRoutes(deps),
+          balanceTransactionRoutes(deps),
+          payoutRoutes({ ...deps, jobs: ctx.jobs, payoutDelayMs: s.PAYMENTS_PAYOUT_DELAY_MS }),
           webhookRoutes(deps),
         ])
       },
@@ -126,6 +135,8 @@ export default defineSystem({
           backoff: { baseMs: s.PAYMENTS_WEBHOOK_BACKOFF_BASE_MS, maxMs: s.PAYMENTS_WEBHOOK_BACKOFF_MAX_MS },
           onAttempt: (outcome) => deliveries.inc({ outcome }),
         }),
+        [PAYOUT_TASK]: payoutTask(deps),
+        [RECONCILE_TASK]: reconcileTask(() => store.reconcile(), reconcileMetrics(registry), ctx.log),
         [SWEEP_TASK]: {
           description: 'Forget Idempotency-Keys older than 24 hours',
           handler: async () => ({ deleted: await idempotency.sweep() }),

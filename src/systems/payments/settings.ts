@@ -32,6 +32,12 @@ export const settings = {
     max: 100_000,
     doc: 'pending transfers one run of the expiry job releases at most',
   }),
+  PAYMENTS_PAYOUT_DELAY_MS: int({
+    default: 2_000,
+    min: 0,
+    max: 7 * 86_400_000,
+    doc: 'how long the simulated bank takes to pay a payout (it can be canceled until then)',
+  }),
   PAYMENTS_WEBHOOK_MAX_ATTEMPTS: int({
     default: 16,
     min: 1,

@@ -89,8 +89,10 @@ export const StripeErrors = {
     invalid(404, `No such ${what}: '${id.slice(0, 100)}'`, 'resource_missing', param),
   unexpectedState: (message: string, extra = {}) =>
     invalid(400, message, 'payment_intent_unexpected_state', undefined, extra),
-  balanceInsufficient: () =>
-    invalid(400, 'Your balance is insufficient to make this refund.', 'balance_insufficient'),
+  balanceInsufficient: (message = 'Your balance is insufficient to make this refund.') =>
+    invalid(400, message, 'balance_insufficient'),
+  /** A request that makes no sense in the object's state (Stripe answers these without a code). */
+  invalidState: (message: string) => invalid(400, message),
   chargeAlreadyRefunded: (id: string) =>
     invalid(400, `Charge ${id} has already been refunded.`, 'charge_already_refunded'),
   idempotencyMismatch: (key: string) =>

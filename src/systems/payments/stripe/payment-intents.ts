@@ -15,6 +15,7 @@
  */
 import type { Queryable } from '../../../platform/db/port.js'
 import type { Call, StripeDeps } from './api.js'
+import { recordBalanceTransaction } from './balance-transactions.js'
 import { cardOf, TEST_PAYMENT_METHODS, type TestCard } from './cards.js'
 import { StripeErrors } from './errors.js'
 import type { Outcome } from './idempotency.js'
@@ -114,6 +115,7 @@ export async function confirmIntent(
     payment_method_details: { type: 'card', card: pm.card },
     refunded: false,
     status: 'pending',
+    balance_transaction: null,
   }
   const next: StripeObject = { ...pi, payment_method: method, latest_charge: chargeId }
   if (!card.outcome.ok) {
@@ -176,6 +178,14 @@ export async function confirmIntent(
       seller_message: 'Payment complete.',
     },
   })
+  if (!manual)
+    charge.balance_transaction = await recordBalanceTransaction(deps.objects, tx, c.account, {
+      type: 'charge',
+      amount: pi.amount,
+      currency: pi.currency,
+      source: chargeId,
+      description: pi.description,
+    })
   Object.assign(next, {
     status: manual ? 'requires_capture' : 'succeeded',
     amount_capturable: manual ? pi.amount : 0,
@@ -235,7 +245,14 @@ export async function captureIntent(
     }
   }
   ledgerOk([result!], `the capture of ${pi.id}`)
-  const nextCharge = { ...charge, captured: true, amount_captured: take }
+  const bt = await recordBalanceTransaction(deps.objects, tx, c.account, {
+    type: 'charge',
+    amount: take,
+    currency: pi.currency,
+    source: charge.id,
+    description: pi.description,
+  })
+  const nextCharge = { ...charge, captured: true, amount_captured: take, balance_transaction: bt }
   const next = { ...pi, status: 'succeeded', amount_capturable: 0, amount_received: take }
   await deps.objects.update(tx, c.account, nextCharge)
   await deps.objects.update(tx, c.account, next)

@@ -5,6 +5,7 @@
  * balance cannot go below zero (the ledger's limit: balance_insufficient).
  */
 import type { Router, StripeDeps } from './api.js'
+import { recordBalanceTransaction } from './balance-transactions.js'
 import { StripeErrors } from './errors.js'
 import { expand, expandOf, listPage } from './lists.js'
 import { newId, nowSeconds, type StripeObject } from './objects.store.js'
@@ -79,6 +80,13 @@ export function refundRoutes(deps: StripeDeps) {
       ])
       if (result === 'exceeds_credits') throw StripeErrors.balanceInsufficient()
       if (result !== 'ok') throw new Error(`ledger refused refund ${refund.id}: ${result}`)
+      refund.balance_transaction = await recordBalanceTransaction(objects, tx, c.account, {
+        type: 'refund',
+        amount: -take,
+        currency: charge.currency,
+        source: refund.id,
+        description: 'REFUND FOR CHARGE',
+      })
       const nextCharge = {
         ...charge,
         amount_refunded: charge.amount_refunded + take,

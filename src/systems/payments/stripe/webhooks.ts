@@ -35,6 +35,9 @@ export const EVENT_TYPES = [
   'payment_intent.payment_failed',
   'payment_intent.succeeded',
   'refund.created',
+  'payout.created',
+  'payout.paid',
+  'payout.canceled',
 ]
 
 /** Stripe's signature header for `payload` sent at `t` (unix seconds). */
