@@ -1,6 +1,6 @@
 /**
  * The admin REST API under /auth/admin: clients, accounts and their sessions, grants, signing
- * keys, the audit log. Every route needs an access token of this issuer with the `admin` scope,
+ * keys, the audit log, organisations (roles, members, invitations). Every route needs an access token of this issuer with the `admin` scope,
  * checked by platform/auth as any other system checks our tokens (here with the keys in memory).
  * Who made a change (the token's `sub`) is the audit log's `actor`.
  */
@@ -11,14 +11,17 @@ import type { Registry } from '../../platform/telemetry/metrics.js'
 import { adminAuditRoutes } from './admin-audit.routes.js'
 import { adminClientRoutes } from './admin-clients.routes.js'
 import { adminKeyRoutes } from './admin-keys.routes.js'
+import { adminOrgRoutes } from './admin-orgs.routes.js'
 import { adminUserRoutes } from './admin-users.routes.js'
 import type { EmailVerifications } from './email-verification.js'
+import type { Invitations } from './invitations.js'
 import { ADMIN_SCOPE, type AuthParts } from './parts.js'
 
 export interface AdminOptions {
   parts: AuthParts
   verifier: TokenVerifier
   verifications: EmailVerifications
+  invitations: Invitations
   metrics: Registry
 }
 
@@ -36,6 +39,7 @@ export async function adminRoutes(app: TypedApp, o: AdminOptions): Promise<void>
       adminUserRoutes(scope, o.parts, o.verifications)
       adminKeyRoutes(scope, o.parts)
       adminAuditRoutes(scope, o.parts)
+      adminOrgRoutes(scope, o.parts, o.invitations)
     },
     { prefix: '/admin' },
   )

@@ -40,6 +40,19 @@ export type AuditEvent =
   | 'mfa.recovery_code_used'
   | 'mfa.reset'
   | 'user.mfa_required'
+  | 'user.signed_up'
+  | 'user.signup_existing'
+  | 'org.created'
+  | 'org.updated'
+  | 'org.deleted'
+  | 'org.role_created'
+  | 'org.role_updated'
+  | 'org.role_deleted'
+  | 'org.member_set'
+  | 'org.member_removed'
+  | 'org.invitation_sent'
+  | 'org.invitation_revoked'
+  | 'org.invitation_accepted'
 
 export interface AuditEntry {
   event: AuditEvent

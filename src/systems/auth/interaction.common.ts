@@ -11,6 +11,7 @@ import type { Accounts } from './accounts.js'
 import type { AuditLog } from './audit.js'
 import type { Mfa } from './mfa.js'
 import { errors } from './oidc-provider.js'
+import type { Organisations } from './organisations.js'
 import type { OidcProvider } from './provider.js'
 import { errorPage, pageHeaders } from './views.js'
 
@@ -19,10 +20,13 @@ export interface InteractionDeps {
   issuer: () => string
   accounts: Accounts
   mfa: Mfa
+  orgs: Organisations
   audit: AuditLog
   /** Key of the CSRF tokens (an installation secret). */
   csrfKey: string
   prefix: string
+  /** The login page links to the sign-up page. */
+  signUp?: boolean
 }
 
 export function csrfToken(key: string, uid: string): string {

@@ -27,6 +27,7 @@ import {
 import { mfaRoutes, mfaStepPage } from './mfa.routes.js'
 import { errors } from './oidc-provider.js'
 import { ADMIN_SCOPE } from './paths.js'
+import { ORG_PARAM } from './provider.config.js'
 import { consentPage, errorPage, loginPage } from './views.js'
 
 export type { InteractionDeps }
@@ -90,6 +91,7 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
             csrf: csrfToken(d.csrfKey, uid),
             clientName,
             forgotUrl: `${d.prefix}/password/forgot`,
+            ...(d.signUp && { signUpUrl: `${d.prefix}/signup` }),
           }),
           origins,
         )
@@ -101,10 +103,19 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
         ...(missing.missingOIDCScope ?? []),
         ...Object.values(missing.missingResourceScopes ?? {}).flat(),
       ]
+      const orgId = details.params[ORG_PARAM]
+      const organisation =
+        typeof orgId === 'string'
+          ? await d.orgs.get(orgId).then(
+              (o) => o.name,
+              () => orgId,
+            )
+          : undefined
       return sendPage(
         reply,
         200,
         consentPage({
+          organisation,
           action: `${base}/consent`,
           abortAction: `${base}/consent`,
           csrf: csrfToken(d.csrfKey, uid),
@@ -137,6 +148,7 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
             clientName,
             email,
             forgotUrl: `${d.prefix}/password/forgot`,
+            ...(d.signUp && { signUpUrl: `${d.prefix}/signup` }),
             error: locked
               ? `Too many attempts. Try again in ${seconds} s.`
               : 'The email or the password is wrong.',
@@ -174,10 +186,18 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
         const wantsAdmin = Object.values(missing.missingResourceScopes ?? {}).some((s) =>
           s.includes(ADMIN_SCOPE),
         )
+        // The organisation asked for (`organization`): only a member's grant is given for it.
+        const org =
+          typeof details.params[ORG_PARAM] === 'string' ? String(details.params[ORG_PARAM]) : undefined
         if (req.body.decision === 'deny' || !accountId) {
           result = { error: 'access_denied', error_description: 'the user denied the request' }
         } else if (wantsAdmin && !(await d.accounts.byId(accountId))?.isAdmin) {
           result = { error: 'access_denied', error_description: 'the admin scope needs an admin account' }
+        } else if (org && !(await d.orgs.membership(org, accountId))) {
+          result = {
+            error: 'access_denied',
+            error_description: 'the account is not a member of the organisation',
+          }
         } else {
           const grant = details.grantId
             ? await provider.Grant.find(details.grantId)
@@ -188,13 +208,15 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
           for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
             grant.addResourceScope(indicator, scopes.join(' '))
           const grantId = await grant.save()
+          // Before the result goes back: the provider's consent check reads it (provider.config.ts).
+          if (org) await d.orgs.setGrantOrg(grantId, org)
           result = { consent: details.grantId ? {} : { grantId } }
           await d.audit.record({
             event: 'consent.granted',
             userId: accountId,
             clientId,
             ip: req.ip,
-            detail: { grantId },
+            detail: { grantId, ...(org && { orgId: org }) },
           })
         }
         const to = await provider.interactionResult(req.raw, reply.raw, result, {

@@ -16,3 +16,4 @@ const lib = await import('oidc-provider').finally(() => {
 
 export const Provider = lib.default
 export const errors = lib.errors
+export const interactionPolicy = lib.interactionPolicy

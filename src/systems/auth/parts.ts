@@ -14,6 +14,7 @@ import { createClientStore } from './clients.store.pg.js'
 import { JwtAccessTokens } from './jwt-tokens.js'
 import { type Rotation, SigningKeys } from './keys.js'
 import { Mfa } from './mfa.js'
+import { Organisations } from './organisations.js'
 import { PasswordHasher } from './passwords.js'
 import { ADMIN_SCOPE, PREFIX } from './paths.js'
 import { OidcProvider } from './provider.js'
@@ -31,6 +32,7 @@ export interface AuthParts {
   keys: SigningKeys
   accounts: Accounts
   mfa: Mfa
+  orgs: Organisations
   audit: AuditLog
   holder: OidcProvider
   jwtTokens: JwtAccessTokens
@@ -108,12 +110,14 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
     mfa.dueFor(u),
   )
   const jwtTokens = new JwtAccessTokens(db)
+  const orgs = new Organisations(db, audit)
   const issuer = () => `${ctx.publicUrl().replace(/\/+$/, '')}${PREFIX}`
   const defaultAudience = () => s.AUTH_DEFAULT_AUDIENCE ?? ctx.publicUrl().replace(/\/+$/, '')
   const holder = new OidcProvider({
     prefix: PREFIX,
     adapter: pgAdapterFactory({ db, clients, refreshReuseGraceMs: s.AUTH_REFRESH_REUSE_GRACE_MS }),
     accounts,
+    orgs,
     keys,
     cookieKeys: [await installationSecret(db, 'cookie_key')],
     defaultAudience,
@@ -133,6 +137,7 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
     keys,
     accounts,
     mfa,
+    orgs,
     audit,
     holder,
     jwtTokens,

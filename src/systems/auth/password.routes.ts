@@ -3,11 +3,11 @@
  * forms; CSRF by double submit: the GET sets a random nonce in a SameSite=Strict cookie scoped to
  * these pages, and the form carries an HMAC of it that the POST checks.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { parse as parseQuery } from 'node:querystring'
 import { Type } from '@sinclair/typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import type { TypedApp } from '../../platform/http/types.js'
+import { doubleSubmit } from './csrf-cookie.js'
 import type { PasswordResets } from './password-reset.js'
 import { errorPage, escapeHtml, layout, pageHeaders } from './views.js'
 
@@ -31,31 +31,9 @@ const ResetBody = Type.Object({
 })
 const ResetQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) })
 
-function cookieOf(req: FastifyRequest): string | undefined {
-  const header = req.headers.cookie ?? ''
-  for (const part of header.split(';')) {
-    const [k, v] = part.trim().split('=')
-    if (k === COOKIE && v) return v
-  }
-  return undefined
-}
-
 export function passwordRoutes(app: TypedApp, d: PasswordRouteDeps): void {
   const path = `${d.prefix}/password`
-  const mac = (nonce: string) => createHmac('sha256', d.csrfKey).update(`pw:${nonce}`).digest('base64url')
-  /** A fresh nonce cookie and the form token made from it. */
-  const issue = (reply: FastifyReply) => {
-    const nonce = randomBytes(16).toString('base64url')
-    reply.header('set-cookie', `${COOKIE}=${nonce}; Path=${path}; HttpOnly; SameSite=Strict`)
-    return mac(nonce)
-  }
-  const valid = (req: FastifyRequest, presented: string) => {
-    const nonce = cookieOf(req)
-    if (!nonce) return false
-    const a = Buffer.from(mac(nonce))
-    const b = Buffer.from(presented)
-    return a.length === b.length && timingSafeEqual(a, b)
-  }
+  const { issue, valid } = doubleSubmit({ key: d.csrfKey, cookie: COOKIE, path, label: 'pw' })
   const page = (reply: FastifyReply, status: number, html: string) =>
     reply.code(status).headers(pageHeaders()).send(html)
   const refused = (reply: FastifyReply) =>

@@ -14,6 +14,8 @@ import type {
   ResourceServer,
 } from 'oidc-provider'
 import type { Accounts } from './accounts.js'
+import { interactionPolicy } from './oidc-provider.js'
+import type { Organisations } from './organisations.js'
 import {
   deviceConfirmPage,
   deviceInputPage,
@@ -29,6 +31,7 @@ export interface ProviderConfigOptions {
   prefix: string
   adapter: (model: string) => Adapter
   accounts: Pick<Accounts, 'byId'>
+  orgs: Pick<Organisations, 'grantOrg' | 'membership'>
   /** Private signing keys, the one that signs first. */
   keys: JWK[]
   cookieKeys: string[]
@@ -57,6 +60,35 @@ export const ROUTES = {
 /** Page headers set on a Koa context (pages oidc-provider renders). */
 function setPageHeaders(ctx: KoaContextWithOIDC): void {
   for (const [k, v] of Object.entries(pageHeaders())) ctx.set(k, v)
+}
+
+/** The authorization request parameter that names the organisation tokens are for. */
+export const ORG_PARAM = 'organization'
+const ORG_ID = /^[A-Za-z0-9_-]{1,100}$/
+
+/**
+ * The interaction policy: oidc-provider's, plus a consent check that asks again when the request
+ * names an organisation other than the one the grant was given for (consent records it, and checks
+ * membership: interactions.routes.ts).
+ */
+function policyWithOrganisations(orgs: ProviderConfigOptions['orgs']) {
+  const { Check, base } = interactionPolicy
+  const policy = base()
+  policy.get('consent')!.checks.add(
+    new Check(
+      'organization_not_granted',
+      'the organisation asked for is not the one granted',
+      async (ctx) => {
+        const org = ctx.oidc.params?.[ORG_PARAM]
+        if (typeof org !== 'string' || !org) return Check.NO_NEED_TO_PROMPT
+        const grantId = ctx.oidc.grant?.jti
+        if (grantId && (await orgs.grantOrg(grantId)) === org) return Check.NO_NEED_TO_PROMPT
+        return Check.REQUEST_PROMPT
+      },
+      (ctx) => ({ organization: ctx.oidc.params?.[ORG_PARAM] }),
+    ),
+  )
+  return policy
 }
 
 export function providerConfiguration(o: ProviderConfigOptions): Configuration {
@@ -94,11 +126,21 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
       }
     },
     // An admin account's access tokens say so (`roles`), for resource servers that check roles.
+    // A token of a grant given for an organisation carries `org_id`, the member's roles there
+    // (`org_roles`) and their permissions, read now: a change applies at the next refresh, and a
+    // member removed since cannot get a token for the organisation any more.
     async extraTokenClaims(_ctx, token) {
-      const accountId = (token as { accountId?: string }).accountId
+      const { accountId, grantId } = token as { accountId?: string; grantId?: string }
       if (!accountId) return undefined
       const user = await o.accounts.byId(accountId)
-      return user?.isAdmin ? { roles: ['admin'] } : undefined
+      const claims: Record<string, unknown> = user?.isAdmin ? { roles: ['admin'] } : {}
+      const orgId = grantId ? await o.orgs.grantOrg(grantId) : undefined
+      if (orgId) {
+        const m = await o.orgs.membership(orgId, accountId)
+        if (!m) throw new o.errors.InvalidGrant('the account is not a member of the organisation any more')
+        Object.assign(claims, { org_id: orgId, org_roles: m.roles, permissions: m.permissions })
+      }
+      return Object.keys(claims).length > 0 ? claims : undefined
     },
     // amr (RFC 8176: pwd, otp, mfa) in every ID token: how the user signed in, for clients that
     // require a second factor.
@@ -117,7 +159,17 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
     // The redirect_uri must always be sent and match a registered one exactly.
     allowOmittingSingleRegisteredRedirectUri: false,
     routes: ROUTES,
-    interactions: { url: (_ctx, interaction) => `${o.prefix}/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `${o.prefix}/interaction/${interaction.uid}`,
+      policy: policyWithOrganisations(o.orgs),
+    },
+    // `organization=<id>`: the organisation the tokens are for (README, Organisations).
+    extraParams: {
+      async [ORG_PARAM](_ctx, value) {
+        if (value !== undefined && (typeof value !== 'string' || !ORG_ID.test(value)))
+          throw new o.errors.InvalidRequest(`${ORG_PARAM} must be an organisation id`)
+      },
+    },
     // Always rotate: a refresh token is good once; a second use revokes the whole grant.
     rotateRefreshToken: true,
     clockTolerance: 5,

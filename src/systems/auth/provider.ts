@@ -21,6 +21,7 @@ export interface OidcProviderOptions {
   prefix: string
   adapter: (model: string) => Adapter
   accounts: Pick<Accounts, 'byId'>
+  orgs: ProviderConfigOptions['orgs']
   keys: SigningKeys
   cookieKeys: string[]
   defaultAudience: () => string
@@ -90,6 +91,7 @@ export class OidcProvider {
         prefix: o.prefix,
         adapter: o.adapter,
         accounts: o.accounts,
+        orgs: o.orgs,
         keys: keySet.keys,
         cookieKeys: o.cookieKeys,
         defaultAudience: o.defaultAudience(),

@@ -14,6 +14,8 @@ import { adminRoutes } from './admin.routes.js'
 import { emailRoutes } from './email.routes.js'
 import { EmailVerifications } from './email-verification.js'
 import { interactionRoutes } from './interactions.routes.js'
+import { invitationRoutes } from './invitation.routes.js'
+import { Invitations } from './invitations.js'
 import { createMailer, type Mail, SEND_MAIL_TASK } from './mail.js'
 import { type AuthParts, PREFIX, partsFor } from './parts.js'
 import { passwordRoutes } from './password.routes.js'
@@ -21,6 +23,8 @@ import { PasswordResets } from './password-reset.js'
 import { PasswordHasher } from './passwords.js'
 import { mountProvider } from './provider.mount.js'
 import type { settings } from './settings.js'
+import { SignUps } from './signup.js'
+import { signUpRoutes } from './signup.routes.js'
 
 /** A worker that runs `tick` every `ms` (one at a time), logging its failures. */
 function everyMs(
@@ -120,7 +124,10 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
   const sweeper = everyMs(
     'auth:expired-artifacts',
     60_000,
-    async () => void (await sweepExpired(ctx.db)),
+    async () => {
+      await sweepExpired(ctx.db)
+      await p.orgs.sweepGrants()
+    },
     ctx.log,
   )
 
@@ -149,6 +156,32 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
     ttlS: s.AUTH_VERIFY_TTL_S,
   })
 
+  const signUps = new SignUps({
+    db: ctx.db,
+    jobs: ctx.jobs,
+    accounts: p.accounts,
+    verifications,
+    audit: p.audit,
+    // Ten accounts an hour per IP: enough for an office behind one address, little for a bot.
+    throttle: createRateLimiter({
+      algorithm: 'fixed-window',
+      limit: 10,
+      periodMs: 3_600_000,
+      store: ctx.redis ? { redis: ctx.redis, namespace: 'auth-signup' } : 'memory',
+    }),
+    forgotUrl: () => `${p.issuer()}/password/forgot`,
+  })
+
+  const invitations = new Invitations({
+    db: ctx.db,
+    jobs: ctx.jobs,
+    audit: p.audit,
+    orgs: p.orgs,
+    hasher: new PasswordHasher(),
+    linkFor: (token) => `${p.issuer()}/invitations/accept?token=${encodeURIComponent(token)}`,
+    ttlS: s.AUTH_INVITE_TTL_S,
+  })
+
   // Verifiers of this process (platform/auth) read our keys from memory instead of over HTTP.
   const unregisterIssuer = registerLocalIssuer({
     issuer: p.issuer,
@@ -159,7 +192,8 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
   return {
     tasks: {
       [SEND_MAIL_TASK]: {
-        description: 'send one mail (password reset or email verification link) through AUTH_SMTP_URL',
+        description:
+          'send one mail (a password reset, email verification or invitation link) through AUTH_SMTP_URL',
         timeoutMs: 30_000,
         validate(payload) {
           const m = payload as Partial<Mail>
@@ -183,17 +217,27 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
         audience: p.defaultAudience,
         algorithms: ['RS256'],
       })
-      await adminRoutes(app, { parts: p, verifier, verifications, metrics: ctx.metrics.registry })
+      await adminRoutes(app, {
+        parts: p,
+        verifier,
+        verifications,
+        invitations,
+        metrics: ctx.metrics.registry,
+      })
       emailRoutes(app, { verifications, prefix: PREFIX })
+      invitationRoutes(app, { invitations, prefix: PREFIX })
+      if (s.AUTH_SIGNUP_ENABLED) signUpRoutes(app, { signUps, csrfKey: p.csrfKey, prefix: PREFIX })
       passwordRoutes(app, { resets, csrfKey: p.csrfKey, prefix: PREFIX, ttlS: s.AUTH_RESET_TTL_S })
       interactionRoutes(app, {
         holder: p.holder,
         issuer: p.issuer,
         accounts: p.accounts,
         mfa: p.mfa,
+        orgs: p.orgs,
         audit: p.audit,
         csrfKey: p.csrfKey,
         prefix: PREFIX,
+        signUp: s.AUTH_SIGNUP_ENABLED,
       })
       await mountProvider(app, { holder: p.holder, issuer: p.issuer, prefix: PREFIX })
     },

@@ -108,5 +108,15 @@ export const settings = {
     default: false,
     doc: 'every account needs a second factor: one without enrols at its next sign-in (else only accounts an admin marks mfaRequired)',
   }),
+  AUTH_SIGNUP_ENABLED: bool({
+    default: true,
+    doc: 'people may make their own account at /auth/signup (email verified by a link); false: only admins and invitations make accounts',
+  }),
+  AUTH_INVITE_TTL_S: int({
+    default: 7 * 86_400,
+    min: 300,
+    max: 90 * 86_400,
+    doc: 'how long an invitation to an organisation works',
+  }),
   AUTH_RESET_TTL_S: int({ default: 1800, min: 60, max: 86_400, doc: 'how long a password reset link works' }),
 }

@@ -71,6 +71,8 @@ export interface LoginView {
   error?: string
   /** The "forgot my password" page, when mail is set up. */
   forgotUrl?: string
+  /** The sign-up page, when people may make their own account. */
+  signUpUrl?: string
 }
 
 export function loginPage(v: LoginView): string {
@@ -86,7 +88,8 @@ ${v.error ? `<p class="error" role="alert">${escapeHtml(v.error)}</p>` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1000"${v.email ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
 </form>
-${v.forgotUrl ? `<p><a href="${escapeHtml(v.forgotUrl)}">Forgot your password?</a></p>` : ''}`,
+${v.forgotUrl ? `<p><a href="${escapeHtml(v.forgotUrl)}">Forgot your password?</a></p>` : ''}
+${v.signUpUrl ? `<p>No account? <a href="${escapeHtml(v.signUpUrl)}">Create one</a>.</p>` : ''}`,
   )
 }
 
@@ -97,6 +100,8 @@ export interface ConsentView {
   clientName: string
   scopes: string[]
   audiences: string[]
+  /** The organisation the tokens are asked for. */
+  organisation?: string | undefined
 }
 
 export function consentPage(v: ConsentView): string {
@@ -104,9 +109,12 @@ export function consentPage(v: ConsentView): string {
   const apis = v.audiences.length
     ? `<p>for use at:</p><ul>${v.audiences.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul>`
     : ''
+  const org = v.organisation
+    ? `<p>in the organisation <strong>${escapeHtml(v.organisation)}</strong></p>`
+    : ''
   return layout(
     'Allow access',
-    `<h1>Allow access?</h1><p><strong>${escapeHtml(v.clientName)}</strong> asks for:</p><ul>${items}</ul>${apis}
+    `<h1>Allow access?</h1><p><strong>${escapeHtml(v.clientName)}</strong> asks for:</p><ul>${items}</ul>${org}${apis}
 <form method="post" action="${escapeHtml(v.action)}">
 <input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">
 <button type="submit" name="decision" value="allow">Allow</button>
