@@ -16,6 +16,12 @@ import { SeatStore } from './seats/store.pg.js'
 import { OptimisticStrategy } from './seats/strategy.optimistic.js'
 import { PessimisticStrategy } from './seats/strategy.pessimistic.js'
 import { settings } from './settings.js'
+import { StockErrors } from './stock/errors.js'
+import { stockAdminRoutes, stockBuyerRoutes } from './stock/routes.js'
+import { EXPIRE_RESERVATION_TASK, RESERVATIONS_QUEUE, StockService } from './stock/service.js'
+import { StockStore } from './stock/store.pg.js'
+import { OptimisticStockStrategy } from './stock/strategy.optimistic.js'
+import { PessimisticStockStrategy } from './stock/strategy.pessimistic.js'
 
 export default defineSystem({
   name: 'inventory',
@@ -24,8 +30,14 @@ export default defineSystem({
   settings,
   jobs: {
     // One keyed job per hold, due at its expiry (service.ts); confirm and release remove it.
-    queues: { [HOLDS_QUEUE]: { concurrency: 4, maxAttempts: 25, retentionMs: 3_600_000 } },
+    // One keyed job per stock reservation, the same way.
+    queues: {
+      [HOLDS_QUEUE]: { concurrency: 4, maxAttempts: 25, retentionMs: 3_600_000 },
+      [RESERVATIONS_QUEUE]: { concurrency: 4, maxAttempts: 25, retentionMs: 3_600_000 },
+    },
   },
+  // Low-stock events (inventory.stock.low) leave with the change that caused them.
+  outbox: true,
 
   async create(ctx) {
     const s = ctx.settings
@@ -74,6 +86,25 @@ export default defineSystem({
       onEnded: (state) => ended.inc({ state }),
     })
 
+    const stockStrategy =
+      s.INVENTORY_STRATEGY === 'optimistic'
+        ? new OptimisticStockStrategy(ctx.db, s.INVENTORY_OPTIMISTIC_RETRIES, (n) => StockErrors.contended(n))
+        : new PessimisticStockStrategy(ctx.db)
+    const reservations = new Counter({
+      name: 'inventory_reservations_total',
+      help: 'Stock reservation requests by outcome (reserved, short) and strategy',
+      labelNames: ['outcome', 'strategy'] as const,
+      registers: [registry],
+    })
+    const stock = new StockService({
+      store: new StockStore(ctx.db),
+      strategy: stockStrategy,
+      jobs: ctx.jobs,
+      outbox: ctx.outbox,
+      reservationTtlSeconds: s.INVENTORY_RESERVATION_TTL_SECONDS,
+      onReserve: (outcome) => reservations.inc({ outcome, strategy: stockStrategy.name }),
+    })
+
     return {
       async routes(app) {
         await app.register(async (admin) =>
@@ -84,7 +115,17 @@ export default defineSystem({
             message: 'creating venues and shows needs Authorization: Bearer <INVENTORY_API_TOKEN>',
           }),
         )
+        await app.register(async (admin) =>
+          stockAdminRoutes(admin, stock, {
+            token: s.INVENTORY_API_TOKEN,
+            code: 'INVENTORY_UNAUTHORIZED',
+            realm: 'inventory',
+            message:
+              'the catalogue, locations and stock changes need Authorization: Bearer <INVENTORY_API_TOKEN>',
+          }),
+        )
         buyerRoutes(app, seats, s.INVENTORY_MAX_SEATS_PER_HOLD)
+        stockBuyerRoutes(app, stock, s.INVENTORY_MAX_RESERVATION_ITEMS)
         await app.register(async (scope) => live.endpoint.routes(scope as never), { prefix: '/live' })
       },
       workers: [live.endpoint.worker, sequencer],
@@ -95,6 +136,14 @@ export default defineSystem({
             const hold = (payload as { hold?: unknown } | null)?.hold
             if (typeof hold !== 'string') return { skipped: 'no hold in payload' }
             return seats.expire(hold)
+          },
+        },
+        [EXPIRE_RESERVATION_TASK]: {
+          description: 'End a stock reservation whose time is up and release its units',
+          async handler(payload) {
+            const id = (payload as { reservation?: unknown } | null)?.reservation
+            if (typeof id !== 'string') return { skipped: 'no reservation in payload' }
+            return stock.expire(id)
           },
         },
       },

@@ -8,7 +8,7 @@ export type StrategyName = (typeof STRATEGIES)[number]
 export const settings = {
   INVENTORY_STRATEGY: oneOf(STRATEGIES, {
     default: 'pessimistic',
-    doc: 'how a hold claims its seats: pessimistic (SELECT ... FOR UPDATE in seat order) or optimistic (version check and retry)',
+    doc: 'how a hold claims its seats and a reservation its stock: pessimistic (SELECT ... FOR UPDATE in lock order) or optimistic (version check and retry)',
   }),
   INVENTORY_API_TOKEN: optional(
     str({
@@ -34,6 +34,18 @@ export const settings = {
     min: 0,
     max: 1000,
     doc: 'times the optimistic strategy re-reads and retries a hold whose version check lost a race',
+  }),
+  INVENTORY_RESERVATION_TTL_SECONDS: int({
+    default: 900,
+    min: 1,
+    max: 86_400,
+    doc: 'how long a stock reservation holds its units unless its request asks for less (ttlSeconds)',
+  }),
+  INVENTORY_MAX_RESERVATION_ITEMS: int({
+    default: 50,
+    min: 1,
+    max: 500,
+    doc: 'items one stock reservation may list',
   }),
   INVENTORY_BEST_RETRIES: int({
     default: 5,
