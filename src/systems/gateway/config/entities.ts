@@ -149,7 +149,7 @@ export const jwtSecretSchema: Schema = {
   consumer: REF,
   key: s.str({ max: 1024 }),
   secret: s.str({ max: 4096 }),
-  rsa_public_key: s.str({ max: 8192 }),
+  rsa_public_key: s.str({ max: 8192, multiline: true }),
   algorithm: s.oneOf(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384'], 'HS256'),
 }
 

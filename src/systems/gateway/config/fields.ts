@@ -7,7 +7,16 @@ import { isStorableText } from '../../../platform/text/storable.js'
 import { ConfigViolation, type Json } from './types.js'
 
 export type Field =
-  | { t: 'string'; default?: string | null; max?: number; pattern?: RegExp; required?: boolean; why?: string }
+  | {
+      t: 'string'
+      default?: string | null
+      max?: number
+      pattern?: RegExp
+      required?: boolean
+      why?: string
+      /** Line breaks allowed (PEM keys); elsewhere refused, since many values end up in headers. */
+      multiline?: boolean
+    }
   | { t: 'int'; default?: number | null; min?: number; max?: number; required?: boolean }
   | { t: 'number'; default?: number | null; gt?: number; max?: number; required?: boolean }
   | { t: 'bool'; default?: boolean | null; required?: boolean }
@@ -50,7 +59,7 @@ export function validateField(f: Field, v: unknown, path: string): unknown {
     case 'string': {
       if (typeof v !== 'string') fail(path, 'expected a string')
       if (v.length > (f.max ?? MAX_STRING)) fail(path, `length must be at most ${f.max ?? MAX_STRING}`)
-      if (/[\r\n]/.test(v) || !isStorableText(v))
+      if ((!f.multiline && /[\r\n]/.test(v)) || !isStorableText(v))
         fail(path, 'must not contain NUL, CR, LF or lone surrogates')
       if (f.pattern && !f.pattern.test(v)) fail(path, f.why ?? `invalid value ${JSON.stringify(v)}`)
       return v

@@ -243,7 +243,13 @@ export function normalizeConfig(doc: unknown, plugins: PluginConfigValidator): G
   for (const { raw, v } of validated) {
     const m = byKind.get(raw.kind) ?? new Map<string, Json>()
     byKind.set(raw.kind, m)
-    for (const k of [v.id, v.name, v.username, v.custom_id]) {
+    const keys =
+      raw.kind === 'consumers'
+        ? [v.id, v.username, v.custom_id]
+        : raw.kind === 'services' || raw.kind === 'routes' || raw.kind === 'upstreams'
+          ? [v.id, v.name]
+          : [v.id]
+    for (const k of keys) {
       if (typeof k !== 'string') continue
       if (m.has(k) && m.get(k) !== v)
         throw new ConfigViolation(
