@@ -258,44 +258,31 @@ export class SeatService {
     return this.end(id, 'expired', true)
   }
 
+  /**
+   * End a hold in one round trip (sql/0005_end_hold.sql): its row locked, then its seats in seat
+   * order; the seats still carrying it freed, its change appended, its job removed (a release) or
+   * enqueued again for its expiry (a job that ran early, by another node's clock).
+   */
   private async end(id: string, state: 'released' | 'expired', byJob: boolean) {
-    const out = await this.o.store.db.tx(async (tx) => {
-      const h = await this.o.store.lockHold(tx, id)
-      if (!h) {
-        if (byJob) return { freed: [] as number[] }
-        throw SeatErrors.holdNotFound(id)
-      }
-      if (h.state === 'confirmed') {
-        if (byJob) return { freed: [] }
-        throw SeatErrors.holdConfirmed(id, h.orderId)
-      }
-      if (h.state !== 'active') return { freed: [] }
-      if (byJob && !h.lapsed) {
-        await this.o.jobs.addJob(tx, HOLDS_QUEUE, {
-          task: EXPIRE_HOLD_TASK,
-          payload: { hold: id },
-          runAt: h.expiresAt,
-          key: expiryKey(id),
-        })
-        return { freed: [], early: true }
-      }
-      // A buyer releasing a lapsed hold ends it as expired: that is what happened to it.
-      const final = h.lapsed ? 'expired' : state
-      const freed = await this.o.store.freeSeats(tx, h)
-      await this.o.store.endHold(tx, id, final)
-      if (!byJob) await this.o.jobs.removeJob(tx, HOLDS_QUEUE, expiryKey(id))
-      if (freed.length > 0)
-        await this.o.store.appendChange(tx, h.showId, {
-          state: 'free',
-          seatNos: freed,
-          hold: id,
-          reason: final,
-        })
-      return { freed, final }
+    const r = await this.o.store.endHoldAtOnce(id, state, byJob, {
+      schema: this.o.jobs.schema,
+      queue: HOLDS_QUEUE,
+      task: EXPIRE_HOLD_TASK,
+      key: expiryKey(id),
     })
-    if (out.freed.length > 0) this.o.changed()
-    if ('final' in out && out.final) this.o.onEnded?.(out.final, out.freed.length)
-    return { freed: out.freed.length, ...('early' in out && { early: true }) }
+    if (r.outcome === 'not-found') {
+      if (byJob) return { freed: 0 }
+      throw SeatErrors.holdNotFound(id)
+    }
+    if (r.outcome === 'confirmed') {
+      if (byJob) return { freed: 0 }
+      throw SeatErrors.holdConfirmed(id, r.orderId)
+    }
+    if (r.outcome === 'early') return { freed: 0, early: true }
+    if (r.outcome === 'ended') return { freed: 0 }
+    if (r.freed.length > 0) this.o.changed()
+    this.o.onEnded?.(r.final as HoldState, r.freed.length)
+    return { freed: r.freed.length }
   }
 }
 

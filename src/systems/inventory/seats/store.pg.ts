@@ -182,16 +182,29 @@ export class SeatStore {
     return rows.map((r) => r.seat_no)
   }
 
-  /** Free the seats still held by `hold` (their rows locked first); the seat numbers freed. */
-  async freeSeats(tx: Queryable, hold: Hold): Promise<number[]> {
-    await this.lockSeats(tx, hold.showId, hold.seatNos)
-    const { rows } = await tx.query<{ seat_no: number }>(
-      `UPDATE show_seats SET state = 'free', hold_id = NULL, held_until = NULL, version = version + 1
-        WHERE show_id = $1 AND seat_no = ANY($2::int[]) AND hold_id = $3 AND state = 'held'
-        RETURNING seat_no`,
-      [hold.showId, hold.seatNos, hold.id],
-    )
-    return rows.map((r) => r.seat_no).sort((a, b) => a - b)
+  /** End a hold in one call (sql/0005_end_hold.sql); see SeatService.end. */
+  async endHoldAtOnce(
+    id: string,
+    state: 'released' | 'expired',
+    byJob: boolean,
+    job: { schema: string; queue: string; task: string; key: string },
+  ): Promise<{ outcome: string; final: string | null; freed: number[]; orderId: string | null }> {
+    const { rows } = await this.db.query<{
+      outcome: string
+      final: string | null
+      freed: number[] | null
+      order_id: string | null
+    }>('SELECT outcome, final, freed, order_id FROM end_hold($1, $2, $3, $4, $5, $6, $7)', [
+      id,
+      state,
+      byJob,
+      job.schema,
+      job.queue,
+      job.task,
+      job.key,
+    ])
+    const r = rows[0]!
+    return { outcome: r.outcome, final: r.final, freed: r.freed ?? [], orderId: r.order_id }
   }
 
   /** Record an order for a hold's seats at their prices; the order's id and amount. */
