@@ -44,8 +44,11 @@ export function proxyHandler(deps: ProxyDeps) {
     const requestId = randomUUID().replaceAll('-', '')
     const g = guardRequest(req)
     if (!g.ok) {
-      req.resume()
+      // The connection's framing cannot be trusted after such a request: answer, then close it
+      // without reading what follows (it could be a second, smuggled request).
+      res.once('finish', () => req.socket.destroy())
       sendError(res, g.status, `${MESSAGES.badRequest}: ${g.reason}`, requestId, { connection: 'close' })
+      deps.observe('', '', g.status, performance.now() - started)
       return
     }
     const snap = deps.snapshot()

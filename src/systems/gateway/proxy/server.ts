@@ -47,6 +47,14 @@ export class ProxyServer {
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       const code = err.code ?? ''
       if (code === 'ECONNRESET' || !socket.writable) return socket.destroy()
+      // A response to an earlier request of this connection is under way (what follows it did not
+      // parse: pipelined garbage or a smuggling attempt): finish that one, then close, answering
+      // nothing more on a connection whose framing is lost.
+      const inFlight = (socket as Socket & { _httpMessage?: NodeJS.EventEmitter | null })._httpMessage
+      if (inFlight) {
+        inFlight.once('finish', () => socket.destroy())
+        return
+      }
       if (code === 'HPE_HEADER_OVERFLOW')
         return rawError(socket, 431, 'Request Header Fields Too Large', 'Request header or cookie too large')
       if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
