@@ -184,57 +184,71 @@ export class Invitations {
       if (problem) throw invalidParams('AUTH_INVALID_USER', 400, [{ name: 'password', reason: problem }])
       hash = await this.o.hasher.hash(password)
     }
-    return this.o.db.tx(async (tx: Queryable) => {
-      // Locked: two acceptances of one link at once make one membership, one account.
-      const { rows } = await tx.query<Row>(
-        `SELECT * FROM org_invitations WHERE token_hash = $1 AND accepted_at IS NULL
+    return this.o.db
+      .tx(async (tx: Queryable) => this.acceptIn(tx, token, ip, hash))
+      .catch((err) => {
+        // An account for the email was made meanwhile (a sign-up): the page asks again, now to join it.
+        if ((err as { code?: string }).code === '23505')
+          return { ok: false as const, reason: 'password_needed' as const }
+        throw err
+      })
+  }
+
+  private async acceptIn(
+    tx: Queryable,
+    token: string,
+    ip: string,
+    hash: string | undefined,
+  ): Promise<AcceptResult> {
+    // Locked: two acceptances of one link at once make one membership, one account.
+    const { rows } = await tx.query<Row>(
+      `SELECT * FROM org_invitations WHERE token_hash = $1 AND accepted_at IS NULL
            AND revoked_at IS NULL AND expires_at > now() FOR UPDATE`,
-        [sha256(token)],
+      [sha256(token)],
+    )
+    const inv = rows[0]
+    if (!inv) return { ok: false as const, reason: 'invalid' as const }
+    let created = false
+    const { rows: users } = await tx.query<{ id: string; disabled: boolean }>(
+      'SELECT id, disabled FROM users WHERE lower(email) = lower($1) FOR UPDATE',
+      [inv.email],
+    )
+    let userId = users[0]?.id
+    if (users[0]?.disabled) return { ok: false as const, reason: 'invalid' as const }
+    if (!userId) {
+      // The account appeared or vanished since the preview: ask again rather than guess.
+      if (!hash) return { ok: false as const, reason: 'password_needed' as const }
+      userId = randomUUID()
+      await tx.query(
+        `INSERT INTO users (id, email, password_hash, email_verified) VALUES ($1, $2, $3, true)`,
+        [userId, inv.email, hash],
       )
-      const inv = rows[0]
-      if (!inv) return { ok: false as const, reason: 'invalid' as const }
-      let created = false
-      const { rows: users } = await tx.query<{ id: string; disabled: boolean }>(
-        'SELECT id, disabled FROM users WHERE lower(email) = lower($1) FOR UPDATE',
-        [inv.email],
-      )
-      let userId = users[0]?.id
-      if (users[0]?.disabled) return { ok: false as const, reason: 'invalid' as const }
-      if (!userId) {
-        // The account appeared or vanished since the preview: ask again rather than guess.
-        if (!hash) return { ok: false as const, reason: 'password_needed' as const }
-        userId = randomUUID()
-        await tx.query(
-          `INSERT INTO users (id, email, password_hash, email_verified) VALUES ($1, $2, $3, true)`,
-          [userId, inv.email, hash],
-        )
-        await this.o.audit.record({ event: 'user.created', userId, ip, detail: { via: 'invitation' } }, tx)
-        created = true
-      } else {
-        await tx.query('UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1', [userId])
-      }
-      // The invited roles that still exist, added to any the account has there already.
-      const { rows: roles } = await tx.query<{ id: string }>(
-        `SELECT id FROM org_roles WHERE org_id = $1 AND id = ANY($2::text[])
+      await this.o.audit.record({ event: 'user.created', userId, ip, detail: { via: 'invitation' } }, tx)
+      created = true
+    } else {
+      await tx.query('UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1', [userId])
+    }
+    // The invited roles that still exist, added to any the account has there already.
+    const { rows: roles } = await tx.query<{ id: string }>(
+      `SELECT id FROM org_roles WHERE org_id = $1 AND id = ANY($2::text[])
          UNION SELECT role_id FROM org_member_roles WHERE org_id = $1 AND user_id = $3`,
-        [inv.org_id, inv.role_ids, userId],
-      )
-      await this.o.orgs.setMember(
-        inv.org_id,
-        userId,
-        roles.map((r) => r.id),
-        inv.invited_by ?? undefined,
-        tx,
-      )
-      await tx.query('UPDATE org_invitations SET accepted_at = now(), accepted_by = $2 WHERE id = $1', [
-        inv.id,
-        userId,
-      ])
-      await this.o.audit.record(
-        { event: 'org.invitation_accepted', userId, ip, detail: { orgId: inv.org_id, invitationId: inv.id } },
-        tx,
-      )
-      return { ok: true as const, userId, orgId: inv.org_id, created }
-    })
+      [inv.org_id, inv.role_ids, userId],
+    )
+    await this.o.orgs.setMember(
+      inv.org_id,
+      userId,
+      roles.map((r) => r.id),
+      inv.invited_by ?? undefined,
+      tx,
+    )
+    await tx.query('UPDATE org_invitations SET accepted_at = now(), accepted_by = $2 WHERE id = $1', [
+      inv.id,
+      userId,
+    ])
+    await this.o.audit.record(
+      { event: 'org.invitation_accepted', userId, ip, detail: { orgId: inv.org_id, invitationId: inv.id } },
+      tx,
+    )
+    return { ok: true as const, userId, orgId: inv.org_id, created }
   }
 }

@@ -234,6 +234,19 @@ describe.each(backends())('MFA: TOTP and recovery codes (%s)', (backend) => {
     const form = formOf(s.html, s.url)
     const res = await s.browser.request(form.action, { form: { csrf: 'forged', code: '123456' } })
     expect(res.status).toBe(403)
+    // The page itself: no script allowed at all, no framing, not cached.
+    const page = await s.browser.request(s.url)
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'.*frame-ancestors 'none'/)
+    expect(page.headers.get('content-security-policy')).not.toContain('script-src')
+    expect(page.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('counts the codes checked in the metrics', async () => {
+    const metrics = await (await fetch(`${t.base}/metrics`)).text()
+    expect(metrics).toMatch(/auth_mfa_checks_total\{step="verify",result="ok"\} [1-9]/)
+    expect(metrics).toMatch(/auth_mfa_checks_total\{step="verify",result="wrong"\} [1-9]/)
+    expect(metrics).toMatch(/auth_mfa_checks_total\{step="verify",result="locked"\} [1-9]/)
+    expect(metrics).toMatch(/auth_mfa_checks_total\{step="enrol",result="ok"\} [1-9]/)
   })
 
   it('an admin removes the second factor; the account enrols again at its next sign-in', async () => {

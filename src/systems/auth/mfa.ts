@@ -29,6 +29,8 @@ export interface MfaOptions {
   /** How long a sign-in may wait between its password and its second factor. */
   pendingTtlS?: number
   now?: () => number
+  /** Each code checked (metrics): the step, and whether it passed, was wrong, or was locked out. */
+  onCheck?: (step: 'verify' | 'enrol', result: 'ok' | 'wrong' | 'locked') => void
 }
 
 export type CodeResult = { ok: true; method: 'totp' | 'recovery' } | { ok: false; retryAfterMs: number }
@@ -105,7 +107,7 @@ export class Mfa {
     ip: string,
   ): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; retryAfterMs: number }> {
     const wait = await this.o.throttle.waitMs(userId, ip)
-    if (wait > 0) return this.locked(userId, ip, wait)
+    if (wait > 0) return this.locked(userId, ip, wait, 'enrol')
     const recoveryCodes = Array.from({ length: RECOVERY_CODES }, () => {
       const c = base32Encode(randomBytes(7)).slice(0, 10)
       return `${c.slice(0, 5)}-${c.slice(5)}`
@@ -133,13 +135,14 @@ export class Mfa {
     })
     if (!ok) return this.failed(userId, ip, 'enrolment')
     await this.o.throttle.succeeded(userId)
+    this.o.onCheck?.('enrol', 'ok')
     return { ok: true, recoveryCodes }
   }
 
   /** Check a second factor: a TOTP code, or a recovery code (each good once). */
   async verify(userId: string, code: string, ip: string, clientId?: string): Promise<CodeResult> {
     const wait = await this.o.throttle.waitMs(userId, ip)
-    if (wait > 0) return this.locked(userId, ip, wait)
+    if (wait > 0) return this.locked(userId, ip, wait, 'verify')
     const typed = code.trim()
     let method: 'totp' | 'recovery' | undefined
     if (/^\d{6}$/.test(typed)) {
@@ -180,6 +183,7 @@ export class Mfa {
       })
     }
     await this.o.audit.record({ event: 'mfa.verified', userId, ip, clientId, detail: { method } })
+    this.o.onCheck?.('verify', 'ok')
     return { ok: true, method }
   }
 
@@ -208,13 +212,21 @@ export class Mfa {
     return rows[0]?.n ?? 0
   }
 
-  private async failed(userId: string, ip: string, step: string, clientId?: string) {
+  /** Forget second-factor steps whose sign-in was abandoned (the sweeper). */
+  async sweep(): Promise<number> {
+    const { rowCount } = await this.o.db.query('DELETE FROM mfa_pending WHERE expires_at < now()')
+    return rowCount
+  }
+
+  private async failed(userId: string, ip: string, step: 'enrolment' | 'verify', clientId?: string) {
+    this.o.onCheck?.(step === 'verify' ? 'verify' : 'enrol', 'wrong')
     await this.o.throttle.failed(userId, ip)
     await this.o.audit.record({ event: 'mfa.failed', userId, ip, clientId, detail: { step } })
     return { ok: false as const, retryAfterMs: 0 }
   }
 
-  private async locked(userId: string, ip: string, wait: number) {
+  private async locked(userId: string, ip: string, wait: number, step: 'verify' | 'enrol') {
+    this.o.onCheck?.(step, 'locked')
     await this.o.audit.record({ event: 'mfa.locked', userId, ip, detail: { retryAfterMs: wait } })
     return { ok: false as const, retryAfterMs: wait }
   }

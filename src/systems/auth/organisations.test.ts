@@ -283,7 +283,7 @@ describe.each(backends())('organisations (%s)', (backend) => {
     )
     const body = fc.dictionary(fc.constantFrom('name', 'permissions', 'roleIds', 'email', 'extra'), value)
     const route = fc.constantFrom(
-      (id: string) => ['POST', '/orgs'] as const,
+      (_id: string) => ['POST', '/orgs'] as const,
       (id: string) => ['PATCH', `/orgs/${id}`] as const,
       (id: string) => ['POST', `/orgs/${id}/roles`] as const,
       (id: string) => ['PUT', `/orgs/${id}/members/${annId}`] as const,

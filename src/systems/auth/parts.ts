@@ -49,6 +49,7 @@ export interface AuthParts {
 
 export interface PartsOptions {
   onRequest?: (route: string, status: number) => void
+  onMfaCheck?: (step: 'verify' | 'enrol', result: 'ok' | 'wrong' | 'locked') => void
 }
 
 const built = new WeakMap<object, Promise<AuthParts>>()
@@ -105,6 +106,7 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
       ...(ctx.redis && { redis: ctx.redis }),
     }),
     requiredForAll: s.AUTH_MFA_REQUIRED,
+    ...(opts.onMfaCheck && { onCheck: opts.onMfaCheck }),
   })
   const accounts = new Accounts(createUserStore(db), new PasswordHasher(), throttle, audit, (u) =>
     mfa.dueFor(u),

@@ -69,8 +69,15 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
     labelNames: ['route', 'status'] as const,
     registers: [ctx.metrics.registry],
   })
+  const mfaChecks = new Counter({
+    name: 'auth_mfa_checks_total',
+    help: 'Second-factor codes checked, by step (verify, enrol) and result (ok, wrong, locked)',
+    labelNames: ['step', 'result'] as const,
+    registers: [ctx.metrics.registry],
+  })
   const p: AuthParts = await partsFor(ctx, {
     onRequest: (route, status) => requests.inc({ route, status: String(status) }),
+    onMfaCheck: (step, result) => mfaChecks.inc({ step, result }),
   })
 
   if (s.AUTH_INITIAL_CLIENT_ID && s.AUTH_INITIAL_CLIENT_SECRET) {
@@ -127,6 +134,7 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
     async () => {
       await sweepExpired(ctx.db)
       await p.orgs.sweepGrants()
+      await p.mfa.sweep()
     },
     ctx.log,
   )
