@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
   return port
 }
 
-describe('auth across a SIGKILL (real processes, PGlite)', { timeout: 240_000 }, () => {
+describe('auth across a SIGKILL (real processes, PGlite)', { timeout: 420_000 }, () => {
   it('verifies tokens, refresh tokens and clients issued before the restart', async () => {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
@@ -36,7 +36,7 @@ describe('auth across a SIGKILL (real processes, PGlite)', { timeout: 240_000 },
       AUTH_INITIAL_ADMIN_EMAIL: ADMIN.email,
       AUTH_INITIAL_ADMIN_PASSWORD: ADMIN.password,
     }
-    let server: ServerProcess = await startServer({ entry: 'src/main.ts', env, timeoutMs: 120_000 })
+    let server: ServerProcess = await startServer({ entry: 'src/main.ts', env, timeoutMs: 180_000 })
     try {
       // The CLI beside the running server runs inside it (the folder's one process).
       const made = await runToExit('src/cli.ts', env, [
@@ -72,7 +72,7 @@ describe('auth across a SIGKILL (real processes, PGlite)', { timeout: 240_000 },
 
       server.kill('SIGKILL')
       expect(await server.exited).toBe('SIGKILL')
-      server = await startServer({ entry: 'src/main.ts', env, timeoutMs: 120_000 })
+      server = await startServer({ entry: 'src/main.ts', env, timeoutMs: 180_000 })
 
       // The JWT verifies against the restarted server's keys, and introspects as active.
       const jwks = jose.createRemoteJWKSet(new URL(`${issuer}/jwks`))
