@@ -26,6 +26,7 @@ import { ObjectStore } from './stripe/objects.store.js'
 import { paymentIntentRoutes } from './stripe/payment-intents.routes.js'
 import { BANK_QUEUE, PAYOUT_TASK, payoutRoutes, payoutTask } from './stripe/payouts.js'
 import { refundRoutes } from './stripe/refunds.routes.js'
+import { threeDSecureRoutes } from './stripe/three-d-secure.js'
 import { deliveryTask, webhookRoutes } from './stripe/webhooks.js'
 
 const SWEEP_TASK = 'payments.sweep-idempotency-keys'
@@ -95,6 +96,7 @@ export default defineSystem({
       keys,
       money: new Money(ctx.db, store, ctx.jobs),
       events: new Events(objects, ctx.jobs, s.PAYMENTS_WEBHOOK_MAX_ATTEMPTS),
+      publicUrl: ctx.config.publicUrl,
     }
     const agent = guardedAgent({
       allowed: new Set(s.PAYMENTS_WEBHOOK_ALLOWED_TARGETS.map((t) => t.toLowerCase())),
@@ -114,6 +116,8 @@ export default defineSystem({
           },
           { prefix: '/payments' },
         )
+        // The 3-D Secure page: a customer's browser reaches it with the client secret alone.
+        await threeDSecureRoutes(app, deps)
         await stripeApi(app, deps, [
           customerRoutes(deps),
           paymentIntentRoutes(deps),

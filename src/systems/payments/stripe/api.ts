@@ -28,6 +28,8 @@ export interface StripeDeps {
   keys: SecretKeys
   money: Money
   events: Events
+  /** PUBLIC_URL, when set: the origin of URLs this API hands out (3-D Secure's next action). */
+  publicUrl?: string
 }
 
 /** One API call as a handler sees it. */
@@ -37,6 +39,8 @@ export interface Call {
   /** The `:id` of the path, when it has one. */
   id: string
   request: RequestInfo
+  /** Where clients reach this server (PUBLIC_URL, or the request's own host). */
+  origin: string
 }
 
 type Result = StripeObject | Outcome
@@ -114,6 +118,7 @@ function makeRouter(s: FastifyInstance, deps: StripeDeps): Router {
     params,
     id: (req.params as { id?: string }).id ?? '',
     request: { id: `req_${req.id}`, idempotencyKey: idempotencyKeyOf(req) ?? null },
+    origin: deps.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`,
   })
   const send = (reply: FastifyReply, out: Outcome, replayed = false) => {
     if (replayed) reply.header('idempotent-replayed', 'true')

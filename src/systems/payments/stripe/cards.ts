@@ -3,7 +3,10 @@
  * and the outcome each one drives (success, or a decline with Stripe's code and decline_code).
  */
 
-export type CardOutcome = { ok: true } | { ok: false; code: string; declineCode: string; message: string }
+/** `authenticate`: the issuer asks for 3-D Secure before it approves (stripe/three-d-secure.ts). */
+export type CardOutcome =
+  | { ok: true; authenticate?: boolean }
+  | { ok: false; code: string; declineCode: string; message: string }
 
 export interface TestCard {
   brand: string
@@ -36,6 +39,7 @@ const CVC = {
   message: "Your card's security code is incorrect.",
 } as const
 const OK = { ok: true } as const
+const THREE_DS = { ok: true, authenticate: true } as const
 
 /** Test card numbers (https://docs.stripe.com/testing) by number. */
 export const TEST_CARD_NUMBERS: Record<string, TestCard> = {
@@ -47,6 +51,10 @@ export const TEST_CARD_NUMBERS: Record<string, TestCard> = {
   '4000000000009995': { brand: 'visa', last4: '9995', outcome: FUNDS },
   '4000000000000069': { brand: 'visa', last4: '0069', outcome: EXPIRED },
   '4000000000000127': { brand: 'visa', last4: '0127', outcome: CVC },
+  // 3-D Secure: required (3DS2), authentication required, 3DS required: each asks first.
+  '4000000000003220': { brand: 'visa', last4: '3220', outcome: THREE_DS },
+  '4000002500003155': { brand: 'visa', last4: '3155', outcome: THREE_DS },
+  '4000000000003063': { brand: 'visa', last4: '3063', outcome: THREE_DS },
 }
 
 /** Stripe's test PaymentMethod ids, usable wherever a payment_method id is. */
@@ -61,6 +69,9 @@ export const TEST_PAYMENT_METHODS: Record<string, TestCard> = {
   pm_card_visa_chargeDeclinedInsufficientFunds: TEST_CARD_NUMBERS['4000000000009995']!,
   pm_card_chargeDeclinedExpiredCard: TEST_CARD_NUMBERS['4000000000000069']!,
   pm_card_chargeDeclinedIncorrectCvc: TEST_CARD_NUMBERS['4000000000000127']!,
+  pm_card_threeDSecure2Required: TEST_CARD_NUMBERS['4000000000003220']!,
+  pm_card_authenticationRequired: TEST_CARD_NUMBERS['4000002500003155']!,
+  pm_card_threeDSecureRequired: TEST_CARD_NUMBERS['4000000000003063']!,
 }
 
 /** The card behind a stored PaymentMethod object, by its brand and last4. */

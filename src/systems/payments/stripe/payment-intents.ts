@@ -36,8 +36,11 @@ const CANCELABLE = [
   'processing',
 ]
 
+/** What the steps need of a call: whose it is, and the request to name in events. */
+export type Caller = Pick<Call, 'account' | 'request'>
+
 /** The card behind a payment_method id: a test PaymentMethod id, or one created by the API. */
-async function cardFor(deps: StripeDeps, tx: Queryable, c: Call, pmId: string) {
+export async function cardFor(deps: StripeDeps, tx: Queryable, c: Caller, pmId: string) {
   const test = TEST_PAYMENT_METHODS[pmId]
   if (test) return { card: test, pm: testPaymentMethod(pmId, test) }
   const pm = await deps.objects.get(tx, c.account, 'payment_method', pmId)
@@ -92,6 +95,65 @@ export async function confirmIntent(
       { payment_intent: pi },
     )
   const { card, pm } = await cardFor(deps, tx, c, method)
+  if (card.outcome.ok && card.outcome.authenticate) {
+    // The issuer asks for 3-D Secure: nothing is charged until the customer completes it at the
+    // URL we serve (three-d-secure.ts), which then charges through chargeCard.
+    const token = pi.client_secret as string
+    const returnUrl = returnUrlOf(c.params.return_url)
+    const next: StripeObject = {
+      ...pi,
+      payment_method: method,
+      status: 'requires_action',
+      next_action: {
+        type: 'redirect_to_url',
+        redirect_to_url: {
+          url: `${c.origin}/payments/3ds/${pi.id}?client_secret=${encodeURIComponent(token)}`,
+          return_url: returnUrl,
+        },
+      },
+    }
+    await deps.objects.update(tx, c.account, next)
+    // Where the page sends the customer back, kept beside the PaymentIntent (not one of its
+    // fields in Stripe's shape): a second submit of the page redirects there too.
+    const attempt = {
+      id: `${pi.id}_3ds`,
+      object: 'three_d_secure',
+      payment_intent: pi.id,
+      return_url: returnUrl,
+    }
+    if (await deps.objects.get(tx, c.account, 'three_d_secure', attempt.id))
+      await deps.objects.update(tx, c.account, attempt)
+    else await deps.objects.insert(tx, c.account, attempt)
+    await deps.events.emit(tx, c.account, 'payment_intent.requires_action', next, c.request)
+    return next
+  }
+  return chargeCard(deps, tx, c, pi, method, pm, card)
+}
+
+/** `return_url`: an absolute http(s) URL (where the 3-D Secure page sends the customer back). */
+function returnUrlOf(v: unknown): string | null {
+  if (v === undefined) return null
+  let u: URL | undefined
+  try {
+    u = typeof v === 'string' && v.length <= 2048 ? new URL(v) : undefined
+  } catch {
+    u = undefined
+  }
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:'))
+    throw StripeErrors.invalidValue('return_url', 'Invalid URL: return_url must be an absolute http(s) URL.')
+  return u.toString()
+}
+
+/** Charge `pi` on the card: a decline (402 outcome) or the money moved, the charge, the events. */
+export async function chargeCard(
+  deps: StripeDeps,
+  tx: Queryable,
+  c: Caller,
+  pi: StripeObject,
+  method: string,
+  pm: StripeObject,
+  card: TestCard,
+): Promise<StripeObject | Outcome> {
   const chargeId = newId('ch')
   const charge: StripeObject = {
     id: chargeId,
@@ -117,7 +179,7 @@ export async function confirmIntent(
     status: 'pending',
     balance_transaction: null,
   }
-  const next: StripeObject = { ...pi, payment_method: method, latest_charge: chargeId }
+  const next: StripeObject = { ...pi, payment_method: method, latest_charge: chargeId, next_action: null }
   if (!card.outcome.ok) {
     const o = card.outcome
     Object.assign(charge, {

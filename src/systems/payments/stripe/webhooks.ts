@@ -33,6 +33,7 @@ export const EVENT_TYPES = [
   'payment_intent.canceled',
   'payment_intent.created',
   'payment_intent.payment_failed',
+  'payment_intent.requires_action',
   'payment_intent.succeeded',
   'refund.created',
   'payout.created',
