@@ -33,7 +33,8 @@ export interface ForwardRequest {
   onHeaders(status: number, headers: HeaderMap, upstreamMs: number): HeaderMap
   pools: Pools
   health: HealthEvents
-  signal: AbortSignal
+  /** Fires 'abort' when the client left (undici takes an emitter as a signal). */
+  signal: import('node:events').EventEmitter & { aborted: boolean }
 }
 
 export type ForwardResult =

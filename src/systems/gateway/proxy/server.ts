@@ -30,6 +30,8 @@ function rawError(socket: Socket, status: number, reason: string, message: strin
 export class ProxyServer {
   readonly server: Server
   private listening = false
+  /** The bound port, kept: `server.address()` builds an object per call (it showed in profiles). */
+  private boundPort = 0
 
   constructor(handler: Parameters<typeof createServer>[1], o: ProxyServerOptions) {
     this.server = createServer(
@@ -78,11 +80,12 @@ export class ProxyServer {
       })
     })
     this.listening = true
-    return (this.server.address() as AddressInfo).port
+    this.boundPort = (this.server.address() as AddressInfo).port
+    return this.boundPort
   }
 
   get port(): number {
-    return this.listening ? (this.server.address() as AddressInfo).port : 0
+    return this.listening ? this.boundPort : 0
   }
 
   /** Stop accepting, let requests in flight finish (bounded by `graceMs`), then close the rest. */
