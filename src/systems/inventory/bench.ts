@@ -131,12 +131,20 @@ function scenario(name: string, description: string, shows: number, rows: number
   } satisfies BenchScenario
 }
 
+/**
+ * Buyers of the largest hot-map scenario. A smoke round (CI: 1 s, no warm-up) runs it with 100:
+ * 1,000 connections opened at once complete nothing in its one second on a loaded machine (seen
+ * here: every optimistic request still queued when the round ended), and the smoke only checks
+ * that the scenario works. The real runs use 1,000.
+ */
+const C_MAX = process.env.BENCH_SMOKE ? 100 : 1000
+
 const suite: BenchSuite = {
   system: 'inventory',
   scenarios: [
-    ...[10, 100, 1000].map((c) =>
+    ...[10, 100, C_MAX].map((c, i) =>
       scenario(
-        `hot-map-c${c}`,
+        `hot-map-c${i === 2 ? 1000 : c}`,
         `one show of 20,000 seats, ${c} buyers each holding one random seat for 1 s (201 held or 409 taken); holds/s`,
         1,
         100,
