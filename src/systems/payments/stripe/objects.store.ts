@@ -30,6 +30,13 @@ export interface ListOptions {
   where?: Record<string, string>
 }
 
+/**
+ * Types whose every write is also an event: a `payment_intent_change` carrying the state it made,
+ * appended in the same statement's transaction, so the stored object is always the fold of its
+ * changes and can be rebuilt from them (projection.ts).
+ */
+const SOURCED = new Set(['payment_intent'])
+
 export class ObjectStore {
   async insert(on: Queryable, account: string, obj: StripeObject): Promise<void> {
     await on.query('INSERT INTO stripe_objects (id, account_id, type, data) VALUES ($1, $2, $3, $4)', [
@@ -38,6 +45,7 @@ export class ObjectStore {
       obj.object,
       JSON.stringify(obj),
     ])
+    if (SOURCED.has(obj.object)) await this.appendChange(on, account, obj, 'created')
   }
 
   async update(on: Queryable, account: string, obj: StripeObject): Promise<void> {
@@ -45,6 +53,17 @@ export class ObjectStore {
       obj.id,
       account,
       JSON.stringify(obj),
+    ])
+    if (SOURCED.has(obj.object)) await this.appendChange(on, account, obj, 'updated')
+  }
+
+  private async appendChange(on: Queryable, account: string, obj: StripeObject, change: string) {
+    const id = newId('pich')
+    await on.query('INSERT INTO stripe_objects (id, account_id, type, data) VALUES ($1, $2, $3, $4)', [
+      id,
+      account,
+      `${obj.object}_change`,
+      JSON.stringify({ id, object: `${obj.object}_change`, [obj.object]: obj.id, change, state: obj }),
     ])
   }
 
