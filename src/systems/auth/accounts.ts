@@ -97,7 +97,14 @@ export class Accounts {
    * `ok: false` after the same work (an unknown email is verified against a dummy hash), so the
    * answer tells nothing about whether the email exists.
    */
-  async login(email: string, password: string, ip: string, clientId?: string): Promise<LoginResult> {
+  async login(
+    email: string,
+    password: string,
+    ip: string,
+    clientId?: string,
+    /** The client asked for a second factor (acr_values=mfa): an account without one enrols. */
+    mfaRequested = false,
+  ): Promise<LoginResult> {
     const wait = await this.throttle.waitMs(email, ip)
     if (wait > 0) {
       await this.audit.record({ event: 'login.locked', ip, clientId, detail: { retryAfterMs: wait } })
@@ -118,7 +125,7 @@ export class Accounts {
     }
     await this.throttle.succeeded(email)
     // With a second factor due, the sign-in has not succeeded yet: the MFA step records that.
-    const secondFactor = this.secondFactor(usable)
+    const secondFactor = this.secondFactor(usable) ?? (mfaRequested ? 'enrol' : undefined)
     await this.audit.record({
       event: secondFactor ? 'login.password_verified' : 'login.succeeded',
       userId: usable.id,

@@ -27,7 +27,7 @@ import {
 import { mfaRoutes, mfaStepPage } from './mfa.routes.js'
 import { errors } from './oidc-provider.js'
 import { ADMIN_SCOPE } from './paths.js'
-import { ORG_PARAM } from './provider.config.js'
+import { ACR_MFA, ORG_PARAM } from './provider.config.js'
 import { consentPage, errorPage, loginPage } from './views.js'
 
 export type { InteractionDeps }
@@ -137,7 +137,10 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
         if (details.prompt.name !== 'login') throw stepDone()
         const email = req.body.email.trim()
         const clientId = String(details.params.client_id)
-        const result = await d.accounts.login(email, req.body.password, req.ip, clientId)
+        const mfaRequested = String(details.params.acr_values ?? '')
+          .split(' ')
+          .includes(ACR_MFA)
+        const result = await d.accounts.login(email, req.body.password, req.ip, clientId, mfaRequested)
         if (!result.ok) {
           const locked = result.retryAfterMs > 0
           const seconds = Math.ceil(result.retryAfterMs / 1000)
@@ -163,7 +166,12 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
             .header('cache-control', 'no-store')
             .redirect(`${d.prefix}/interaction/${encodeURIComponent(details.uid)}`, 303)
         }
-        return finishLogin(d, req, reply, { accountId: result.user.id, amr: ['pwd'], remember: true })
+        return finishLogin(d, req, reply, {
+          accountId: result.user.id,
+          acr: 'pwd',
+          amr: ['pwd'],
+          remember: true,
+        })
       },
     )
 

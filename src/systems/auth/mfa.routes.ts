@@ -21,6 +21,7 @@ import {
 } from './interaction.common.js'
 import type { MfaStage } from './mfa.js'
 import { enrolPage, mfaPage, recoveryCodesPage } from './mfa.views.js'
+import { ACR_MFA } from './provider.config.js'
 import { otpauthUri } from './totp.js'
 
 const Params = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 200 }) })
@@ -130,7 +131,7 @@ export function mfaRoutes(scope: TypedApp, d: InteractionDeps): void {
       })
       // RFC 8176: pwd + otp (an authenticator app), or pwd + mfa for a recovery code.
       const amr = r.method === 'totp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa']
-      return finishLogin(d, req, reply, { accountId: at.pending.userId, amr, remember: true })
+      return finishLogin(d, req, reply, { accountId: at.pending.userId, acr: ACR_MFA, amr, remember: true })
     },
   )
 
@@ -169,6 +170,7 @@ export function mfaRoutes(scope: TypedApp, d: InteractionDeps): void {
       })
       return finishLogin(d, req, reply, {
         accountId: at.pending.userId,
+        acr: ACR_MFA,
         amr: ['pwd', 'otp', 'mfa'],
         remember: true,
       })

@@ -52,7 +52,7 @@ describe.each(backends())('MFA: TOTP and recovery codes (%s)', (backend) => {
   }
 
   /** Start a code flow and send the password: the page that follows (a second-factor page). */
-  async function afterPassword(email: string) {
+  async function afterPassword(email: string, extra: Record<string, string> = {}, browser = new Browser()) {
     const config = await discover(t, web.id, web.secret)
     const verifier = oidc.randomPKCECodeVerifier()
     const url = oidc.buildAuthorizationUrl(config, {
@@ -61,8 +61,8 @@ describe.each(backends())('MFA: TOTP and recovery codes (%s)', (backend) => {
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state: 's',
+      ...extra,
     })
-    const browser = new Browser()
     const login = await browser.follow(url.href)
     const form = formOf(await login.res.text(), login.url)
     const page = await browser.follow(form.action, {
@@ -258,6 +258,40 @@ describe.each(backends())('MFA: TOTP and recovery codes (%s)', (backend) => {
     expect(secretOf(s.html)).not.toBe(secret)
     const reset = (await audit(userId)).find((e) => e.event === 'mfa.reset') as { actor?: string } | undefined
     expect(reset?.actor).toBe(CC_CLIENT.id)
+  })
+
+  it('a client asks for a second factor (acr_values=mfa): a signed-in session signs in again, and enrols', async () => {
+    const created = await api('POST', '/users', {
+      email: 'kai@example.com',
+      password: PASSWORD,
+      emailVerified: true,
+    })
+    const browser = new Browser()
+    // Without acr_values: the password is enough, and the ID token says so.
+    const plain = await afterPassword('kai@example.com', {}, browser)
+    const done = await submit(plain, { decision: 'allow' })
+    expect(done.tokens!.claims()!.acr).toBe('pwd')
+    // The same browser asking for mfa: not the session's acr, so the login page again.
+    const config = await discover(t, web.id, web.secret)
+    const stepUp = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state: 's',
+      acr_values: 'mfa',
+    })
+    const again = await browser.follow(stepUp.href)
+    expect(await again.res.text()).toContain('name="password"')
+    const s = await afterPassword('kai@example.com', { acr_values: 'mfa' }, browser)
+    expect(s.html).toContain('Set up two-step verification')
+    const shown = await submit(s, { code: totp(secretOf(s.html), Date.now()) })
+    const ok = await submit({ ...s, html: shown.html, url: shown.url }, {})
+    expect(ok.tokens!.claims()).toMatchObject({ sub: created.body.id, acr: 'mfa' })
+    expect((await api('GET', `/users/${created.body.id}`)).body).toMatchObject({
+      mfaEnrolled: true,
+      mfaRequired: false,
+    })
   })
 
   it('one code submitted twice at once passes once', async () => {

@@ -62,6 +62,9 @@ function setPageHeaders(ctx: KoaContextWithOIDC): void {
   for (const [k, v] of Object.entries(pageHeaders())) ctx.set(k, v)
 }
 
+/** The acr of a sign-in with a second factor (`acr_values=mfa` asks for one); `pwd` otherwise. */
+export const ACR_MFA = 'mfa'
+
 /** The authorization request parameter that names the organisation tokens are for. */
 export const ORG_PARAM = 'organization'
 const ORG_ID = /^[A-Za-z0-9_-]{1,100}$/
@@ -74,6 +77,16 @@ const ORG_ID = /^[A-Za-z0-9_-]{1,100}$/
 function policyWithOrganisations(orgs: ProviderConfigOptions['orgs']) {
   const { Check, base } = interactionPolicy
   const policy = base()
+  // acr_values=mfa: the client needs a second factor. A session signed in without one signs in
+  // again (and an account without one enrols: interactions.routes.ts).
+  policy.get('login')!.checks.add(
+    new Check('mfa_requested', 'a second factor was asked for', (ctx) => {
+      const wanted = String(ctx.oidc.params?.acr_values ?? '')
+        .split(' ')
+        .includes(ACR_MFA)
+      return wanted && ctx.oidc.acr !== ACR_MFA ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT
+    }),
+  )
   policy.get('consent')!.checks.add(
     new Check(
       'organization_not_granted',
@@ -142,9 +155,10 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
       }
       return Object.keys(claims).length > 0 ? claims : undefined
     },
-    // amr (RFC 8176: pwd, otp, mfa) in every ID token: how the user signed in, for clients that
+    acrValues: ['pwd', ACR_MFA],
+    // acr (pwd or mfa) and amr (RFC 8176: pwd, otp, mfa) in every ID token: how the user signed in, for clients that
     // require a second factor.
-    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub', 'acr', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },
     scopes: ['openid', 'offline_access', 'email', 'profile', ...o.apiScopes],
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
