@@ -141,3 +141,17 @@ export class QueueSlots {
     await Promise.allSettled([...this.slots.values()].map((s) => s.fetching))
   }
 }
+
+/**
+ * How far ahead to fetch next, after a fetch that asked for `want` jobs and got `got`. A full fetch
+ * means a backlog: twice as far ahead (up to `batch`), so the round trip is paid for more jobs. One
+ * that found less than half of what it asked for means the queue is keeping up: back to the
+ * configured `base`, so an idle process does not hold jobs another could start. In between (a
+ * backlog fed in blocks, smaller than the prefetch grew to), the same again: going back to `base`
+ * there made a fetch serve ~50 jobs at concurrency 1 where it serves ~190 now.
+ */
+export function nextAhead(ahead: number, got: number, want: number, base: number, batch: number): number {
+  if (base === 0 || 2 * got < want) return base
+  if (got === want) return Math.min(ahead * 2, batch)
+  return ahead
+}

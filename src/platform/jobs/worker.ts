@@ -25,7 +25,7 @@ import { renewLeases } from './lease-heartbeat.js'
 import { PROGRESS_LIMIT } from './limits.js'
 import { sample } from './metrics.js'
 import { needsWrite, OutcomeWriter } from './outcome.js'
-import { type QueueSlot, QueueSlots } from './queue-slots.js'
+import { nextAhead, type QueueSlot, QueueSlots } from './queue-slots.js'
 import type { Backoff, FetchedJob } from './types.js'
 import { WorkerStore } from './worker.store.js'
 import type { WorkerOptions } from './worker-options.js'
@@ -227,11 +227,7 @@ export class JobWorker implements Worker, AttemptHost {
         return
       }
       for (const job of jobs) q.buffer.push(job)
-      // A full fetch means a backlog: fetch further ahead next time (up to a fetch batch), so the
-      // round trip is paid for more jobs; a short one means the queue is keeping up: back to the
-      // configured prefetch, so an idle process does not hold jobs another could start.
-      const base = this.o.prefetch ?? 0
-      q.ahead = got === want && base > 0 ? Math.min(q.ahead * 2, this.o.fetchBatch) : base
+      q.ahead = nextAhead(q.ahead, got, want, this.o.prefetch ?? 0, this.o.fetchBatch)
     } catch (err) {
       this.logError(err)
       got = -1

@@ -7,10 +7,27 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { addJob, addJobs } from '../../platform/jobs/enqueue.js'
+import { nextAhead } from '../../platform/jobs/queue-slots.js'
 import { migrateJobs, WorkerFixture } from '../../platform/jobs/worker-fixture.js'
 import { backends, testDb } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
 import { JobsStore } from './jobs.store.js'
+
+describe('how far ahead the next fetch asks', () => {
+  it('grows on full fetches, keeps its size on a backlog smaller than it, and goes back to the prefetch when the queue keeps up', () => {
+    // Full fetches double it, up to the fetch batch.
+    expect(nextAhead(10, 11, 11, 10, 500)).toBe(20)
+    expect(nextAhead(320, 321, 321, 10, 500)).toBe(500)
+    // A backlog fed in blocks: 250 of the 321 asked for. Starting over at 10 here is what made a fetch
+    // serve ~50 jobs at concurrency 1.
+    expect(nextAhead(320, 250, 321, 10, 500)).toBe(320)
+    // Less than half: the queue is keeping up, hold only the prefetch.
+    expect(nextAhead(320, 100, 321, 10, 500)).toBe(10)
+    expect(nextAhead(20, 0, 1, 10, 500)).toBe(10)
+    // No prefetch configured: never ahead.
+    expect(nextAhead(0, 5, 5, 0, 500)).toBe(0)
+  })
+})
 
 describe.each(backends())('prefetch (%s)', (backend) => {
   beforeAll(() => testDb(backend))
