@@ -20,6 +20,7 @@ import { testServiceUrls } from '../../platform/config.js'
 import {
   ACCOUNTS,
   createLedgerSide,
+  dropSchemasWithPrefix,
   type LedgerSide,
   type LedgerSideKind,
   RUN_ID,
@@ -120,15 +121,26 @@ const ledgerScenario = (clients: number, twoPhase: boolean): BenchScenario => ({
 const SECRET_KEY = 'sk_test_benchBENCHbench0123456789'
 const PI_CLIENTS = 16
 
-const paymentsServer = (): Promise<StartedServer> =>
-  startBlueprints({
+/** The server, in schemas of its own prefix, dropped when it stops (a run leaves nothing behind). */
+async function paymentsServer(): Promise<StartedServer> {
+  const prefix = `paybench_${RUN_ID}_`
+  const server = await startBlueprints({
     env: {
       SYSTEMS: 'payments',
       DATABASE_URL: testServiceUrls().databaseUrl,
-      DB_SCHEMA_PREFIX: `paybench_${RUN_ID}_`,
+      DB_SCHEMA_PREFIX: prefix,
       PAYMENTS_INITIAL_SECRET_KEY: SECRET_KEY,
     },
   })
+  return {
+    url: server.url,
+    pid: server.pid,
+    async stop() {
+      await server.stop()
+      await dropSchemasWithPrefix(prefix)
+    },
+  }
+}
 
 const paymentIntents: CustomLoad = {
   kind: 'custom',

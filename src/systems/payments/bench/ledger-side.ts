@@ -52,6 +52,21 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
+/** Drop every schema whose name starts with `prefix` (a server's DB_SCHEMA_PREFIX: one per part). */
+export async function dropSchemasWithPrefix(prefix: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url() })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)`,
+      [prefix],
+    )
+    for (const r of rows) await client.query(`DROP SCHEMA IF EXISTS "${r.name}" CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
 /** Create the accounts and fund each from `bank` (no limit), in batches through the store. */
 async function seedAccounts(db: Db, store: PgLedgerStore): Promise<void> {
   await db.query(
