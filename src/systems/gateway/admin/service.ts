@@ -281,11 +281,11 @@ export class AdminService {
         const state = this.runtime.targets.get(`${u.name}/${t.target}`)
         const health = !state
           ? 'HEALTHCHECKS_OFF'
-          : state.weight === 0
-            ? 'DNS_ERROR'
-            : state.healthy
-              ? 'HEALTHY'
-              : 'UNHEALTHY'
+          : !state.healthy
+            ? 'UNHEALTHY'
+            : state.weight === 0
+              ? 'DISABLED' // out of rotation by choice (weight 0), not by health
+              : 'HEALTHY'
         return {
           ...render('targets', t),
           health,
