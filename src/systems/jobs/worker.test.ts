@@ -166,6 +166,7 @@ describe.each(backends())('worker (%s)', (backend) => {
     await s.db.query('CREATE TABLE effects (job_id bigint NOT NULL, worker text NOT NULL)')
     const outcomes: string[] = []
     let first = true
+    let secondStarted = () => {}
     // Labelled by attempt: either worker may take the second attempt (A is alive, just late).
     const effect = () =>
       ({
@@ -173,7 +174,10 @@ describe.each(backends())('worker (%s)', (backend) => {
           const who = String(ctx.job.attempts)
           const slowNow = first
           first = false
-          if (slowNow) await sleep(1_000) // hung: no heartbeat, lease long gone
+          // Hung (no heartbeat) until the job has been swept and taken by the second attempt: a fixed
+          // sleep raced the sweeper on a loaded machine, and A then completed a job nobody had taken back.
+          if (slowNow) await new Promise<void>((resolve) => (secondStarted = resolve))
+          else secondStarted()
           try {
             if ((p as { tx: boolean }).tx)
               await ctx.completeWith((tx) =>
@@ -195,7 +199,8 @@ describe.each(backends())('worker (%s)', (backend) => {
       await waitFor('A took the job', () => a.activeCount === 1)
       const refusedBefore = f.metrics.queue('default').refused
       await f.sweeper(150)
-      await f.worker({ effect: effect() }, { leaseMs: 150, heartbeatMs: 30 })
+      // B's lease is long enough that a late heartbeat on a loaded machine cannot make it stall too.
+      await f.worker({ effect: effect() }, { leaseMs: 10_000, heartbeatMs: 1_000 })
       await waitFor('completed by B', async () => (await stateOf(s.store, id)) === 'completed')
       await waitFor('A finished too', () => outcomes.length === 2)
       await waitFor('A refused', () => f!.metrics.queue('default').refused === refusedBefore + 1)

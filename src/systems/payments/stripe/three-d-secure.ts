@@ -106,10 +106,13 @@ export async function threeDSecureRoutes(app: TypedApp, deps: StripeDeps): Promi
           schema: {
             summary: 'Complete or fail the simulated 3-D Secure challenge of a PaymentIntent',
             params: IdParams,
-            body: Type.Object({
-              client_secret: Type.String({ maxLength: 255 }),
-              outcome: Type.Union([Type.Literal('complete'), Type.Literal('fail')]),
-            }),
+            body: Type.Object(
+              {
+                client_secret: Type.String({ maxLength: 255 }),
+                outcome: Type.Union([Type.Literal('complete'), Type.Literal('fail')]),
+              },
+              { additionalProperties: false },
+            ),
           },
         },
         async (req, reply) => {
