@@ -1,8 +1,8 @@
 /**
- * Inventory: seats that are never sold twice (BookMyShow), under any contention. This file only
- * wires the parts: store -> strategy -> service -> routes, the hold-expiry task on platform/jobs
- * and the live seat map on platform/live. Read README.md first. (Stock, the second grain of the
- * same problem, comes next: README, Status.)
+ * Inventory: seats and units of stock that are never sold twice, under any contention. This file
+ * only wires the parts: store -> strategy -> service -> routes for seats (seats/) and stock
+ * (stock/), their expiry tasks on platform/jobs, the live seat map on platform/live and its
+ * sequencer, low-stock events through the outbox. Read README.md first.
  */
 import { defineSystem } from '../../platform/system.js'
 import { Counter } from '../../platform/telemetry/metrics.js'
@@ -25,7 +25,8 @@ import { PessimisticStockStrategy } from './stock/strategy.pessimistic.js'
 
 export default defineSystem({
   name: 'inventory',
-  description: 'Seats never sold twice: venues, shows, holds with expiry, best-available, live seat map',
+  description:
+    'Seats and stock never sold twice: venues, shows, holds, best-available, live seat map; SKUs, locations, reservations, orders, movement log',
   migrations: new URL('./sql/', import.meta.url),
   settings,
   jobs: {
