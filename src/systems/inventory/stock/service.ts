@@ -10,9 +10,11 @@ import type { Outbox } from '../../../platform/bus/outbox.js'
 import type { Queryable } from '../../../platform/db/port.js'
 import type { SystemJobs } from '../../../platform/jobs/declaration.js'
 import { allocate, expand, type Item } from './allocate.js'
+import { type SkuInput, toNewSkus } from './catalog.js'
 import { StockErrors } from './errors.js'
-import type { LevelChange, Line, Policy, ReservationState, SkuInfo, StockStrategy } from './ports.js'
-import type { Movement, NewSku, StockStore } from './store.pg.js'
+import type { LevelChange, Line, ReservationState, SkuInfo, StockStrategy } from './ports.js'
+import { linesToReturn } from './returns.js'
+import type { Movement, StockStore } from './store.pg.js'
 
 export const RESERVATIONS_QUEUE = 'inventory.reservations'
 export const EXPIRE_RESERVATION_TASK = 'inventory.expire-reservation'
@@ -29,17 +31,6 @@ export interface StockServiceOptions {
   outbox: Outbox | undefined
   reservationTtlSeconds: number
   onReserve?: (outcome: string, attempts: number) => void
-}
-
-export interface SkuInput {
-  sku: string
-  name?: string
-  policy?: Policy
-  oversellLimit?: number
-  releasesAt?: string
-  lowStockThreshold?: number
-  price?: number
-  components?: { sku: string; quantity: number }[]
 }
 
 export interface ReservationView {
@@ -66,41 +57,9 @@ export class StockService {
     if (taken.length > 0) throw StockErrors.skuExists(taken)
     const componentSkus = [...new Set(variants.flatMap((v) => (v.components ?? []).map((c) => c.sku)))]
     const known = await this.o.store.skuInfo(componentSkus)
-    const here = new Map(variants.map((v) => [v.sku, v]))
-    const unknown = componentSkus.filter((c) => !known.has(c) && !here.has(c))
+    const unknown = componentSkus.filter((c) => !known.has(c) && !names.includes(c))
     if (unknown.length > 0) throw StockErrors.unknownSkus(unknown)
-    const skus: NewSku[] = variants.map((v, i) => {
-      const components = v.components ?? []
-      const at = `variants/${i}`
-      for (const c of components) {
-        const other = known.get(c.sku) ?? here.get(c.sku)
-        const isKit = known.get(c.sku)
-          ? known.get(c.sku)!.components.length > 0
-          : (here.get(c.sku)?.components ?? []).length > 0
-        if (!other || isKit || c.sku === v.sku)
-          throw StockErrors.invalid(`${at}/components`, `component ${c.sku} must be a stock SKU, not a kit`)
-      }
-      if (new Set(components.map((c) => c.sku)).size !== components.length)
-        throw StockErrors.invalid(`${at}/components`, 'names a component twice')
-      const policy = v.policy ?? 'deny'
-      if (components.length > 0 && policy !== 'deny')
-        throw StockErrors.invalid(`${at}/policy`, "a kit's policy is its components'")
-      const releasesAt = v.releasesAt === undefined ? null : new Date(v.releasesAt)
-      if (releasesAt && Number.isNaN(releasesAt.getTime()))
-        throw StockErrors.invalid(`${at}/releasesAt`, 'is not a date')
-      if (policy === 'preorder' && !releasesAt)
-        throw StockErrors.invalid(`${at}/releasesAt`, 'a preorder SKU needs the date it is released')
-      return {
-        sku: v.sku,
-        name: v.name ?? v.sku,
-        policy,
-        oversellLimit: v.oversellLimit ?? null,
-        releasesAt,
-        lowStockThreshold: v.lowStockThreshold ?? 0,
-        price: v.price ?? 0,
-        components,
-      }
-    })
+    const skus = toNewSkus(variants, known)
     // Stock SKUs first: a kit's components must exist when its rows are inserted.
     skus.sort((a, b) => a.components.length - b.components.length)
     return { id: await this.o.store.createProduct(name, skus), skus: names }
@@ -221,14 +180,19 @@ export class StockService {
         reservationId: id,
       })),
     )
-    await this.o.jobs.addJob(tx, RESERVATIONS_QUEUE, {
-      task: EXPIRE_RESERVATION_TASK,
-      payload: { reservation: id },
-      runAt: expiresAt,
-      key: reservationKey(id),
-    })
+    await this.scheduleExpiry(tx, id, expiresAt)
     await this.lowStock(tx, info, changes)
     return { expiresAt, lines }
+  }
+
+  /** The reservation's expiry job, keyed by it (enqueued again when it ran early). */
+  private scheduleExpiry(tx: Queryable, id: string, runAt: Date) {
+    return this.o.jobs.addJob(tx, RESERVATIONS_QUEUE, {
+      task: EXPIRE_RESERVATION_TASK,
+      payload: { reservation: id },
+      runAt,
+      key: reservationKey(id),
+    })
   }
 
   /** An event for each level that went from above its SKU's threshold to at or below it. */
@@ -307,12 +271,7 @@ export class StockService {
       }
       if (r.state !== 'active') return { released: 0 }
       if (byJob && !r.lapsed) {
-        await this.o.jobs.addJob(tx, RESERVATIONS_QUEUE, {
-          task: EXPIRE_RESERVATION_TASK,
-          payload: { reservation: id },
-          runAt: r.expiresAt,
-          key: reservationKey(id),
-        })
+        await this.scheduleExpiry(tx, id, r.expiresAt)
         return { released: 0, early: true }
       }
       const final = r.lapsed ? 'expired' : state
@@ -354,26 +313,7 @@ export class StockService {
       if (!o) throw StockErrors.orderNotFound(orderId)
       if (o.state === 'cancelled') throw StockErrors.orderCancelled(orderId)
       const r = (await this.o.store.reservation(tx, o.reservation_id))!
-      const back: (Line & { line: number })[] = []
-      for (const it of items) {
-        const lines = r.lines.filter((l) => l.sku === it.sku)
-        const left = lines.reduce(
-          (n, l) =>
-            n +
-            l.quantity -
-            l.returned -
-            back.filter((b) => b.line === l.line).reduce((m, b) => m + b.quantity, 0),
-          0,
-        )
-        if (it.quantity > left) throw StockErrors.overReturn(it.sku, left)
-        let q = it.quantity
-        for (const l of lines) {
-          const already = back.filter((b) => b.line === l.line).reduce((m, b) => m + b.quantity, 0)
-          const take = Math.min(q, l.quantity - l.returned - already)
-          if (take > 0) back.push({ ...l, quantity: take })
-          q -= take
-        }
-      }
+      const back = linesToReturn(r.lines, items)
       await this.o.store.moveLines(tx, back, 1, 0)
       for (const b of back) await this.o.store.markReturned(tx, r.id, b.line, b.quantity)
       await this.o.store.log(
