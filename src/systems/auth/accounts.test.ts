@@ -8,7 +8,17 @@ import * as oidc from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
 import { passwordProblem } from './passwords.js'
-import { ADMIN, type AuthTestApp, authApp, Browser, cli, discover, formOf, REDIRECT } from './testing.js'
+import {
+  ADMIN,
+  type AuthTestApp,
+  authApp,
+  Browser,
+  cli,
+  discover,
+  formOf,
+  REDIRECT,
+  webClient,
+} from './testing.js'
 
 describe('password policy', () => {
   it('refuses short, email-like and common passwords, accepts a passphrase', () => {
@@ -25,8 +35,7 @@ describe.each(backends())('logins (%s)', (backend) => {
   let web: { id: string; secret: string }
   beforeAll(async () => {
     t = await authApp(backend, { AUTH_LOGIN_ATTEMPTS: '3', AUTH_LOGIN_LOCKOUT_S: '300' })
-    const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
-    web = { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+    web = await webClient(t)
   })
   afterAll(() => t.close())
 

@@ -10,6 +10,7 @@ import { partsFor } from './parts.js'
 import {
   ADMIN,
   type AuthTestApp,
+  adminApi,
   authApp,
   Browser,
   CC_CLIENT,
@@ -21,13 +22,11 @@ import {
 
 describe.each(backends())('admin API: accounts, sessions, audit (%s)', (backend) => {
   let t: AuthTestApp
-  let admin: string
+  let api: Awaited<ReturnType<typeof adminApi>>
   let web: { id: string; secret: string }
   beforeAll(async () => {
     t = await authApp(backend, { AUTH_LOGIN_ATTEMPTS: '2' })
-    admin = (
-      await oidc.clientCredentialsGrant(await discover(t, CC_CLIENT.id, CC_CLIENT.secret), { scope: 'admin' })
-    ).access_token
+    api = await adminApi(t)
     const lines = await cli(t, 'client create', [
       '--redirect-uri',
       REDIRECT,
@@ -38,18 +37,6 @@ describe.each(backends())('admin API: accounts, sessions, audit (%s)', (backend)
   }, 180_000)
   afterAll(() => t.close())
 
-  async function api(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${t.issuer}/admin${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
   const parts = () => {
     const system = t.app.systems.find((s) => s.definition.name === 'auth')!
     return partsFor(system.context as never)

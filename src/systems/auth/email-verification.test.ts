@@ -9,21 +9,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
 import {
   type AuthTestApp,
+  adminApi,
   authApp,
   Browser,
-  CC_CLIENT,
-  cli,
   discover,
   formOf,
   REDIRECT,
   signIn,
+  webClient,
 } from './testing.js'
 import { linkIn, type MailSink, mailSink } from './testing.mail.js'
 
 describe.each(backends())('email verification (%s)', (backend) => {
   let t: AuthTestApp
   let smtp: MailSink
-  let admin: string
+  let api: Awaited<ReturnType<typeof adminApi>>
   let web: { id: string; secret: string }
   beforeAll(async () => {
     smtp = await mailSink()
@@ -31,29 +31,14 @@ describe.each(backends())('email verification (%s)', (backend) => {
       AUTH_SMTP_URL: smtp.url,
       AUTH_MAIL_FROM: 'auth@example.com',
     })
-    admin = (
-      await oidc.clientCredentialsGrant(await discover(t, CC_CLIENT.id, CC_CLIENT.secret), { scope: 'admin' })
-    ).access_token
-    const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
-    web = { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+    api = await adminApi(t)
+    web = await webClient(t)
   }, 180_000)
   afterAll(async () => {
     await t?.close()
     await smtp.close()
   })
 
-  async function api(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${t.issuer}/admin${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
   const linkTo = async (to: string, count = 1) => {
     const mail = await smtp.waitFor(to, count)
     expect(mail.subject).toBe('Confirm your email address')

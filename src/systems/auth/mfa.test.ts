@@ -11,37 +11,31 @@ import { backends } from '../../platform/testing/backends.js'
 import { LoginThrottle } from './brute-force.js'
 import { Mfa } from './mfa.js'
 import { partsFor } from './parts.js'
-import { type AuthTestApp, authApp, Browser, CC_CLIENT, cli, discover, formOf, REDIRECT } from './testing.js'
+import {
+  type AuthTestApp,
+  adminApi,
+  authApp,
+  Browser,
+  CC_CLIENT,
+  discover,
+  formOf,
+  REDIRECT,
+  webClient,
+} from './testing.js'
 import { matchStep, totp } from './totp.js'
 
 const PASSWORD = 'a long passphrase for mfa'
 
 describe.each(backends())('MFA: TOTP and recovery codes (%s)', (backend) => {
   let t: AuthTestApp
-  let admin: string
+  let api: Awaited<ReturnType<typeof adminApi>>
   let web: { id: string; secret: string }
   beforeAll(async () => {
     t = await authApp(backend, { AUTH_LOGIN_ATTEMPTS: '3' })
-    admin = (
-      await oidc.clientCredentialsGrant(await discover(t, CC_CLIENT.id, CC_CLIENT.secret), { scope: 'admin' })
-    ).access_token
-    const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
-    web = { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+    api = await adminApi(t)
+    web = await webClient(t)
   }, 180_000)
   afterAll(() => t?.close())
-
-  async function api(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${t.issuer}/admin${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
 
   async function newUser(email: string): Promise<string> {
     const created = await api('POST', '/users', { email, password: PASSWORD, emailVerified: true })

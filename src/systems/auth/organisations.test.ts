@@ -16,11 +16,11 @@ import {
   authApp,
   Browser,
   CC_CLIENT,
-  cli,
   discover,
   formOf,
   REDIRECT,
   signIn,
+  webClient,
 } from './testing.js'
 import { linkIn, type MailSink, mailSink } from './testing.mail.js'
 
@@ -38,8 +38,7 @@ describe.each(backends())('organisations (%s)', (backend) => {
     admin = (
       await oidc.clientCredentialsGrant(await discover(t, CC_CLIENT.id, CC_CLIENT.secret), { scope: 'admin' })
     ).access_token
-    const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
-    web = { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+    web = await webClient(t)
     verifier = new TokenVerifier({ issuer: t.issuer, audience: t.base, algorithms: ['RS256'] })
   }, 180_000)
   afterAll(async () => {

@@ -7,7 +7,17 @@
 import * as oidc from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
-import { type AuthTestApp, authApp, Browser, cli, discover, formOf, REDIRECT, signIn } from './testing.js'
+import {
+  type AuthTestApp,
+  authApp,
+  Browser,
+  cli,
+  discover,
+  formOf,
+  REDIRECT,
+  signIn,
+  webClient,
+} from './testing.js'
 import { type MailSink, mailSink } from './testing.mail.js'
 
 describe.each(backends())('password reset by mail (%s)', (backend) => {
@@ -20,8 +30,7 @@ describe.each(backends())('password reset by mail (%s)', (backend) => {
       AUTH_SMTP_URL: smtp.url,
       AUTH_MAIL_FROM: 'auth@example.com',
     })
-    const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
-    web = { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+    web = await webClient(t)
     await cli(t, 'user create', ['--email', 'frank@example.com', '--password', 'frank has an old passphrase'])
   })
   afterAll(async () => {

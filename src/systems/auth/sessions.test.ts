@@ -5,15 +5,24 @@
 import * as oidc from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
-import { ADMIN, type AuthTestApp, authApp, Browser, cli, discover, REDIRECT, signIn } from './testing.js'
+import {
+  ADMIN,
+  type AuthTestApp,
+  authApp,
+  Browser,
+  cli,
+  discover,
+  REDIRECT,
+  signIn,
+  webClient,
+} from './testing.js'
 
 describe.each(backends())('sessions (%s)', (backend) => {
   let t: AuthTestApp
   let web: { id: string; secret: string }
   beforeAll(async () => {
     t = await authApp(backend)
-    const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
-    web = { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+    web = await webClient(t)
   })
   afterAll(() => t.close())
 

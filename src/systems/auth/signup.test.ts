@@ -13,11 +13,11 @@ import {
   authApp,
   Browser,
   CC_CLIENT,
-  cli,
   discover,
   formOf,
   REDIRECT,
   signIn,
+  webClient,
 } from './testing.js'
 import { linkIn, type MailSink, mailSink } from './testing.mail.js'
 
@@ -28,8 +28,7 @@ describe.each(backends())('self sign-up (%s)', (backend) => {
   beforeAll(async () => {
     smtp = await mailSink()
     t = await authApp(backend, { AUTH_SMTP_URL: smtp.url })
-    const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
-    web = { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+    web = await webClient(t)
   }, 180_000)
   afterAll(async () => {
     await t?.close()

@@ -46,6 +46,32 @@ export async function cli(t: AuthTestApp, command: string, args: string[]): Prom
   return lines
 }
 
+/** A confidential web client with the test redirect URI, made through the CLI as an operator would. */
+export async function webClient(t: AuthTestApp): Promise<{ id: string; secret: string }> {
+  const lines = await cli(t, 'client create', ['--redirect-uri', REDIRECT])
+  return { id: lines[1]!.replace('client_id: ', ''), secret: lines[3]! }
+}
+
+/** An admin API caller holding a client-credentials token with the admin scope: status and JSON body. */
+export async function adminApi(t: AuthTestApp) {
+  const token = (
+    await oidc.clientCredentialsGrant(await discover(t, CC_CLIENT.id, CC_CLIENT.secret), { scope: 'admin' })
+  ).access_token
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${t.issuer}/admin${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    // biome-ignore lint/suspicious/noExplicitAny: tests read whatever the API answered
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any }
+  }
+}
+
 /** openid-client's configuration for a client of this issuer (plain http allowed: loopback). */
 export function discover(t: AuthTestApp, clientId: string, secret?: string, auth?: oidc.ClientAuth) {
   return oidc.discovery(new URL(t.issuer), clientId, secret, auth, { execute: [oidc.allowInsecureRequests] })
