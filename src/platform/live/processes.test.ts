@@ -127,7 +127,11 @@ describe.skipIf(!backends().includes('services'))('live streams on several proce
     )
     doomed.kill('SIGKILL')
     await doomed.exited
-    const offline = await watcher.next((f) => f.type === 'presence' && f.users?.[ghost] === 'offline', 15_000)
+    // A pushed change, not the reply to an earlier `watch` poll that saw the ghost still offline.
+    const offline = await watcher.next(
+      (f) => f.type === 'presence' && f.id === undefined && f.users?.[ghost] === 'offline',
+      15_000,
+    )
     expect(offline).toEqual({ v: 1, type: 'presence', users: { [ghost]: 'offline' } })
     await watcher.close()
   }, 150_000)

@@ -64,17 +64,21 @@ export class LiveWsClient {
     return c
   }
 
-  /** The first recorded frame matching `pred` (waiting for it). */
+  /** Frames already handed out by `next` or `request`, so a stale reply is never matched again. */
+  private readonly taken = new Set<LiveJson>()
+
+  /** The first recorded frame matching `pred` that no earlier `next` returned (waiting for it). */
   async next(pred: (f: LiveJson) => boolean, timeoutMs = 10_000): Promise<LiveJson> {
     let found: LiveJson
     await waitFor(
       'a matching live frame',
       () => {
-        found = this.frames.find(pred)
+        found = this.frames.find((f) => !this.taken.has(f) && pred(f))
         return found !== undefined
       },
       timeoutMs,
     )
+    this.taken.add(found)
     return found
   }
 

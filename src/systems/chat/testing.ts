@@ -69,17 +69,21 @@ abstract class RecordedFrames {
   /** `transport` names the client in a timeout's message. */
   constructor(private readonly transport: string) {}
 
-  /** The first recorded frame matching `pred` (waiting for it). */
+  /** Frames already handed out by `next` or `request`, so a stale reply is never matched again. */
+  private readonly taken = new Set<Json>()
+
+  /** The first recorded frame matching `pred` that no earlier `next` returned (waiting for it). */
   async next(pred: (f: Json) => boolean, timeoutMs = 10_000): Promise<Json> {
     let found: Json
     await waitFor(
       `a matching ${this.transport} frame`,
       () => {
-        found = this.frames.find(pred)
+        found = this.frames.find((f) => !this.taken.has(f) && pred(f))
         return found !== undefined
       },
       timeoutMs,
     )
+    this.taken.add(found)
     return found
   }
 
