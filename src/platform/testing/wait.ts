@@ -1,10 +1,13 @@
 /** Bounded waiting for tests: poll a condition, or let time pass to show nothing more arrives. */
 
-/** Poll `check` every 20 ms until it returns true; fail naming `what` after `timeoutMs`. */
+/**
+ * Poll `check` every 20 ms until it returns true; fail naming `what` after `timeoutMs`.
+ * The default is most of a test's 30 s: on a loaded 2-core machine a wait is slow, not failed.
+ */
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
+  timeoutMs = 20_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
