@@ -11,6 +11,7 @@
  * failed; 2 bad usage. Timings never fail a run: benchmarks are not tests.
  */
 import path from 'node:path'
+import { resolveCheckout, withBefore } from './harness/ab.js'
 import { parseBenchArgs, USAGE, UsageError } from './harness/args.js'
 import { configureChildren, REPO_ROOT } from './harness/child.js'
 import { canPin, LOAD_CORE, pinSelf } from './harness/pin.js'
@@ -34,6 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Suites that open thousands of connections shrink them in a smoke run (read at import).
     if (args.smoke) process.env.BENCH_SMOKE = '1'
     suite = await loadSuite(args.system)
+    if (args.before) suite = withBefore(suite, resolveCheckout(args.before))
     selectScenarios(suite, args.scenario)
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
@@ -77,7 +79,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const unit = scenario?.subjects.every((s) => s.load.kind === 'http') ? 'req/s' : 'ops/s'
     out.push(formatScenario(r, unit))
   }
-  const command = `npm run bench -- ${[suite.system, args.scenario].filter(Boolean).join(' ')}`
+  const command = `npm run bench -- ${[suite.system, args.scenario, args.before && '--before <checkout>'].filter(Boolean).join(' ')}`
   if (out.length > 0)
     process.stdout.write(
       `\n${out.join('\n\n')}\n\n` +
@@ -89,8 +91,10 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (args.cpuProf)
     err(`bench: CPU profiles in ${path.relative(process.cwd(), profileDir)}/ (one per server pid)`)
-  // Profiled servers run slower: their numbers are not results.
-  if (!args.smoke && !args.cpuProf && results.length > 0) {
+  // Profiled servers run slower: their numbers are not results; an A/B run compares two builds.
+  if (args.before)
+    err('bench: A/B run (--before): read the ratio against "(before)"; no results file written')
+  if (!args.smoke && !args.cpuProf && !args.before && results.length > 0) {
     const file = writeResults(
       suite.system,
       {

@@ -19,8 +19,11 @@ export interface StartedServer {
 export interface HttpLoad {
   kind: 'http'
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-  /** A fixed path, or a generator called per request (e.g. random codes). */
-  path: string | (() => string)
+  /**
+   * A fixed path, or a generator called per request (e.g. random codes) with the base URL of the server
+   * under load (two servers of one suite, e.g. an A/B run's, may hold different data).
+   */
+  path: string | ((baseUrl: string) => string)
   headers?: Record<string, string>
   body?: string | (() => string)
   connections?: number

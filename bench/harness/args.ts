@@ -13,7 +13,9 @@ export const USAGE = `usage: npm run bench -- <system> [scenario] [--rounds N] [
   --slice S     within a round, alternate subjects every S seconds (default 2)
   --warmup S    seconds of warm-up per subject before the rounds (default 10)
   --smoke       1 round of 1 s, no warm-up, no results file: checks the bench still works (CI)
-  --cpu-prof    write a V8 CPU profile of every server to bench/results/profiles/ (no results file)`
+  --cpu-prof    write a V8 CPU profile of every server to bench/results/profiles/ (no results file)
+  --before DIR  A/B: also run each scenario's system from DIR, another checkout (with node_modules), as
+                the baseline "<name> (before)", interleaved with this one (no results file)`
 
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -28,6 +30,8 @@ export interface BenchArgs {
   sliceSec: number
   smoke: boolean
   cpuProf: boolean
+  /** Another checkout whose system runs beside this one's (A/B); undefined: none. */
+  before: string | undefined
 }
 
 /** Warm-up 10 s: under load the full platform reaches its steady rate only after 6-9 s (JIT of the hook chain). */
@@ -101,6 +105,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | undefined {
     scenario,
     smoke,
     cpuProf: values['cpu-prof'] ?? false,
+    before: values.before,
     ...(smoke ? SMOKE : { rounds, durationSec, warmupSec, sliceSec }),
   }
 }
@@ -117,6 +122,7 @@ function parse(argv: readonly string[]) {
       slice: { type: 'string' },
       smoke: { type: 'boolean' },
       'cpu-prof': { type: 'boolean' },
+      before: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })

@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { StartedServer } from '../types.js'
+import { currentCheckout } from './ab.js'
 import { pinnedCommand, SERVER_CORE } from './pin.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -112,7 +113,11 @@ export async function startChild(opts: ChildOptions): Promise<ChildServer> {
   }
   const nodeArgs = [...settings.nodeArgs, '--import', 'tsx', ...(opts.nodeArgs ?? []), opts.entry]
   const { command, args } = pinnedCommand(settings.pin ? SERVER_CORE : undefined, process.execPath, nodeArgs)
-  const child = spawn(command, args, { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, {
+    cwd: opts.cwd ?? currentCheckout() ?? REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   track(child)
   const tail = tailBuffer()
   let url: string | undefined

@@ -29,12 +29,12 @@ export function isExpected(status: number, expect: readonly number[] | undefined
  * before each request (the buffer is rebuilt then, a cost the client pays
  * equally for every subject).
  */
-export function requestsFor(load: HttpLoad): autocannon.Request[] {
+export function requestsFor(load: HttpLoad, baseUrl = ''): autocannon.Request[] {
   const { path, body } = load
   const dynamic = typeof path === 'function' || typeof body === 'function'
   const base: autocannon.Request = {
     method: load.method ?? 'GET',
-    path: typeof path === 'string' ? path : path(),
+    path: typeof path === 'string' ? path : path(baseUrl),
     ...(load.headers ? { headers: load.headers } : {}),
     ...(typeof body === 'string' ? { body } : typeof body === 'function' ? { body: body() } : {}),
   }
@@ -43,7 +43,7 @@ export function requestsFor(load: HttpLoad): autocannon.Request[] {
     {
       ...base,
       setupRequest(req) {
-        if (typeof path === 'function') req.path = path()
+        if (typeof path === 'function') req.path = path(baseUrl)
         if (typeof body === 'function') req.body = body()
         return req
       },
@@ -98,7 +98,7 @@ export function runHttpLoad(
         connections: load.connections ?? DEFAULT_CONNECTIONS,
         pipelining: load.pipelining ?? DEFAULT_PIPELINING,
         duration: durationSec,
-        requests: requestsFor(load),
+        requests: requestsFor(load, baseUrl),
         // A server that stops answering shows as errors within the round, not as a hung bench.
         timeout: 10,
       },

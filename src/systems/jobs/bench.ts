@@ -23,6 +23,8 @@
  *   and graphile-worker; pg-boss polls, every 0.5 s at its minimum).
  */
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { currentCheckout } from '../../../bench/harness/ab.js'
 import type { BenchSubject, BenchSuite, CustomLoad, StartedServer } from '../../../bench/types.js'
 import { checkWakeUps, createSide, type QueueSide, type SideName, type SideOptions } from './bench/sides.js'
 
@@ -36,8 +38,17 @@ const sideOf = new WeakMap<StartedServer, QueueSide>()
 function startSide(name: SideName, scenario: string, o: SideOptions): () => Promise<StartedServer> {
   return async () => {
     // Short: graphile-worker names prepared statements `<name>/<schema>`, and PostgreSQL cuts names at 63.
-    const schema = `jobsbench_${RUN_ID}_${scenario.replace(/-/g, '_')}_${SHORT[name]}${o.asyncCommit ? 'a' : ''}`
-    const side = await createSide(name, schema, o)
+    // In an A/B run (`--before`) the side of the other checkout runs that checkout's engine, in a schema of its own.
+    const before = currentCheckout()
+    const schema = `jobsbench_${RUN_ID}_${scenario.replace(/-/g, '_')}_${SHORT[name]}${o.asyncCommit ? 'a' : ''}${before ? 'b' : ''}`
+    const create: typeof createSide = before
+      ? (
+          (await import(path.join(before, 'src/systems/jobs/bench/sides.ts'))) as {
+            createSide: typeof createSide
+          }
+        ).createSide
+      : createSide
+    const side = await create(name, schema, o)
     // pid -1: no process of its own, so no RSS or CPU is reported for it.
     const server: StartedServer = { url: `in-process, schema ${schema}`, pid: -1, stop: () => side.close() }
     sideOf.set(server, side)

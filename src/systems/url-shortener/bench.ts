@@ -83,14 +83,16 @@ async function seed(server: StartedServer | undefined, n: number): Promise<void>
   seeded.set(server.url, codes)
 }
 
-/** A path generator over the codes seeded on whichever server the load targets. */
-function codePaths(): { prepare: (s: StartedServer | undefined) => void; path: () => string } {
-  let codes: string[] = []
+/**
+ * A path generator over the codes seeded on whichever server the load targets (by its URL: in an
+ * A/B run, `--before`, two servers of the same subject hold different codes).
+ */
+function codePaths(): { path: (baseUrl: string) => string } {
   return {
-    prepare: (s) => {
-      codes = (s && seeded.get(s.url)) ?? []
+    path: (baseUrl) => {
+      const codes = seeded.get(baseUrl) ?? []
+      return `/${codes[Math.floor(Math.random() * codes.length)]}`
     },
-    path: () => `/${codes[Math.floor(Math.random() * codes.length)]}`,
   }
 }
 
@@ -160,20 +162,14 @@ const suite: BenchSuite = {
           name: 'blueprints',
           role: 'system',
           start: system,
-          prepare: async (s) => {
-            await seed(s, SEEDED)
-            hot.prepare(s)
-          },
+          prepare: (s) => seed(s, SEEDED),
           load: { kind: 'http', path: hot.path, expectStatus: [302] },
         },
         {
           name: 'blueprints, visits off',
           role: 'baseline',
           start: noVisits,
-          prepare: async (s) => {
-            await seed(s, SEEDED)
-            hotNoVisits.prepare(s)
-          },
+          prepare: (s) => seed(s, SEEDED),
           load: { kind: 'http', path: hotNoVisits.path, expectStatus: [302] },
         },
         {
@@ -195,10 +191,7 @@ const suite: BenchSuite = {
           name: 'blueprints (PostgreSQL)',
           role: 'system',
           start: scaled,
-          prepare: async (s) => {
-            await seed(s, SEEDED)
-            hotScaled.prepare(s)
-          },
+          prepare: (s) => seed(s, SEEDED),
           load: { kind: 'http', path: hotScaled.path, expectStatus: [302] },
         },
         {
@@ -220,10 +213,7 @@ const suite: BenchSuite = {
           name: 'blueprints (LRU off, PGlite)',
           role: 'system',
           start: coldPglite,
-          prepare: async (s) => {
-            await seed(s, COLD_SEEDED)
-            coldP.prepare(s)
-          },
+          prepare: (s) => seed(s, COLD_SEEDED),
           load: { kind: 'http', path: coldP.path, expectStatus: [302] },
         },
         {
@@ -244,10 +234,7 @@ const suite: BenchSuite = {
           name: 'blueprints (LRU off, Redis)',
           role: 'system',
           start: coldRedis,
-          prepare: async (s) => {
-            await seed(s, COLD_SEEDED)
-            coldR.prepare(s)
-          },
+          prepare: (s) => seed(s, COLD_SEEDED),
           load: { kind: 'http', path: coldR.path, expectStatus: [302] },
         },
         {
