@@ -27,6 +27,10 @@ export default defineConfig({
       '^/(rest|readyz|healthz|metrics|openapi\\.json|docs)': 'http://127.0.0.1:3000',
       // The chat page's REST calls and its WebSocket (`/chat/ws`), upgrades included.
       '^/chat/': { target: 'http://127.0.0.1:3000', ws: true },
+      // Inventory's routes and its live seat stream (`/inventory/live/ws`); payments' ledger and Stripe-shaped
+      // API; the gateway's admin API.
+      '^/inventory/': { target: 'http://127.0.0.1:3000', ws: true },
+      '^/(payments|v1|gateway)/': 'http://127.0.0.1:3000',
     },
   },
 })

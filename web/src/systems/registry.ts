@@ -16,4 +16,5 @@ export const systemPages: Record<string, LazyExoticComponent<ComponentType<Syste
   'rate-limiter': lazy(() => import('./rate-limiter/page')),
   jobs: lazy(() => import('./jobs/page')),
   chat: lazy(() => import('./chat/page')),
+  inventory: lazy(() => import('./inventory/page')),
 }

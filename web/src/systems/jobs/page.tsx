@@ -9,6 +9,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { ApiError } from '../../api/http'
+import { usePoll } from '../../ui/use-poll'
 import type { SystemPageProps } from '../registry'
 import { getJob, type JobState, listJobs, listQueues, listTasks } from './api'
 import { useApiToken } from './api-token'
@@ -19,7 +20,6 @@ import { JobDetail } from './job-detail'
 import { JobsList } from './jobs-list'
 import { QueuesCard } from './queues-card'
 import { TokenForm } from './token-form'
-import { usePoll } from './use-poll'
 import './jobs.css'
 
 export const POLL_MS = 2_000
