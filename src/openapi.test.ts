@@ -161,7 +161,8 @@ describe('the OpenAPI document', () => {
     }
     // The URL shortener, jobs, chat and the rate limiter's admin routes are guarded here.
     expect(guarded).toBeGreaterThan(40)
-  })
+    // A chat token and a request or two per operation of every system: minutes on a loaded machine.
+  }, 180_000)
 
   it('closes every body object of an API of our own design, so unknown fields are refused', () => {
     /** Bodies that follow another protocol's rule for unknown fields (docs/platform.md, "Edge rules"). */

@@ -8,6 +8,7 @@ import chat from './chat/index.js'
 import gateway from './gateway/index.js'
 import inventory from './inventory/index.js'
 import jobs from './jobs/index.js'
+import notifications from './notifications/index.js'
 import payments from './payments/index.js'
 import rateLimiter from './rate-limiter/index.js'
 import urlShortener from './url-shortener/index.js'
@@ -22,4 +23,5 @@ export const systems: SystemDefinition<any>[] = [
   inventory,
   payments,
   gateway,
+  notifications,
 ]
