@@ -7,10 +7,12 @@
  */
 import { ConfigError } from '../../platform/settings.js'
 import { defineSystem, type Worker } from '../../platform/system.js'
+import { AdminAccess } from './admin/access.js'
 import { adminRoutes } from './admin/routes.js'
 import { AdminService } from './admin/service.js'
 import { ConfigStore } from './admin/store.pg.js'
 import { StoreSource } from './admin/store-source.js'
+import { WorkspaceAdmin } from './admin/workspaces.js'
 import { FileSource } from './config/file-source.js'
 import { ConfigViolation } from './config/types.js'
 import { gatewayMetrics } from './metrics.js'
@@ -61,6 +63,8 @@ export default defineSystem({
       }
     }
     const admin = new AdminService(store, rt, storeSource, file !== undefined, ctx.bus)
+    const workspaces = new WorkspaceAdmin(store, admin)
+    const access = new AdminAccess(s.GATEWAY_ADMIN_TOKEN, s.GATEWAY_WORKSPACE_TOKENS)
 
     const proxy: Worker = {
       name: 'gateway:proxy',
@@ -84,16 +88,13 @@ export default defineSystem({
 
     return {
       async routes(app) {
-        await app.register(
-          async (scope) =>
-            adminRoutes(scope, admin, {
-              token: s.GATEWAY_ADMIN_TOKEN,
-              code: 'GATEWAY_UNAUTHORIZED',
-              realm: 'gateway',
-              message: 'the gateway admin API needs Authorization: Bearer <GATEWAY_ADMIN_TOKEN>',
-            }),
-          { prefix: '/admin' },
-        )
+        // The default workspace at /admin/..., any workspace at /admin/{workspace}/... (Kong's paths).
+        await app.register(async (scope) => adminRoutes(scope, admin, { access, workspaces }), {
+          prefix: '/admin',
+        })
+        await app.register(async (scope) => adminRoutes(scope, admin, { access }), {
+          prefix: '/admin/:workspace',
+        })
       },
       workers: [proxy],
     }

@@ -1,6 +1,6 @@
 /**
- * The gateway's metrics: `gateway_proxy_duration_seconds{route, service, status}` (a histogram, so
- * request rate, errors and p99 per route come from one series), target health and the config
+ * The gateway's metrics: `gateway_proxy_duration_seconds{workspace, route, service, status}` (a
+ * histogram, so request rate, errors and p99 per workspace and route come from one series), target health and the config
  * version. Series are found through a small cache, so a request hashes no label object.
  */
 import { FastHistogram, type HistogramSeries } from '../../platform/telemetry/fast-histogram.js'
@@ -10,7 +10,7 @@ import type { GatewayRuntime } from './runtime.js'
 export function gatewayMetrics(registry: Registry, runtime: () => GatewayRuntime | undefined) {
   const hist = new FastHistogram(
     'gateway_proxy_duration_seconds',
-    'Proxied requests by route id, service id and status, from the first byte in to the last out',
+    'Proxied requests by workspace, route id, service id and status, from the first byte in to the last out',
     LATENCY_BUCKETS,
     registry,
   )
@@ -34,12 +34,12 @@ export function gatewayMetrics(registry: Registry, runtime: () => GatewayRuntime
     },
   })
   return {
-    observe(route: string, service: string, status: number, ms: number) {
-      const key = `${route}|${service}|${status}`
+    observe(workspace: string, route: string, service: string, status: number, ms: number) {
+      const key = `${workspace}|${route}|${service}|${status}`
       let s = cache.get(key)
       if (!s) {
         if (cache.size > 50_000) cache.clear()
-        s = hist.series({ route, service, status: String(status) })
+        s = hist.series({ workspace, route, service, status: String(status) })
         cache.set(key, s)
       }
       s.observe(ms / 1000)

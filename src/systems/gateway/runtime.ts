@@ -7,12 +7,13 @@ import type { Redis } from 'ioredis'
 import { createMemoryState, type MemoryState } from '../../platform/rate-limit/index.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
 import type { TargetState } from './balancer/target.js'
-import { emptyConfig, type GatewayConfig } from './config/types.js'
+import { emptyConfig, type GatewayConfig, singleWorkspace, type WorkspaceConfigs } from './config/types.js'
 import { type ProxyDeps, proxyHandler } from './proxy/handler.js'
 import { TrustedProxies } from './proxy/headers.js'
 import { Pools } from './proxy/pools.js'
 import { ProxyServer } from './proxy/server.js'
 import { Snapshot } from './proxy/snapshot.js'
+import { upgradeHandler } from './proxy/upgrade.js'
 
 export interface RuntimeOptions {
   redis: Redis | undefined
@@ -56,24 +57,33 @@ export class GatewayRuntime {
         },
       },
     }
-    this.snap = new Snapshot(emptyConfig(), this.rt)
+    this.snap = new Snapshot(singleWorkspace(emptyConfig()), this.rt)
     const trusted = new TrustedProxies(o.trustedIps)
-    this.server = new ProxyServer(
-      proxyHandler({
-        snapshot: () => this.snap,
-        pools: this.pools,
-        health: this.rt.health,
-        trusted,
-        port: () => this.server.port,
-        observe: o.observe,
-        log: o.log,
-      }),
-      { maxHeaderBytes: o.maxHeaderBytes, headersTimeoutMs: o.headersTimeoutMs, log: o.log },
-    )
+    const deps: ProxyDeps = {
+      snapshot: () => this.snap,
+      pools: this.pools,
+      health: this.rt.health,
+      trusted,
+      port: () => this.server.port,
+      observe: o.observe,
+      log: o.log,
+    }
+    this.server = new ProxyServer(proxyHandler(deps), {
+      maxHeaderBytes: o.maxHeaderBytes,
+      headersTimeoutMs: o.headersTimeoutMs,
+      log: o.log,
+    })
+    this.server.server.on('upgrade', upgradeHandler(deps, this.server.upgraded))
   }
 
+  /** The default workspace's configuration as served. */
   get config(): GatewayConfig {
     return this.snap.config
+  }
+
+  /** Every workspace's configuration as served. */
+  get configs(): WorkspaceConfigs {
+    return this.snap.configs
   }
 
   snapshot(): Snapshot {
@@ -81,7 +91,7 @@ export class GatewayRuntime {
   }
 
   /** Swap in a validated configuration; health checks of the old one stop, the new one's start. */
-  apply(cfg: GatewayConfig, version: number): void {
+  apply(cfg: WorkspaceConfigs, version: number): void {
     const next = new Snapshot(cfg, this.rt)
     const prev = this.snap
     this.snap = next

@@ -26,6 +26,10 @@ export const settings = {
       doc: 'bearer token the admin API (/gateway/admin) requires (Authorization: Bearer <token>); unset: open',
     }),
   ),
+  GATEWAY_WORKSPACE_TOKENS: list({
+    default: [],
+    doc: 'admin tokens scoped to workspaces, as workspace:token entries (a token listed again gets more workspaces); such a token gets 403 outside them',
+  }),
   GATEWAY_TRUSTED_IPS: list({
     default: [],
     doc: "addresses (or CIDRs) of proxies in front whose X-Forwarded-* headers are believed (Kong's trusted_ips)",

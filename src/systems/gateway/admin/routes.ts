@@ -7,11 +7,13 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyError } from 'fastify'
 import { AppError } from '../../../platform/errors.js'
-import { type BearerTokenOptions, requireBearerToken } from '../../../platform/http/bearer-auth.js'
 import type { TypedApp } from '../../../platform/http/types.js'
 import type { EntityKind, Json } from '../config/types.js'
 import { PLUGINS } from '../plugins/registry.js'
+import { type AdminAccess, pathWorkspace } from './access.js'
 import { AdminError, type AdminService, render, type Scope } from './service.js'
+import { workspaceRoutes } from './workspace-routes.js'
+import type { WorkspaceAdmin } from './workspaces.js'
 
 const TAGS = ['gateway']
 const Ref = Type.String({ minLength: 1, maxLength: 256, description: 'an id or a name' })
@@ -59,7 +61,17 @@ function page(kind: EntityKind, all: Json[], url: string, size = 100, offset = '
   return { data, next: more ? `${base}?size=${size}&offset=${start + size}` : null }
 }
 
-export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerTokenOptions): void {
+export interface AdminRoutesOptions {
+  access: AdminAccess
+  /** Set on the root registration only (`/gateway/admin/workspaces`, not under a workspace). */
+  workspaces?: WorkspaceAdmin
+}
+
+/**
+ * Register the entity routes on `app`. Registered twice: at `/gateway/admin` (the default
+ * workspace, as Kong) and at `/gateway/admin/:workspace`; each handler acts on the path's workspace.
+ */
+export function adminRoutes(app: TypedApp, admin: AdminService, o: AdminRoutesOptions): void {
   app.setErrorHandler((err: FastifyError | AdminError | AppError, _req, reply) => {
     if (err instanceof AdminError) return reply.code(err.status).send(err.body)
     if (err instanceof AppError)
@@ -76,7 +88,11 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
     reply.log.error({ err }, 'gateway admin error')
     return reply.code(500).send({ message: 'An unexpected error occurred' })
   })
-  requireBearerToken(app, auth)
+  o.access.guard(app, (req) =>
+    /\/admin\/workspaces(\/|$)/.test(req.routeOptions.url ?? '') ? undefined : pathWorkspace(req),
+  )
+  if (o.workspaces) workspaceRoutes(app, o.workspaces, o.access)
+  const ws = pathWorkspace
 
   app.get(
     '',
@@ -98,8 +114,8 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
         response: { 200: Entity },
       },
     },
-    async () => {
-      const cfg = await admin.config()
+    async (req) => {
+      const cfg = await admin.config(ws(req))
       return { _format_version: '3.0', ...cfg }
     },
   )
@@ -108,12 +124,13 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
     app.get(
       `/${path}`,
       { schema: { tags: TAGS, summary: `List ${path}`, querystring: Paging, response: { 200: List } } },
-      async (req) => page(kind, await admin.list(kind), req.url, req.query.size, req.query.offset),
+      async (req) => page(kind, await admin.list(ws(req), kind), req.url, req.query.size, req.query.offset),
     )
     app.post(
       `/${path}`,
       { schema: { tags: TAGS, summary: `Create a ${label}`, body: Body, response: { 201: Entity } } },
-      async (req, reply) => reply.code(201).send(render(kind, await admin.create(kind, req.body as Json))),
+      async (req, reply) =>
+        reply.code(201).send(render(kind, await admin.create(ws(req), kind, req.body as Json))),
     )
     const one = Type.Object({ ref: Ref })
     app.get(
@@ -126,7 +143,7 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
           response: { 200: Entity },
         },
       },
-      async (req) => render(kind, await admin.get(kind, req.params.ref)),
+      async (req) => render(kind, await admin.get(ws(req), kind, req.params.ref)),
     )
     app.patch(
       `/${path}/:ref`,
@@ -139,7 +156,8 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
           response: { 200: Entity },
         },
       },
-      async (req) => render(kind, await admin.update(kind, req.params.ref, req.body as Json, 'patch')),
+      async (req) =>
+        render(kind, await admin.update(ws(req), kind, req.params.ref, req.body as Json, 'patch')),
     )
     app.put(
       `/${path}/:ref`,
@@ -152,13 +170,13 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
           response: { 200: Entity },
         },
       },
-      async (req) => render(kind, await admin.update(kind, req.params.ref, req.body as Json, 'put')),
+      async (req) => render(kind, await admin.update(ws(req), kind, req.params.ref, req.body as Json, 'put')),
     )
     app.delete(
       `/${path}/:ref`,
       { schema: { tags: TAGS, summary: `Delete a ${label}`, params: one, response: { 204: Type.Null() } } },
       async (req, reply) => {
-        await admin.remove(kind, req.params.ref)
+        await admin.remove(ws(req), kind, req.params.ref)
         return reply.code(204).send(null)
       },
     )
@@ -181,7 +199,7 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
       async (req) =>
         page(
           kind,
-          await admin.list(kind, scope(req.params.parent)),
+          await admin.list(ws(req), kind, scope(req.params.parent)),
           req.url,
           req.query.size,
           req.query.offset,
@@ -201,7 +219,7 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
       async (req, reply) =>
         reply
           .code(201)
-          .send(render(kind, await admin.create(kind, req.body as Json, scope(req.params.parent)))),
+          .send(render(kind, await admin.create(ws(req), kind, req.body as Json, scope(req.params.parent)))),
     )
     const both = Type.Object({ parent: Ref, ref: Ref })
     app.get(
@@ -214,7 +232,7 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
           response: { 200: Entity },
         },
       },
-      async (req) => render(kind, await admin.get(kind, req.params.ref, scope(req.params.parent))),
+      async (req) => render(kind, await admin.get(ws(req), kind, req.params.ref, scope(req.params.parent))),
     )
     app.patch(
       `/${parent}/:parent/${child}/:ref`,
@@ -230,7 +248,14 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
       async (req) =>
         render(
           kind,
-          await admin.update(kind, req.params.ref, req.body as Json, 'patch', scope(req.params.parent)),
+          await admin.update(
+            ws(req),
+            kind,
+            req.params.ref,
+            req.body as Json,
+            'patch',
+            scope(req.params.parent),
+          ),
         ),
     )
     app.delete(
@@ -244,7 +269,7 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
         },
       },
       async (req, reply) => {
-        await admin.remove(kind, req.params.ref, scope(req.params.parent))
+        await admin.remove(ws(req), kind, req.params.ref, scope(req.params.parent))
         return reply.code(204).send(null)
       },
     )
@@ -260,6 +285,6 @@ export function adminRoutes(app: TypedApp, admin: AdminService, auth: BearerToke
         response: { 200: List },
       },
     },
-    async (req) => ({ data: await admin.health(req.params.ref), next: null }),
+    async (req) => ({ data: await admin.health(ws(req), req.params.ref), next: null }),
   )
 }

@@ -7,9 +7,16 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Bus } from '../../../platform/bus/port.js'
-import { ConfigViolation, type EntityKind, type GatewayConfig, type Json } from '../config/types.js'
+import {
+  ConfigViolation,
+  DEFAULT_WORKSPACE,
+  type EntityKind,
+  type GatewayConfig,
+  type Json,
+} from '../config/types.js'
+import { targetKey } from '../proxy/snapshot.js'
 import type { GatewayRuntime } from '../runtime.js'
-import { type ConfigStore, emptyDoc, type FlatDoc } from './store.pg.js'
+import { type ConfigStore, emptyDoc, type FlatDoc, IdTaken, WorkspaceMissing } from './store.pg.js'
 import { CONFIG_SUBJECT, configOf, type StoreSource } from './store-source.js'
 
 export class AdminError extends Error {
@@ -22,6 +29,8 @@ export class AdminError extends Error {
 }
 
 const notFound = () => new AdminError(404, { message: 'Not found' })
+export const workspaceMissing = (ws: string) =>
+  new AdminError(404, { message: `Workspace '${ws.slice(0, 128)}' not found` })
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** The reference fields of each kind, rendered `{ "id": ... }` as Kong renders them. */
@@ -79,6 +88,14 @@ function violation(err: unknown): never {
   throw err
 }
 
+/** The store's refusals in Kong's shapes. */
+function storeError(err: unknown): never {
+  if (err instanceof WorkspaceMissing) throw workspaceMissing(err.workspace)
+  if (err instanceof IdTaken)
+    throw new AdminError(409, { code: 5, name: 'primary key violation', message: err.message })
+  throw err
+}
+
 export class AdminService {
   constructor(
     private readonly store: ConfigStore,
@@ -96,25 +113,30 @@ export class AdminService {
     return this.runtime.version
   }
 
-  /** The set as stored (DB mode) or as loaded from the file (DB-less). */
-  private async current(): Promise<FlatDoc> {
-    if (!this.dbless) return (await this.store.load()).doc
+  /** A workspace's set as stored (DB mode) or as loaded from the file (DB-less: default only). */
+  private async current(ws: string): Promise<FlatDoc> {
+    if (!this.dbless) {
+      const doc = (await this.store.load()).docs.get(ws)
+      if (!doc) throw workspaceMissing(ws)
+      return doc
+    }
+    if (ws !== DEFAULT_WORKSPACE) throw workspaceMissing(ws)
     const doc = emptyDoc()
     const cfg = this.runtime.config as unknown as Record<EntityKind, Json[]>
     for (const k of Object.keys(doc) as EntityKind[]) doc[k] = cfg[k]
     return doc
   }
 
-  async list(kind: EntityKind, scope?: Scope): Promise<Json[]> {
-    const doc = await this.current()
+  async list(ws: string, kind: EntityKind, scope?: Scope): Promise<Json[]> {
+    const doc = await this.current(ws)
     if (!scope) return doc[kind]
     const parent = find(doc, scope.kind, scope.ref)
     if (!parent) throw notFound()
     return doc[kind].filter((e) => e[scope.field] === parent.id)
   }
 
-  async get(kind: EntityKind, ref: string, scope?: Scope): Promise<Json> {
-    const doc = await this.current()
+  async get(ws: string, kind: EntityKind, ref: string, scope?: Scope): Promise<Json> {
+    const doc = await this.current(ws)
     const e = find(doc, kind, ref)
     if (!e) throw notFound()
     if (scope) {
@@ -124,8 +146,11 @@ export class AdminService {
     return e
   }
 
-  async config(): Promise<GatewayConfig> {
-    return this.runtime.config
+  /** The configuration this node serves for `ws`. */
+  async config(ws: string): Promise<GatewayConfig> {
+    const cfg = this.runtime.configs.get(ws)
+    if (!cfg) throw workspaceMissing(ws)
+    return cfg
   }
 
   private refuseInDbless(verb: string, kind: string): void {
@@ -135,44 +160,59 @@ export class AdminService {
 
   /** Run `edit` on the stored set, validate the result, store the rows it touched, publish. */
   private async write(
+    ws: string,
     kind: EntityKind,
     edit: (doc: FlatDoc) => { id: string | undefined; touched: EntityKind[] },
   ) {
     let cfg: GatewayConfig | undefined
-    const { version, result } = await this.store.change((doc) => {
-      const before = new Map(
-        Object.entries(doc).map(([k, list]) => [k, new Map(list.map((e) => [String(e.id), e]))]),
-      )
-      const { id, touched } = edit(doc)
-      try {
-        cfg = configOf(doc)
-      } catch (err) {
-        violation(err)
-      }
-      const after = cfg as unknown as Record<EntityKind, Json[]>
-      const upsert: { kind: EntityKind; entity: Json }[] = []
-      const remove: { kind: EntityKind; id: string }[] = []
-      for (const k of new Set<EntityKind>([kind, ...touched])) {
-        const now = new Map(after[k].map((e) => [String(e.id), e]))
-        for (const [eid, e] of now) {
-          const old = before.get(k)?.get(eid)
-          if (!old || JSON.stringify(old) !== JSON.stringify(e)) upsert.push({ kind: k, entity: e })
+    const { version, result } = await this.store
+      .change(ws, (doc) => {
+        const before = new Map(
+          Object.entries(doc).map(([k, list]) => [k, new Map(list.map((e) => [String(e.id), e]))]),
+        )
+        const { id, touched } = edit(doc)
+        try {
+          cfg = configOf(doc)
+        } catch (err) {
+          violation(err)
         }
-        for (const eid of before.get(k)?.keys() ?? []) if (!now.has(eid)) remove.push({ kind: k, id: eid })
-      }
-      const entity = id === undefined ? undefined : after[kind].find((e) => e.id === id)
-      return { change: { upsert, remove }, result: entity }
-    })
-    this.source?.applied(version, cfg!)
-    await this.bus?.publish(CONFIG_SUBJECT, { version }).catch(() => {})
+        const after = cfg as unknown as Record<EntityKind, Json[]>
+        const upsert: { kind: EntityKind; entity: Json }[] = []
+        const remove: { kind: EntityKind; id: string }[] = []
+        for (const k of new Set<EntityKind>([kind, ...touched])) {
+          const now = new Map(after[k].map((e) => [String(e.id), e]))
+          for (const [eid, e] of now) {
+            const old = before.get(k)?.get(eid)
+            if (!old || JSON.stringify(old) !== JSON.stringify(e)) upsert.push({ kind: k, entity: e })
+          }
+          for (const eid of before.get(k)?.keys() ?? []) if (!now.has(eid)) remove.push({ kind: k, id: eid })
+        }
+        const entity = id === undefined ? undefined : after[kind].find((e) => e.id === id)
+        return { change: { upsert, remove }, result: entity }
+      })
+      .catch(storeError)
+    await this.published(version, ws, cfg!)
     return result
   }
 
-  async create(kind: EntityKind, body: Json, scope?: Scope): Promise<Json> {
+  /**
+   * Serve a stored change here at once and announce it. When this node had every earlier version,
+   * the other workspaces' sets are the ones it serves; otherwise it rereads everything.
+   */
+  async published(version: number, ws?: string, cfg?: GatewayConfig): Promise<void> {
+    if (this.source && ws !== undefined && cfg && this.source.version === version - 1) {
+      const next = new Map(this.runtime.configs)
+      next.set(ws, cfg)
+      this.source.applied(version, next)
+    } else await this.source?.reload()
+    await this.bus?.publish(CONFIG_SUBJECT, { version }).catch(() => {})
+  }
+
+  async create(ws: string, kind: EntityKind, body: Json, scope?: Scope): Promise<Json> {
     this.refuseInDbless('create', kind)
     const id = body.id === undefined ? randomUUID() : String(body.id)
     if (!UUID.test(id)) throw violation(new ConfigViolation(`id: expected a UUID`, { id: 'expected a UUID' }))
-    return (await this.write(kind, (doc) => {
+    return (await this.write(ws, kind, (doc) => {
       if (doc[kind].some((e) => e.id === id))
         throw new AdminError(409, {
           code: 5,
@@ -191,6 +231,7 @@ export class AdminService {
   }
 
   async update(
+    ws: string,
     kind: EntityKind,
     ref: string,
     body: Json,
@@ -198,7 +239,7 @@ export class AdminService {
     scope?: Scope,
   ): Promise<Json> {
     this.refuseInDbless('update', kind)
-    return (await this.write(kind, (doc) => {
+    return (await this.write(ws, kind, (doc) => {
       const i = doc[kind].findIndex((e) => e.id === ref || NAMES[kind].some((n) => e[n] === ref))
       const parent = scope ? find(doc, scope.kind, scope.ref) : undefined
       if (scope && !parent) throw notFound()
@@ -236,9 +277,9 @@ export class AdminService {
     }))!
   }
 
-  async remove(kind: EntityKind, ref: string, scope?: Scope): Promise<void> {
+  async remove(ws: string, kind: EntityKind, ref: string, scope?: Scope): Promise<void> {
     this.refuseInDbless('delete', kind)
-    await this.write(kind, (doc) => {
+    await this.write(ws, kind, (doc) => {
       const e = find(doc, kind, ref)
       if (!e) throw notFound()
       if (scope) {
@@ -271,14 +312,14 @@ export class AdminService {
   }
 
   /** Kong's /upstreams/{u}/health: each target with its state as this node sees it. */
-  async health(ref: string): Promise<Json[]> {
-    const doc = await this.current()
+  async health(ws: string, ref: string): Promise<Json[]> {
+    const doc = await this.current(ws)
     const u = find(doc, 'upstreams', ref)
     if (!u) throw notFound()
     return doc.targets
       .filter((t) => t.upstream === u.id)
       .map((t) => {
-        const state = this.runtime.targets.get(`${u.name}/${t.target}`)
+        const state = this.runtime.targets.get(targetKey(ws, `${u.name}/${t.target}`))
         const health = !state
           ? 'HEALTHCHECKS_OFF'
           : !state.healthy

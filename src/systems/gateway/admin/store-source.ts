@@ -8,14 +8,20 @@
 import type { Bus, Subscription } from '../../../platform/bus/port.js'
 import type { Logger } from '../../../platform/telemetry/logger.js'
 import { normalizeConfig } from '../config/normalize.js'
-import type { GatewayConfig } from '../config/types.js'
+import type { GatewayConfig, WorkspaceConfigs } from '../config/types.js'
 import { validatePluginConfig } from '../plugins/registry.js'
 import type { ConfigStore, FlatDoc } from './store.pg.js'
 
 export const CONFIG_SUBJECT = 'gateway.config'
 
+/** One workspace's stored set, validated. */
 export function configOf(doc: FlatDoc): GatewayConfig {
   return normalizeConfig(doc, validatePluginConfig)
+}
+
+/** Every workspace's stored set, validated one workspace at a time. */
+export function configsOf(docs: ReadonlyMap<string, FlatDoc>): Map<string, GatewayConfig> {
+  return new Map([...docs].map(([ws, doc]) => [ws, configOf(doc)]))
 }
 
 export class StoreSource {
@@ -28,7 +34,7 @@ export class StoreSource {
   constructor(
     private readonly store: ConfigStore,
     private readonly bus: Bus,
-    private readonly apply: (cfg: GatewayConfig, version: number) => void,
+    private readonly apply: (cfg: WorkspaceConfigs, version: number) => void,
     private readonly log: Logger,
     private readonly pollMs: number,
   ) {}
@@ -53,7 +59,7 @@ export class StoreSource {
   }
 
   /** Applied by the node that made a change, before the Bus brings it back. */
-  applied(version: number, cfg: GatewayConfig): void {
+  applied(version: number, cfg: WorkspaceConfigs): void {
     if (version <= this.current) return
     this.current = version
     this.apply(cfg, version)
@@ -72,10 +78,10 @@ export class StoreSource {
     this.reloading = (async () => {
       do {
         this.again = false
-        const { version, doc } = await this.store.load()
+        const { version, docs } = await this.store.load()
         if (version <= this.current) continue
         try {
-          this.applied(version, configOf(doc))
+          this.applied(version, configsOf(docs))
         } catch (err) {
           this.log.error(
             { err: (err as Error).message, version },

@@ -1,14 +1,15 @@
 /**
  * DB-less mode: the configuration is a file in Kong's declarative format (YAML or JSON), read at
  * start (a bad file stops the boot, naming the problem) and again whenever it changes (a bad edit
- * is logged and the last good configuration keeps serving).
+ * is logged and the last good configuration keeps serving). The file is the default workspace's
+ * configuration; other workspaces need the database (`_workspace` is refused here).
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import { parse } from 'yaml'
 import type { Logger } from '../../../platform/telemetry/logger.js'
 import { validatePluginConfig } from '../plugins/registry.js'
 import { normalizeConfig } from './normalize.js'
-import { ConfigViolation, type GatewayConfig } from './types.js'
+import { ConfigViolation, type GatewayConfig, singleWorkspace, type WorkspaceConfigs } from './types.js'
 
 const MAX_BYTES = 64 * 1024 * 1024
 
@@ -37,14 +38,14 @@ export class FileSource {
 
   constructor(
     private readonly file: string,
-    private readonly apply: (cfg: GatewayConfig, version: number) => void,
+    private readonly apply: (cfg: WorkspaceConfigs, version: number) => void,
     private readonly log: Logger,
     private readonly pollMs = 500,
   ) {}
 
   /** Load once (throws on a bad file) and watch for changes. */
   start(): void {
-    this.apply(readDeclarativeFile(this.file), ++this.loads)
+    this.apply(singleWorkspace(readDeclarativeFile(this.file)), ++this.loads)
     this.log.info({ file: this.file }, 'gateway: declarative config loaded')
     // watchFile polls stat: it survives editors and tools that replace the file by a rename.
     watchFile(this.file, { interval: this.pollMs, persistent: false }, (cur, prev) => {
@@ -56,7 +57,7 @@ export class FileSource {
 
   reload(): void {
     try {
-      this.apply(readDeclarativeFile(this.file), ++this.loads)
+      this.apply(singleWorkspace(readDeclarativeFile(this.file)), ++this.loads)
       this.log.info({ file: this.file }, 'gateway: declarative config reloaded')
     } catch (err) {
       this.log.error(

@@ -183,3 +183,14 @@ export class ConfigViolation extends Error {
     super(message)
   }
 }
+
+/** The workspace every entity belongs to unless it names another (Kong's `default`). */
+export const DEFAULT_WORKSPACE = 'default'
+
+/** Each workspace's configuration by workspace name; validated one workspace at a time. */
+export type WorkspaceConfigs = ReadonlyMap<string, GatewayConfig>
+
+/** Only the default workspace, holding `cfg` (DB-less mode, tests). */
+export function singleWorkspace(cfg: GatewayConfig): WorkspaceConfigs {
+  return new Map([[DEFAULT_WORKSPACE, cfg]])
+}

@@ -164,10 +164,12 @@ export const rateLimiting: PluginDefinition = {
       return id ?? st.clientIp
     }
 
+    // Counters are the workspace's own: the same route, consumer or IP in another workspace never shares one.
+    const ns = `${deps.workspace}:`
     return {
       entity,
       async access(st: RequestState): Promise<Exit | undefined> {
-        const key = `${st.route.id}:${st.service?.id ?? ''}:${identifier(st)}`
+        const key = `${ns}${st.route.id}:${st.service?.id ?? ''}:${identifier(st)}`
         let results: RateLimitResult[]
         try {
           results = await Promise.all(limiters.map(([, l]) => l.consume(key)))

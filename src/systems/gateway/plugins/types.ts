@@ -37,6 +37,8 @@ export interface RequestState {
   /** A body a plugin read whole (request-size-limiting on a chunked body); streamed otherwise. */
   body: Buffer | undefined
   readonly lookup: CredentialLookup
+  /** The matched route's workspace. */
+  readonly workspace: string
 }
 
 export interface CredentialLookup {
@@ -52,6 +54,8 @@ export interface PluginInstance {
 }
 
 export interface PluginDeps {
+  /** The workspace the plugin entity belongs to (its counters and caches are that workspace's). */
+  workspace: string
   redis: Redis | undefined
   /** Memory rate-limit state shared across reloads, per window length. */
   memoryState(periodMs: number): MemoryState

@@ -10,8 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../../../platform/telemetry/logger.js'
 import type { HashFacts } from '../balancer/balancer.js'
 import type { HealthEvents } from '../balancer/health.js'
-import type { PluginInstance, RequestState } from '../plugins/types.js'
+import type { RequestState } from '../plugins/types.js'
 import { upstreamPath } from '../router/router.js'
+import { runAccess } from './access.js'
 import { MESSAGES, SERVER_HEADER, sendError } from './errors.js'
 import { forward } from './forward.js'
 import { endToEnd, type HeaderMap, setForwarded, type TrustedProxies } from './headers.js'
@@ -26,7 +27,7 @@ export interface ProxyDeps {
   trusted: TrustedProxies
   /** The proxy listener's port (X-Forwarded-Port). */
   port(): number
-  observe(route: string, service: string, status: number, ms: number): void
+  observe(workspace: string, route: string, service: string, status: number, ms: number): void
   log: Logger
 }
 
@@ -59,7 +60,7 @@ export function proxyHandler(deps: ProxyDeps) {
       // without reading what follows (it could be a second, smuggled request).
       res.once('finish', () => req.socket.destroy())
       sendError(res, g.status, `${MESSAGES.badRequest}: ${g.reason}`, requestId, { connection: 'close' })
-      deps.observe('', '', g.status, performance.now() - started)
+      deps.observe('', '', '', g.status, performance.now() - started)
       return
     }
     const snap = deps.snapshot()
@@ -75,10 +76,11 @@ export function proxyHandler(deps: ProxyDeps) {
     if (!match) {
       req.resume()
       sendError(res, 404, MESSAGES.noRoute, requestId)
-      deps.observe('', '', 404, performance.now() - started)
+      deps.observe('', '', '', 404, performance.now() - started)
       return
     }
     const { route, service } = match
+    const ws = snap.workspaceOf(route.id)
     const remote = req.socket.remoteAddress ?? ''
     const trusted = deps.trusted.trusts(remote)
     const clientIp = deps.trusted.clientIp(remote, req.headers['x-forwarded-for'])
@@ -95,10 +97,11 @@ export function proxyHandler(deps: ProxyDeps) {
       consumer: undefined,
       credential: undefined,
       body: undefined,
-      lookup: snap.lookup,
+      lookup: ws.lookup,
+      workspace: ws.name,
     }
     const done = (status: number) =>
-      deps.observe(route.id, service?.id ?? '', status, performance.now() - started)
+      deps.observe(ws.name, route.id, service?.id ?? '', status, performance.now() - started)
 
     if (!route.protocols.includes('http')) {
       req.resume()
@@ -109,22 +112,11 @@ export function proxyHandler(deps: ProxyDeps) {
     }
 
     // Access phase: plugins in Kong's priority order, each resolved with the consumer known so far.
-    const ran: PluginInstance[] = []
-    for (const name of snap.plugins.names) {
-      const p = snap.plugins.resolve(name, route.id, service?.id, st.consumer?.id)
-      if (!p) continue
-      ran.push(p)
-      let exit: Awaited<ReturnType<NonNullable<PluginInstance['access']>>>
-      try {
-        exit = p.access ? await p.access(st) : undefined
-      } catch (err) {
-        req.resume()
-        sendError(res, 500, MESSAGES.unexpected, requestId)
-        deps.log.error({ err, plugin: name }, 'plugin failed')
-        return done(500)
-      }
-      if (exit) {
-        req.resume()
+    const { ran, exit } = await runAccess(ws, st, deps.log)
+    if (exit) {
+      req.resume()
+      if (exit === 'error') sendError(res, 500, MESSAGES.unexpected, requestId)
+      else
         sendError(
           res,
           exit.status,
@@ -133,8 +125,7 @@ export function proxyHandler(deps: ProxyDeps) {
           { ...st.responseHeaders, ...exit.headers },
           exit.body,
         )
-        return done(exit.status)
-      }
+      return done(exit === 'error' ? 500 : exit.status)
     }
 
     if (!service) {

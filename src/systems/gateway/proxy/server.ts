@@ -29,6 +29,8 @@ function rawError(socket: Socket, status: number, reason: string, message: strin
 
 export class ProxyServer {
   readonly server: Server
+  /** Client sockets switched to another protocol (WebSocket): closed last on shutdown. */
+  readonly upgraded = new Set<Socket>()
   private listening = false
   /** The bound port, kept: `server.address()` builds an object per call (it showed in profiles). */
   private boundPort = 0
@@ -94,6 +96,8 @@ export class ProxyServer {
     this.listening = false
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeIdleConnections()
+    // Upgraded sockets are not the HTTP server's any more: they would hold close() forever.
+    for (const s of this.upgraded) s.destroy()
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs)
     await closed
     clearTimeout(timer)

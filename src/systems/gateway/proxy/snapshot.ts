@@ -1,6 +1,7 @@
 /**
- * One configuration, compiled for the proxy: the router, a balancer per service, the plugin
- * instances indexed for Kong's precedence, and the credential lookups. Built whole on every reload
+ * One configuration (every workspace's), compiled for the proxy: one router over all routes, a
+ * balancer per service, and per workspace the plugin instances indexed for Kong's precedence and the
+ * credential lookups. Built whole on every reload
  * and swapped in one assignment, so a request sees one configuration from start to end. Target
  * health and rate-limit counters live outside it (in the runtime) and survive reloads.
  */
@@ -8,7 +9,17 @@
 import { Balancer } from '../balancer/balancer.js'
 import { ActiveChecker, type HealthEvents } from '../balancer/health.js'
 import { splitHostPort, TargetState } from '../balancer/target.js'
-import type { Consumer, GatewayConfig, JwtSecret, Upstream } from '../config/types.js'
+import {
+  type Consumer,
+  DEFAULT_WORKSPACE,
+  emptyConfig,
+  type GatewayConfig,
+  type JwtSecret,
+  type Route,
+  type Service,
+  type Upstream,
+  type WorkspaceConfigs,
+} from '../config/types.js'
 import { PLUGINS } from '../plugins/registry.js'
 import type { CredentialLookup, PluginDeps, PluginInstance } from '../plugins/types.js'
 import { Router } from '../router/router.js'
@@ -67,27 +78,34 @@ export class PluginIndex {
 export interface Runtime {
   /** Target states by key, reused across snapshots so health and load carry over. */
   targets: Map<string, TargetState>
-  deps: PluginDeps
+  deps: Omit<PluginDeps, 'workspace'>
   health: HealthEvents
+}
+
+/** One workspace's compiled parts: plugins and credentials never cross a workspace's edge. */
+export interface WorkspaceParts {
+  readonly name: string
+  readonly plugins: PluginIndex
+  readonly lookup: CredentialLookup
+}
+
+/** Target-state key: the default workspace keeps the plain form (metrics labels stay as they were). */
+export function targetKey(workspace: string, key: string): string {
+  return workspace === DEFAULT_WORKSPACE ? key : `${workspace}:${key}`
 }
 
 export class Snapshot {
   readonly router: Router
   readonly balancers = new Map<string, Balancer>()
-  readonly plugins: PluginIndex
-  readonly lookup: CredentialLookup
   readonly checkers: ActiveChecker[] = []
+  /** The workspace of each route id (ids are unique across workspaces). */
+  private readonly routeWorkspace = new Map<string, WorkspaceParts>()
+  readonly workspaces = new Map<string, WorkspaceParts>()
 
   constructor(
-    readonly config: GatewayConfig,
+    readonly configs: WorkspaceConfigs,
     rt: Runtime,
   ) {
-    const enabledServices = new Set(config.services.filter((s) => s.enabled).map((s) => s.id))
-    this.router = new Router({
-      ...config,
-      routes: config.routes.filter((r) => !r.service || enabledServices.has(r.service)),
-    })
-    const upstreams = new Map<string, Upstream>(config.upstreams.map((u) => [u.name, u]))
     const used = new Set<string>()
     const stateFor = (key: string, host: string, port: number, weight: number) => {
       let t = rt.targets.get(key)
@@ -99,13 +117,34 @@ export class Snapshot {
       used.add(key)
       return t
     }
+    // One router over every workspace's routes: a request finds its route, and so its workspace.
+    const services: Service[] = []
+    const routes: Route[] = []
+    for (const [ws, config] of configs) {
+      const enabledServices = new Set(config.services.filter((s) => s.enabled).map((s) => s.id))
+      services.push(...config.services)
+      routes.push(...config.routes.filter((r) => !r.service || enabledServices.has(r.service)))
+      this.compileWorkspace(ws, config, rt, stateFor)
+    }
+    this.router = new Router({ ...emptyConfig(), services, routes })
+    for (const key of rt.targets.keys()) if (!used.has(key)) rt.targets.delete(key)
+  }
+
+  private compileWorkspace(
+    ws: string,
+    config: GatewayConfig,
+    rt: Runtime,
+    stateFor: (key: string, host: string, port: number, weight: number) => TargetState,
+  ): void {
+    const upstreams = new Map<string, Upstream>(config.upstreams.map((u) => [u.name, u]))
     const byUpstream = new Map<string, Balancer>()
     for (const u of config.upstreams) {
       const targets = config.targets
         .filter((t) => t.upstream === u.id)
         .map((t) => {
           const { host, port } = splitHostPort(t.target, 8000)
-          return stateFor(`${u.name}/${t.target}`, host.replace(/^\[|\]$/g, ''), port, t.weight)
+          const key = targetKey(ws, `${u.name}/${t.target}`)
+          return stateFor(key, host.replace(/^\[|\]$/g, ''), port, t.weight)
         })
       byUpstream.set(u.name, new Balancer(u, targets))
       const checker = new ActiveChecker(u.healthchecks, targets, rt.health)
@@ -117,15 +156,17 @@ export class Snapshot {
         s.id,
         u
           ? byUpstream.get(u.name)!
-          : new Balancer(undefined, [stateFor(`direct/${s.host}:${s.port}`, s.host, s.port, 100)]),
+          : new Balancer(undefined, [
+              stateFor(targetKey(ws, `direct/${s.host}:${s.port}`), s.host, s.port, 100),
+            ]),
       )
     }
-    for (const key of rt.targets.keys()) if (!used.has(key)) rt.targets.delete(key)
 
-    this.plugins = new PluginIndex(
-      config.plugins.filter((p) => p.enabled).map((p) => PLUGINS.get(p.name)!.create(p, rt.deps)),
+    const plugins = new PluginIndex(
+      config.plugins
+        .filter((p) => p.enabled)
+        .map((p) => PLUGINS.get(p.name)!.create(p, { ...rt.deps, workspace: ws })),
     )
-
     const consumers = new Map<string, Consumer>()
     for (const c of config.consumers) {
       consumers.set(c.id, c)
@@ -134,11 +175,27 @@ export class Snapshot {
     const customIds = new Map(config.consumers.filter((c) => c.custom_id).map((c) => [c.custom_id!, c]))
     const keys = new Map(config.keyauth_credentials.map((k) => [k.key, { id: k.id, consumer: k.consumer }]))
     const jwts = new Map<string, JwtSecret>(config.jwt_secrets.map((j) => [j.key, j]))
-    this.lookup = {
-      consumer: (ref) => consumers.get(ref) ?? customIds.get(ref),
-      keyauth: (key) => keys.get(key),
-      jwtSecret: (key) => jwts.get(key),
+    const parts: WorkspaceParts = {
+      name: ws,
+      plugins,
+      lookup: {
+        consumer: (ref) => consumers.get(ref) ?? customIds.get(ref),
+        keyauth: (key) => keys.get(key),
+        jwtSecret: (key) => jwts.get(key),
+      },
     }
+    this.workspaces.set(ws, parts)
+    for (const r of config.routes) this.routeWorkspace.set(r.id, parts)
+  }
+
+  /** The workspace a matched route belongs to. */
+  workspaceOf(routeId: string): WorkspaceParts {
+    return this.routeWorkspace.get(routeId)!
+  }
+
+  /** The default workspace's configuration (DB-less mode serves only that one). */
+  get config(): GatewayConfig {
+    return this.configs.get(DEFAULT_WORKSPACE) ?? emptyConfig()
   }
 
   start(): void {
