@@ -123,6 +123,11 @@ describe('the OpenAPI document', () => {
       // The platform's live endpoint accepts the tokens of every system that registered a check (chat's).
       secrets.liveBearer = chatToken
       secrets.liveAccessToken = chatToken
+      const boardToken = (
+        await app.http.inject({ method: 'POST', url: '/board/tokens', payload: { user } })
+      ).json().token as string
+      secrets.boardBearer = boardToken
+      secrets.boardAccessToken = boardToken
       const url = path.replace(/\{[^}]+\}/g, 'x')
       // A public event stream (the seat map's /inventory/live/sse) has no credentials to check, and
       // a bare inject() of it would wait for the stream's end.

@@ -4,6 +4,7 @@
  */
 import type { SystemDefinition } from '../platform/system.js'
 import auth from './auth/index.js'
+import board from './board/index.js'
 import chat from './chat/index.js'
 import gateway from './gateway/index.js'
 import inventory from './inventory/index.js'
@@ -24,4 +25,5 @@ export const systems: SystemDefinition<any>[] = [
   payments,
   gateway,
   notifications,
+  board,
 ]
