@@ -10,6 +10,7 @@ import { boardRoutes, publicRoutes } from './boards.routes.js'
 import { cardRoutes } from './cards.routes.js'
 import { CommandHandler } from './commands.js'
 import { member } from './domain/decide.js'
+import { BoardError } from './errors.js'
 import { EventStore } from './events/store.js'
 import { authHook, type RouteDeps } from './http.js'
 import { boardStream, type LiveBoardEvent, liveEvent } from './live.js'
@@ -20,6 +21,9 @@ import { BoardQueries } from './projection/queries.js'
 import { viewTables } from './projection/views.js'
 import { settings } from './settings.js'
 import { BoardTokens } from './tokens.js'
+import { YjsDocStore } from './yjs/doc-store.js'
+import { YjsRooms } from './yjs/rooms.js'
+import { yjsRoutes } from './yjs/yjs.routes.js'
 
 export default defineSystem({
   name: 'board',
@@ -73,6 +77,22 @@ export default defineSystem({
         .catch((err) => ctx.log.warn({ err }, 'board events not published (the sweep will)'))
     }
 
+    const yjs = new YjsRooms(
+      new YjsDocStore(ctx.db),
+      {
+        maxMessageBytes: s.BOARD_YJS_MAX_MESSAGE_BYTES,
+        maxDocBytes: s.BOARD_YJS_MAX_DOC_BYTES,
+        compactEvery: s.BOARD_YJS_COMPACT_EVERY,
+      },
+      ctx.log,
+    )
+    /** A card description is open to the members of the card's board. */
+    const authorizeDoc = async (user: string, doc: string) => {
+      const board = await commands.boardOf('card', doc.slice('card-'.length))
+      if (!board) throw BoardError.cardNotFound(doc)
+      member(await commands.load(board), user)
+    }
+
     const deps: RouteDeps = {
       commands,
       queries,
@@ -91,6 +111,12 @@ export default defineSystem({
     return {
       async routes(app) {
         publicRoutes(app, deps)
+        await yjsRoutes(app, {
+          rooms: yjs,
+          tokens,
+          authorize: authorizeDoc,
+          maxMessageBytes: s.BOARD_YJS_MAX_MESSAGE_BYTES,
+        })
         await app.register(async (api) => {
           api.addHook('onRequest', authHook(tokens))
           api.addHook('onRoute', documentSecurity)

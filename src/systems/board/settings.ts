@@ -69,4 +69,22 @@ export const settings = {
     max: 60_000,
     doc: 'how often a node compares the boards it streams with the log to fill events the Bus lost',
   }),
+  BOARD_YJS_MAX_MESSAGE_BYTES: int({
+    default: 1_048_576,
+    min: 1_024,
+    max: 67_108_864,
+    doc: 'largest y-websocket message a client may send (a larger one closes its socket with 4413)',
+  }),
+  BOARD_YJS_MAX_DOC_BYTES: int({
+    default: 4_194_304,
+    min: 1_024,
+    max: 268_435_456,
+    doc: 'largest stored card description (Yjs state, bytes): updates past it are refused with 4413',
+  }),
+  BOARD_YJS_COMPACT_EVERY: int({
+    default: 500,
+    min: 2,
+    max: 1_000_000,
+    doc: 'merge a document’s stored updates into one after this many',
+  }),
 } as const
