@@ -7,6 +7,7 @@
 import { defineSystem } from '../../platform/system.js'
 import { Counter } from '../../platform/telemetry/metrics.js'
 import { SeatErrors } from './seats/errors.js'
+import { waitingRoomRoutes, waitlistRoutes } from './seats/line-routes.js'
 import { seatMapLive } from './seats/live.js'
 import type { ReservationStrategy } from './seats/ports.js'
 import { adminRoutes, buyerRoutes } from './seats/routes.js'
@@ -15,6 +16,8 @@ import { EXPIRE_HOLD_TASK, HOLDS_QUEUE, SeatService } from './seats/service.js'
 import { SeatStore } from './seats/store.pg.js'
 import { OptimisticStrategy } from './seats/strategy.optimistic.js'
 import { PessimisticStrategy } from './seats/strategy.pessimistic.js'
+import { WaitingRoom } from './seats/waiting-room.js'
+import { Waitlist } from './seats/waitlist.js'
 import { settings } from './settings.js'
 import { StockErrors } from './stock/errors.js'
 import { stockAdminRoutes, stockBuyerRoutes } from './stock/routes.js'
@@ -87,6 +90,21 @@ export default defineSystem({
       onEnded: (state) => ended.inc({ state }),
     })
 
+    const waitlist = new Waitlist(
+      ctx.db,
+      seats,
+      Math.min(s.INVENTORY_WAITLIST_OFFER_SECONDS, s.INVENTORY_HOLD_TTL_SECONDS),
+      s.INVENTORY_MAX_SEATS_PER_HOLD,
+      (err) =>
+        ctx.log.warn({ err }, 'offering freed seats to the waitlist failed; the next release offers again'),
+    )
+    seats.observe(waitlist)
+    const room = new WaitingRoom(
+      ctx.db,
+      s.INVENTORY_WAITING_ROOM_CAPACITY,
+      s.INVENTORY_WAITING_ROOM_SESSION_SECONDS,
+    )
+
     const stockStrategy =
       s.INVENTORY_STRATEGY === 'optimistic'
         ? new OptimisticStockStrategy(ctx.db, s.INVENTORY_OPTIMISTIC_RETRIES, (n) => StockErrors.contended(n))
@@ -125,7 +143,14 @@ export default defineSystem({
               'the catalogue, locations and stock changes need Authorization: Bearer <INVENTORY_API_TOKEN>',
           }),
         )
-        buyerRoutes(app, seats, s.INVENTORY_MAX_SEATS_PER_HOLD)
+        buyerRoutes(
+          app,
+          seats,
+          s.INVENTORY_MAX_SEATS_PER_HOLD,
+          room.enabled ? (show, t) => room.check(show, t) : undefined,
+        )
+        waitlistRoutes(app, waitlist, s.INVENTORY_MAX_SEATS_PER_HOLD)
+        if (room.enabled) waitingRoomRoutes(app, room)
         stockBuyerRoutes(app, stock, s.INVENTORY_MAX_RESERVATION_ITEMS)
         await app.register(async (scope) => live.endpoint.routes(scope as never), { prefix: '/live' })
       },

@@ -53,4 +53,22 @@ export const settings = {
     max: 100,
     doc: 'times a best-available hold picks again after the seats it picked were taken meanwhile',
   }),
+  INVENTORY_WAITLIST_OFFER_SECONDS: int({
+    default: 120,
+    min: 1,
+    max: 86_400,
+    doc: "how long a hold offered to the first in a show's waitlist lasts (at most INVENTORY_HOLD_TTL_SECONDS)",
+  }),
+  INVENTORY_WAITING_ROOM_CAPACITY: int({
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    doc: 'buyers of one show let in at once; past it they wait in the virtual waiting room in order (0: no room)',
+  }),
+  INVENTORY_WAITING_ROOM_SESSION_SECONDS: int({
+    default: 600,
+    min: 1,
+    max: 86_400,
+    doc: 'how long an admitted waiting-room ticket lets its buyer hold seats',
+  }),
 }

@@ -119,7 +119,13 @@ export function adminRoutes(app: TypedApp, seats: SeatService, auth: BearerToken
 }
 
 /** The buyer's routes: the seat map, holds, confirmation, release. */
-export function buyerRoutes(app: TypedApp, seats: SeatService, maxSeatsPerHold: number): void {
+export function buyerRoutes(
+  app: TypedApp,
+  seats: SeatService,
+  maxSeatsPerHold: number,
+  /** The waiting room's check of a hold's `queue-ticket` header (refuses with a 429). */
+  gate?: (showId: string, ticket: string | undefined) => Promise<void>,
+): void {
   app.get(
     '/shows/:id/seats',
     {
@@ -166,7 +172,11 @@ export function buyerRoutes(app: TypedApp, seats: SeatService, maxSeatsPerHold: 
         },
       },
     },
-    async (req, reply) => reply.code(201).send(await seats.hold(req.params.id, req.body)),
+    async (req, reply) => {
+      const ticket = req.headers['queue-ticket']
+      await gate?.(req.params.id, typeof ticket === 'string' ? ticket : undefined)
+      return reply.code(201).send(await seats.hold(req.params.id, req.body))
+    },
   )
   app.get(
     '/holds/:id',

@@ -15,6 +15,12 @@ import { type VenueInput, venueSeats } from './venue-input.js'
 export const HOLDS_QUEUE = 'inventory.holds'
 export const EXPIRE_HOLD_TASK = 'inventory.expire-hold'
 
+/** What else happens when a hold is confirmed (in its transaction) or ends (after): the waitlist's part. */
+export interface HoldHooks {
+  confirming(tx: Queryable, holdId: string): Promise<void>
+  afterEnd(holdId: string, freed: number, byJob: boolean): Promise<void> | undefined
+}
+
 export interface SeatServiceOptions {
   store: SeatStore
   strategy: ReservationStrategy
@@ -55,7 +61,13 @@ const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64u
 export const expiryKey = (holdId: string) => `hold:${holdId}`
 
 export class SeatService {
+  private hooks: HoldHooks | undefined
   constructor(private readonly o: SeatServiceOptions) {}
+
+  /** Wire the hooks (the waitlist, built on this service). */
+  observe(hooks: HoldHooks): void {
+    this.hooks = hooks
+  }
 
   get strategyName(): string {
     return this.o.strategy.name
@@ -230,6 +242,7 @@ export class SeatService {
       const orderId = newId('o')
       const amount = await this.o.store.insertOrder(tx, orderId, h, 'simulated')
       await this.o.store.endHold(tx, id, 'confirmed', orderId)
+      await this.hooks?.confirming(tx, id)
       await this.o.jobs.removeJob(tx, HOLDS_QUEUE, expiryKey(id))
       await this.o.store.appendChange(tx, h.showId, {
         state: 'sold',
@@ -282,6 +295,7 @@ export class SeatService {
     if (r.outcome === 'ended') return { freed: 0 }
     if (r.freed.length > 0) this.o.changed()
     this.o.onEnded?.(r.final as HoldState, r.freed.length)
+    await this.hooks?.afterEnd(id, r.freed.length, byJob)
     return { freed: r.freed.length }
   }
 }
