@@ -38,6 +38,12 @@ export default defineSystem({
         maxHeaderBytes: s.GATEWAY_MAX_HEADER_BYTES,
         headersTimeoutMs: s.GATEWAY_HEADERS_TIMEOUT_MS,
         observe: metrics.observe,
+        breakers: { failures: s.GATEWAY_BREAKER_FAILURES, halfOpenMs: s.GATEWAY_BREAKER_HALF_OPEN_MS },
+        retryBudget: {
+          ratio: s.GATEWAY_RETRY_BUDGET_PERCENT / 100,
+          minPerSecond: s.GATEWAY_RETRY_BUDGET_MIN_PER_SEC,
+        },
+        retryMethods: new Set(s.GATEWAY_RETRY_METHODS),
       })
     } catch (err) {
       throw new ConfigError((err as Error).message)

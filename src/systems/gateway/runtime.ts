@@ -6,6 +6,8 @@
 import type { Redis } from 'ioredis'
 import { createMemoryState, type MemoryState } from '../../platform/rate-limit/index.js'
 import type { Logger } from '../../platform/telemetry/logger.js'
+import type { BreakerOptions } from './balancer/breaker.js'
+import { RetryBudget } from './balancer/retry-budget.js'
 import type { TargetState } from './balancer/target.js'
 import { emptyConfig, type GatewayConfig, singleWorkspace, type WorkspaceConfigs } from './config/types.js'
 import { type ProxyDeps, proxyHandler } from './proxy/handler.js'
@@ -22,6 +24,9 @@ export interface RuntimeOptions {
   maxHeaderBytes: number
   headersTimeoutMs: number
   observe: ProxyDeps['observe']
+  breakers: BreakerOptions
+  retryBudget: { ratio: number; minPerSecond: number }
+  retryMethods: ReadonlySet<string>
   onHealth?(target: TargetState, healthy: boolean, why: string): void
 }
 
@@ -31,6 +36,7 @@ export class GatewayRuntime {
   readonly server: ProxyServer
   private snap: Snapshot
   private readonly memory = new Map<number, MemoryState>()
+  private readonly budgets = new Map<string, RetryBudget>()
   private readonly rt: ConstructorParameters<typeof Snapshot>[1]
   /** Version of the applied configuration (the store's, or a counter of file loads). */
   version = 0
@@ -38,6 +44,7 @@ export class GatewayRuntime {
   constructor(o: RuntimeOptions) {
     this.rt = {
       targets: this.targets,
+      breakers: o.breakers,
       deps: {
         redis: o.redis,
         log: o.log,
@@ -67,6 +74,15 @@ export class GatewayRuntime {
       port: () => this.server.port,
       observe: o.observe,
       log: o.log,
+      retryMethods: o.retryMethods,
+      budget: (id) => {
+        let b = this.budgets.get(id)
+        if (!b) {
+          b = new RetryBudget(o.retryBudget.ratio, o.retryBudget.minPerSecond)
+          this.budgets.set(id, b)
+        }
+        return b
+      },
     }
     this.server = new ProxyServer(proxyHandler(deps), {
       maxHeaderBytes: o.maxHeaderBytes,
@@ -99,6 +115,8 @@ export class GatewayRuntime {
     prev.stop()
     next.start()
     this.pools.prune(new Set([...this.targets.values()].map((t) => t.origin)))
+    const services = new Set([...cfg.values()].flatMap((c) => c.services.map((s) => s.id)))
+    for (const id of this.budgets.keys()) if (!services.has(id)) this.budgets.delete(id)
   }
 
   async close(): Promise<void> {

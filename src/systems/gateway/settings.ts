@@ -46,6 +46,36 @@ export const settings = {
     max: 600_000,
     doc: 'a client must send its whole request head within this (slowloris defence; 408 after)',
   }),
+  GATEWAY_RETRY_METHODS: list({
+    default: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'],
+    item: (v) => /^[A-Z]{1,20}$/.test(v),
+    itemDoc: 'upper-case method names',
+    doc: 'methods retried on another target after a failure before any answer (add POST only for idempotent POST APIs; a streamed body is never retried)',
+  }),
+  GATEWAY_RETRY_BUDGET_PERCENT: int({
+    default: 20,
+    min: 0,
+    max: 1000,
+    doc: "retries may add at most this percentage of a service's requests over the last 10 s",
+  }),
+  GATEWAY_RETRY_BUDGET_MIN_PER_SEC: int({
+    default: 10,
+    min: 0,
+    max: 100_000,
+    doc: 'retries per second a service may always spend, on top of the percentage',
+  }),
+  GATEWAY_BREAKER_FAILURES: int({
+    default: 5,
+    min: 0,
+    max: 1_000,
+    doc: 'consecutive failures (no answer, or 5xx) that open a target circuit breaker; 0: no breakers',
+  }),
+  GATEWAY_BREAKER_HALF_OPEN_MS: int({
+    default: 5_000,
+    min: 10,
+    max: 3_600_000,
+    doc: 'how long an open breaker keeps its target out before one request probes it',
+  }),
   GATEWAY_RELOAD_POLL_MS: int({
     default: 5_000,
     min: 100,

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Bus } from '../../../platform/bus/port.js'
+import { breakerState } from '../balancer/breaker.js'
 import {
   ConfigViolation,
   DEFAULT_WORKSPACE,
@@ -330,7 +331,11 @@ export class AdminService {
         return {
           ...render('targets', t),
           health,
-          data: { active: state?.active ?? 0, ewma_ms: state?.ewmaMs ?? 0 },
+          data: {
+            active: state?.active ?? 0,
+            ewma_ms: state?.ewmaMs ?? 0,
+            breaker: breakerState(state?.breaker),
+          },
         }
       })
   }

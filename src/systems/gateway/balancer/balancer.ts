@@ -39,11 +39,11 @@ export class Balancer {
 
   /** Whether any target could take a request now. */
   get available(): boolean {
-    return this.targets.some((t) => t.healthy && t.weight > 0)
+    return this.targets.some((t) => t.usable)
   }
 
   pick(facts: HashFacts, tried: ReadonlySet<TargetState>): Pick | undefined {
-    const usable = (t: TargetState) => t.healthy && t.weight > 0 && !tried.has(t)
+    const usable = (t: TargetState) => t.usable && !tried.has(t)
     const u = this.upstream
     switch (u?.algorithm ?? 'round-robin') {
       case 'least-connections':

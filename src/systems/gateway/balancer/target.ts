@@ -1,6 +1,13 @@
+import type { CircuitBreakerPolicy } from 'cockatiel'
+import { CircuitState } from 'cockatiel'
+
 /** One upstream target's live state: address, weight, health and load, kept across reloads. */
 export class TargetState {
   healthy = true
+  /** Its circuit breaker (balancer/breaker.ts), when breakers are on. */
+  breaker: CircuitBreakerPolicy | undefined
+  /** While its breaker is open: the performance.now() at which it may be probed; 0 otherwise. */
+  breakerUntil = 0
   /** Requests in flight to it (least-connections). */
   active = 0
   /** Smoothed response time in ms (latency algorithm), 0 until measured. */
@@ -20,6 +27,21 @@ export class TargetState {
     readonly port: number,
     public weight: number,
   ) {}
+
+  /** Attach a breaker; its openings take the target out of rotation until the probe is due. */
+  attachBreaker(b: CircuitBreakerPolicy | undefined, halfOpenMs: number): void {
+    this.breaker = b
+    b?.onStateChange((state) => {
+      this.breakerUntil = state === CircuitState.Open ? performance.now() + halfOpenMs : 0
+    })
+  }
+
+  /** Whether the balancer may pick it (healthy, weighted in, breaker not open). */
+  get usable(): boolean {
+    return (
+      this.healthy && this.weight > 0 && (this.breakerUntil === 0 || this.breakerUntil <= performance.now())
+    )
+  }
 
   get origin(): string {
     return `http://${this.host}:${this.port}`

@@ -5,16 +5,16 @@
  * both ways -> plugins' response headers -> client.
  */
 import { randomUUID } from 'node:crypto'
-import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../../../platform/telemetry/logger.js'
 import type { HashFacts } from '../balancer/balancer.js'
 import type { HealthEvents } from '../balancer/health.js'
+import type { RetryBudget } from '../balancer/retry-budget.js'
 import type { RequestState } from '../plugins/types.js'
 import { upstreamPath } from '../router/router.js'
 import { runAccess } from './access.js'
 import { MESSAGES, SERVER_HEADER, sendError } from './errors.js'
-import { forward } from './forward.js'
+import { AbortEmitter, forward } from './forward.js'
 import { endToEnd, type HeaderMap, setForwarded, type TrustedProxies } from './headers.js'
 import type { Pools } from './pools.js'
 import { guardRequest } from './request-guard.js'
@@ -29,16 +29,10 @@ export interface ProxyDeps {
   port(): number
   observe(workspace: string, route: string, service: string, status: number, ms: number): void
   log: Logger
-}
-
-/** A one-shot abort signal in the shape undici accepts (an emitter of 'abort' with `aborted`). */
-class ClientGone extends EventEmitter {
-  aborted = false
-  fire(): void {
-    if (this.aborted) return
-    this.aborted = true
-    this.emit('abort')
-  }
+  /** The retry budget of a service (by id), kept across reloads. */
+  budget(serviceId: string): RetryBudget
+  /** Methods retried on another target after a failure before any answer. */
+  retryMethods: ReadonlySet<string>
 }
 
 function cookieOf(header: string | undefined, name: string): string | undefined {
@@ -157,10 +151,8 @@ export function proxyHandler(deps: ProxyDeps) {
     }
     const hasBody =
       req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
-    // Aborts the upstream call when the client goes away first. An EventEmitter, which undici
-    // takes as a signal, rather than an AbortController: the EventTarget behind the latter cost
-    // about 4% of the proxy's CPU in profiles.
-    const abort = new ClientGone()
+    // Aborts the upstream call when the client goes away first.
+    const abort = new AbortEmitter()
     res.once('close', () => {
       if (!res.writableFinished) abort.fire()
     })
@@ -177,6 +169,8 @@ export function proxyHandler(deps: ProxyDeps) {
       body: st.body ?? (hasBody ? req : undefined),
       pools: deps.pools,
       health: deps.health,
+      budget: deps.budget(service.id),
+      retryMethods: deps.retryMethods,
       signal: abort,
       onHeaders(status, upstream, upstreamMs) {
         const out = endToEnd(upstream)

@@ -98,8 +98,12 @@ export class ProxyServer {
     this.server.closeIdleConnections()
     // Upgraded sockets are not the HTTP server's any more: they would hold close() forever.
     for (const s of this.upgraded) s.destroy()
+    // A keep-alive connection whose request finishes now goes idle: close it then, not after
+    // keepAliveTimeout (the client reconnects, to another node).
+    const sweep = setInterval(() => this.server.closeIdleConnections(), 50)
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs)
     await closed
+    clearInterval(sweep)
     clearTimeout(timer)
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import { Balancer } from '../balancer/balancer.js'
+import { type BreakerOptions, newBreaker } from '../balancer/breaker.js'
 import { ActiveChecker, type HealthEvents } from '../balancer/health.js'
 import { splitHostPort, TargetState } from '../balancer/target.js'
 import {
@@ -79,6 +80,7 @@ export interface Runtime {
   /** Target states by key, reused across snapshots so health and load carry over. */
   targets: Map<string, TargetState>
   deps: Omit<PluginDeps, 'workspace'>
+  breakers: BreakerOptions
   health: HealthEvents
 }
 
@@ -111,6 +113,7 @@ export class Snapshot {
       let t = rt.targets.get(key)
       if (!t || t.host !== host || t.port !== port) {
         t = new TargetState(key, host, port, weight)
+        t.attachBreaker(newBreaker(rt.breakers), rt.breakers.halfOpenMs)
         rt.targets.set(key, t)
       }
       t.weight = weight
