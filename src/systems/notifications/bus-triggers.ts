@@ -47,6 +47,10 @@ export class BusTriggers implements Worker {
         await this.bus.subscribe(
           t.subject,
           async (msg) => {
+            // A fact about our own jobs (a delivery that died) never triggers a notification: a
+            // workflow on jobs.job.dead would otherwise feed itself when its own deliveries die.
+            const queue = (msg.data as { queue?: unknown } | null)?.queue
+            if (typeof queue === 'string' && queue.startsWith('notifications.')) return
             const payload =
               msg.data !== null && typeof msg.data === 'object' && !Array.isArray(msg.data)
                 ? (msg.data as Record<string, unknown>)

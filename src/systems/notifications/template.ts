@@ -34,6 +34,10 @@ function text(s: string): Node {
 
 /** Parse `source` into a tree; throws TemplateError on unbalanced sections or unknown tags. */
 export function parseTemplate(source: string): Node[] {
+  if (source.includes('{{{'))
+    throw new TemplateError(
+      '{{{...}}} (unescaped output) is not supported: every value is escaped for its channel',
+    )
   const root: Node[] = []
   const stack: { path: string; nodes: Node[] }[] = [{ path: '', nodes: root }]
   let last = 0
