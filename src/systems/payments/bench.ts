@@ -107,7 +107,7 @@ const ledgerScenario = (clients: number, twoPhase: boolean): BenchScenario => ({
   description:
     `${clients} concurrent client(s) in process, one ${twoPhase ? 'two-phase transfer (pending, then post: two transfers)' : 'transfer'} ` +
     `at a time each, between random accounts of ${ACCOUNTS.toLocaleString('en-US')} (limit: cannot go negative). ` +
-    'ledger: TransferBatcher (batches up to 2,000, 2 in flight) -> ledger_create_transfers (lock accounts in id order, ' +
+    'ledger: TransferBatcher (batches up to 2,000, 4 in flight, none sharing an account) -> ledger_create_transfers (read the accounts, apply in memory, one conditional UPDATE as the lock; locked path on conflict, ' +
     'check limits, update balances, insert the transfer rows), one statement and one durable commit per batch. ' +
     'bare inserts: the same batcher, one INSERT of the same rows per batch into a copy of the transfers table ' +
     '(same primary key and indexes), nothing else. ops = transfers; latency = one submit.',

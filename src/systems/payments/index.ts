@@ -14,6 +14,10 @@ import { RECONCILE_TASK, reconcileMetrics, reconcileTask } from './ledger/reconc
 import { ledgerRoutes } from './ledger/routes.js'
 import { LedgerService } from './ledger/service.js'
 import { PgLedgerStore } from './ledger/store.pg.js'
+import { Acquirer } from './saga/acquirer.js'
+import { sagaRoutes } from './saga/routes.js'
+import { CALLBACK_TASK, CheckoutSagas, SAGA_QUEUE, SAGA_TASK } from './saga/saga.js'
+import { Warehouse } from './saga/warehouse.js'
 import { settings } from './settings.js'
 import { stripeApi } from './stripe/api.js'
 import { balanceTransactionRoutes } from './stripe/balance-transactions.js'
@@ -44,10 +48,13 @@ export default defineSystem({
     // refused at once whatever the job's delay; the job only gives the reserved amount back.
     queues: {
       [LEDGER_QUEUE]: { concurrency: 1, globalConcurrency: 1, retentionMs: 3_600_000 },
-      // One job per event and endpoint; retried with the task's backoff (settings).
+      // One job per stream (an object's events to one endpoint), delivered in order; retried with
+      // the task's backoff (settings).
       [WEBHOOK_QUEUE]: { concurrency: 8, retentionMs: 24 * 3_600_000 },
       // The simulated bank's answers to payouts (stripe/payouts.ts).
       [BANK_QUEUE]: { concurrency: 4, retentionMs: 24 * 3_600_000 },
+      // Checkout sagas (saga/): one job per checkout, retried until it ends; acquirer callbacks.
+      [SAGA_QUEUE]: { concurrency: 4, retentionMs: 24 * 3_600_000 },
     },
     schedules: {
       'payments.idempotency-sweep': { queue: LEDGER_QUEUE, task: SWEEP_TASK, cron: '@hourly' },
@@ -94,10 +101,31 @@ export default defineSystem({
       objects,
       idempotency,
       keys,
-      money: new Money(ctx.db, store, ctx.jobs),
+      money: new Money(ctx.db, store, ctx.jobs, s.PAYMENTS_BALANCE_SHARDS),
       events: new Events(objects, ctx.jobs, s.PAYMENTS_WEBHOOK_MAX_ATTEMPTS),
       publicUrl: ctx.config.publicUrl,
     }
+    const acquirer = new Acquirer(ctx.db, {
+      latencyMs: s.PAYMENTS_ACQUIRER_LATENCY_MS,
+      errorRate: s.PAYMENTS_ACQUIRER_ERROR_PCT / 100,
+      timeoutRate: s.PAYMENTS_ACQUIRER_TIMEOUT_PCT / 100,
+      chargedTimeoutRate: s.PAYMENTS_ACQUIRER_CHARGED_TIMEOUT_PCT / 100,
+      duplicateCallbackRate: s.PAYMENTS_ACQUIRER_DUPLICATE_CALLBACK_PCT / 100,
+    })
+    const warehouse = new Warehouse(ctx.db)
+    const sagas = new CheckoutSagas({
+      db: ctx.db,
+      jobs: ctx.jobs,
+      acquirer,
+      warehouse,
+      ledger: (batch) => batcher.submit(batch),
+      maxTries: s.PAYMENTS_SAGA_MAX_TRIES,
+      failpoint: (point) => {
+        if (point !== s.PAYMENTS_SAGA_CRASH_AT) return
+        ctx.log.warn({ point }, 'PAYMENTS_SAGA_CRASH_AT: killing this process')
+        process.kill(process.pid, 'SIGKILL')
+      },
+    })
     const agent = guardedAgent({
       allowed: new Set(s.PAYMENTS_WEBHOOK_ALLOWED_TARGETS.map((t) => t.toLowerCase())),
     })
@@ -113,6 +141,7 @@ export default defineSystem({
               message: 'the payments API needs Authorization: Bearer <PAYMENTS_API_TOKEN>',
             })
             ledgerRoutes(scope, ledger)
+            sagaRoutes(scope, sagas, warehouse, acquirer)
           },
           { prefix: '/payments' },
         )
@@ -134,12 +163,26 @@ export default defineSystem({
         [DELIVER_TASK]: deliveryTask({
           db: ctx.db,
           objects,
+          jobs: ctx.jobs,
           agent,
           timeoutMs: s.PAYMENTS_WEBHOOK_TIMEOUT_MS,
+          maxAttempts: s.PAYMENTS_WEBHOOK_MAX_ATTEMPTS,
           backoff: { baseMs: s.PAYMENTS_WEBHOOK_BACKOFF_BASE_MS, maxMs: s.PAYMENTS_WEBHOOK_BACKOFF_MAX_MS },
           onAttempt: (outcome) => deliveries.inc({ outcome }),
         }),
         [PAYOUT_TASK]: payoutTask(deps),
+        [SAGA_TASK]: {
+          description: 'Run a checkout saga until it is completed or compensated',
+          backoff: { baseMs: 200, maxMs: 10_000 },
+          handler: async (payload) => ({ status: await sagas.advance((payload as { id: string }).id) }),
+        },
+        [CALLBACK_TASK]: {
+          description: "The simulated acquirer's settlement callback to a checkout saga",
+          handler: async (payload) => {
+            const p = payload as { id: string; key: string }
+            return sagas.callback(p.id, p.key)
+          },
+        },
         [RECONCILE_TASK]: reconcileTask(() => store.reconcile(), reconcileMetrics(registry), ctx.log),
         [SWEEP_TASK]: {
           description: 'Forget Idempotency-Keys older than 24 hours',

@@ -1,5 +1,5 @@
 /** The payments system's environment variables (validated at boot with the platform's). */
-import { int, list, optional, str } from '../../platform/settings.js'
+import { int, list, oneOf, optional, str } from '../../platform/settings.js'
 
 export const settings = {
   PAYMENTS_API_TOKEN: optional(
@@ -21,10 +21,16 @@ export const settings = {
     doc: 'transfers per ledger batch (one transaction, one round trip) at most',
   }),
   PAYMENTS_LEDGER_MAX_IN_FLIGHT: int({
-    default: 2,
+    default: 4,
     min: 1,
     max: 64,
     doc: 'ledger batches in the database at once per process',
+  }),
+  PAYMENTS_BALANCE_SHARDS: int({
+    default: 16,
+    min: 1,
+    max: 256,
+    doc: "sub-accounts a merchant's incoming payments spread over (its balance is their sum); raise it, never lower it",
   }),
   PAYMENTS_LEDGER_EXPIRE_BATCH: int({
     default: 1000,
@@ -67,5 +73,46 @@ export const settings = {
     item: (v) => /^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(v),
     itemDoc: 'host:port',
     doc: 'webhook endpoint host:port pairs trusted although private (loopback in tests); others must be public addresses',
+  }),
+  PAYMENTS_SAGA_MAX_TRIES: int({
+    default: 5,
+    min: 1,
+    max: 1000,
+    doc: 'transient failures of one checkout saga step (acquirer timeouts, errors) before the saga gives up and compensates',
+  }),
+  PAYMENTS_SAGA_CRASH_AT: optional(
+    oneOf(['reserve', 'authorize', 'capture', 'fulfil', 'release', 'void', 'refund'] as const, {
+      doc: 'test hook: SIGKILL this process right after that saga step (or compensation) took effect, before it is recorded',
+    }),
+  ),
+  PAYMENTS_ACQUIRER_LATENCY_MS: int({
+    default: 0,
+    min: 0,
+    max: 60_000,
+    doc: 'latency the simulated acquirer adds to every call',
+  }),
+  PAYMENTS_ACQUIRER_ERROR_PCT: int({
+    default: 0,
+    min: 0,
+    max: 100,
+    doc: 'simulated acquirer: % of calls answered with an error',
+  }),
+  PAYMENTS_ACQUIRER_TIMEOUT_PCT: int({
+    default: 0,
+    min: 0,
+    max: 100,
+    doc: 'simulated acquirer: % of calls that time out before taking effect',
+  }),
+  PAYMENTS_ACQUIRER_CHARGED_TIMEOUT_PCT: int({
+    default: 0,
+    min: 0,
+    max: 100,
+    doc: 'simulated acquirer: % of calls that time out after taking effect (the lost answer)',
+  }),
+  PAYMENTS_ACQUIRER_DUPLICATE_CALLBACK_PCT: int({
+    default: 0,
+    min: 0,
+    max: 100,
+    doc: 'simulated acquirer: % of settlement callbacks sent twice',
   }),
 }

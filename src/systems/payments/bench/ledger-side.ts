@@ -3,7 +3,7 @@
  * 127.0.0.1:5432/test), each in a schema of its own, dropped when it closes:
  *
  * - `ledger`: the payments ledger as the system runs it: `TransferBatcher` (group commit, at the
- *   system's defaults: batches of up to 2,000, 2 in flight) over `PgLedgerStore`, one call of
+ *   system's defaults: batches of up to 2,000, 4 in flight) over `PgLedgerStore`, one call of
  *   `ledger_create_transfers` per batch (locks, limit checks, balance updates, transfer rows).
  * - `floor`: the same batcher, whose batch is one INSERT of the same rows (same JSON parameter)
  *   into a copy of `ledger_transfers` (same columns, primary key and indexes), nothing else: what
@@ -120,7 +120,7 @@ export async function createLedgerSide(kind: LedgerSideKind, schema: string): Pr
         ? (batch) => retryConflicts(() => store.createTransfers(batch))
         : (batch) => insertRows(db, batch),
     maxBatch: 2000,
-    maxInFlight: 2,
+    maxInFlight: 4, // the system's default (PAYMENTS_LEDGER_MAX_IN_FLIGHT)
     onBatch: (n) => batchSizes.push(n),
   })
   return {

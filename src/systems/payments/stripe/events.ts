@@ -1,8 +1,9 @@
 /**
  * Events: every state change of an object is an `event` object (Stripe's shape), written in the
  * transaction of the change, and, for each webhook endpoint of the account that wants its type,
- * a delivery job enqueued in that same transaction (platform/jobs): an event exists, and is
- * delivered, if and only if its change committed.
+ * a delivery row (sql/0009) and a delivery job for the stream (endpoint, object) enqueued in that
+ * same transaction (platform/jobs): an event exists, and is delivered, if and only if its change
+ * committed; the events of one object reach an endpoint in the order they were written.
  */
 import type { Queryable } from '../../../platform/db/port.js'
 import type { SystemJobs } from '../../../platform/jobs/declaration.js'
@@ -13,10 +14,29 @@ export const DELIVER_TASK = 'payments.deliver-webhook'
 /** The API version events and endpoints report (stripe-node's pinned version when written). */
 export const API_VERSION = '2026-11-18.endive'
 
+/** A delivery job: the open deliveries of one object to one endpoint, in order. */
 export interface DeliveryPayload {
   account: string
   endpoint: string
-  event: string
+  object: string
+}
+
+/** Enqueue the delivery job of a stream (a waiting one for the same stream is enough). */
+export function enqueueDelivery(
+  jobs: SystemJobs,
+  tx: Queryable,
+  payload: DeliveryPayload,
+  maxAttempts: number,
+) {
+  return jobs.addJob(tx, WEBHOOK_QUEUE, {
+    task: DELIVER_TASK,
+    payload,
+    maxAttempts,
+    key: `wh:${payload.endpoint}:${payload.object}`,
+    keyMode: 'keep',
+    // Grouped by endpoint: one endpoint's deliveries never starve another's.
+    groupKey: payload.endpoint,
+  })
 }
 
 /** What a request knows about itself, copied into its events (`request.idempotency_key`). */
@@ -60,15 +80,20 @@ export class Events {
       type,
     }
     await this.objects.insert(tx, account, event)
+    const objectId = String(object.id)
     for (const e of endpoints) {
-      const payload: DeliveryPayload = { account, endpoint: e.id, event: event.id }
-      // Grouped by endpoint: one endpoint's deliveries never starve another's.
-      await this.jobs.addJob(tx, WEBHOOK_QUEUE, {
-        task: DELIVER_TASK,
-        payload,
-        maxAttempts: this.maxAttempts,
-        groupKey: e.id,
-      })
+      await tx.query(
+        `INSERT INTO stripe_webhook_deliveries (account_id, endpoint_id, object_id, event_id) VALUES ($1, $2, $3, $4)`,
+        [account, e.id, objectId, event.id],
+      )
+      // Each delivery counts its own attempts against maxAttempts (webhooks.ts); the stream's job
+      // gets more, as it also retries while another worker holds the stream.
+      await enqueueDelivery(
+        this.jobs,
+        tx,
+        { account, endpoint: e.id, object: objectId },
+        this.maxAttempts * 4,
+      )
     }
     return event
   }

@@ -214,7 +214,9 @@ export async function chargeCard(
     // Stored and replayed as any outcome: the decline happened, the PaymentIntent changed.
     return { status: 402, body: { error: { ...error, payment_intent: next } } }
   }
-  const a = await deps.money.ensure(tx, c.account, pi.currency)
+  await deps.money.ensure(tx, c.account, pi.currency)
+  // One of the merchant's shard pairs (money.ts): concurrent payments rarely share its rows.
+  const a = deps.money.incoming(c.account, pi.currency, pi.id as string)
   const manual = pi.capture_method === 'manual'
   const base = {
     debitAccountId: a.network,

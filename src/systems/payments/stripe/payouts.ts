@@ -72,6 +72,7 @@ export function payoutRoutes(deps: StripeDeps & { jobs: SystemJobs; payoutDelayM
         status: 'pending',
         type: 'bank_account',
       }
+      await money.cover(tx, c.account, cur, BigInt(amt), po.id as string)
       const [result] = await money.apply(tx, [
         {
           id: `${po.id}:payout`,

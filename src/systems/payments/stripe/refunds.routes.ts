@@ -68,6 +68,8 @@ export function refundRoutes(deps: StripeDeps) {
         receipt_number: null,
         status: 'succeeded',
       }
+      // Charges landed in the balance's shards: gathered into the main account if it is short.
+      await money.cover(tx, c.account, charge.currency, BigInt(take), refund.id as string)
       const [result] = await money.apply(tx, [
         {
           id: refund.id,

@@ -10,11 +10,12 @@ import { createHmac, randomBytes } from 'node:crypto'
 import type { Agent } from 'undici'
 import { request as send } from 'undici'
 import type { Db } from '../../../platform/db/port.js'
+import type { SystemJobs } from '../../../platform/jobs/declaration.js'
 import type { TaskDefinition } from '../../../platform/jobs/types.js'
 import type { Router, StripeDeps } from './api.js'
 import { StripeErrors } from './errors.js'
 import type { DeliveryPayload } from './events.js'
-import { API_VERSION } from './events.js'
+import { API_VERSION, enqueueDelivery } from './events.js'
 import type { FormObject } from './form.js'
 import { listPage } from './lists.js'
 import { newId, nowSeconds, type ObjectStore, type StripeObject } from './objects.store.js'
@@ -144,59 +145,126 @@ export function webhookRoutes(deps: StripeDeps) {
 export interface DeliveryOptions {
   db: Db
   objects: ObjectStore
+  jobs: SystemJobs
   agent: Agent
   timeoutMs: number
+  /** Attempts of one delivery (one event to one endpoint) before it is given up ('failed'). */
+  maxAttempts: number
   backoff: { baseMs: number; maxMs: number }
   onAttempt: (outcome: 'delivered' | 'failed' | 'skipped') => void
 }
 
+/** Deliveries one run of a stream's job makes before it hands over to a fresh job. */
+const PER_RUN = 10
+
+interface Claimed {
+  seq: string
+  event_id: string
+  attempts: number
+}
+
 /**
- * The delivery task: POST the event, signed, to its endpoint; a non-2xx answer or a network
- * error fails the attempt and the job engine retries it after its backoff. An endpoint deleted
- * or disabled meanwhile ends the job quietly (Stripe stops sending too).
+ * Claim the first open delivery of a stream: 'busy' when another worker holds it (its lease
+ * not passed), undefined when the stream has none open. The state test sits on the updated row,
+ * so of two workers claiming at once the second re-reads the row and gets nothing.
+ */
+async function claimHead(db: Db, p: DeliveryPayload, leaseMs: number): Promise<Claimed | 'busy' | undefined> {
+  const { rows } = await db.query<Claimed>(
+    `UPDATE stripe_webhook_deliveries d
+        SET state = 'sending', attempts = d.attempts + 1, lease_until = now() + $3 * interval '1 millisecond'
+      WHERE d.seq = (SELECT seq FROM stripe_webhook_deliveries
+                      WHERE endpoint_id = $1 AND object_id = $2 AND state IN ('pending', 'sending')
+                      ORDER BY seq LIMIT 1)
+        AND (d.state = 'pending' OR d.lease_until < now())
+      RETURNING d.seq::text, d.event_id, d.attempts`,
+    [p.endpoint, p.object, leaseMs],
+  )
+  if (rows[0]) return rows[0]
+  const open = await db.query(
+    `SELECT 1 FROM stripe_webhook_deliveries WHERE endpoint_id = $1 AND object_id = $2 AND state IN ('pending', 'sending') LIMIT 1`,
+    [p.endpoint, p.object],
+  )
+  return open.rows.length > 0 ? 'busy' : undefined
+}
+
+async function settle(db: Db, seq: string, state: string, status: number | null): Promise<void> {
+  await db.query(
+    `UPDATE stripe_webhook_deliveries SET state = $2, last_status = $3, lease_until = NULL,
+            delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
+      WHERE seq = $1::bigint`,
+    [seq, state, status],
+  )
+}
+
+/**
+ * The delivery task, one job per stream (an object's events to one endpoint): it takes the
+ * stream's deliveries one at a time in the order the events were written, POSTs each signed, and
+ * goes to the next only once it was answered 2xx (or given up after `maxAttempts`). A failed
+ * attempt puts the delivery back and fails the job, which the engine retries after its backoff,
+ * starting again from that same delivery: a retry never lets a later event overtake it. An
+ * endpoint deleted or disabled meanwhile: its deliveries are skipped (Stripe stops sending too).
  */
 export function deliveryTask(o: DeliveryOptions): TaskDefinition {
+  const leaseMs = o.timeoutMs + 5_000
   return {
-    description: 'Deliver a payments event to a webhook endpoint, signed as Stripe signs',
+    description: "Deliver a payments object's events to a webhook endpoint in order, signed as Stripe signs",
     backoff: o.backoff,
-    timeoutMs: o.timeoutMs + 5_000,
+    timeoutMs: PER_RUN * leaseMs + 5_000,
     validate(payload) {
       const p = payload as DeliveryPayload
-      if (typeof p?.account !== 'string' || typeof p.endpoint !== 'string' || typeof p.event !== 'string')
-        throw new Error('payload must be {account, endpoint, event}')
+      if (typeof p?.account !== 'string' || typeof p.endpoint !== 'string' || typeof p.object !== 'string')
+        throw new Error('payload must be {account, endpoint, object}')
     },
     async handler(payload, ctx) {
       const p = payload as DeliveryPayload
-      const endpoint = await o.objects.get(o.db, p.account, 'webhook_endpoint', p.endpoint)
-      const event = await o.objects.get(o.db, p.account, 'event', p.event)
-      if (!endpoint || !event || endpoint.status !== 'enabled') {
-        o.onAttempt('skipped')
-        return { skipped: true }
+      for (let done = 0; ; done++) {
+        if (done === PER_RUN) {
+          // A long stream: a fresh job goes on with it (this attempt's timeout stays bounded).
+          await ctx.completeWith((tx) => enqueueDelivery(o.jobs, tx, p, ctx.job.maxAttempts))
+          return { delivered: done, continued: true }
+        }
+        const head = await claimHead(o.db, p, leaseMs)
+        if (head === 'busy') throw new Error(`another worker is delivering ${p.object} to ${p.endpoint}`)
+        if (!head) return { delivered: done }
+        const endpoint = await o.objects.get(o.db, p.account, 'webhook_endpoint', p.endpoint)
+        const event = await o.objects.get(o.db, p.account, 'event', head.event_id)
+        if (!endpoint || !event || endpoint.status !== 'enabled') {
+          await settle(o.db, head.seq, 'skipped', null)
+          o.onAttempt('skipped')
+          continue
+        }
+        const body = JSON.stringify(event)
+        let status: number | null = null
+        try {
+          const res = await send(endpoint.url, {
+            method: 'POST',
+            dispatcher: o.agent,
+            headers: {
+              'content-type': 'application/json; charset=utf-8',
+              'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+              'stripe-signature': signatureHeader(endpoint.secret, body, nowSeconds()),
+            },
+            body,
+            headersTimeout: o.timeoutMs,
+            bodyTimeout: o.timeoutMs,
+            signal: ctx.signal,
+          })
+          status = res.statusCode
+          await res.body.dump()
+          if (status < 200 || status >= 300)
+            throw new Error(`webhook endpoint ${p.endpoint} answered ${status}`)
+        } catch (err) {
+          o.onAttempt('failed')
+          if (head.attempts >= o.maxAttempts) {
+            await settle(o.db, head.seq, 'failed', status) // given up: the stream goes on
+            continue
+          }
+          await settle(o.db, head.seq, 'pending', status)
+          throw err
+        }
+        await settle(o.db, head.seq, 'delivered', status)
+        o.onAttempt('delivered')
       }
-      const body = JSON.stringify(event)
-      const res = await send(endpoint.url, {
-        method: 'POST',
-        dispatcher: o.agent,
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-          'stripe-signature': signatureHeader(endpoint.secret, body, nowSeconds()),
-        },
-        body,
-        headersTimeout: o.timeoutMs,
-        bodyTimeout: o.timeoutMs,
-        signal: ctx.signal,
-      }).catch((err: unknown) => {
-        o.onAttempt('failed')
-        throw err
-      })
-      await res.body.dump()
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        o.onAttempt('failed')
-        throw new Error(`webhook endpoint ${p.endpoint} answered ${res.statusCode}`)
-      }
-      o.onAttempt('delivered')
-      return { status: res.statusCode, attempt: ctx.job.attempts }
     },
   }
 }
