@@ -40,6 +40,7 @@ describe('the OpenAPI document', () => {
         INITIAL_API_KEY: API_KEY,
         JOBS_API_TOKEN: JOBS_TOKEN,
         RATE_LIMITER_ADMIN_TOKEN: ADMIN_TOKEN,
+        BOARD_ADMIN_TOKEN: ADMIN_TOKEN,
         CHAT_ADMIN_TOKEN,
         AUTH_INITIAL_CLIENT_ID: AUTH_CLIENT.id,
         AUTH_INITIAL_CLIENT_SECRET: AUTH_CLIENT.secret,
@@ -128,6 +129,7 @@ describe('the OpenAPI document', () => {
       ).json().token as string
       secrets.boardBearer = boardToken
       secrets.boardAccessToken = boardToken
+      secrets.boardAdmin = ADMIN_TOKEN
       const url = path.replace(/\{[^}]+\}/g, 'x')
       // A public event stream (the seat map's /inventory/live/sse) has no credentials to check, and
       // a bare inject() of it would wait for the stream's end.

@@ -6,6 +6,7 @@
  */
 import { verifierFromSettings } from '../../platform/auth/index.js'
 import { defineSystem } from '../../platform/system.js'
+import { adminRoutes } from './admin.routes.js'
 import { boardRoutes, publicRoutes } from './boards.routes.js'
 import { cardRoutes } from './cards.routes.js'
 import { CommandHandler } from './commands.js'
@@ -15,7 +16,7 @@ import { EventStore } from './events/store.js'
 import { authHook, type RouteDeps } from './http.js'
 import { boardStream, type LiveBoardEvent, liveEvent } from './live.js'
 import { boardMetrics } from './metrics.js'
-import { documentSecurity } from './openapi.js'
+import { documentAdmin, documentSecurity } from './openapi.js'
 import { Projector } from './projection/projector.js'
 import { BoardQueries } from './projection/queries.js'
 import { viewTables } from './projection/views.js'
@@ -122,6 +123,10 @@ export default defineSystem({
           api.addHook('onRoute', documentSecurity)
           boardRoutes(api, deps)
           cardRoutes(api, deps)
+        })
+        await app.register(async (admin) => {
+          admin.addHook('onRoute', documentAdmin)
+          adminRoutes(admin, { db: ctx.db, log: ctx.log, adminToken: s.BOARD_ADMIN_TOKEN })
         })
       },
       workers: s.BOARD_PROJECTOR

@@ -20,6 +20,11 @@ export const SECURITY_SCHEMES = {
     name: 'access_token',
     description: 'The same token in the query, for clients that cannot set headers',
   },
+  boardAdmin: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The operator token (BOARD_ADMIN_TOKEN), for rebuilding the views',
+  },
 } as const
 
 const REQUIRED: Record<string, string[]>[] = [{ boardBearer: [] }, { boardAccessToken: [] }]
@@ -36,6 +41,15 @@ const addSecuritySchemes: SwaggerTransform = ({ schema, url, ...doc }) => {
 /** An onRoute hook: document the token requirement on every route of the scope. */
 export function documentSecurity(route: RouteOptions): void {
   route.schema = { ...route.schema, security: REQUIRED } as RouteOptions['schema']
+  route.config = {
+    ...(route.config as object),
+    swaggerTransform: addSecuritySchemes,
+  } as RouteOptions['config']
+}
+
+/** An onRoute hook: the operator token on every route of the scope. */
+export function documentAdmin(route: RouteOptions): void {
+  route.schema = { ...route.schema, security: [{ boardAdmin: [] }] } as RouteOptions['schema']
   route.config = {
     ...(route.config as object),
     swaggerTransform: addSecuritySchemes,

@@ -1,6 +1,6 @@
 /** The board system's environment variables (validated at boot with the platform's). */
 import { tokenSettings } from '../../platform/auth/index.js'
-import { bool, int } from '../../platform/settings.js'
+import { bool, int, optional, str } from '../../platform/settings.js'
 
 export const settings = {
   ...tokenSettings,
@@ -87,4 +87,10 @@ export const settings = {
     max: 1_000_000,
     doc: 'merge a document’s stored updates into one after this many',
   }),
+  BOARD_ADMIN_TOKEN: optional(
+    str({
+      maxLength: 500,
+      doc: 'bearer token of /board/admin/* (rebuild the views); unset: those routes answer 401',
+    }),
+  ),
 } as const
