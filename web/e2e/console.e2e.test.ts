@@ -148,7 +148,7 @@ describe.skipIf(skip)('console in Chromium', () => {
       await page.getByRole('heading', { level: 1, name }).waitFor()
     }
     expect(pageErrors).toEqual([])
-  }, 180_000)
+  }, 600_000)
 
   it('shows an error banner, not a blank page, when the server goes away', async () => {
     await page.goto(`${server!.url}/`)

@@ -17,4 +17,5 @@ export const systemPages: Record<string, LazyExoticComponent<ComponentType<Syste
   jobs: lazy(() => import('./jobs/page')),
   chat: lazy(() => import('./chat/page')),
   inventory: lazy(() => import('./inventory/page')),
+  payments: lazy(() => import('./payments/page')),
 }
