@@ -51,7 +51,7 @@ describe.skipIf(skip)('console in Chromium', () => {
     if (build.code !== 0) throw new Error(`the console build failed:\n${build.stdout}\n${build.stderr}`)
     const env = Object.assign({}, ...Object.values(systemE2e).map((s) => s.serverEnv ?? {}))
     ;[server, browser] = await Promise.all([
-      startServer({ entry: 'src/main.ts', env, timeoutMs: 90_000 }),
+      startServer({ entry: 'src/main.ts', env, timeoutMs: 180_000 }),
       launchChromium(chromiumPath),
     ])
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { tags: { name: string }[] }
@@ -64,7 +64,7 @@ describe.skipIf(skip)('console in Chromium', () => {
       if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
         pageErrors.push(msg.text())
     })
-  }, 240_000)
+  }, 420_000)
 
   afterAll(async () => {
     await browser?.close()

@@ -18,4 +18,5 @@ export const systemPages: Record<string, LazyExoticComponent<ComponentType<Syste
   chat: lazy(() => import('./chat/page')),
   inventory: lazy(() => import('./inventory/page')),
   payments: lazy(() => import('./payments/page')),
+  gateway: lazy(() => import('./gateway/page')),
 }
