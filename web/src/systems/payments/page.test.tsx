@@ -98,6 +98,14 @@ function server(over: Parameters<typeof stubFetch>[0] = {}) {
             lastError: null,
             payload: { account: 'b', endpoint: 'we_other', event: 'evt_x' },
           },
+          {
+            id: 'j3',
+            state: 'completed',
+            attemptsMade: 1,
+            maxAttempts: 8,
+            lastError: null,
+            payload: { account: 'a', endpoint: 'we_1', object: 'pi_1' },
+          },
         ],
         next: null,
       }),
@@ -232,6 +240,11 @@ describe('payments page', () => {
     // Only deliveries to this account's endpoints; their attempts open on demand.
     await waitFor(() => expect(document.querySelector('tr[data-delivery="j1"]')).not.toBeNull())
     expect(document.querySelector('tr[data-delivery="j2"]')).toBeNull()
+    // A job per object (servers that deliver each object's events in order) names the object.
+    expect(document.querySelector('tr[data-delivery="j3"]')!.textContent).toContain('events of pi_1')
+    expect(document.querySelector('tr[data-delivery="j1"]')!.textContent).toContain(
+      'payment_intent.succeeded',
+    )
     fireEvent.click(screen.getByRole('button', { name: '2 of 8' }))
     const attempts = await screen.findByRole('list', { name: 'Attempts of delivery j1' })
     await waitFor(() => expect(within(attempts).getAllByRole('listitem')).toHaveLength(2))

@@ -1,8 +1,9 @@
 /**
  * Webhooks: the account's endpoints (add one), and the deliveries to them with their attempts.
- * A delivery is a job of the jobs system (queue `payments.webhooks`, one per event and endpoint,
- * retried with backoff), so the page reads them through the jobs API (`/jobs/jobs`, with its
- * token when the jobs page has one saved), keeping those addressed to this account's endpoints.
+ * Deliveries run as jobs of the jobs system on the queue `payments.webhooks`: one job per
+ * endpoint and object delivers that object's events in order, retried with backoff (older servers:
+ * one job per event). The page reads them through the jobs API (`/jobs/jobs`, with its token when
+ * the jobs page has one saved), keeping those addressed to this account's endpoints.
  */
 import { type FormEvent, useState } from 'react'
 import { ErrorBox } from '../../ui/error-box'
@@ -15,7 +16,9 @@ const QUEUE = 'payments.webhooks'
 
 interface Delivery {
   job: Job
-  event: string
+  /** The event delivered (one job per event), or the object whose events the job delivers in order. */
+  event?: string
+  object?: string
   endpoint: string
 }
 
@@ -23,9 +26,10 @@ interface Delivery {
 export function deliveriesOf(jobs: Job[], endpoints: Set<string>): Delivery[] {
   const out: Delivery[] = []
   for (const job of jobs) {
-    const p = job.payload as { endpoint?: unknown; event?: unknown } | null
-    if (typeof p?.endpoint === 'string' && typeof p.event === 'string' && endpoints.has(p.endpoint))
-      out.push({ job, event: p.event, endpoint: p.endpoint })
+    const p = job.payload as { endpoint?: unknown; event?: unknown; object?: unknown } | null
+    if (typeof p?.endpoint !== 'string' || !endpoints.has(p.endpoint)) continue
+    if (typeof p.event === 'string') out.push({ job, event: p.event, endpoint: p.endpoint })
+    else if (typeof p.object === 'string') out.push({ job, object: p.object, endpoint: p.endpoint })
   }
   return out
 }
@@ -129,7 +133,7 @@ export function WebhooksCard() {
             <caption className="sr-only">Webhook deliveries, newest first</caption>
             <thead>
               <tr>
-                <th scope="col">event</th>
+                <th scope="col">events</th>
                 <th scope="col">endpoint</th>
                 <th scope="col">state</th>
                 <th scope="col" className="num">
@@ -142,7 +146,15 @@ export function WebhooksCard() {
               {deliveries.map((d) => (
                 <tr key={d.job.id} data-delivery={d.job.id} data-state={d.job.state}>
                   <td>
-                    {typeOf.get(d.event) ?? 'event'} <code className="muted">{d.event}</code>
+                    {d.event ? (
+                      <>
+                        {typeOf.get(d.event) ?? 'event'} <code className="muted">{d.event}</code>
+                      </>
+                    ) : (
+                      <>
+                        events of <code>{d.object}</code>
+                      </>
+                    )}
                   </td>
                   <td>
                     <code>{d.endpoint}</code>
