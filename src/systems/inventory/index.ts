@@ -9,6 +9,7 @@ import { Counter } from '../../platform/telemetry/metrics.js'
 import { SeatErrors } from './seats/errors.js'
 import { waitingRoomRoutes, waitlistRoutes } from './seats/line-routes.js'
 import { seatMapLive } from './seats/live.js'
+import { SimulatedPayment, StripePayment } from './seats/payment.js'
 import type { ReservationStrategy } from './seats/ports.js'
 import { adminRoutes, buyerRoutes } from './seats/routes.js'
 import { SeatSequencer } from './seats/sequencer.js'
@@ -83,6 +84,11 @@ export default defineSystem({
       maxSeatsPerHold: s.INVENTORY_MAX_SEATS_PER_HOLD,
       maxVenueSeats: s.INVENTORY_MAX_VENUE_SEATS,
       bestRetries: s.INVENTORY_BEST_RETRIES,
+      // Through the payments system when one is configured, as any outside client would call it.
+      payment:
+        s.INVENTORY_PAYMENTS_URL && s.INVENTORY_PAYMENTS_KEY
+          ? new StripePayment(s.INVENTORY_PAYMENTS_URL, s.INVENTORY_PAYMENTS_KEY, s.INVENTORY_CURRENCY)
+          : new SimulatedPayment(),
       onHold: (outcome, n) => {
         holds.inc({ outcome, strategy: strategy.name })
         if (outcome === 'held') attempts.inc({ strategy: strategy.name }, n)

@@ -1,5 +1,5 @@
 /** The inventory system's environment variables (validated at boot with the platform's). */
-import { int, oneOf, optional, str } from '../../platform/settings.js'
+import { int, oneOf, optional, str, url } from '../../platform/settings.js'
 
 /** The reservation strategies a process can run (README, Strategies). */
 export const STRATEGIES = ['pessimistic', 'optimistic'] as const
@@ -70,5 +70,18 @@ export const settings = {
     min: 1,
     max: 86_400,
     doc: 'how long an admitted waiting-room ticket lets its buyer hold seats',
+  }),
+  INVENTORY_PAYMENTS_URL: optional(
+    url(['http', 'https'], {
+      doc: 'origin of a running payments system (its Stripe-shaped /v1 API): confirm pays through it; unset: simulated payment',
+    }),
+  ),
+  INVENTORY_PAYMENTS_KEY: optional(
+    str({ maxLength: 200, doc: "the payments system's secret key (sk_test_...) for INVENTORY_PAYMENTS_URL" }),
+  ),
+  INVENTORY_CURRENCY: str({
+    default: 'usd',
+    maxLength: 3,
+    doc: 'currency of seat prices, as the payments system names it',
   }),
 }

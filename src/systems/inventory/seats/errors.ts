@@ -47,4 +47,19 @@ export const SeatErrors = {
     new AppError('INVENTORY_HOLD_EXPIRED', 409, `hold ${id} expired; its seats were released`),
   holdReleased: (id: string) =>
     new AppError('INVENTORY_HOLD_RELEASED', 409, `hold ${id} was released; its seats are no longer held`),
+  paymentDeclined: (id: string, reason: string) =>
+    new AppError(
+      'INVENTORY_PAYMENT_DECLINED',
+      402,
+      `payment for hold ${id} was declined (${reason}); its seats were released`,
+    ),
+  paymentUnavailable: (id: string, reason: string) =>
+    new AppError(
+      'INVENTORY_PAYMENT_UNAVAILABLE',
+      503,
+      `payment for hold ${id} could not be made (${reason}); the hold stands, try again`,
+      {
+        headers: { 'retry-after': '5' },
+      },
+    ),
 }

@@ -195,15 +195,26 @@ export function buyerRoutes(
     {
       schema: {
         tags: TAGS,
-        summary: 'Pay for a hold (simulated payment) and turn it into an order',
+        summary: 'Pay for a hold (through the payments system, or simulated) and turn it into an order',
         description:
           'Exactly once: a second confirm is 409 INVENTORY_HOLD_CONFIRMED (with the orderId), a confirm after ' +
           'the hold ran out is 409 INVENTORY_HOLD_EXPIRED, even before the expiry job has run.',
         params: Type.Object({ id: HoldId }),
+        querystring: Type.Object(
+          {
+            paymentMethod: Type.Optional(
+              Type.String({
+                pattern: '^pm_[A-Za-z0-9_]{1,100}$',
+                description: 'the payment method given to the payments system (default pm_card_visa)',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ orderId: Type.String(), amount: Type.Integer() }) },
       },
     },
-    async (req) => seats.confirm(req.params.id),
+    async (req) => seats.confirm(req.params.id, req.query.paymentMethod),
   )
   app.delete(
     '/holds/:id',

@@ -8,6 +8,7 @@ import type { Queryable } from '../../../platform/db/port.js'
 import type { SystemJobs } from '../../../platform/jobs/declaration.js'
 import { bestTogether, type SeatRow } from './best-available.js'
 import { SeatErrors } from './errors.js'
+import type { PaymentPort } from './payment.js'
 import type { Hold, HoldState, ReservationStrategy, Seat } from './ports.js'
 import type { SeatStore } from './store.pg.js'
 import { type VenueInput, venueSeats } from './venue-input.js'
@@ -31,6 +32,8 @@ export interface SeatServiceOptions {
   maxSeatsPerHold: number
   maxVenueSeats: number
   bestRetries: number
+  /** How confirm pays (payment.ts): the payments system, or simulated. */
+  payment: PaymentPort
   /** Outcomes for metrics: `held`, `taken`, `none-together`, `contended`; and claim attempts per hold. */
   onHold?: (outcome: string, attempts: number) => void
   onEnded?: (state: HoldState, seats: number) => void
@@ -225,22 +228,56 @@ export class SeatService {
   }
 
   /**
-   * Confirm a hold once paid (a simulated payment until the payments system is wired): its seats
-   * become sold and an order is recorded, exactly once. Refused once the hold's time is up,
-   * whether or not the expiry job has run.
+   * Pay for a hold and turn it into an order, exactly once; refused once the hold's time is up,
+   * whether or not the expiry job has run. Through the payments system (payment.ts): the payment
+   * first (one PaymentIntent per hold, idempotent by the hold), then the order; a declined payment
+   * releases the hold; a hold that ended while it was paid for gets its money back.
    */
-  async confirm(id: string): Promise<{ orderId: string; amount: number }> {
+  async confirm(id: string, paymentMethod?: string): Promise<{ orderId: string; amount: number }> {
+    let ref = 'simulated'
+    if (this.o.payment.name !== 'simulated') {
+      const h = await this.o.store.getHold(id)
+      if (!h) throw SeatErrors.holdNotFound(id)
+      this.refuseEnded(h)
+      const amount = await this.o.store.holdAmount(h)
+      if (amount > 0) {
+        const paid = await this.o.payment.charge(id, amount, paymentMethod)
+        if (!paid.ok && paid.declined) {
+          await this.end(id, 'released', false)
+          throw SeatErrors.paymentDeclined(id, paid.reason)
+        }
+        if (!paid.ok) throw SeatErrors.paymentUnavailable(id, paid.reason)
+        ref = paid.ref
+      }
+    }
+    try {
+      return await this.record(id, ref)
+    } catch (err) {
+      // Paid, but the hold ran out (or was released) meanwhile: the money goes back. A confirm
+      // that lost to another confirm of the same hold paid with the same PaymentIntent: keep it.
+      const code = (err as { code?: string }).code
+      if (ref !== 'simulated' && code !== 'INVENTORY_HOLD_CONFIRMED') await this.o.payment.refund(ref)
+      throw err
+    }
+  }
+
+  private refuseEnded(h: Hold & { lapsed: boolean }): void {
+    if (h.state === 'confirmed') throw SeatErrors.holdConfirmed(h.id, h.orderId)
+    if (h.state === 'released') throw SeatErrors.holdReleased(h.id)
+    if (h.state === 'expired' || h.lapsed) throw SeatErrors.holdExpired(h.id)
+  }
+
+  /** The order, in one transaction: seats sold, order recorded with its payment, hold ended, job removed. */
+  private async record(id: string, payment: string): Promise<{ orderId: string; amount: number }> {
     const out = await this.o.store.db.tx(async (tx) => {
       const h = await this.o.store.lockHold(tx, id)
       if (!h) throw SeatErrors.holdNotFound(id)
-      if (h.state === 'confirmed') throw SeatErrors.holdConfirmed(id, h.orderId)
-      if (h.state === 'released') throw SeatErrors.holdReleased(id)
-      if (h.state === 'expired' || h.lapsed) throw SeatErrors.holdExpired(id)
+      this.refuseEnded(h)
       const sold = await this.o.store.sellSeats(tx, h)
       // Fewer seats than held: it lapsed while this ran and another hold took some. Roll back.
       if (sold.length !== h.seatNos.length) throw SeatErrors.holdExpired(id)
       const orderId = newId('o')
-      const amount = await this.o.store.insertOrder(tx, orderId, h, 'simulated')
+      const amount = await this.o.store.insertOrder(tx, orderId, h, payment)
       await this.o.store.endHold(tx, id, 'confirmed', orderId)
       await this.hooks?.confirming(tx, id)
       await this.o.jobs.removeJob(tx, HOLDS_QUEUE, expiryKey(id))

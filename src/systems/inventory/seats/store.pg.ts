@@ -207,6 +207,17 @@ export class SeatStore {
     return { outcome: r.outcome, final: r.final, freed: r.freed ?? [], orderId: r.order_id }
   }
 
+  /** What a hold's seats cost at their prices (minor units), as its order will record. */
+  async holdAmount(hold: Hold): Promise<number> {
+    const { rows } = await this.db.query<{ amount: number }>(
+      `SELECT coalesce(sum(vs.price), 0)::float8 AS amount
+         FROM shows sh JOIN venue_seats vs ON vs.venue_id = sh.venue_id AND vs.seat_no = ANY($2::int[])
+        WHERE sh.id = $1`,
+      [hold.showId, hold.seatNos],
+    )
+    return rows[0]?.amount ?? 0
+  }
+
   /** Record an order for a hold's seats at their prices; the order's id and amount. */
   async insertOrder(tx: Queryable, orderId: string, hold: Hold, payment: string): Promise<number> {
     const { rows } = await tx.query<{ amount: number }>(

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AppError } from '../../../platform/errors.js'
 import { backends } from '../../../platform/testing/backends.js'
+import { SimulatedPayment } from '../seats/payment.js'
 import type { ReservationStrategy } from '../seats/ports.js'
 import { SeatService } from '../seats/service.js'
 import { SeatStore } from '../seats/store.pg.js'
@@ -49,6 +50,7 @@ function service(c: TestClient, strategy: ReservationStrategy): SeatService {
     maxSeatsPerHold: 10,
     maxVenueSeats: 1000,
     bestRetries: 5,
+    payment: new SimulatedPayment(),
   })
 }
 
