@@ -250,6 +250,23 @@ export function boardRoutes(app: TypedApp, d: RouteDeps): void {
     }),
   )
 
+  app.put(
+    '/boards/:id/viewing',
+    {
+      schema: {
+        summary:
+          'Tell the board’s other viewers which card you have open (null: none); a signal on the live stream, not stored',
+        params: BoardParams,
+        body: Type.Object({ cardId: Type.Union([Id, Type.Null()]) }, { additionalProperties: false }),
+      },
+    },
+    async (request, reply) => {
+      const user = userOf(request)
+      await d.viewing(request.params.id, user, request.body.cardId)
+      return reply.code(204).send()
+    },
+  )
+
   app.get('/me/cards', { schema: { summary: 'Cards assigned to the caller' } }, async (request) => ({
     cards: await d.queries.myCards(userOf(request)),
   }))

@@ -24,6 +24,8 @@ export interface RouteDeps {
   limits: Limits
   readWaitMs: number
   devTokens: boolean
+  /** Signal to the board's viewers that `user` has `cardId` open (presence; 404 for non-members). */
+  viewing(board: string, user: string, cardId: string | null): Promise<void>
 }
 
 /** Board, list, card and item ids: what the server generates (UUIDs), and a bound on what a client sends. */

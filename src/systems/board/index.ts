@@ -107,6 +107,15 @@ export default defineSystem({
       },
       readWaitMs: s.BOARD_READ_WAIT_MS,
       devTokens: s.BOARD_DEV_TOKENS,
+      async viewing(board, user, cardId) {
+        const state = member(await commands.load(board), user)
+        if (cardId !== null && !state.cards[cardId]) throw BoardError.cardNotFound(cardId)
+        await stream.signal(
+          board,
+          { v: 1, type: 'viewing', board, user, cardId, at: new Date().toISOString() },
+          { except: user },
+        )
+      },
     }
 
     return {

@@ -102,7 +102,7 @@ describe.each(backends())('board live viewers (%s)', (backend) => {
     cut.socket.close()
   }, 180_000)
 
-  it('a stranger cannot watch; a removed member stops at the event that removed them', async () => {
+  it('a stranger cannot watch; a removed member stops at the event that removed them; who views which card', async () => {
     const b = await t.ok('POST', '/boards', alice, { name: 'Members only' })
     await t.ok('POST', `/boards/${b.id}/members`, alice, { user: 'bob' })
     const stranger = viewer(Number(new URL(t.url).port), eve)
@@ -122,7 +122,24 @@ describe.each(backends())('board live viewers (%s)', (backend) => {
     watcher.socket.subscribe(`board.board.${b.id}`, 0)
     await waitFor('alice sees the list', () => watcher.events.some((e) => e.type === 'ListAdded'), 20_000)
     expect(member.events.at(-1)).toMatchObject({ type: 'MemberRemoved', offset: removed.version })
+    // Presence: who is viewing which card reaches the other viewers as a signal (never an event).
+    const l = await t.ok('POST', `/boards/${b.id}/lists`, alice, { name: 'L' })
+    const c = await t.ok('POST', `/lists/${l.id}/cards`, alice, { title: 'open me' })
+    const readded = await t.ok('POST', `/boards/${b.id}/members`, alice, { user: 'bob' })
+    const bobView = viewer(Number(new URL(t.url).port), bob)
+    // From the version that re-added bob: a replay from 0 would stop at the event that removed him.
+    bobView.socket.subscribe(`board.board.${b.id}`, readded.version)
+    await waitFor('bob subscribed', () => bobView.subscribed.length === 1)
+    const events = watcher.events.length
+    expect((await t.api('PUT', `/boards/${b.id}/viewing`, alice, { cardId: c.id })).status).toBe(204)
+    await waitFor('the viewing signal', () => bobView.frames.some((f) => f.type === 'viewing'), 20_000)
+    expect(bobView.frames.find((f) => f.type === 'viewing')).toMatchObject({ user: 'alice', cardId: c.id })
+    expect(watcher.frames.some((f) => f.type === 'viewing')).toBe(false)
+    expect(watcher.events.length).toBe(events)
+    expect((await t.api('PUT', `/boards/${b.id}/viewing`, eve, { cardId: null })).status).toBe(404)
+    expect((await t.api('PUT', `/boards/${b.id}/viewing`, alice, { cardId: 'nope' })).status).toBe(404)
     member.socket.close()
     watcher.socket.close()
+    bobView.socket.close()
   }, 120_000)
 })
