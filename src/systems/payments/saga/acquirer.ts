@@ -143,6 +143,15 @@ export class Acquirer {
     return this.get(key)
   }
 
+  /** How many payments the acquirer holds under keys starting with `prefix` (one checkout's, whatever key). */
+  async paymentsUnder(prefix: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM sim_acquirer_payments WHERE left(key, length($1)) = $1 AND state <> 'blocked'`,
+      [prefix],
+    )
+    return rows[0]?.n ?? 0
+  }
+
   /** The calls the acquirer received for `key`, by operation (what the tests and the console show). */
   async calls(key: string): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ op: string; n: number }>(

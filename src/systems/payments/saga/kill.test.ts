@@ -180,6 +180,7 @@ describe.each(backends().slice(-1))('checkout saga, process SIGKILLed at each st
       // The acquirer: one payment for the checkout at most, charged once, given back once.
       if (c.acquirer) expect(co.acquirer).toMatchObject({ ...c.acquirer, amount: AMOUNT })
       else expect(co.acquirer).toBeNull()
+      expect(co.acquirerPayments).toBe(c.acquirer ? 1 : 0)
       if (c.point === 'capture') {
         // Two settlement callbacks came (the card sends duplicates); one was recorded.
         await waitFor(

@@ -82,6 +82,8 @@ export function sagaRoutes(
         log: await sagas.history(checkout.id),
         acquirer: (await acquirer.peek(CheckoutSagas.paymentKey(checkout.id))) ?? null,
         acquirerCalls: await acquirer.calls(CheckoutSagas.paymentKey(checkout.id)),
+        // Payments at the acquirer under any key of this checkout: a saga that charged twice shows 2.
+        acquirerPayments: await acquirer.paymentsUnder(`${checkout.id}:`),
       }
     },
   )

@@ -50,6 +50,7 @@ describe.each(backends())('checkout saga (%s)', (backend) => {
     expect(co.acquirer).toMatchObject({ state: 'captured', captured: 1200 })
     // One authorize call (it charged, the answer was lost), then a lookup instead of a retry.
     expect(co.acquirerCalls.authorize).toBe(1)
+    expect(co.acquirerPayments).toBe(1)
     expect(co.acquirerCalls.lookup).toBeGreaterThanOrEqual(1)
     // The same id again: the same checkout, nothing new.
     const again = await c.api('POST', '/checkouts', checkout('co_lost', SAGA_CARDS.chargedTimeout))
@@ -156,6 +157,8 @@ describe.each(backends())('checkout saga under random acquirer faults (%s)', (ba
     expect(completed.length).toBeLessThanOrEqual(10)
     expect((await c.api('GET', '/warehouse/stock/pen')).json().available).toBe(10 - completed.length)
     for (const co of all) {
+      // Never more than one payment at the acquirer per checkout, whatever the faults.
+      expect(co.acquirerPayments).toBeLessThanOrEqual(1)
       if (co.status === 'completed')
         expect(co.acquirer).toMatchObject({ state: 'captured', captured: co.amount })
       // Compensated: nothing charged stays charged.
