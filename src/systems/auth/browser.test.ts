@@ -8,7 +8,7 @@
  * reported by Chromium), labels and buttons are what a person would click, and cookies behave as
  * a browser keeps them (SameSite, paths).
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../platform/testing/backends.js'
 import {
@@ -17,6 +17,7 @@ import {
   HOW_TO_INSTALL,
   launchChromium,
 } from '../../platform/testing/chromium.js'
+import { watchedPage } from './testing.browser.js'
 import { type AuthTestApp, adminApi, authApp } from './testing.js'
 import { type RelyingParty, relyingParty } from './testing.rp.js'
 import { matchStep, stepAt, totp } from './totp.js'
@@ -26,17 +27,6 @@ const skip = !chromiumPath && !browserRequired()
 if (skip) console.warn(`auth browser test: skipped (Chromium not found; ${HOW_TO_INSTALL})`)
 
 const PASSWORD = 'a browser passphrase 42'
-
-/** A page that records what Chromium reports: uncaught errors, CSP refusals, failed form posts. */
-async function watchedPage(context: BrowserContext, problems: string[]): Promise<Page> {
-  const page = await context.newPage()
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`))
-  page.on('console', (msg) => {
-    // A 4xx page the test asked for (a wrong password) is logged as a failed load: not a defect.
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text())
-  })
-  return page
-}
 
 describe.skipIf(skip)('sign-in in Chromium', () => {
   describe.each(backends())('%s', (backend) => {
@@ -81,11 +71,11 @@ describe.skipIf(skip)('sign-in in Chromium', () => {
       // A wrong password: the same page again, with an alert, and nothing signed in.
       await page.getByLabel('Email').fill('bea@example.com')
       await page.getByLabel('Password').fill('not the password')
-      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
       await expect(page.getByRole('alert').textContent()).resolves.toContain('wrong')
 
       await page.getByLabel('Password').fill(PASSWORD)
-      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
       await expect(page.locator('h1').textContent()).resolves.toBe('Set up two-step verification')
       secret = (await page.locator('#secret').textContent())!.replace(/\s/g, '')
       expect(secret).toMatch(/^[A-Z2-7]{32}$/)
@@ -130,7 +120,7 @@ describe.skipIf(skip)('sign-in in Chromium', () => {
       await page.goto(`${rp.origin}/login`)
       await page.getByLabel('Email').fill('bea@example.com')
       await page.getByLabel('Password').fill(PASSWORD)
-      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
       await expect(page.locator('h1').textContent()).resolves.toBe('Two-step verification')
 
       // The code the enrolment used is refused (used once); the app's next code is accepted

@@ -12,14 +12,17 @@ import type { AuditLog } from './audit.js'
 import type { Mfa } from './mfa.js'
 import { errors } from './oidc-provider.js'
 import type { Organisations } from './organisations.js'
+import type { Passkeys } from './passkeys.js'
 import type { OidcProvider } from './provider.js'
 import { errorPage, pageHeaders } from './views.js'
+import { WEBAUTHN_SCRIPT_HASH, WEBAUTHN_SCRIPT_TAG } from './webauthn.views.js'
 
 export interface InteractionDeps {
   holder: OidcProvider
   issuer: () => string
   accounts: Accounts
   mfa: Mfa
+  passkeys: Passkeys
   orgs: Organisations
   audit: AuditLog
   /** Key of the CSRF tokens (an installation secret). */
@@ -47,8 +50,10 @@ export function originOf(uri: unknown): string[] {
   }
 }
 
+/** Send a page with its headers; a page that offers a passkey may run the ceremony's script. */
 export function sendPage(reply: FastifyReply, status: number, html: string, formOrigins: string[] = []) {
-  return reply.code(status).headers(pageHeaders(formOrigins)).send(html)
+  const script = html.includes(WEBAUTHN_SCRIPT_TAG) ? WEBAUTHN_SCRIPT_HASH : undefined
+  return reply.code(status).headers(pageHeaders(formOrigins, script)).send(html)
 }
 
 export function csrfRefused(reply: FastifyReply) {

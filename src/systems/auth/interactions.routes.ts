@@ -26,6 +26,8 @@ import {
 } from './interaction.common.js'
 import { mfaRoutes, mfaStepPage } from './mfa.routes.js'
 import { errors } from './oidc-provider.js'
+import { loginPasskeyForm } from './passkey.forms.js'
+import { passkeyRoutes } from './passkey.routes.js'
 import { ADMIN_SCOPE } from './paths.js'
 import { ACR_MFA, ORG_PARAM } from './provider.config.js'
 import { consentPage, errorPage, loginPage } from './views.js'
@@ -53,23 +55,27 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
       (_req, body, done) => done(null, parseQuery(body as string)),
     )
     // An expired or foreign interaction, a bad form: an HTML page, not JSON, since a person reads it.
-    scope.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
-      if (err instanceof errors.SessionNotFound || err.name === 'SessionNotFound')
+    scope.setErrorHandler(
+      (err: Error & { status?: number; statusCode?: number; validation?: unknown }, _req, reply) => {
+        if (err instanceof errors.SessionNotFound || err.name === 'SessionNotFound')
+          return sendPage(
+            reply,
+            400,
+            errorPage('Sign-in expired', {
+              detail: 'This sign-in has expired or was finished. Start again from the application.',
+            }),
+          )
+        // Fastify's errors carry statusCode; the platform's AppError (e.g. U+0000 in a field) carries status.
+        const code = err.statusCode ?? err.status
+        const status = code && code < 500 ? code : 500
+        if (status === 500) reply.log.error({ err }, 'interaction failed')
         return sendPage(
           reply,
-          400,
-          errorPage('Sign-in expired', {
-            detail: 'This sign-in has expired or was finished. Start again from the application.',
-          }),
+          status,
+          errorPage('Sign-in failed', { detail: status === 500 ? 'Something went wrong.' : err.message }),
         )
-      const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500
-      if (status === 500) reply.log.error({ err }, 'interaction failed')
-      return sendPage(
-        reply,
-        status,
-        errorPage('Sign-in failed', { detail: status === 500 ? 'Something went wrong.' : err.message }),
-      )
-    })
+      },
+    )
 
     const load = (req: Parameters<typeof loadInteraction>[1], reply: Parameters<typeof loadInteraction>[2]) =>
       loadInteraction(d, req, reply)
@@ -92,6 +98,7 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
             clientName,
             forgotUrl: `${d.prefix}/password/forgot`,
             ...(d.signUp && { signUpUrl: `${d.prefix}/signup` }),
+            passkey: await loginPasskeyForm(d, uid),
           }),
           origins,
         )
@@ -155,6 +162,7 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
             error: locked
               ? `Too many attempts. Try again in ${seconds} s.`
               : 'The email or the password is wrong.',
+            passkey: await loginPasskeyForm(d, details.uid),
           })
           return sendPage(reply, locked ? 429 : 401, page, origins)
         }
@@ -235,5 +243,6 @@ export function interactionRoutes(app: TypedApp, d: InteractionDeps): void {
     )
 
     mfaRoutes(scope, d)
+    passkeyRoutes(scope, d)
   })
 }

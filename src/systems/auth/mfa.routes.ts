@@ -21,6 +21,7 @@ import {
 } from './interaction.common.js'
 import type { MfaStage } from './mfa.js'
 import { enrolPage, mfaPage, recoveryCodesPage } from './mfa.views.js'
+import { mfaPasskeyForm } from './passkey.forms.js'
 import { ACR_MFA } from './provider.config.js'
 import { otpauthUri } from './totp.js'
 
@@ -53,7 +54,13 @@ export async function mfaStepPage(
     return sendPage(
       reply,
       status,
-      mfaPage({ action: actionOf(d, v.uid, ''), csrf, clientName: v.clientName, error: v.error }),
+      mfaPage({
+        action: actionOf(d, v.uid, ''),
+        csrf,
+        clientName: v.clientName,
+        error: v.error,
+        passkey: await mfaPasskeyForm(d, v.uid, v.pending.userId),
+      }),
       v.origins,
     )
   if (v.pending.stage === 'enrolled')

@@ -15,6 +15,7 @@ import type { Db, Queryable } from '../../platform/db/port.js'
 import type { UserRow } from './accounts.store.pg.js'
 import type { AuditLog } from './audit.js'
 import type { LoginThrottle } from './brute-force.js'
+import { clearEnrolmentIfNone } from './passkeys.js'
 import { base32Encode, matchStep, newTotpSecret } from './totp.js'
 
 export type MfaStage = 'verify' | 'enrol' | 'enrolled'
@@ -41,6 +42,14 @@ const RECOVERY_FORMAT = /^[A-Z2-7]{5}-?[A-Z2-7]{5}$/
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 /** A recovery code as typed: case and the dash do not matter. */
 const normalRecovery = (code: string) => code.trim().toUpperCase().replace('-', '')
+
+/** Ten fresh recovery codes (50 random bits each, `XXXXX-XXXXX`). */
+function newRecoveryCodes(): string[] {
+  return Array.from({ length: RECOVERY_CODES }, () => {
+    const c = base32Encode(randomBytes(7)).slice(0, 10)
+    return `${c.slice(0, 5)}-${c.slice(5)}`
+  })
+}
 
 export class Mfa {
   private readonly now: () => number
@@ -108,10 +117,7 @@ export class Mfa {
   ): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; retryAfterMs: number }> {
     const wait = await this.o.throttle.waitMs(userId, ip)
     if (wait > 0) return this.locked(userId, ip, wait, 'enrol')
-    const recoveryCodes = Array.from({ length: RECOVERY_CODES }, () => {
-      const c = base32Encode(randomBytes(7)).slice(0, 10)
-      return `${c.slice(0, 5)}-${c.slice(5)}`
-    })
+    const recoveryCodes = newRecoveryCodes()
     const ok = await this.o.db.tx(async (tx: Queryable) => {
       const { rows } = await tx.query<{ secret: string }>(
         'SELECT secret FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NULL FOR UPDATE',
@@ -187,20 +193,63 @@ export class Mfa {
     return { ok: true, method }
   }
 
-  /** Remove the account's second factor (an administrator's reset, e.g. a lost phone). */
+  /** Remove the account's second factors, TOTP and passkeys (an administrator's reset, e.g. a lost phone). */
   async reset(userId: string, actor?: string): Promise<boolean> {
     return this.o.db.tx(async (tx: Queryable) => {
       const { rows } = await tx.query<{ confirmed: boolean }>(
         'DELETE FROM mfa_totp WHERE user_id = $1 RETURNING confirmed_at IS NOT NULL AS confirmed',
         [userId],
       )
-      const removed = rows[0]?.confirmed === true
+      const passkeys = await tx.query('DELETE FROM passkeys WHERE user_id = $1', [userId])
+      const removed = rows[0]?.confirmed === true || passkeys.rowCount > 0
       await tx.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId])
       await tx.query('DELETE FROM mfa_pending WHERE user_id = $1', [userId])
       await tx.query('UPDATE users SET mfa_enrolled_at = NULL, updated_at = now() WHERE id = $1', [userId])
       if (removed) await this.o.audit.record({ event: 'mfa.reset', userId, actor }, tx)
       return removed
     })
+  }
+
+  /** Remove the account's authenticator app (the account page); recovery codes stay while a passkey does. */
+  async removeTotp(userId: string, ip?: string): Promise<boolean> {
+    return this.o.db.tx(async (tx: Queryable) => {
+      const { rowCount } = await tx.query(
+        'DELETE FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL',
+        [userId],
+      )
+      if (rowCount !== 1) return false
+      await clearEnrolmentIfNone(tx, userId)
+      const { rows } = await tx.query<{ on: boolean }>(
+        'SELECT mfa_enrolled_at IS NOT NULL AS on FROM users WHERE id = $1',
+        [userId],
+      )
+      if (!rows[0]?.on) await tx.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId])
+      await this.o.audit.record({ event: 'mfa.totp_removed', userId, ip }, tx)
+      return true
+    })
+  }
+
+  /** Ten new recovery codes for the account (returned only here); the earlier ones stop working. */
+  async renewRecoveryCodes(userId: string, ip?: string): Promise<string[]> {
+    const codes = newRecoveryCodes()
+    await this.o.db.tx(async (tx: Queryable) => {
+      await tx.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId])
+      await tx.query('INSERT INTO mfa_recovery_codes (user_id, code_hash) SELECT $1, unnest($2::text[])', [
+        userId,
+        codes.map((c) => sha256(normalRecovery(c))),
+      ])
+      await this.o.audit.record({ event: 'mfa.recovery_codes_renewed', userId, ip }, tx)
+    })
+    return codes
+  }
+
+  /** Whether the account has a confirmed authenticator app. */
+  async hasTotp(userId: string): Promise<boolean> {
+    const { rows } = await this.o.db.query(
+      'SELECT 1 FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL',
+      [userId],
+    )
+    return rows.length > 0
   }
 
   /** Unused recovery codes left to the account. */

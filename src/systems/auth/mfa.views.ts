@@ -20,6 +20,8 @@ export interface MfaView {
   csrf: string
   clientName: string
   error?: string | undefined
+  /** The passkey form (`webauthn.views.ts`) when the account has a passkey. */
+  passkey?: string | undefined
 }
 
 /** Asks an enrolled account for a code from its app, or one of its recovery codes. */
@@ -32,7 +34,8 @@ ${errorLine(v.error)}
 <input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">
 ${codeInput('Code', 'The 6-digit code your authenticator app shows, or one of your recovery codes.')}
 <button type="submit">Verify</button>
-</form>`,
+</form>
+${v.passkey ?? ''}`,
   )
 }
 

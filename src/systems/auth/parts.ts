@@ -15,6 +15,7 @@ import { JwtAccessTokens } from './jwt-tokens.js'
 import { type Rotation, SigningKeys } from './keys.js'
 import { Mfa } from './mfa.js'
 import { Organisations } from './organisations.js'
+import { Passkeys } from './passkeys.js'
 import { PasswordHasher } from './passwords.js'
 import { ADMIN_SCOPE, PREFIX } from './paths.js'
 import { OidcProvider } from './provider.js'
@@ -32,6 +33,7 @@ export interface AuthParts {
   keys: SigningKeys
   accounts: Accounts
   mfa: Mfa
+  passkeys: Passkeys
   orgs: Organisations
   audit: AuditLog
   holder: OidcProvider
@@ -139,6 +141,7 @@ async function buildParts(ctx: SystemContext<typeof settings>, opts: PartsOption
     keys,
     accounts,
     mfa,
+    passkeys: new Passkeys({ db, audit, issuer }),
     orgs,
     audit,
     holder,

@@ -27,6 +27,8 @@ import {
 } from './views.js'
 
 export interface ProviderConfigOptions {
+  /** `${PUBLIC_URL}/auth` */
+  issuer: string
   /** Path the provider is mounted under (`/auth`). */
   prefix: string
   adapter: (model: string) => Adapter
@@ -64,6 +66,14 @@ function setPageHeaders(ctx: KoaContextWithOIDC): void {
 
 /** The acr of a sign-in with a second factor (`acr_values=mfa` asks for one); `pwd` otherwise. */
 export const ACR_MFA = 'mfa'
+
+/**
+ * The account page's own client (`account.routes.ts`): a public client with PKCE whose only
+ * redirect is the account page, configured statically (its redirect follows the issuer) and
+ * granted `openid` without a consent page, since it is this system itself.
+ */
+export const ACCOUNT_CLIENT_ID = 'auth-account-page'
+export const ACCOUNT_CALLBACK = '/account/callback'
 
 /** The authorization request parameter that names the organisation tokens are for. */
 export const ORG_PARAM = 'organization'
@@ -116,7 +126,28 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
 
   return {
     adapter: o.adapter,
-    clients: [],
+    clients: [
+      {
+        client_id: ACCOUNT_CLIENT_ID,
+        client_name: 'Your account',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [`${o.issuer}${ACCOUNT_CALLBACK}`],
+        scope: 'openid',
+      },
+    ],
+    // oidc-provider's default, plus a grant made at once for the account page (first party).
+    async loadExistingGrant(ctx) {
+      const { client, session, provider } = ctx.oidc
+      const grantId = ctx.oidc.result?.consent?.grantId || session?.grantIdFor(client!.clientId)
+      if (grantId) return provider.Grant.find(grantId)
+      if (client?.clientId !== ACCOUNT_CLIENT_ID || !session?.accountId) return undefined
+      const grant = new provider.Grant({ clientId: client.clientId, accountId: session.accountId })
+      grant.addOIDCScope('openid')
+      await grant.save()
+      return grant
+    },
     jwks: { keys: o.keys },
     cookies: {
       keys: o.cookieKeys,

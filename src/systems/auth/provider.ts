@@ -88,6 +88,7 @@ export class OidcProvider {
     const provider = new Provider(
       issuer,
       providerConfiguration({
+        issuer,
         prefix: o.prefix,
         adapter: o.adapter,
         accounts: o.accounts,

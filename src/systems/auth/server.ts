@@ -9,6 +9,7 @@ import { createRateLimiter } from '../../platform/rate-limit/index.js'
 import { ConfigError } from '../../platform/settings.js'
 import type { SystemContext, SystemInstance, Worker } from '../../platform/system.js'
 import { Counter } from '../../platform/telemetry/metrics.js'
+import { accountRoutes } from './account.routes.js'
 import { sweepExpired } from './adapter.pg.js'
 import { adminRoutes } from './admin.routes.js'
 import { emailRoutes } from './email.routes.js'
@@ -236,17 +237,20 @@ export async function createAuth(ctx: SystemContext<typeof settings>): Promise<S
       invitationRoutes(app, { invitations, prefix: PREFIX })
       if (s.AUTH_SIGNUP_ENABLED) signUpRoutes(app, { signUps, csrfKey: p.csrfKey, prefix: PREFIX })
       passwordRoutes(app, { resets, csrfKey: p.csrfKey, prefix: PREFIX, ttlS: s.AUTH_RESET_TTL_S })
-      interactionRoutes(app, {
+      const pageDeps = {
         holder: p.holder,
         issuer: p.issuer,
         accounts: p.accounts,
         mfa: p.mfa,
+        passkeys: p.passkeys,
         orgs: p.orgs,
         audit: p.audit,
         csrfKey: p.csrfKey,
         prefix: PREFIX,
         signUp: s.AUTH_SIGNUP_ENABLED,
-      })
+      }
+      interactionRoutes(app, pageDeps)
+      accountRoutes(app, { ...pageDeps, sessions: p.sessions })
       await mountProvider(app, { holder: p.holder, issuer: p.issuer, prefix: PREFIX })
     },
     workers: [keysWorker, sweeper],

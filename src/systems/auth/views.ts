@@ -1,9 +1,11 @@
 /**
  * The HTML pages (login, consent, sign out, errors): plain server-rendered
  * forms that work without JavaScript, every value escaped, served with a
- * strict Content-Security-Policy: no script at all, only the one inline
- * stylesheet below (allowed by its hash), forms posting only to this origin
- * and to the origin the flow returns to, no framing.
+ * strict Content-Security-Policy: no script (except the passkey ceremony's
+ * one script, allowed by its hash on the pages that offer a passkey:
+ * `webauthn.views.ts`), only the one inline stylesheet below (allowed by its
+ * hash), forms posting only to this origin and to the origin the flow
+ * returns to, no framing.
  */
 import { createHash } from 'node:crypto'
 
@@ -29,14 +31,18 @@ export function escapeHtml(value: unknown): string {
     .replaceAll("'", '&#39;')
 }
 
-/** The Content-Security-Policy of a page whose forms may lead to `formOrigins` (besides this origin). */
-export function contentSecurityPolicy(formOrigins: readonly string[] = []): string {
+/**
+ * The Content-Security-Policy of a page whose forms may lead to `formOrigins` (besides this origin);
+ * `scriptHash`: the one inline script the page may run (the passkey ceremony), none otherwise.
+ */
+export function contentSecurityPolicy(formOrigins: readonly string[] = [], scriptHash?: string): string {
   // form-action also governs the redirects that follow a submission (the login form's POST ends
   // in a redirect to the client), so the client's origin is listed too.
   const forms = ["'self'", ...formOrigins.filter((o) => /^https?:\/\/[^\s;,']+$/.test(o))].join(' ')
   return [
     "default-src 'none'",
     `style-src ${STYLE_HASH}`,
+    ...(scriptHash ? [`script-src '${scriptHash}'`] : []),
     `form-action ${forms}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
@@ -44,10 +50,13 @@ export function contentSecurityPolicy(formOrigins: readonly string[] = []): stri
 }
 
 /** Headers every page carries. */
-export function pageHeaders(formOrigins: readonly string[] = []): Record<string, string> {
+export function pageHeaders(
+  formOrigins: readonly string[] = [],
+  scriptHash?: string,
+): Record<string, string> {
   return {
     'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': contentSecurityPolicy(formOrigins),
+    'content-security-policy': contentSecurityPolicy(formOrigins, scriptHash),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
@@ -73,6 +82,8 @@ export interface LoginView {
   forgotUrl?: string
   /** The sign-up page, when people may make their own account. */
   signUpUrl?: string
+  /** The passkey sign-in form (`webauthn.views.ts`), shown when JavaScript runs. */
+  passkey?: string
 }
 
 export function loginPage(v: LoginView): string {
@@ -88,6 +99,7 @@ ${v.error ? `<p class="error" role="alert">${escapeHtml(v.error)}</p>` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1000"${v.email ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
 </form>
+${v.passkey ?? ''}
 ${v.forgotUrl ? `<p><a href="${escapeHtml(v.forgotUrl)}">Forgot your password?</a></p>` : ''}
 ${v.signUpUrl ? `<p>No account? <a href="${escapeHtml(v.signUpUrl)}">Create one</a>.</p>` : ''}`,
   )
