@@ -1,18 +1,48 @@
 /**
- * A real producer through the Bus: the jobs system's `jobs.job.dead` lifecycle event (published
- * through its outbox) triggers the `job-dead` workflow for the `ops` topic
+ * A real producer through the Bus: the job engine's `jobs.job.dead` lifecycle event (published
+ * through the job tables' outbox, as for the jobs system's own jobs) triggers the `job-dead` workflow for the `ops` topic
  * (NOTIFICATIONS_BUS_TRIGGERS=jobs.job.dead=job-dead@ops). A job that fails its only attempt
  * puts one message, naming the job and its error, in the on-call subscriber's inbox; a job that
  * completes puts none; the event's message id is the trigger's Idempotency-Key, so a redelivery is the
  * same trigger.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defineSystem } from '../../platform/system.js'
 import type { App } from '../../platform/testing/app.js'
 import { buildTestApp } from '../../platform/testing/app.js'
 import { backends } from '../../platform/testing/backends.js'
 import { waitFor } from '../../platform/testing/wait.js'
-import jobs from '../jobs/index.js'
 import notifications from './index.js'
+
+/**
+ * Another system, as the jobs engine sees it: it owns a queue whose task always fails. Its dead
+ * job's `jobs.job.dead` event is written by the engine's outbox (platform/jobs, the same for the
+ * jobs system's REST-made jobs and every system's), relayed to the Bus, and consumed by us.
+ */
+const worker = defineSystem({
+  name: 'ops-fixture',
+  description: 'a system whose jobs fail, for this test',
+  jobs: { queues: { 'ops-fixture.work': { concurrency: 1 } } },
+  async create(ctx) {
+    return {
+      routes(app) {
+        app.post('/enqueue', async (req) => {
+          const { task, message } = req.body as { task: string; message: string }
+          return ctx.jobs.addJob(ctx.db, 'ops-fixture.work', { task, payload: { message }, maxAttempts: 1 })
+        })
+      },
+      tasks: {
+        'ops-fixture.fail': {
+          handler: (p) => {
+            throw new Error((p as { message: string }).message)
+          },
+        },
+        'ops-fixture.noop': { handler: () => ({ ok: true }) },
+      },
+    }
+  },
+})
+
 import { API_TOKEN, auth } from './testing.js'
 
 describe.each(backends())('notifications triggered through the Bus (%s)', (backend) => {
@@ -34,7 +64,7 @@ describe.each(backends())('notifications triggered through the Bus (%s)', (backe
 
   beforeAll(async () => {
     app = await buildTestApp(backend, {
-      systems: [jobs, notifications],
+      systems: [worker, notifications],
       env: {
         NOTIFICATIONS_API_TOKEN: API_TOKEN,
         NOTIFICATIONS_BUS_TRIGGERS: 'jobs.job.dead=job-dead@ops',
@@ -61,15 +91,15 @@ describe.each(backends())('notifications triggered through the Bus (%s)', (backe
   })
 
   it('puts one message in the on-call inbox for each dead job', async () => {
-    const enqueue = async (body: unknown) =>
+    const enqueue = async (task: string, message: string) =>
       (
-        await app.http.inject({ method: 'POST', url: '/jobs/queues/default/jobs', payload: body as object })
+        await app.http.inject({ method: 'POST', url: '/ops-fixture/enqueue', payload: { task, message } })
       ).json()
-    const ok = await enqueue({ task: 'noop' })
-    const dead = await enqueue({ task: 'fail', payload: { message: 'disk full' }, maxAttempts: 1 })
+    const ok = await enqueue('ops-fixture.noop', 'fine')
+    const dead = await enqueue('ops-fixture.fail', 'disk full')
     await waitFor('the dead-job message', async () => (await inbox()).length >= 1, 60_000)
     const got = await inbox()
-    expect(got.map((m) => m.body)).toEqual([`job ${dead.id} (fail) died: Error: disk full`])
+    expect(got.map((m) => m.body)).toEqual([`job ${dead.id} (ops-fixture.fail) died: Error: disk full`])
     const { rows } = await app.db.query<{ source: string; n: number }>(
       `SELECT source, count(*)::int AS n FROM ${app.config.dbSchemaPrefix}notifications.transactions GROUP BY source`,
     )
