@@ -72,6 +72,8 @@ export function withBefore(suite: BenchSuite, dir: string): BenchSuite {
       name: beforeName(sys.name),
       role: 'baseline',
       ...(sys.start ? { start: wrap(sys.start) } : {}),
+      // Read in the other checkout's context too, so a suite can tell which side's figures to give.
+      ...(sys.measures ? { measures: () => inCheckout(dir, sys.measures!) } : {}),
     }
     const subjects = [...sc.subjects]
     subjects.splice(i + 1, 0, before)

@@ -26,10 +26,18 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { currentCheckout } from '../../../bench/harness/ab.js'
 import type { BenchSubject, BenchSuite, CustomLoad, StartedServer } from '../../../bench/types.js'
+import { type CpuTotals, meterSlice, perJob } from './bench/backend-cpu.js'
 import { checkWakeUps, createSide, type QueueSide, type SideName, type SideOptions } from './bench/sides.js'
 
 const RUN_ID = randomBytes(3).toString('hex')
 const SHORT: Record<SideName, string> = { blueprints: 'bp', 'graphile-worker': 'gw', 'pg-boss': 'pb' }
+
+/** Each side's CPU over the drain slices, by its schema (backend-cpu.ts). */
+const cpuTotals = new Map<string, CpuTotals>()
+/** The schema of the side started last for a subject (scenario, name, async commit): what its measures() read. */
+const schemaOfSubject = new Map<string, string>()
+const subjectKey = (scenario: string, name: SideName, o: SideOptions) =>
+  `${scenario}|${name}|${o.asyncCommit ? 'a' : ''}`
 
 /** The side behind each subject's started "server" (an in-process side: no process of its own). */
 const sideOf = new WeakMap<StartedServer, QueueSide>()
@@ -49,6 +57,7 @@ function startSide(name: SideName, scenario: string, o: SideOptions): () => Prom
         ).createSide
       : createSide
     const side = await create(name, schema, o)
+    schemaOfSubject.set(subjectKey(scenario, name, o), schema)
     // pid -1: no process of its own, so no RSS or CPU is reported for it.
     const server: StartedServer = { url: `in-process, schema ${schema}`, pid: -1, stop: () => side.close() }
     sideOf.set(server, side)
@@ -99,6 +108,13 @@ function drain(c: number, block: number): CustomLoad {
       }
       const state = b
       const ranBefore = state.ran
+      let totals = cpuTotals.get(s.schema)
+      if (!totals) {
+        totals = { jobs: 0, nodeSec: 0, pgSec: 0 }
+        cpuTotals.set(s.schema, totals)
+      }
+      // The slice's CPU: Node (the workers and the enqueues that feed them) and the side's backends.
+      const metered = await meterSlice(s.schema, totals)
       const latenciesMs: number[] = []
       let end = Date.now() + durationMs
       // A smoke run's single 1 s slice can end before a polling side (pg-boss) fetches at all; there
@@ -119,6 +135,7 @@ function drain(c: number, block: number): CustomLoad {
         })
         state.wake = undefined
       }
+      await metered(state.ran - ranBefore)
       return { ops: state.ran - ranBefore, latenciesMs }
     },
   }
@@ -202,6 +219,10 @@ const subjects = (scenario: string, load: CustomLoad, c?: number, asyncPeers = f
     name: asyncCommit ? `${name}${ASYNC}` : name,
     role,
     start: startSide(name, scenario, { concurrency: c, asyncCommit }),
+    measures: () => {
+      const schema = schemaOfSubject.get(subjectKey(scenario, name, { asyncCommit }))
+      return perJob(schema === undefined ? undefined : cpuTotals.get(schema))
+    },
     ...(c !== undefined && { prepare: prepareWorkers(name, c) }),
     load,
   }))

@@ -59,7 +59,14 @@ export interface QueueSide {
 /** The workers' fallback poll: long, so that a pickup that did not come from a NOTIFY stands out. */
 export const POLL_MS = 10_000
 
-const url = () => testServiceUrls().databaseUrl
+/**
+ * The database URL; with `app`, every connection made from it carries that application_name (the
+ * side's schema), so the CPU of the PostgreSQL backends serving one side can be told apart (backend-cpu.ts).
+ */
+const url = (app?: string) => {
+  const base = testServiceUrls().databaseUrl
+  return app ? `${base}${base.includes('?') ? '&' : '?'}application_name=${app}` : base
+}
 
 /** How a side is set up for one scenario. */
 export interface SideOptions {
@@ -100,7 +107,7 @@ class BlueprintsSide implements QueueSide {
   constructor(readonly schema: string) {}
 
   async init(): Promise<this> {
-    this.root = await openPg(url(), 'public', { max: 9 })
+    this.root = await openPg(url(this.schema), 'public', { max: 9 })
     this.db = this.root.withSchema(this.schema)
     await migrateJobs(this.db)
     await this.db.query("INSERT INTO queues (name) VALUES ('enq'), ('work')")
@@ -163,11 +170,14 @@ class BlueprintsSide implements QueueSide {
  * is about. On its own connection, one more than the side's 10.
  */
 class PeerVacuum {
-  private readonly client = new pg.Client({ connectionString: url() })
+  private readonly client: pg.Client
   private timer: NodeJS.Timeout | undefined
   private busy: Promise<void> | undefined
 
-  constructor(private readonly schema: string) {}
+  constructor(private readonly schema: string) {
+    // The side's application_name: its VACUUMs count as the side's database work.
+    this.client = new pg.Client({ connectionString: url(schema) })
+  }
 
   async start(): Promise<this> {
     await this.client.connect()
@@ -222,7 +232,7 @@ class GraphileSide implements QueueSide {
 
   async init(): Promise<this> {
     this.pool = new pg.Pool({
-      connectionString: url(),
+      connectionString: url(this.schema),
       max: peerPoolSize(this.o),
       options: startupOptions(this.o),
     })
@@ -302,7 +312,7 @@ class PgBossSide implements QueueSide {
   async init(): Promise<this> {
     const options = startupOptions(this.o)
     this.boss = new PgBoss({
-      connectionString: url(),
+      connectionString: url(this.schema),
       schema: this.schema,
       max: peerPoolSize(this.o),
       supervise: true,
