@@ -20,8 +20,12 @@ interface FetchedRow {
   group_key: string | null
   traceparent: string | null
   has_children: boolean
-  started_at: Date
-  run_at: Date
+  /** From fetch_limited(): timestamps as the driver parses them. */
+  started_at?: Date
+  run_at?: Date
+  /** From FETCH: the same as epoch milliseconds (float8), which the driver turns into a number. */
+  started_ms?: number
+  run_ms?: number
 }
 
 /** A finished attempt waiting to be written. */
@@ -79,7 +83,12 @@ UPDATE jobs_open j
  -- the two hashed a scan of the whole partition (fine when it is small, not with a backlog).
  WHERE j.id = ANY (ARRAY(SELECT id FROM next))
 RETURNING j.id::text AS id, j.task, j.payload, j.attempts, j.max_attempts, j.lease::text AS lease,
-          j.timeout_ms, j.group_key, j.traceparent, j.has_children, j.started_at, j.run_at`
+          j.timeout_ms, j.group_key, j.traceparent, j.has_children,
+          -- Epoch milliseconds, not timestamptz: node-postgres parses a timestamptz with a regular
+          -- expression (~0.6 µs each, two per job), a float8 with parseFloat (~0.15 µs). Truncated to the
+          -- millisecond in numeric (exact), as that parser does, so a Date is the same either way.
+          floor(extract(epoch FROM j.started_at) * 1000)::float8 AS started_ms,
+          floor(extract(epoch FROM j.run_at) * 1000)::float8 AS run_ms`
 
 /** The columns a completion carries from `jobs_open` to `jobs_done` unchanged. */
 const KEPT = `queue, task, payload, priority, run_at, attempts, max_attempts, timeout_ms, key, group_key, lease,
@@ -191,8 +200,8 @@ function toJob(queue: string, r: FetchedRow): FetchedJob {
     groupKey: r.group_key,
     traceparent: r.traceparent,
     hasChildren: r.has_children,
-    startedAt: r.started_at,
-    runAt: r.run_at,
+    startedAt: r.started_ms === undefined ? r.started_at! : new Date(r.started_ms),
+    runAt: r.run_ms === undefined ? r.run_at! : new Date(r.run_ms),
   }
 }
 
