@@ -36,8 +36,9 @@ const SHORT: Record<SideName, string> = { blueprints: 'bp', 'graphile-worker': '
 const cpuTotals = new Map<string, CpuTotals>()
 /** The schema of the side started last for a subject (scenario, name, async commit): what its measures() read. */
 const schemaOfSubject = new Map<string, string>()
-const subjectKey = (scenario: string, name: SideName, o: SideOptions) =>
-  `${scenario}|${name}|${o.asyncCommit ? 'a' : ''}`
+/** In an A/B run the "(before)" copy of a subject is started and measured in the other checkout's context. */
+const subjectKey = (scenario: string, name: SideName, o: SideOptions, checkout: string | undefined) =>
+  `${scenario}|${name}|${o.asyncCommit ? 'a' : ''}|${checkout ?? ''}`
 
 /** The side behind each subject's started "server" (an in-process side: no process of its own). */
 const sideOf = new WeakMap<StartedServer, QueueSide>()
@@ -57,7 +58,7 @@ function startSide(name: SideName, scenario: string, o: SideOptions): () => Prom
         ).createSide
       : createSide
     const side = await create(name, schema, o)
-    schemaOfSubject.set(subjectKey(scenario, name, o), schema)
+    schemaOfSubject.set(subjectKey(scenario, name, o, before), schema)
     // pid -1: no process of its own, so no RSS or CPU is reported for it.
     const server: StartedServer = { url: `in-process, schema ${schema}`, pid: -1, stop: () => side.close() }
     sideOf.set(server, side)
@@ -220,7 +221,7 @@ const subjects = (scenario: string, load: CustomLoad, c?: number, asyncPeers = f
     role,
     start: startSide(name, scenario, { concurrency: c, asyncCommit }),
     measures: () => {
-      const schema = schemaOfSubject.get(subjectKey(scenario, name, { asyncCommit }))
+      const schema = schemaOfSubject.get(subjectKey(scenario, name, { asyncCommit }, currentCheckout()))
       return perJob(schema === undefined ? undefined : cpuTotals.get(schema))
     },
     ...(c !== undefined && { prepare: prepareWorkers(name, c) }),
