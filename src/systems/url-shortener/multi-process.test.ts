@@ -44,79 +44,93 @@ async function stop(p: ServerProcess | undefined): Promise<number | string | und
   return p.exited
 }
 
+/**
+ * A PGlite boot takes well over a minute on a 2-core machine shared by other work (the default 60 s
+ * failed there): boots get 3 minutes, and a test that boots twice gets room for both.
+ */
+const BOOT_MS = 180_000
+
 describe.each(backends())('graceful restart of a real process (%s)', (backend) => {
-  it('keeps every visit accepted before SIGTERM', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'bp-url-'))
-    const env = {
-      SYSTEMS: 'url-shortener',
-      INITIAL_API_KEY: KEY,
-      DATA_DIR: dataDir,
-      // Nothing is flushed on the interval: only the shutdown flush can save these visits.
-      URL_SHORTENER_VISITS_FLUSH_MS: '60000',
-      ...backendEnv(backend, uniqueId()),
-    }
-    let p: ServerProcess | undefined
-    try {
-      p = await startServer({ entry: ENTRY, env })
-      const code = (await api(p.url, 'POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/r' }))
-        .body.shortCode
-      const results = await Promise.all(Array.from({ length: 300 }, () => visit(p!.url, code)))
-      expect(results.every((r) => r.status === 302)).toBe(true)
-      expect(await stop(p)).toBe(0)
-      p = await startServer({ entry: ENTRY, env })
-      const visits = await api(p.url, 'GET', `/rest/v3/short-urls/${code}/visits?itemsPerPage=1`)
-      expect(visits.body.visits.pagination.totalItems).toBe(300)
-      const link = await api(p.url, 'GET', `/rest/v3/short-urls/${code}`)
-      expect(link.body.visitsSummary.total).toBe(300)
-    } finally {
-      await stop(p)
-      rmSync(dataDir, { recursive: true, force: true })
-    }
-  }, 120_000)
+  it(
+    'keeps every visit accepted before SIGTERM',
+    async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'bp-url-'))
+      const env = {
+        SYSTEMS: 'url-shortener',
+        INITIAL_API_KEY: KEY,
+        DATA_DIR: dataDir,
+        // Nothing is flushed on the interval: only the shutdown flush can save these visits.
+        URL_SHORTENER_VISITS_FLUSH_MS: '60000',
+        ...backendEnv(backend, uniqueId()),
+      }
+      let p: ServerProcess | undefined
+      try {
+        p = await startServer({ entry: ENTRY, env, timeoutMs: BOOT_MS })
+        const code = (await api(p.url, 'POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/r' }))
+          .body.shortCode
+        const results = await Promise.all(Array.from({ length: 300 }, () => visit(p!.url, code)))
+        expect(results.every((r) => r.status === 302)).toBe(true)
+        expect(await stop(p)).toBe(0)
+        p = await startServer({ entry: ENTRY, env, timeoutMs: BOOT_MS })
+        const visits = await api(p.url, 'GET', `/rest/v3/short-urls/${code}/visits?itemsPerPage=1`)
+        expect(visits.body.visits.pagination.totalItems).toBe(300)
+        const link = await api(p.url, 'GET', `/rest/v3/short-urls/${code}`)
+        expect(link.body.visitsSummary.total).toBe(300)
+      } finally {
+        await stop(p)
+        rmSync(dataDir, { recursive: true, force: true })
+      }
+    },
+    2 * BOOT_MS + 60_000,
+  )
 })
 
 describe.each(backends())('a crash (SIGKILL) of a real process (%s)', (backend) => {
-  it('loses at most the visits not yet flushed; every flushed one survives', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'bp-url-'))
-    const env = {
-      SYSTEMS: 'url-shortener',
-      INITIAL_API_KEY: KEY,
-      DATA_DIR: dataDir,
-      ...backendEnv(backend, uniqueId()),
-    }
-    let p: ServerProcess | undefined
-    try {
-      p = await startServer({ entry: ENTRY, env })
-      const base = p.url
-      const code = (await api(base, 'POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/k' })).body
-        .shortCode
-      await Promise.all(Array.from({ length: 300 }, () => visit(base, code)))
-      // The flusher reports what it wrote; once it says 300, a crash must not take them back.
-      await waitFor('300 visits written', async () => (await writtenVisits(base)) >= 300, 30_000)
-      const inFlight = await Promise.all(Array.from({ length: 100 }, () => visit(base, code)))
-      expect(inFlight.every((r) => r.status === 302)).toBe(true)
-      // On the embedded database, flushed visits wait in the journal for a roll-up (every few
-      // seconds): kill while some do, so the restart has to roll them up, each counted once.
-      if (backend === 'embedded')
-        await waitFor(
-          'visits in the journal',
-          async () => (await metric(base, 'url_shortener_visits_journaled')) > 0,
-          30_000,
-        )
-      p.kill('SIGKILL')
-      await p.exited
-      p = await startServer({ entry: ENTRY, env })
-      const visits = await api(p.url, 'GET', `/rest/v3/short-urls/${code}/visits?itemsPerPage=1`)
-      const kept = visits.body.visits.pagination.totalItems
-      expect(kept).toBeGreaterThanOrEqual(300)
-      expect(kept).toBeLessThanOrEqual(400)
-      const link = await api(p.url, 'GET', `/rest/v3/short-urls/${code}`)
-      expect(link.body.visitsSummary.total).toBe(kept)
-    } finally {
-      await stop(p)
-      rmSync(dataDir, { recursive: true, force: true })
-    }
-  }, 120_000)
+  it(
+    'loses at most the visits not yet flushed; every flushed one survives',
+    async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'bp-url-'))
+      const env = {
+        SYSTEMS: 'url-shortener',
+        INITIAL_API_KEY: KEY,
+        DATA_DIR: dataDir,
+        ...backendEnv(backend, uniqueId()),
+      }
+      let p: ServerProcess | undefined
+      try {
+        p = await startServer({ entry: ENTRY, env, timeoutMs: BOOT_MS })
+        const base = p.url
+        const code = (await api(base, 'POST', '/rest/v3/short-urls', { longUrl: 'https://example.com/k' }))
+          .body.shortCode
+        await Promise.all(Array.from({ length: 300 }, () => visit(base, code)))
+        // The flusher reports what it wrote; once it says 300, a crash must not take them back.
+        await waitFor('300 visits written', async () => (await writtenVisits(base)) >= 300, 30_000)
+        const inFlight = await Promise.all(Array.from({ length: 100 }, () => visit(base, code)))
+        expect(inFlight.every((r) => r.status === 302)).toBe(true)
+        // On the embedded database, flushed visits wait in the journal for a roll-up (every few
+        // seconds): kill while some do, so the restart has to roll them up, each counted once.
+        if (backend === 'embedded')
+          await waitFor(
+            'visits in the journal',
+            async () => (await metric(base, 'url_shortener_visits_journaled')) > 0,
+            30_000,
+          )
+        p.kill('SIGKILL')
+        await p.exited
+        p = await startServer({ entry: ENTRY, env, timeoutMs: BOOT_MS })
+        const visits = await api(p.url, 'GET', `/rest/v3/short-urls/${code}/visits?itemsPerPage=1`)
+        const kept = visits.body.visits.pagination.totalItems
+        expect(kept).toBeGreaterThanOrEqual(300)
+        expect(kept).toBeLessThanOrEqual(400)
+        const link = await api(p.url, 'GET', `/rest/v3/short-urls/${code}`)
+        expect(link.body.visitsSummary.total).toBe(kept)
+      } finally {
+        await stop(p)
+        rmSync(dataDir, { recursive: true, force: true })
+      }
+    },
+    2 * BOOT_MS + 60_000,
+  )
 })
 
 function writtenVisits(base: string): Promise<number> {
@@ -136,8 +150,11 @@ describe.skipIf(!backends().includes('services'))('two processes on shared servi
   beforeAll(async () => {
     const env = { SYSTEMS: 'url-shortener', INITIAL_API_KEY: KEY, ...backendEnv('services', uniqueId()) }
     // Started together: the migration lock makes concurrent boots safe.
-    ;[a, b] = await Promise.all([startServer({ entry: ENTRY, env }), startServer({ entry: ENTRY, env })])
-  }, 120_000)
+    ;[a, b] = await Promise.all([
+      startServer({ entry: ENTRY, env, timeoutMs: BOOT_MS }),
+      startServer({ entry: ENTRY, env, timeoutMs: BOOT_MS }),
+    ])
+  }, BOOT_MS + 60_000)
   afterAll(async () => {
     await Promise.all([stop(a), stop(b)])
   })
