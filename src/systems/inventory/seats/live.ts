@@ -3,11 +3,12 @@
  * events are the seat_events rows (dense offsets, taken under the show's counter row), and the
  * system's own endpoint `/inventory/live/{ws,sse,sessions}` names a show `"show": 5`. A seat map
  * is public, so the endpoint takes any token (`access_token=anonymous`; the platform's transports
- * want one, or an `auth` frame) and makes each connection an anonymous viewer of its own: no
+ * want one, or an `auth` frame) and makes each connection an anonymous viewer (one per token for
+ * any token but `anonymous`, so SSE and long polling find their session again): no
  * token of another system is needed, and none gets a viewer anything but public seat maps, since
  * this endpoint carries only this kind.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { Db } from '../../../platform/db/port.js'
 import { kindAddressing } from '../../../platform/live/addressing.js'
 import type { SystemLive } from '../../../platform/live/live.js'
@@ -34,9 +35,15 @@ export function seatMapLive(live: SystemLive, store: SeatStore, db: Db) {
     name: 'inventory',
     codePrefix: 'INVENTORY_LIVE',
     addressing: kindAddressing(kind, { field: 'show', plural: 'shows', noun: 'show', numeric: true }),
-    // Public seat maps: every connection is a viewer of its own, whatever token it sends.
-    authenticate: async () => ({
-      user: `viewer-${randomBytes(9).toString('base64url')}`,
+    // Public seat maps. `anonymous` (or no token): a viewer of its own per authentication, enough
+    // for a WebSocket. Any other token names its viewer (hashed), so the HTTP transports, which
+    // authenticate every request, find their session again: an SSE or long-poll client sends a
+    // random token of its own.
+    authenticate: async (token) => ({
+      user:
+        token === undefined || token === 'anonymous'
+          ? `viewer-${randomBytes(9).toString('base64url')}`
+          : `viewer-${createHash('sha256').update(token).digest('base64url').slice(0, 16)}`,
       expiresAt: Date.now() + ANONYMOUS_LIFETIME_MS,
       issuedAt: undefined,
       jti: undefined,
