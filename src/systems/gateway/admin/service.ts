@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Bus } from '../../../platform/bus/port.js'
 import { breakerState } from '../balancer/breaker.js'
+import { hashKey, newKey } from '../config/key-hash.js'
 import {
   ConfigViolation,
   DEFAULT_WORKSPACE,
@@ -53,7 +54,7 @@ const NAMES: Record<EntityKind, string[]> = {
   upstreams: ['name'],
   targets: ['target'],
   consumers: ['username', 'custom_id'],
-  keyauth_credentials: ['key'],
+  keyauth_credentials: [],
   jwt_secrets: ['key'],
   plugins: [],
 }
@@ -72,7 +73,10 @@ export function render(kind: EntityKind, e: Json): Json {
 }
 
 function find(doc: FlatDoc, kind: EntityKind, ref: string): Json | undefined {
-  return doc[kind].find((e) => e.id === ref || NAMES[kind].some((n) => e[n] === ref))
+  const hash = kind === 'keyauth_credentials' ? hashKey(ref) : undefined
+  return doc[kind].find(
+    (e) => e.id === ref || NAMES[kind].some((n) => e[n] === ref) || (hash && e.key_hash === hash),
+  )
 }
 
 function violation(err: unknown): never {
@@ -209,8 +213,19 @@ export class AdminService {
     await this.bus?.publish(CONFIG_SUBJECT, { version }).catch(() => {})
   }
 
-  async create(ws: string, kind: EntityKind, body: Json, scope?: Scope): Promise<Json> {
+  async create(ws: string, kind: EntityKind, body0: Json, scope?: Scope): Promise<Json> {
     this.refuseInDbless('create', kind)
+    // A key-auth credential without a key gets a random one (Kong's behaviour); the answer shows
+    // the key this once, only its digest is stored.
+    let body = body0
+    if (kind === 'keyauth_credentials' && body.key === undefined && body.key_hash === undefined)
+      body = { ...body, key: newKey() }
+    const shown = kind === 'keyauth_credentials' && typeof body.key === 'string' ? body.key : undefined
+    const created = await this.insert(ws, kind, body, scope)
+    return shown === undefined ? created : { ...created, key: shown }
+  }
+
+  private async insert(ws: string, kind: EntityKind, body: Json, scope?: Scope): Promise<Json> {
     const id = body.id === undefined ? randomUUID() : String(body.id)
     if (!UUID.test(id)) throw violation(new ConfigViolation(`id: expected a UUID`, { id: 'expected a UUID' }))
     return (await this.write(ws, kind, (doc) => {

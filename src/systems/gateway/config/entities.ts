@@ -141,7 +141,9 @@ export const consumerSchema: Schema = {
 export const keyauthCredentialSchema: Schema = {
   ...META,
   consumer: REF,
-  key: s.str({ max: 1024, required: true }),
+  /** Given in, never kept: replaced by its digest (config/key-hash.ts). */
+  key: s.str({ max: 1024 }),
+  key_hash: s.str({ pattern: /^[0-9a-f]{64}$/, why: 'must be a SHA-256 digest in lower-case hex' }),
 }
 
 export const jwtSecretSchema: Schema = {

@@ -16,6 +16,7 @@ import {
   upstreamSchema,
 } from './entities.js'
 import { type Schema, validateRecord } from './fields.js'
+import { hashKey } from './key-hash.js'
 import { compileRegexPath } from './regex-path.js'
 import {
   ConfigViolation,
@@ -339,7 +340,11 @@ export function normalizeConfig(doc: unknown, plugins: PluginConfigValidator): G
         break
       case 'keyauth_credentials':
         resolve('consumers', v, 'consumer', path, true)
-        unique(`k:${v.key}`, path, 'this key is given to two credentials')
+        if (typeof v.key === 'string') v.key_hash = hashKey(v.key)
+        else if (typeof v.key_hash !== 'string')
+          throw new ConfigViolation(`${path}.key: required field missing`, { key: 'required field missing' })
+        v.key = null
+        unique(`k:${v.key_hash}`, path, 'this key is given to two credentials')
         cfg.keyauth_credentials.push(v as unknown as KeyAuthCredential)
         break
       case 'jwt_secrets': {

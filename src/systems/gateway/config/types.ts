@@ -105,7 +105,10 @@ export interface Consumer {
 export interface KeyAuthCredential {
   id: string
   consumer: string
-  key: string
+  /** Always null once validated: only the digest is kept. */
+  key: string | null
+  /** SHA-256 of the key, hex. */
+  key_hash: string
   tags: string[] | null
   created_at: number
 }

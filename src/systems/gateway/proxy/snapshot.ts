@@ -10,6 +10,7 @@ import { Balancer } from '../balancer/balancer.js'
 import { type BreakerOptions, newBreaker } from '../balancer/breaker.js'
 import { ActiveChecker, type HealthEvents } from '../balancer/health.js'
 import { splitHostPort, TargetState } from '../balancer/target.js'
+import { hashKey } from '../config/key-hash.js'
 import {
   type Consumer,
   DEFAULT_WORKSPACE,
@@ -176,14 +177,16 @@ export class Snapshot {
       if (c.username) consumers.set(c.username, c)
     }
     const customIds = new Map(config.consumers.filter((c) => c.custom_id).map((c) => [c.custom_id!, c]))
-    const keys = new Map(config.keyauth_credentials.map((k) => [k.key, { id: k.id, consumer: k.consumer }]))
+    const keys = new Map(
+      config.keyauth_credentials.map((k) => [k.key_hash, { id: k.id, consumer: k.consumer }]),
+    )
     const jwts = new Map<string, JwtSecret>(config.jwt_secrets.map((j) => [j.key, j]))
     const parts: WorkspaceParts = {
       name: ws,
       plugins,
       lookup: {
         consumer: (ref) => consumers.get(ref) ?? customIds.get(ref),
-        keyauth: (key) => keys.get(key),
+        keyauth: (key) => keys.get(hashKey(key)),
         jwtSecret: (key) => jwts.get(key),
       },
     }
