@@ -34,9 +34,9 @@ describe.skipIf(!backends().includes('services'))('board with a process SIGKILLe
   const procs: (ServerProcess | undefined)[] = []
   beforeAll(async () => {
     procs.push(
-      ...(await Promise.all([0, 1, 2].map(() => startServer({ entry: ENTRY, env, timeoutMs: 110_000 })))),
+      ...(await Promise.all([0, 1, 2].map(() => startServer({ entry: ENTRY, env, timeoutMs: 240_000 })))),
     )
-  }, 150_000)
+  }, 300_000)
   afterAll(async () => {
     await Promise.all(procs.map(stop))
   })
@@ -95,7 +95,7 @@ describe.skipIf(!backends().includes('services'))('board with a process SIGKILLe
     expect(killed).toBe(true)
     expect(acked.size).toBe(50 * PER_CLIENT)
     // The killed process comes back (its projector resumes from the shared checkpoint).
-    procs[2] = await startServer({ entry: ENTRY, env, timeoutMs: 110_000 })
+    procs[2] = await startServer({ entry: ENTRY, env, timeoutMs: 240_000 })
 
     const db = await testDb('services', `t${id}_board`)
     const log = await new EventStore(db).readStream(b.id)
@@ -123,5 +123,5 @@ describe.skipIf(!backends().includes('services'))('board with a process SIGKILLe
     const before = await api.ok('GET', `/boards/${b.id}?archived=true`, alice)
     await boardClient(procs[1]!.url).ok('POST', '/admin/projections/rebuild', ADMIN)
     expect(await api.ok('GET', `/boards/${b.id}?archived=true`, alice)).toEqual(before)
-  }, 300_000)
+  }, 480_000)
 })
