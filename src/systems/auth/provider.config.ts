@@ -250,6 +250,8 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
         },
       },
       userinfo: { enabled: true },
+      // RFC 9449: a client that sends a DPoP proof gets sender-constrained tokens (cnf.jkt); optional.
+      dPoP: { enabled: true },
       // RFC 8628, for CLIs and TVs: the device shows a code, the user types it at /auth/device.
       deviceFlow: {
         enabled: true,
