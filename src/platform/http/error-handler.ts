@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, PlatformErrors, PROBLEM_CONTENT_TYPE, type ProblemSource, toProblem } from '../errors.js'
+import { dependencyFailure } from './dependency-failure.js'
 
 /**
  * A field's name as a client writes it, from a JSON pointer into the part
@@ -95,7 +96,7 @@ export function toAppError(err: unknown, bodyLimit: number, contentType?: string
     return PlatformErrors.invalidJson(`The body is not valid JSON: ${e.message}`)
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
     return new AppError(e.code ?? 'BAD_REQUEST', e.statusCode, e.message)
-  return PlatformErrors.internal()
+  return dependencyFailure(err) ?? PlatformErrors.internal()
 }
 
 /** Send `err` as problem+json on `reply`. */
