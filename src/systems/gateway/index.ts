@@ -98,9 +98,34 @@ export default defineSystem({
         await app.register(async (scope) => adminRoutes(scope, admin, { access, workspaces }), {
           prefix: '/admin',
         })
-        await app.register(async (scope) => adminRoutes(scope, admin, { access }), {
-          prefix: '/admin/:workspace',
-        })
+        await app.register(
+          async (scope) => {
+            // The prefix's parameter is every route's too. The OpenAPI document lists each operation once,
+            // at the default workspace's path: Kong's workspace prefix makes every path ambiguous with
+            // `/workspaces/{ref}` to a linter (a workspace cannot be named after an admin path word).
+            scope.addHook('onRoute', (route) => {
+              const params = (route.schema?.params ?? { type: 'object', properties: {} }) as {
+                properties?: Record<string, unknown>
+                required?: string[]
+              }
+              route.schema = {
+                ...route.schema,
+                hide: true,
+                params: {
+                  ...params,
+                  type: 'object',
+                  properties: {
+                    workspace: { type: 'string', description: 'The workspace name or id' },
+                    ...params.properties,
+                  },
+                  required: [...new Set(['workspace', ...(params.required ?? [])])],
+                },
+              }
+            })
+            adminRoutes(scope, admin, { access })
+          },
+          { prefix: '/admin/:workspace' },
+        )
       },
       workers: [proxy],
     }
