@@ -77,6 +77,15 @@ describe('gateway admin API', () => {
     res = await request(`${gw.proxy}/orders/7`, { headers: { 'x-key': 'ann-key' } })
     expect(res.statusCode).toBe(200)
     await res.body.dump()
+
+    // Kong's top-level form names the route as `{ "id": ... }` (decK and Kong's docs write it so).
+    const byRef = await gw.admin('POST', '/plugins', {
+      name: 'correlation-id',
+      route: { id: route.json.id },
+    })
+    expect(byRef.status).toBe(201)
+    expect(byRef.json.route).toEqual({ id: route.json.id })
+    expect((await gw.admin('DELETE', `/plugins/${byRef.json.id}`)).status).toBe(204)
   })
 
   it("lists in Kong's shape with paging", async () => {
@@ -115,6 +124,7 @@ describe('gateway admin API', () => {
       service: { id: '00000000-0000-4000-8000-000000000000' },
     })
     expect(dangling.status).toBe(400)
+    expect(dangling.json.message).not.toContain('expected a string')
     // A service with routes cannot go (Kong's foreign key rule); its route can, then it can.
     const fk = await gw.admin('DELETE', '/services/orders')
     expect(fk.status).toBe(400)

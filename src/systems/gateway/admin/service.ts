@@ -72,6 +72,18 @@ export function render(kind: EntityKind, e: Json): Json {
   return out
 }
 
+/** Kong's clients write a reference as `{ "id": ... }` (or by name); the entity stores the string. */
+function flattenRefs(kind: EntityKind, body: Json): Json {
+  let out = body
+  for (const f of REFS[kind]) {
+    const v = body[f]
+    if (!v || typeof v !== 'object' || Array.isArray(v)) continue
+    const r = (v as Json).id ?? (v as Json).name ?? (v as Json).username
+    if (Object.keys(v).length === 1 && typeof r === 'string') out = { ...out, [f]: r }
+  }
+  return out
+}
+
 function find(doc: FlatDoc, kind: EntityKind, ref: string): Json | undefined {
   const hash = kind === 'keyauth_credentials' ? hashKey(ref) : undefined
   return doc[kind].find(
@@ -225,7 +237,8 @@ export class AdminService {
     return shown === undefined ? created : { ...created, key: shown }
   }
 
-  private async insert(ws: string, kind: EntityKind, body: Json, scope?: Scope): Promise<Json> {
+  private async insert(ws: string, kind: EntityKind, body0: Json, scope?: Scope): Promise<Json> {
+    const body = flattenRefs(kind, body0)
     const id = body.id === undefined ? randomUUID() : String(body.id)
     if (!UUID.test(id)) throw violation(new ConfigViolation(`id: expected a UUID`, { id: 'expected a UUID' }))
     return (await this.write(ws, kind, (doc) => {
@@ -250,11 +263,12 @@ export class AdminService {
     ws: string,
     kind: EntityKind,
     ref: string,
-    body: Json,
+    body0: Json,
     mode: 'patch' | 'put',
     scope?: Scope,
   ): Promise<Json> {
     this.refuseInDbless('update', kind)
+    const body = flattenRefs(kind, body0)
     return (await this.write(ws, kind, (doc) => {
       const i = doc[kind].findIndex((e) => e.id === ref || NAMES[kind].some((n) => e[n] === ref))
       const parent = scope ? find(doc, scope.kind, scope.ref) : undefined
