@@ -66,6 +66,8 @@ describe('inventory page', () => {
     expect(seatButton('Stalls-B-1').disabled).toBe(true)
 
     // The live stream: the public endpoint, subscribed to show 7 from the map's offset.
+    // The socket opens in an effect after the map renders: wait for it rather than assume it is there.
+    await waitFor(() => expect(sockets.length).toBeGreaterThan(0))
     const ws = sockets.at(-1)!
     expect(ws.url).toMatch(/\/inventory\/live\/ws\?access_token=anonymous&v=2$/)
     act(() => ws.open('viewer-1'))
