@@ -5,6 +5,7 @@
  */
 import type { Registry } from '../telemetry/metrics.js'
 import { Counter, Gauge } from '../telemetry/metrics.js'
+import { scrapedCounter } from '../telemetry/scraped.js'
 import type { LiveEndpoint } from './endpoint.js'
 import type { Live } from './live.js'
 
@@ -52,15 +53,7 @@ export function liveMetrics(registry: Registry, live: Live, endpoint: LiveEndpoi
   if (!endpoint) return
   const { hub, frames, shared } = endpoint
   const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset()
-        this.inc(read())
-      },
-    })
+    scrapedCounter(registry, name, help, read)
   new Gauge({
     name: 'live_connections',
     help: 'Open connections of the platform endpoint /live on this node (all transports)',

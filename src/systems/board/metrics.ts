@@ -1,6 +1,7 @@
 /** The board's Prometheus metrics, read from plain counters at scrape time (nothing hashed per command). */
 import type { Registry } from '../../platform/telemetry/metrics.js'
-import { Counter, Histogram } from '../../platform/telemetry/metrics.js'
+import { Histogram } from '../../platform/telemetry/metrics.js'
+import { scrapedCounter } from '../../platform/telemetry/scraped.js'
 import type { CommandHandler } from './commands.js'
 import type { Projector } from './projection/projector.js'
 
@@ -11,15 +12,7 @@ export function boardMetrics(
   projector: Projector,
 ): (ms: number) => void {
   const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset()
-        this.inc(read())
-      },
-    })
+    scrapedCounter(registry, name, help, read)
   counter(
     'board_commands_total',
     'Commands that appended events on this node',

@@ -1,7 +1,7 @@
 /** The chat system's Prometheus metrics, read from plain counters at scrape time (nothing hashed per frame). */
 import type { LiveEndpoint, Presence, StreamKind } from '../../platform/live/index.js'
 import type { Registry } from '../../platform/telemetry/metrics.js'
-import { Counter, Gauge } from '../../platform/telemetry/metrics.js'
+import { scrapedCounter, scrapedGauge } from '../../platform/telemetry/scraped.js'
 import type { RoomEvent } from './protocol.js'
 import type { MessageWriter } from './writer.js'
 
@@ -19,24 +19,8 @@ export function chatMetrics(
   const { hub, frames, shared } = endpoint
   const fanout = room.fanout
   const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset()
-        this.inc(read())
-      },
-    })
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read())
-      },
-    })
+    scrapedCounter(registry, name, help, read)
+  const gauge = (name: string, help: string, read: () => number) => scrapedGauge(registry, name, help, read)
   gauge('chat_connections', 'Open chat connections on this node (all transports)', () => hub.all.size)
   gauge('chat_online_users', 'Users with a connection on this node', () => presence.localUsers)
   gauge('chat_rooms_live', 'Rooms with listeners on this node', () => fanout.streamCount)
